@@ -1,0 +1,259 @@
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from contracts.choices import ClosureSource, WorkOrderStatus
+from portal.scoping import scoped_queryset
+from services.choices import Package
+
+WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+class Customer(models.Model):
+    """An enterprise customer holding one or more work orders."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2"))
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", help_text=_("IANA time zone"))
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("id").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupportLocation(models.Model):
+    """Where a customer is supported: its civil time zone, business hours and closed days (R5)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=120)
+    country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2; public holidays come from it."))
+    subdivision = models.CharField(max_length=16, blank=True, help_text=_("State or province code, if holidays differ."))
+    timezone = models.CharField(max_length=64, help_text=_("IANA time zone: business hours are its civil time."))
+    opens_at = models.TimeField(default=dt.time(9, 0))
+    closes_at = models.TimeField(default=dt.time(17, 30))
+    # Weekdays open, Monday=0 ... Sunday=6, as a comma-separated list ("0,1,2,3,4").
+    weekdays = models.CharField(max_length=13, default="0,1,2,3,4")
+    # Bumped whenever hours or closed days change, so open incidents can be recomputed.
+    calendar_version = models.PositiveIntegerField(default=1)
+
+    objects = scoped_queryset("customer").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["customer__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.timezone})"
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        return [int(d) for d in self.weekdays.split(",") if d.strip() != ""]
+
+    def calendar(self):
+        """The business-hours calendar of this location (contracts.clock.BusinessCalendar)."""
+        from contracts.clock import BusinessCalendar
+
+        closed = [d.date for d in self.closure_days.all() if d.is_closed]
+        hours = {wd: [(self.opens_at, self.closes_at)] for wd in self.weekday_numbers}
+        return BusinessCalendar(self.timezone, hours, closed)
+
+
+class ClosureDay(models.Model):
+    """A date the location is closed: a copied public holiday or the location's own closure.
+
+    Public holidays are copied from the `holidays` package as rows so staff can add an
+    announced extra holiday or reopen on one (is_closed=False keeps a removed holiday
+    from being copied back).
+    """
+
+    location = models.ForeignKey(SupportLocation, on_delete=models.CASCADE, related_name="closure_days")
+    date = models.DateField()
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=20, choices=ClosureSource.choices, default=ClosureSource.LOCATION)
+    is_closed = models.BooleanField(default=True)
+
+    objects = scoped_queryset("location__customer").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["location", "date"], name="closure_day_unique_per_location")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class WorkOrderQuerySet(scoped_queryset("customer")):
+    def with_status(self, today: dt.date | None = None):
+        """Annotate `status_code` so lists can filter and sort by the derived status."""
+        today = today or timezone.localdate()
+        return self.annotate(
+            status_code=models.Case(
+                models.When(terminated_at__isnull=False, then=models.Value(WorkOrderStatus.TERMINATED)),
+                models.When(start_date__gt=today, then=models.Value(WorkOrderStatus.DRAFT)),
+                models.When(end_date__lt=today, then=models.Value(WorkOrderStatus.EXPIRED)),
+                default=models.Value(WorkOrderStatus.ACTIVE),
+                output_field=models.CharField(),
+            )
+        )
+
+    def covering(self, when: dt.date):
+        """Work orders whose term covers a date and that are not terminated (R2)."""
+        return self.filter(start_date__lte=when, end_date__gte=when, terminated_at__isnull=True)
+
+
+class WorkOrder(models.Model):
+    """The contract (werkopdracht): customer, term, base package, lines and named contacts."""
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="work_orders")
+    package = models.CharField(max_length=16, choices=Package.choices)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    # None: as many as needed (Performance, R1).
+    named_contact_limit = models.PositiveIntegerField(null=True, blank=True)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_work_orders"
+    )
+    support_location = models.ForeignKey(
+        SupportLocation, null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders"
+    )
+    # R16: what a cancellation less than 14 days before delivery costs.
+    cancellation_fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("100"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    # Warn (credits.low) when the proactive-credit balance drops under this.
+    low_credit_threshold = models.PositiveIntegerField(null=True, blank=True)
+    # R9: deployment documentation on file is a precondition of Rapid Response.
+    deployment_docs_on_file = models.BooleanField(default=False)
+    products = models.TextField(blank=True, help_text=_("Products covered (R13), one per line."))
+    notes = models.TextField(blank=True)
+    # Optimistic locking: every save through services bumps it; a stale save is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkOrderQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="work_order_term_end_after_start"),
+        ]
+        indexes = [
+            # Entitlement sweep: work orders ending soon.
+            models.Index(fields=["end_date"], name="work_order_end_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def status_on(self, when: dt.date | None = None) -> str:
+        when = when or timezone.localdate()
+        if self.terminated_at is not None:
+            return WorkOrderStatus.TERMINATED
+        if when < self.start_date:
+            return WorkOrderStatus.DRAFT
+        if when > self.end_date:
+            return WorkOrderStatus.EXPIRED
+        return WorkOrderStatus.ACTIVE
+
+    @property
+    def status(self) -> str:
+        return self.status_on()
+
+    def covers(self, when: dt.date) -> bool:
+        return self.terminated_at is None and self.start_date <= when <= self.end_date
+
+    @cached_property
+    def service_codes(self) -> set[str]:
+        return {line.service.code for line in self.lines.all()}
+
+    def holds(self, code: str) -> bool:
+        return code in self.service_codes
+
+
+class WorkOrderLine(models.Model):
+    """A bought add-on on a work order: service, quantity and what is used of it."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="lines")
+    quantity = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    unit = models.CharField(max_length=16)
+    # Hours or units used so far (R11); only services.credits changes it.
+    used = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    # R12: a smaller custom agreement on special request, recorded explicitly.
+    bounds_override = models.BooleanField(default=False)
+    override_reason = models.CharField(max_length=300, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # R13: DSE ends on the same date as the work order; R14: everything lapses at term end.
+    ends_on = models.DateField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["work_order", "service__name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(used__gte=0) & Q(used__lte=models.F("quantity")), name="line_used_within_quantity"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="line_quantity_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number}: {self.quantity.normalize()} {self.unit} {self.service.code}"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.used
+
+
+class NamedContact(models.Model):
+    """A customer person allowed to file incidents on a work order (R1, R2, R25)."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="contacts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    active = models.BooleanField(default=True)
+    # The support services manager (ondersteuningsdienstenbeheerder): receives R15 reminders.
+    is_lead = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_order", "email"], name="contact_email_unique_per_work_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,165 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from incidents.choices import (
+    OPEN_STATUSES,
+    Channel,
+    Clock,
+    DeadlineKind,
+    EventKind,
+    IncidentStatus,
+    Severity,
+    Threshold,
+)
+from portal.scoping import scoped_queryset
+from services.choices import Package
+
+
+class ResponseTarget(models.Model):
+    """A first-response target (R4): data seeded from DOMAIN.md, editable by staff."""
+
+    package = models.CharField(max_length=16, choices=Package.choices)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    # R9: the Rapid Response row overrides the package's for critical cloud incidents.
+    rapid_response = models.BooleanField(default=False)
+    minutes = models.PositiveIntegerField()
+    clock = models.CharField(max_length=16, choices=Clock.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["package", "severity", "rapid_response"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "severity", "rapid_response"], name="response_target_unique"),
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="response_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        rr = " (Rapid Response)" if self.rapid_response else ""
+        return f"{self.get_package_display()} {self.get_severity_display()}{rr}: {self.minutes} min {self.get_clock_display()}"
+
+
+class Incident(models.Model):
+    """A support incident filed by a named contact (or entered by staff) on a work order."""
+
+    number = models.CharField(max_length=20, unique=True)
+    work_order = models.ForeignKey("contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents")
+    contact = models.ForeignKey("contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.NORMAL)
+    product = models.CharField(max_length=200, blank=True)
+    is_cloud = models.BooleanField(default=False)
+    around_the_clock = models.BooleanField(default=False, help_text=_("24x7 effort requested (R6)."))
+    is_advisory = models.BooleanField(default=False, help_text=_("An advisory request (R23), not a problem."))
+    advisory_minutes = models.PositiveIntegerField(default=0)
+    external_reference = models.CharField(max_length=200, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    opened_at = models.DateTimeField(default=timezone.now)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    # The target applied, copied onto the incident so editing the table never
+    # silently moves an open incident's deadline (R4).
+    target = models.ForeignKey(ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_minutes = models.PositiveIntegerField()
+    target_clock = models.CharField(max_length=16, choices=Clock.choices)
+    target_rule = models.CharField(max_length=200, help_text=_("Why this target applies, e.g. 'R4 Advanced normal'."))
+    response_due_at = models.DateTimeField()
+    response_warning_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    response_breached = models.BooleanField(default=False)
+
+    # The customer's side (DOMAIN.md): 24 hours to answer when we wait on them, and
+    # change-control access within 4 business hours on Advanced critical incidents.
+    customer_due_at = models.DateTimeField(null=True, blank=True)
+    change_control_due_at = models.DateTimeField(null=True, blank=True)
+    change_control_granted_at = models.DateTimeField(null=True, blank=True)
+
+    # R7/R8: critical situation resource and escalation.
+    critical_situation_due_at = models.DateTimeField(null=True, blank=True)
+    critical_situation_assigned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    next_status_update_at = models.DateTimeField(null=True, blank=True)
+
+    # The earliest deadline the worker still has to act on (warning, breach, customer
+    # side, escalation). Null when nothing is pending. Read by the deadline sweep
+    # (incidents.tasks.sweep_deadlines) through incident_next_deadline_idx.
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(
+                fields=["next_deadline_at"],
+                name="incident_next_deadline_idx",
+                condition=Q(next_deadline_at__isnull=False),
+            ),
+            models.Index(fields=["work_order", "-opened_at"], name="incident_wo_opened_idx"),
+            models.Index(fields=["status", "-opened_at"], name="incident_status_opened_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class IncidentEvent(models.Model):
+    """One entry of an incident's timeline: a comment or a recorded change."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # "staff", "customer", "system" or an API key's name, for display.
+    author_label = models.CharField(max_length=120, blank=True)
+    from_customer = models.BooleanField(default=False)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("incident__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="incident_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.incident.number} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineEvent(models.Model):
+    """That a deadline threshold was reached, recorded once (unique key) by the sweep."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadline_events")
+    deadline = models.CharField(max_length=24, choices=DeadlineKind.choices)
+    threshold = models.CharField(max_length=12, choices=Threshold.choices)
+    # The true time the threshold was reached (the deadline), not when the sweep saw it.
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("incident__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "deadline", "threshold"], name="deadline_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.deadline} {self.threshold} @ {self.occurred_at:%Y-%m-%d %H:%M}"

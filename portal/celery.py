@@ -1,0 +1,18 @@
+"""The Celery app. The beat schedule lives in one place: portal/schedule.py."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender, **kwargs):
+    from portal.schedule import beat_schedule
+
+    sender.conf.beat_schedule = beat_schedule()

@@ -1,0 +1,36 @@
+"""Domain errors raised by service functions.
+
+`RuleViolation` is bad input against a rule of DOMAIN.md (API: 400, forms: a field
+error); `Conflict` is a clash with the current state, such as a limit reached, a
+short balance or a stale version (API: 409). Both carry the rule they enforce so
+the message can name it, and neither leaves anything written: service functions
+raise before saving or inside a transaction that rolls back.
+"""
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, *, rule: str = "", field: str | None = None, code: str = ""):
+        super().__init__(message)
+        self.message = str(message)
+        self.rule = rule
+        self.field = field
+        self.code = code or rule.lower() or "invalid"
+
+    @property
+    def message_dict(self) -> dict[str, list[str]]:
+        return {self.field or "non_field_errors": [self.message]}
+
+
+class RuleViolation(DomainError):
+    """Bad input: breaks a rule (400)."""
+
+
+class Conflict(DomainError):
+    """Clashes with the current state: limit reached, balance short, stale version (409)."""
+
+
+class StaleVersion(Conflict):
+    """The object changed since the caller read it (optimistic locking)."""
+
+    def __init__(self, message: str = "This record was changed by someone else meanwhile; reload and try again."):
+        super().__init__(message, code="stale_version")

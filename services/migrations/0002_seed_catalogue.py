@@ -1,0 +1,17 @@
+"""Seed the service catalogue of DOMAIN.md. Creates missing rows only: staff edits stay."""
+
+from django.db import migrations
+
+
+def seed(apps, schema_editor):
+    from services.catalogue import catalogue_rows
+
+    Service = apps.get_model("services", "Service")
+    for row in catalogue_rows():
+        code = row.pop("code")
+        Service.objects.get_or_create(code=code, defaults=row)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("services", "0001_initial")]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

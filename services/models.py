@@ -1,0 +1,55 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from services.choices import CUTOFF_CATEGORIES, PURCHASABLE, Availability, Category, Package, Unit
+
+
+class Service(models.Model):
+    """A row of the service catalogue, with its availability in each base package."""
+
+    code = models.SlugField(max_length=64, unique=True, help_text=_("Part of the API contract; never changes."))
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.UNITS)
+    availability_core = models.CharField(max_length=16, choices=Availability.choices)
+    availability_advanced = models.CharField(max_length=16, choices=Availability.choices)
+    availability_performance = models.CharField(max_length=16, choices=Availability.choices)
+    min_quantity = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    max_quantity = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    is_hour_block = models.BooleanField(default=False, help_text=_("Hours deducted as they are used (R11)."))
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def availability_for(self, package: str) -> str:
+        return getattr(self, f"availability_{Package(package).value}")
+
+    @property
+    def availability(self) -> dict[str, str]:
+        return {p.value: self.availability_for(p) for p in Package}
+
+    def is_purchasable_in(self, package: str) -> bool:
+        """Add-on or limited: may be a work-order line or redeemed with credits (R10, R12)."""
+        return self.availability_for(package) in PURCHASABLE
+
+    @property
+    def subject_to_cutoff(self) -> bool:
+        """Proactive services and enhanced solutions fall under the 60-day cut-off (R15)."""
+        return self.category in CUTOFF_CATEGORIES
+
+    def quantity_bounds_error(self, quantity) -> str | None:
+        """The rule broken by this quantity, or None when it is within bounds (R12)."""
+        if self.min_quantity is not None and quantity < self.min_quantity:
+            return _("R12: %(service)s needs at least %(min)s %(unit)s.") % {
+                "service": self.name, "min": self.min_quantity.normalize(), "unit": self.get_unit_display()}
+        if self.max_quantity is not None and quantity > self.max_quantity:
+            return _("R12: %(service)s allows at most %(max)s %(unit)s.") % {
+                "service": self.name, "max": self.max_quantity.normalize(), "unit": self.get_unit_display()}
+        return None

@@ -1,0 +1,138 @@
+"""Personas in one place (healthchecks' alice/bob/charlie):
+
+- `staff`: an account manager (vendor staff)
+- `customer_a` / `customer_b`: two customers, each with an active Advanced work order
+  (`work_order_a` / `work_order_b`), a named contact with a login (`contact_a` /
+  `contact_b`, users `user_a` / `user_b`)
+- `key_staff`, `key_a`, `key_b`: API keys (raw key in `.raw`)
+- `client_staff`, `client_a`, `client_b`: logged-in Django test clients
+- `api_staff`, `api_a`, `api_b`, `api_anon`: DRF API clients with the keys' bearer headers
+"""
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests import factories as f
+
+
+def pytest_configure(config):
+    # CI and the README's test command run on PostgreSQL; refuse to silently run elsewhere.
+    from django.conf import settings
+
+    if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if not engine.endswith("postgresql"):
+            raise pytest.UsageError(f"PORTAL_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+
+
+@pytest.fixture
+def staff(db):
+    return f.StaffFactory(username="alice", first_name="Alice", last_name="Manager")
+
+
+@pytest.fixture
+def customer_a(db):
+    return f.CustomerFactory(code="acme", name="Acme BV")
+
+
+@pytest.fixture
+def customer_b(db):
+    return f.CustomerFactory(code="globex", name="Globex NV")
+
+
+@pytest.fixture
+def work_order_a(customer_a, staff):
+    return f.WorkOrderFactory(number="WO-A-1", customer=customer_a, package="advanced", account_manager=staff)
+
+
+@pytest.fixture
+def work_order_b(customer_b, staff):
+    return f.WorkOrderFactory(number="WO-B-1", customer=customer_b, package="advanced", account_manager=staff)
+
+
+@pytest.fixture
+def user_a(customer_a):
+    return f.UserFactory(username="bob", customer=customer_a, email="bob@acme.example")
+
+
+@pytest.fixture
+def user_b(customer_b):
+    return f.UserFactory(username="charlie", customer=customer_b, email="charlie@globex.example")
+
+
+@pytest.fixture
+def contact_a(work_order_a, user_a):
+    return f.NamedContactFactory(work_order=work_order_a, user=user_a, name="Bob", email=user_a.email, is_lead=True)
+
+
+@pytest.fixture
+def contact_b(work_order_b, user_b):
+    return f.NamedContactFactory(work_order=work_order_b, user=user_b, name="Charlie", email=user_b.email, is_lead=True)
+
+
+@pytest.fixture
+def key_staff(staff):
+    return f.ApiKeyFactory(name="staff-tool", raw="sp_staff_" + "s" * 40, created_by=staff)
+
+
+@pytest.fixture
+def key_a(customer_a, staff):
+    return f.ApiKeyFactory(name="acme-tool", raw="sp_acme_" + "a" * 40, customer=customer_a, created_by=staff)
+
+
+@pytest.fixture
+def key_b(customer_b, staff):
+    return f.ApiKeyFactory(name="globex-tool", raw="sp_globex_" + "b" * 40, customer=customer_b, created_by=staff)
+
+
+def _api(raw: str | None) -> APIClient:
+    client = APIClient()
+    if raw:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def api_staff(key_staff):
+    return _api("sp_staff_" + "s" * 40)
+
+
+@pytest.fixture
+def api_a(key_a):
+    return _api("sp_acme_" + "a" * 40)
+
+
+@pytest.fixture
+def api_b(key_b):
+    return _api("sp_globex_" + "b" * 40)
+
+
+@pytest.fixture
+def api_anon(db):
+    return _api(None)
+
+
+@pytest.fixture
+def client_staff(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def client_a(db, user_a):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user_a)
+    return c
+
+
+@pytest.fixture
+def client_b(db, user_b):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user_b)
+    return c
