@@ -1,0 +1,583 @@
+"""The SLA clock: when a response target falls due, and how much of it has run.
+
+Plain Python over timezone-aware datetimes, with no Django in it, so that it can be
+tested on its own and fast (STYLE.md). Two clocks share one interface:
+
+* ``BusinessCalendar`` counts only the opening hours of a support location (R5):
+  per-weekday hours in the location's local civil time, minus closed dates
+  (public holidays and the location's own closure days).
+* ``AroundTheClock`` counts real elapsed time (R6): a 1-hour target opened at 01:30
+  on the night the clocks spring forward is due at 03:30 local time.
+
+Every method takes aware datetimes in any zone and returns UTC datetimes.
+
+What "open" means, precisely
+----------------------------
+A ``BusinessCalendar`` is open at an instant exactly when a wall clock at the
+location, set to the IANA zone's civil time, shows a time inside one of that
+weekday's opening intervals ``[open, close)`` on a date that is not closed. That one
+sentence settles daylight saving time deterministically:
+
+* 09:00 is 09:00 local on both sides of a DST change, so a change never shifts a
+  deadline made of ordinary office hours (R5).
+* A boundary inside a spring-forward gap (02:30 on a night that jumps from 02:00 to
+  03:00) moves to the transition instant: the office opens, or closes, when the wall
+  clock jumps past that time.
+* Wall times inside a fall-back fold happen twice, and count twice: hours 02:30-04:00
+  on a night that falls back from 03:00 to 02:00 are open 02:30-03:00 (summer time)
+  and again 02:30-04:00 (winter time), two hours in all.
+
+Office hours of 09:00-17:30 never meet a transition in any zone we serve; the rule
+matters only for night shifts, and it is the rule the property tests check against a
+minute-stepping reference. (The source speaks of "plaatselijke standaardtijd"; R5
+reads it as the local time on the office clock, which is what this module does.)
+
+Cost
+----
+Each calendar caches its days as UTC microsecond spans. ``add`` and ``elapsed`` cost
+grows with the number of days spanned, not minutes, and whole weeks are skipped
+arithmetically when the remaining duration is larger than a week of openings: a week
+is worth the precomputed weekly total, minus the closed dates inside it (found with
+bisect over a sorted tuple), plus an exact correction for the few days near a DST
+transition. A calendar without any opening hours is refused when built, and a search
+that finds nothing open for ``MAX_CLOSED_DAYS`` days in a row raises rather than
+hangs.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import NamedTuple, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "MAX_CLOSED_DAYS",
+    "AroundTheClock",
+    "BusinessCalendar",
+    "CalendarError",
+    "Clock",
+    "Interval",
+    "public_holidays",
+]
+
+UTC = timezone.utc
+
+# A search that has seen nothing open for this many consecutive days (about ten
+# years) gives up: the calendar is effectively closed forever, and a deadline
+# computed from it would be meaningless.
+MAX_CLOSED_DAYS = 3660
+
+# Internally instants are integer microseconds since the Unix epoch (UTC), and local
+# calendar days are "epoch days": ``date.toordinal() - _EPOCH_ORDINAL``. The naive
+# local midnight of epoch day n is ``n * _DAY`` on the same scale, so an instant u
+# has wall time ``u + utcoffset``. Integers keep the arithmetic exact and fast.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MICROSECOND = timedelta(microseconds=1)
+_SECOND = 1_000_000
+_DAY = 86_400 * _SECOND
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+# Days within this many days of a UTC offset change are computed exactly rather than
+# from the weekday totals. Offsets are below 24 h (a Python rule), so every instant
+# of epoch day n lies in ((n - 1) * _DAY, (n + 2) * _DAY); 3 leaves a margin.
+_NEAR_TRANSITION = 3
+_DAY_CACHE_LIMIT = 100_000
+
+
+class CalendarError(ValueError):
+    """A calendar or a clock question that has no sensible answer."""
+
+
+class Interval(NamedTuple):
+    """A span of open time, ``[start, end)``, as UTC datetimes."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+class Clock(Protocol):
+    """What a response target needs from a clock: a business calendar or 24x7."""
+
+    def add(self, start: datetime, duration: timedelta) -> datetime: ...
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
+
+    def is_open(self, at: datetime) -> bool: ...
+
+    def next_opening(self, at: datetime) -> datetime: ...
+
+    def closed_dates_between(self, start: datetime, end: datetime) -> list[date]: ...
+
+    def openings(self, start: datetime, end: datetime) -> list[Interval]: ...
+
+
+# --- conversions ----------------------------------------------------------------
+
+
+def _to_us(value: datetime) -> int:
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CalendarError(f"naive datetime {value.isoformat()}: give it a time zone")
+    # Aware minus aware is absolute time, whatever zones the operands are in.
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _duration_us(duration: timedelta) -> int:
+    if not isinstance(duration, timedelta):
+        raise TypeError(f"expected a timedelta, got {type(duration).__name__}")
+    if duration < timedelta(0):
+        raise CalendarError(f"negative duration {duration}")
+    return duration // _MICROSECOND
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _time_us(value: time) -> int:
+    return (
+        (value.hour * 3600 + value.minute * 60 + value.second) * _SECOND + value.microsecond
+    )
+
+
+def _year_of(epoch_day: int) -> int:
+    return date.fromordinal(epoch_day + _EPOCH_ORDINAL).year
+
+
+# --- UTC offset changes of a zone ------------------------------------------------
+
+# (tz, year) -> ((instant_us, offset_after_us), ...) for the offset changes whose
+# instant falls in that UTC year. Shared by every calendar in the zone; filling it
+# twice from two threads is harmless (same value).
+_TRANSITIONS: dict[tuple[tzinfo, int], tuple[tuple[int, int], ...]] = {}
+
+
+def _offset_at(tz: tzinfo, us: int) -> int:
+    """The zone's UTC offset, in microseconds, at the instant ``us``."""
+    offset = _from_us(us).astimezone(tz).utcoffset()
+    assert offset is not None
+    return offset // _MICROSECOND
+
+
+def _year_transitions(tz: tzinfo, year: int) -> tuple[tuple[int, int], ...]:
+    key = (tz, year)
+    found = _TRANSITIONS.get(key)
+    if found is not None:
+        return found
+    # zoneinfo does not publish its transition table, so find the changes: compare
+    # the offset one second before consecutive UTC midnights, then bisect the day to
+    # the second (zone transitions fall on whole seconds). Two changes that cancel
+    # out within one day would go unseen; no zone has had one.
+    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
+    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
+    changes = []
+    previous = _offset_at(tz, first * _DAY - _SECOND)
+    for day in range(first, last):
+        probe = (day + 1) * _DAY - _SECOND
+        offset = _offset_at(tz, probe)
+        if offset != previous:
+            low, high = day * _DAY // _SECOND - 1, probe // _SECOND  # seconds
+            while high - low > 1:  # invariant: offset(low) == previous != offset(high)
+                middle = (low + high) // 2
+                if _offset_at(tz, middle * _SECOND) == previous:
+                    low = middle
+                else:
+                    high = middle
+            changes.append((high * _SECOND, _offset_at(tz, high * _SECOND)))
+            previous = offset
+    found = tuple(changes)
+    _TRANSITIONS[key] = found
+    return found
+
+
+def _transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[int, int]]:
+    """Offset changes with ``start_us <= instant < end_us``, in order."""
+    result = []
+    for year in range(_year_of(start_us // _DAY), _year_of(end_us // _DAY) + 1):
+        for change in _year_transitions(tz, year):
+            if start_us <= change[0] < end_us:
+                result.append(change)
+    return result
+
+
+# --- calendars ------------------------------------------------------------------
+
+
+def _normalize_hours(
+    hours: Mapping[int, Sequence[tuple[time, time]]],
+) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Per weekday, sorted and merged ``(open_us, close_us)`` from local midnight."""
+    if not isinstance(hours, Mapping):
+        raise CalendarError("hours must map weekday numbers (0=Monday) to intervals")
+    week: list[tuple[tuple[int, int], ...]] = [()] * 7
+    for weekday, spans in hours.items():
+        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+            raise CalendarError(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday!r}")
+        parsed = []
+        for span in spans:
+            try:
+                opens, closes = span
+            except (TypeError, ValueError):
+                raise CalendarError(f"an interval is (open, close), got {span!r}") from None
+            for value in (opens, closes):
+                if not isinstance(value, time) or value.tzinfo is not None:
+                    raise CalendarError(f"interval bounds are naive local times, got {value!r}")
+            open_us = _time_us(opens)
+            # Closing at time(0) means midnight at the end of the day (24:00).
+            close_us = _DAY if closes == time(0) else _time_us(closes)
+            if close_us <= open_us:
+                raise CalendarError(
+                    f"interval {opens}-{closes} on weekday {weekday} closes before it opens"
+                    " (use time(0) as closing time for midnight)"
+                )
+            parsed.append((open_us, close_us))
+        parsed.sort()
+        merged: list[tuple[int, int]] = []
+        for open_us, close_us in parsed:
+            if merged and open_us < merged[-1][1]:
+                raise CalendarError(f"overlapping intervals on weekday {weekday}")
+            if merged and open_us == merged[-1][1]:
+                merged[-1] = (merged[-1][0], close_us)
+            else:
+                merged.append((open_us, close_us))
+        week[weekday] = tuple(merged)
+    return tuple(week)
+
+
+class BusinessCalendar:
+    """Opening hours of a support location, in its IANA zone, minus closed dates (R5).
+
+    ``hours`` maps a weekday (0=Monday..6=Sunday) to its open intervals in local civil
+    time, ``[(time(9), time(17, 30))]``; ``time(0)`` as a closing time is midnight at
+    the end of the day. ``closed`` are local dates closed all day: public holidays
+    and the location's closure days. A closed date that has no hours anyway (a
+    holiday on a Sunday) changes nothing. See the module docstring for DST.
+    """
+
+    # Week skipping can be switched off per instance; tests use that to check the
+    # arithmetic against the plain day-by-day walk.
+    _skip_weeks = True
+
+    def __init__(
+        self,
+        tz: str | tzinfo,
+        hours: Mapping[int, Sequence[tuple[time, time]]],
+        closed: Iterable[date] = (),
+    ) -> None:
+        if isinstance(tz, str):
+            try:
+                tz = ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise CalendarError(f"unknown time zone {tz!r}") from exc
+        if not isinstance(tz, tzinfo):
+            raise CalendarError(f"tz must be an IANA zone name or a tzinfo, got {tz!r}")
+        self.tz = tz
+        self._hours = _normalize_hours(hours)
+        self._nominal = tuple(sum(c - o for o, c in spans) for spans in self._hours)
+        self._week_us = sum(self._nominal)
+        if self._week_us == 0:
+            raise CalendarError("a calendar needs at least one opening interval")
+        closed_days = set()
+        for day in closed:
+            if isinstance(day, datetime) or not isinstance(day, date):
+                raise CalendarError(f"closed dates are dates, got {day!r}")
+            closed_days.add(day.toordinal() - _EPOCH_ORDINAL)
+        self._closed = frozenset(closed_days)
+        self._closed_sorted = tuple(sorted(closed_days))
+        # epoch day -> that day's open spans as UTC microseconds, sorted, disjoint.
+        self._days: dict[int, tuple[tuple[int, int], ...]] = {}
+
+    @classmethod
+    def standard(
+        cls,
+        tz: str | tzinfo,
+        closed: Iterable[date] = (),
+        open: time = time(9),
+        close: time = time(17, 30),
+        weekdays: Iterable[int] = range(5),
+    ) -> BusinessCalendar:
+        """The usual office week: ``open``-``close`` on ``weekdays`` (Mon-Fri)."""
+        return cls(tz, {weekday: [(open, close)] for weekday in weekdays}, closed)
+
+    def __repr__(self) -> str:
+        return (
+            f"<BusinessCalendar {getattr(self.tz, 'key', self.tz)}"
+            f" {self._week_us / 3_600_000_000:g} h/week, {len(self._closed)} closed dates>"
+        )
+
+    # --- the public questions ---------------------------------------------------
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant at which ``duration`` of open time has run from ``start``.
+
+        A start outside opening hours counts from the next opening; a deadline that
+        lands exactly on a closing time is that closing instant; a zero duration
+        gives ``next_opening(start)``.
+        """
+        at = _to_us(start)
+        remaining = _duration_us(duration)
+        days = self._days
+        day = at // _DAY - 1  # the first day that can hold an instant after `at`
+        # From this day on every span starts after `at`: whole weeks may be skipped.
+        clear_of_start = day + 3
+        idle = 0  # consecutive days without any opening
+        while True:
+            if remaining > self._week_us and day >= clear_of_start and self._skip_weeks:
+                weeks = (remaining - 1) // self._week_us
+                while weeks:
+                    total = self._open_us_in_days(day, day + 7 * weeks)
+                    # Strictly less: a deadline at the last closing of the range must
+                    # be found by the day walk. Only extra fall-back hours can make
+                    # the total exceed the nominal weeks, so this rarely repeats.
+                    if total < remaining:
+                        break
+                    weeks -= 1
+                if weeks:
+                    remaining -= total
+                    day += 7 * weeks
+                    idle = idle + 7 * weeks if total == 0 else 0
+                    if idle > MAX_CLOSED_DAYS:
+                        raise self._closed_too_long(start)
+                    continue
+            spans = days.get(day)
+            if spans is None:
+                spans = self._day_spans(day)
+            if spans:
+                for span_start, span_end in spans:
+                    if span_end <= at:
+                        continue
+                    if span_start < at:
+                        span_start = at
+                    available = span_end - span_start
+                    if remaining <= available:
+                        return _from_us(span_start + remaining)
+                    remaining -= available
+                idle = 0
+            else:
+                idle += 1
+                if idle > MAX_CLOSED_DAYS:
+                    raise self._closed_too_long(start)
+            day += 1
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Open time between two instants; zero if ``end`` is not after ``start``."""
+        low, high = _to_us(start), _to_us(end)
+        if high <= low:
+            return timedelta(0)
+        first, last = low // _DAY - 1, high // _DAY + 1  # days that can overlap
+        if last - first < 14 or not self._skip_weeks:
+            total = sum(self._clipped(day, low, high) for day in range(first, last + 1))
+        else:
+            # Days strictly inside are wholly inside [low, high): count them
+            # arithmetically; clip only the few days at either end.
+            total = sum(self._clipped(day, low, high) for day in range(first, first + 3))
+            total += self._open_us_in_days(first + 3, last - 2)
+            total += sum(self._clipped(day, low, high) for day in range(last - 2, last + 1))
+        return timedelta(microseconds=total)
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the location is open at this instant."""
+        instant = _to_us(at)
+        for day in range(instant // _DAY - 1, instant // _DAY + 2):
+            for span_start, span_end in self._spans(day):
+                if span_start <= instant < span_end:
+                    return True
+        return False
+
+    def next_opening(self, at: datetime) -> datetime:
+        """The first open instant at or after ``at`` (``at`` itself if open)."""
+        return self.add(at, timedelta(0))
+
+    def closed_dates_between(self, start: datetime, end: datetime) -> list[date]:
+        """Closed dates that fall on would-be working days, local dates of [start, end].
+
+        For explanations ("paused for Christmas Day"): a holiday on a weekday without
+        hours is not listed, since it skipped nothing.
+        """
+        _to_us(start)  # validates: aware datetimes only
+        _to_us(end)
+        first = start.astimezone(self.tz).date().toordinal() - _EPOCH_ORDINAL
+        last = end.astimezone(self.tz).date().toordinal() - _EPOCH_ORDINAL
+        low = bisect.bisect_left(self._closed_sorted, first)
+        high = bisect.bisect_right(self._closed_sorted, last)
+        return [
+            date.fromordinal(day + _EPOCH_ORDINAL)
+            for day in self._closed_sorted[low:high]
+            if self._nominal[(day + _EPOCH_WEEKDAY) % 7]
+        ]
+
+    def openings(self, start: datetime, end: datetime) -> list[Interval]:
+        """The open spans within ``[start, end)``, merged across midnight, in UTC.
+
+        Walks day by day: meant for explanations over days or weeks, not years.
+        """
+        low, high = _to_us(start), _to_us(end)
+        merged: list[list[int]] = []
+        for day in range(low // _DAY - 1, high // _DAY + 2):
+            for span_start, span_end in self._spans(day):
+                span_start, span_end = max(span_start, low), min(span_end, high)
+                if span_start >= span_end:
+                    continue
+                if merged and merged[-1][1] == span_start:
+                    merged[-1][1] = span_end
+                else:
+                    merged.append([span_start, span_end])
+        return [Interval(_from_us(a), _from_us(b)) for a, b in merged]
+
+    # --- days ---------------------------------------------------------------------
+
+    def _spans(self, day: int) -> tuple[tuple[int, int], ...]:
+        spans = self._days.get(day)
+        return self._day_spans(day) if spans is None else spans
+
+    def _day_spans(self, day: int) -> tuple[tuple[int, int], ...]:
+        """Open spans (UTC microseconds) of the local date ``day``; fills the cache."""
+        hours = self._hours[(day + _EPOCH_WEEKDAY) % 7]
+        if not hours or day in self._closed:
+            spans: tuple[tuple[int, int], ...] = ()
+        else:
+            midnight = day * _DAY  # naive local midnight on the epoch scale
+            window_start = midnight - _NEAR_TRANSITION * _DAY
+            window_end = midnight + (_NEAR_TRANSITION + 1) * _DAY
+            changes = _transitions_between(self.tz, window_start, window_end)
+            offset = _offset_at(self.tz, window_start)
+            if not changes:
+                spans = tuple((midnight + o - offset, midnight + c - offset) for o, c in hours)
+            else:
+                # The wall clock is u + offset on each stretch of constant offset;
+                # an instant is open when its wall time is inside an interval of
+                # this date. Intersect each interval with each stretch.
+                edges = [window_start, *(at for at, _ in changes), window_end]
+                offsets = [offset, *(after for _, after in changes)]
+                pieces = []
+                for stretch_start, stretch_end, stretch_offset in zip(
+                    edges, edges[1:], offsets, strict=False
+                ):
+                    for o, c in hours:
+                        piece_start = max(stretch_start, midnight + o - stretch_offset)
+                        piece_end = min(stretch_end, midnight + c - stretch_offset)
+                        if piece_start < piece_end:
+                            pieces.append((piece_start, piece_end))
+                pieces.sort()
+                merged: list[tuple[int, int]] = []
+                for piece in pieces:
+                    if merged and piece[0] <= merged[-1][1]:
+                        merged[-1] = (merged[-1][0], max(merged[-1][1], piece[1]))
+                    else:
+                        merged.append(piece)
+                spans = tuple(merged)
+        if len(self._days) >= _DAY_CACHE_LIMIT:
+            self._days.clear()
+        self._days[day] = spans
+        return spans
+
+    def _clipped(self, day: int, low: int, high: int) -> int:
+        total = 0
+        for span_start, span_end in self._spans(day):
+            span_start, span_end = max(span_start, low), min(span_end, high)
+            if span_start < span_end:
+                total += span_end - span_start
+        return total
+
+    def _open_us_in_days(self, first: int, end: int) -> int:
+        """Total open time of the local dates ``first <= day < end``, arithmetically.
+
+        Whole weeks at the weekly total, then the leftover weekdays, minus closed
+        working days (bisect), plus the exact difference on days near a DST change.
+        """
+        if end <= first:
+            return 0
+        weeks, leftover = divmod(end - first, 7)
+        nominal = self._nominal
+        total = weeks * self._week_us
+        for day in range(end - leftover, end):
+            total += nominal[(day + _EPOCH_WEEKDAY) % 7]
+        low = bisect.bisect_left(self._closed_sorted, first)
+        high = bisect.bisect_left(self._closed_sorted, end)
+        for day in self._closed_sorted[low:high]:
+            total -= nominal[(day + _EPOCH_WEEKDAY) % 7]
+        near: set[int] = set()
+        window = _NEAR_TRANSITION * _DAY
+        for instant, _ in _transitions_between(
+            self.tz, (first - 1) * _DAY - window, (end + 1) * _DAY + window
+        ):
+            change_day = instant // _DAY
+            near.update(
+                range(
+                    max(first, change_day - _NEAR_TRANSITION - 1),
+                    min(end, change_day + _NEAR_TRANSITION + 2),
+                )
+            )
+        for day in near:
+            if day not in self._closed:
+                actual = sum(b - a for a, b in self._spans(day))
+                total += actual - nominal[(day + _EPOCH_WEEKDAY) % 7]
+        return total
+
+    def _closed_too_long(self, start: datetime) -> CalendarError:
+        return CalendarError(
+            f"no opening within {MAX_CLOSED_DAYS} consecutive days after {start.isoformat()}:"
+            " the calendar is closed for good"
+        )
+
+
+class AroundTheClock:
+    """The 24x7 clock (R6): real elapsed time, DST changes included."""
+
+    def __repr__(self) -> str:
+        return "<AroundTheClock>"
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        return _from_us(_to_us(start) + _duration_us(duration))
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        # Through integers: two datetimes sharing one tzinfo subtract as wall times,
+        # which would be an hour off across a DST change.
+        return timedelta(microseconds=max(0, _to_us(end) - _to_us(start)))
+
+    def is_open(self, at: datetime) -> bool:
+        _to_us(at)  # validates: aware datetimes only
+        return True
+
+    def next_opening(self, at: datetime) -> datetime:
+        return _from_us(_to_us(at))
+
+    def closed_dates_between(self, start: datetime, end: datetime) -> list[date]:
+        _to_us(start)  # validates: aware datetimes only
+        _to_us(end)
+        return []
+
+    def openings(self, start: datetime, end: datetime) -> list[Interval]:
+        low, high = _to_us(start), _to_us(end)
+        return [Interval(_from_us(low), _from_us(high))] if low < high else []
+
+
+def public_holidays(
+    country: str, subdivision: str | None, years: Iterable[int]
+) -> dict[date, str]:
+    """Public holidays of a country (and subdivision) in the given years (R5).
+
+    Straight from the pinned ``holidays`` package, public category only, with its
+    default ``observed=True``: substitute days ("Christmas Day (observed)" on a
+    Monday in NSW, Mondayised days in NZ, US federal observed days) are included,
+    because in those countries they are the statutory days off and the office is
+    closed on them. A date can carry several names, joined by "; ".
+
+    Observed days of one year's holiday can fall in the year before (US New Year's
+    Day 2028 is observed on Friday 31 December 2027, listed with 2027), so ask for
+    one year either side of the span you care about.
+    """
+    import holidays  # imported here: only calendar set-up needs the holiday tables
+
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
+    except NotImplementedError as exc:
+        raise CalendarError(str(exc)) from exc
+    return dict(sorted(found.items()))

@@ -1,0 +1,13 @@
+"""Signals contracts sends so that apps depending on it can keep in step.
+
+Dependencies point one way (services <- contracts <- credits, incidents), so contracts
+cannot call credits or incidents. Both signals are sent by contracts' service functions
+inside their transaction; see docs/ARCHITECTURE.md.
+"""
+
+from django.dispatch import Signal
+
+#: A work-order line was added or its quantity changed: kwargs line, created, by.
+line_changed = Signal()
+#: A support location's hours or closed days changed: kwargs location, by.
+calendar_changed = Signal()
