@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,8 +61,6 @@ __all__ = [
     "Interval",
     "public_holidays",
 ]
-
-UTC = timezone.utc
 
 # A search that has seen nothing open for this many consecutive days (about ten
 # years) gives up: the calendar is effectively closed forever, and a deadline
@@ -142,9 +140,7 @@ def _from_us(us: int) -> datetime:
 
 
 def _time_us(value: time) -> int:
-    return (
-        (value.hour * 3600 + value.minute * 60 + value.second) * _SECOND + value.microsecond
-    )
+    return (value.hour * 3600 + value.minute * 60 + value.second) * _SECOND + value.microsecond
 
 
 def _year_of(epoch_day: int) -> int:
@@ -559,9 +555,7 @@ class AroundTheClock:
         return [Interval(_from_us(low), _from_us(high))] if low < high else []
 
 
-def public_holidays(
-    country: str, subdivision: str | None, years: Iterable[int]
-) -> dict[date, str]:
+def public_holidays(country: str, subdivision: str | None, years: Iterable[int]) -> dict[date, str]:
     """Public holidays of a country (and subdivision) in the given years (R5).
 
     Straight from the pinned ``holidays`` package, public category only, with its

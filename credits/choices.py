@@ -34,3 +34,16 @@ class DeliveryMode(models.TextChoices):
 FREE_CANCELLATION_DAYS = 14
 #: R15: with Advanced or Performance, requests at least this many days before the end.
 CUTOFF_DAYS = 60
+#: R17: an exchange is "of equivalent value" when the new service's cost at the current
+#: rate is within this percentage of the credits paid for the original (the difference,
+#: either way, is settled as an `exchange` entry; never taking the balance below zero).
+EXCHANGE_TOLERANCE_PERCENT = 10
+#: R21: the optional paid On-demand Assessment engineer: at most this many days per mode.
+ASSESSMENT_ENGINEER_MAX_DAYS = {DeliveryMode.ONSITE: 2, DeliveryMode.REMOTE: 1}
+#: R20: the delivery modes a workshop is bought in (quantity = participants or deliveries).
+WORKSHOP_MODES = (DeliveryMode.PER_PARTICIPANT, DeliveryMode.DEDICATED)
+#: R19: services that are onsite by nature. Credits pay the rate-card price of the service,
+#: which holds no travel component, so an onsite delivery (these services, or any service
+#: redeemed with delivery_mode=onsite) is "not prepaid" as far as travel and expenses go:
+#: the redemption records `travel_expenses_billable=True` for invoicing.
+ONSITE_SERVICES = frozenset({"onsite-support", "onsite-sdm"})

@@ -79,6 +79,7 @@ class EventKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     EFFORT = "effort", _("Effort logged")
     AROUND_THE_CLOCK = "around_the_clock", _("24x7 changed")
+    CHANGE_CONTROL = "change_control", _("Change-control access granted")
 
 
 #: R23: Advisory Support is at most 6 hours per request.
@@ -95,3 +96,20 @@ RAPID_RESPONSE_EXCLUDED_PRODUCTS = (
     "Azure Communication Services",
     "Billing & Subscription Management",
 )
+
+#: R8: on Advanced/Performance critical incidents the assigned manager posts a status
+#: update at least this often (the source names no cadence; two hours is our default).
+STATUS_UPDATE_INTERVAL_MINUTES = 120
+#: The customer's side: 24 hours (real time) to answer when support waits on them.
+CUSTOMER_RESPONSE_MINUTES = 24 * 60
+#: The customer's side: change-control access within 4 business hours (Advanced critical).
+CHANGE_CONTROL_BUSINESS_MINUTES = 4 * 60
+#: R7: when the critical situation resource is due, after the incident turns critical.
+CRITICAL_SITUATION_DELAY_MINUTES = {"advanced": 60, "performance": 0}
+#: R8: packages whose critical incidents start the escalation process automatically.
+AUTO_ESCALATION_PACKAGES = ("advanced", "performance")
+#: Incidents recomputed per transaction when a calendar or a target changes.
+RECOMPUTE_BATCH_SIZE = 500
+#: Incident numbers: "INC-000123" (PostgreSQL sequence incidents_incident_number_seq).
+NUMBER_PREFIX = "INC-"
+NUMBER_DIGITS = 6

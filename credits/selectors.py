@@ -1,0 +1,146 @@
+"""Reads of the credits app: the rate card, the ledger, balances and the forecast."""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, Sum, Window
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from credits.choices import EntryKind
+from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+
+#: Average month length, for per-month rates on dashboards.
+DAYS_PER_MONTH = Decimal("30.4375")
+#: Entry kinds that are spending (net of refunds): what the burn rate measures.
+SPENDING_KINDS = (EntryKind.REDEMPTION, EntryKind.REFUND, EntryKind.CANCELLATION_FEE, EntryKind.EXCHANGE)
+
+
+def rate_for(*, service, customer, on: dt.date) -> Rate | None:
+    """The rate valid on `on` (R10): the customer's own if it has one by then, else the default.
+
+    A customer rate valid from a later date does not apply yet; the latest `valid_from`
+    on or before `on` wins. None when there is no rate at all (callers raise R10).
+    """
+    candidates = Rate.objects.filter(service=service, valid_from__lte=on).select_related("service", "customer")
+    if customer is not None:
+        own = candidates.filter(customer=customer).order_by("-valid_from").first()
+        if own is not None:
+            return own
+    return candidates.filter(customer__isnull=True).order_by("-valid_from").first()
+
+
+def rate_card(*, actor, on: dt.date | None = None):
+    """Rates visible to the actor (defaults are public: every customer redeems at them)."""
+    qs = Rate.objects.select_related("service", "customer")
+    if actor is not None and getattr(actor, "is_authenticated", False) and not getattr(actor, "is_staff", False):
+        qs = qs.filter(Q(customer__isnull=True) | Q(customer_id=getattr(actor, "customer_id", None)))
+    elif not getattr(actor, "is_staff", False):
+        qs = qs.none()
+    if on is not None:
+        qs = qs.filter(valid_from__lte=on)
+    return qs.order_by("service__code", "customer__code", "-valid_from")
+
+
+def balance(*, work_order) -> int:
+    """The work order's proactive-credit balance (0 before the first grant)."""
+    return CreditAccount.objects.filter(work_order=work_order).values_list("balance", flat=True).first() or 0
+
+
+def ledger(*, work_order, actor=None):
+    """The work order's entries, oldest first, each with `running_balance` recomputed by the database.
+
+    `running_balance` (a window sum of amounts) equals the stored `balance_after` on
+    every row as long as the ledger is consistent: the selector that proves it.
+    """
+    qs = CreditEntry.objects.all() if actor is None else CreditEntry.objects.visible_to(actor)
+    return (
+        qs.filter(work_order=work_order)
+        .select_related("created_by", "redemption__service", "line__service")
+        .annotate(running_balance=Window(Sum("amount"), order_by=["created_at", "id"]))
+        .order_by("created_at", "id")
+    )
+
+
+def entry_list(*, actor):
+    """Ledger entries visible to the actor, for lists and the API."""
+    return CreditEntry.objects.visible_to(actor).select_related(
+        "work_order__customer", "created_by", "redemption__service", "line__service"
+    )
+
+
+def redemption_list(*, actor, work_order=None):
+    """Redemptions visible to the actor, newest first, with what lists show pre-joined."""
+    qs = Redemption.objects.visible_to(actor).select_related(
+        "work_order__customer", "service", "rate", "created_by", "approved_by", "cancelled_by", "exchanged_for__service"
+    )
+    if work_order is not None:
+        qs = qs.filter(work_order=work_order)
+    return qs.order_by("-created_at", "-id")
+
+
+def time_entry_list(*, actor, line=None):
+    """Time entries visible to the actor (R11)."""
+    qs = TimeEntry.objects.visible_to(actor).select_related("line__service", "line__work_order", "created_by")
+    if line is not None:
+        qs = qs.filter(line=line)
+    return qs
+
+
+def _per_month(amount: Decimal, days: int) -> Decimal:
+    return (Decimal(amount) * DAYS_PER_MONTH / days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
+    """Dashboard forecast: burn rate so far, projected balance at term end, credits at risk (R14).
+
+    The burn rate is the net spending (redemptions, fees and exchanges less refunds)
+    from the start of the term to `today`, per average month; projecting it linearly to
+    the end date gives the balance left then, which is what would expire unused
+    (`at_risk`). Hour lines get the same treatment from their `used` counters.
+    """
+    today = today or timezone.localdate()
+    start, end = work_order.start_date, work_order.end_date
+    as_of = min(max(today, start), end)
+    elapsed_days = max((as_of - start).days, 1)
+    remaining_days = max((end - max(today, start)).days, 0) if today <= end else 0
+
+    current = balance(work_order=work_order)
+    spent = -(
+        CreditEntry.objects.filter(work_order=work_order, kind__in=SPENDING_KINDS, created_at__date__lte=today).aggregate(
+            s=Coalesce(Sum("amount"), 0)
+        )["s"]
+    )
+    spent = max(spent, 0)
+    projected_spend = Decimal(spent) * remaining_days / elapsed_days
+    projected = max(Decimal(current) - projected_spend, Decimal(0)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    expired = CreditEntry.objects.filter(work_order=work_order, kind=EntryKind.EXPIRY).exists()
+
+    hours = []
+    for line in work_order.lines.filter(service__is_hour_block=True).select_related("service").order_by("id"):
+        projected_use = line.used * remaining_days / elapsed_days
+        unused = max(line.remaining - projected_use, Decimal(0)) if line.expired_at is None else Decimal(0)
+        hours.append(
+            {
+                "line_id": line.pk,
+                "service": line.service.code,
+                "quantity": line.quantity,
+                "used": line.used,
+                "remaining": line.remaining if line.expired_at is None else Decimal(0),
+                "expired": line.expired_at is not None,
+                "burn_rate_per_month": _per_month(line.used, elapsed_days),
+                "projected_unused_at_end": unused.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            }
+        )
+    return {
+        "as_of": today,
+        "balance": current,
+        "spent": spent,
+        "days_elapsed": elapsed_days,
+        "days_remaining": remaining_days,
+        "burn_rate_per_month": _per_month(spent, elapsed_days),
+        "projected_balance_at_end": int(projected),
+        "at_risk": 0 if expired else int(projected),
+        "expired": expired,
+        "hours": hours,
+    }
