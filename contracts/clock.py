@@ -82,6 +82,8 @@ _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
 # of epoch day n lies in ((n - 1) * _DAY, (n + 2) * _DAY); 3 leaves a margin.
 _NEAR_TRANSITION = 3
 _DAY_CACHE_LIMIT = 100_000
+_FILL_DAYS = 14
+_UNKNOWN = object()
 
 
 class CalendarError(ValueError):
@@ -119,24 +121,33 @@ class Clock(Protocol):
 
 
 def _to_us(value: datetime) -> int:
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise CalendarError(f"naive datetime {value.isoformat()}: give it a time zone")
-    # Aware minus aware is absolute time, whatever zones the operands are in.
-    return (value - _EPOCH) // _MICROSECOND
+    try:
+        # Aware minus aware is absolute time, whatever zones the operands are in.
+        # Naive minus aware raises TypeError: that is how naive values are caught,
+        # without a second utcoffset() call on the hot path.
+        return (value - _EPOCH) // _MICROSECOND
+    except TypeError:
+        raise _not_an_instant(value) from None
+
+
+def _not_an_instant(value: object) -> Exception:
+    if isinstance(value, datetime):
+        return CalendarError(f"naive datetime {value.isoformat()}: give it a time zone")
+    return TypeError(f"expected an aware datetime, got {type(value).__name__}")
 
 
 def _duration_us(duration: timedelta) -> int:
-    if not isinstance(duration, timedelta):
-        raise TypeError(f"expected a timedelta, got {type(duration).__name__}")
-    if duration < timedelta(0):
+    try:
+        us = duration // _MICROSECOND
+    except TypeError:
+        raise TypeError(f"expected a timedelta, got {type(duration).__name__}") from None
+    if us < 0:
         raise CalendarError(f"negative duration {duration}")
-    return duration // _MICROSECOND
+    return us
 
 
 def _from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    return _EPOCH + _MICROSECOND * us
 
 
 def _time_us(value: time) -> int:
@@ -157,7 +168,13 @@ _TRANSITIONS: dict[tuple[tzinfo, int], tuple[tuple[int, int], ...]] = {}
 
 def _offset_at(tz: tzinfo, us: int) -> int:
     """The zone's UTC offset, in microseconds, at the instant ``us``."""
-    offset = _from_us(us).astimezone(tz).utcoffset()
+    # Whole seconds suffice (zone transitions fall on whole seconds), and
+    # fromtimestamp is twice as fast as converting a UTC datetime.
+    try:
+        moment = datetime.fromtimestamp(us // _SECOND, tz)
+    except (OverflowError, OSError, ValueError):  # beyond the platform's time_t
+        moment = _from_us(us).astimezone(tz)
+    offset = moment.utcoffset()
     assert offset is not None
     return offset // _MICROSECOND
 
@@ -201,6 +218,38 @@ def _transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[i
             if start_us <= change[0] < end_us:
                 result.append(change)
     return result
+
+
+# zone -> {epoch day: the UTC offset in force throughout that day's window (from
+# _NEAR_TRANSITION days before to _NEAR_TRANSITION + 1 after), or None for a day
+# near an offset change}. Filled a year at a time; what makes an ordinary day cheap.
+_DAY_OFFSETS: dict[tzinfo, dict[int, int | None]] = {}
+
+
+def _day_offset(tz: tzinfo, day: int) -> int | None:
+    table = _DAY_OFFSETS.get(tz)
+    if table is None:
+        table = _DAY_OFFSETS.setdefault(tz, {})
+    if day in table:
+        return table[day]
+    year = _year_of(day)
+    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
+    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
+    margin = (_NEAR_TRANSITION + 2) * _DAY
+    changes = _transitions_between(tz, first * _DAY - margin, last * _DAY + margin)
+    near: set[int] = set()
+    for instant, _ in changes:
+        change_day = instant // _DAY
+        near.update(range(change_day - _NEAR_TRANSITION - 1, change_day + _NEAR_TRANSITION + 2))
+    offset, index = _offset_at(tz, first * _DAY), 0
+    while index < len(changes) and changes[index][0] <= first * _DAY:
+        index += 1  # already in force at the first midnight
+    for each in range(first, last):
+        while index < len(changes) and changes[index][0] <= each * _DAY:
+            offset = changes[index][1]
+            index += 1
+        table[each] = None if each in near else offset
+    return table[day]
 
 
 # --- calendars ------------------------------------------------------------------
@@ -247,6 +296,17 @@ def _normalize_hours(
     return tuple(week)
 
 
+def _joined(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with those that touch or overlap joined into one."""
+    joined: list[tuple[int, int]] = []
+    for piece_start, piece_end in pieces:
+        if joined and piece_start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], piece_end))
+        else:
+            joined.append((piece_start, piece_end))
+    return joined
+
+
 class BusinessCalendar:
     """Opening hours of a support location, in its IANA zone, minus closed dates (R5).
 
@@ -289,6 +349,9 @@ class BusinessCalendar:
         self._closed_sorted = tuple(sorted(closed_days))
         # epoch day -> that day's open spans as UTC microseconds, sorted, disjoint.
         self._days: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._zone_days = _DAY_OFFSETS.setdefault(self.tz, {})
+        # first day -> (time-ordered spans, next day) of a stretch near an offset change
+        self._blocks: dict[int, tuple[tuple[tuple[int, int], ...], int]] = {}
 
     @classmethod
     def standard(
@@ -317,16 +380,25 @@ class BusinessCalendar:
         lands exactly on a closing time is that closing instant; a zero duration
         gives ``next_opening(start)``.
         """
-        at = _to_us(start)
+        # The conversions of _to_us, _duration_us and _from_us, inlined: this is
+        # the hot path (bench/clock.py).
+        try:
+            at = (start - _EPOCH) // _MICROSECOND
+        except TypeError:
+            raise _not_an_instant(start) from None
         remaining = _duration_us(duration)
-        days = self._days
+        days, zone_days, week = self._days, self._zone_days, self._week_us
         day = at // _DAY - 1  # the first day that can hold an instant after `at`
         # From this day on every span starts after `at`: whole weeks may be skipped.
         clear_of_start = day + 3
         idle = 0  # consecutive days without any opening
         while True:
-            if remaining > self._week_us and day >= clear_of_start and self._skip_weeks:
-                weeks = (remaining - 1) // self._week_us
+            if remaining > week and day >= clear_of_start and self._skip_weeks:
+                weeks = (remaining - 1) // week
+                # Never stop a skip among the days near an offset change: their
+                # spans must be walked in time order (see _near_block).
+                while weeks and _day_offset(self.tz, day + 7 * weeks) is None:
+                    weeks -= 1
                 while weeks:
                     total = self._open_us_in_days(day, day + 7 * weeks)
                     # Strictly less: a deadline at the last closing of the range must
@@ -335,6 +407,8 @@ class BusinessCalendar:
                     if total < remaining:
                         break
                     weeks -= 1
+                    while weeks and _day_offset(self.tz, day + 7 * weeks) is None:
+                        weeks -= 1
                 if weeks:
                     remaining -= total
                     day += 7 * weeks
@@ -345,22 +419,24 @@ class BusinessCalendar:
             spans = days.get(day)
             if spans is None:
                 spans = self._day_spans(day)
+            next_day = day + 1
+            if zone_days.get(day) is None and _day_offset(self.tz, day) is None:
+                spans, next_day = self._near_block(day)
             if spans:
                 for span_start, span_end in spans:
                     if span_end <= at:
                         continue
                     if span_start < at:
                         span_start = at
-                    available = span_end - span_start
-                    if remaining <= available:
-                        return _from_us(span_start + remaining)
-                    remaining -= available
+                    if remaining <= span_end - span_start:
+                        return _EPOCH + _MICROSECOND * (span_start + remaining)
+                    remaining -= span_end - span_start
                 idle = 0
             else:
-                idle += 1
+                idle += next_day - day
                 if idle > MAX_CLOSED_DAYS:
                     raise self._closed_too_long(start)
-            day += 1
+            day = next_day
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Open time between two instants; zero if ``end`` is not after ``start``."""
@@ -415,17 +491,13 @@ class BusinessCalendar:
         Walks day by day: meant for explanations over days or weeks, not years.
         """
         low, high = _to_us(start), _to_us(end)
-        merged: list[list[int]] = []
-        for day in range(low // _DAY - 1, high // _DAY + 2):
-            for span_start, span_end in self._spans(day):
-                span_start, span_end = max(span_start, low), min(span_end, high)
-                if span_start >= span_end:
-                    continue
-                if merged and merged[-1][1] == span_start:
-                    merged[-1][1] = span_end
-                else:
-                    merged.append([span_start, span_end])
-        return [Interval(_from_us(a), _from_us(b)) for a, b in merged]
+        pieces = sorted(
+            (max(span_start, low), min(span_end, high))
+            for day in range(low // _DAY - 1, high // _DAY + 2)
+            for span_start, span_end in self._spans(day)
+            if max(span_start, low) < min(span_end, high)
+        )
+        return [Interval(_from_us(a), _from_us(b)) for a, b in _joined(pieces)]
 
     # --- days ---------------------------------------------------------------------
 
@@ -433,46 +505,78 @@ class BusinessCalendar:
         spans = self._days.get(day)
         return self._day_spans(day) if spans is None else spans
 
+    def _near_block(self, day: int) -> tuple[tuple[tuple[int, int], ...], int]:
+        """The spans of ``day`` and the following days near an offset change, in time
+        order, and the first day after them.
+
+        Near a change the dates' spans can interleave: where a zone fell back from
+        00:01 to 23:01 (St. John's until 2011), 00:00-00:01 of the new date comes
+        before the repeated 23:01-24:00 of the old one. The walk in ``add`` takes
+        such a stretch of days as one.
+        """
+        block = self._blocks.get(day)
+        if block is None:
+            end, pieces = day, []
+            while _day_offset(self.tz, end) is None:
+                pieces.extend(self._spans(end))
+                end += 1
+            pieces.sort()
+            block = (tuple(_joined(pieces)), end)
+            if len(self._blocks) >= _DAY_CACHE_LIMIT:
+                self._blocks.clear()
+            self._blocks[day] = block
+        return block
+
     def _day_spans(self, day: int) -> tuple[tuple[int, int], ...]:
-        """Open spans (UTC microseconds) of the local date ``day``; fills the cache."""
-        hours = self._hours[(day + _EPOCH_WEEKDAY) % 7]
-        if not hours or day in self._closed:
-            spans: tuple[tuple[int, int], ...] = ()
-        else:
-            midnight = day * _DAY  # naive local midnight on the epoch scale
-            window_start = midnight - _NEAR_TRANSITION * _DAY
-            window_end = midnight + (_NEAR_TRANSITION + 1) * _DAY
-            changes = _transitions_between(self.tz, window_start, window_end)
-            offset = _offset_at(self.tz, window_start)
-            if not changes:
-                spans = tuple((midnight + o - offset, midnight + c - offset) for o, c in hours)
+        """Open spans (UTC microseconds) of the local date ``day``; fills the cache.
+
+        Fills the next _FILL_DAYS days in one go: deadlines run forward, and one
+        call per fortnight costs less than one per day.
+        """
+        days, zone_days, closed = self._days, self._zone_days, self._closed
+        if len(days) >= _DAY_CACHE_LIMIT:
+            days.clear()
+        for each in range(day, day + _FILL_DAYS):
+            if each in days:
+                continue
+            hours = self._hours[(each + _EPOCH_WEEKDAY) % 7]
+            if not hours or each in closed:
+                days[each] = ()
+                continue
+            offset = zone_days.get(each, _UNKNOWN)
+            if offset is _UNKNOWN:
+                offset = _day_offset(self.tz, each)
+            if offset is None:
+                days[each] = self._spans_near_transition(each, hours)
+            elif len(hours) == 1:  # the usual day: one interval, one offset all day
+                base = each * _DAY - offset
+                days[each] = ((base + hours[0][0], base + hours[0][1]),)
             else:
-                # The wall clock is u + offset on each stretch of constant offset;
-                # an instant is open when its wall time is inside an interval of
-                # this date. Intersect each interval with each stretch.
-                edges = [window_start, *(at for at, _ in changes), window_end]
-                offsets = [offset, *(after for _, after in changes)]
-                pieces = []
-                for stretch_start, stretch_end, stretch_offset in zip(
-                    edges, edges[1:], offsets, strict=False
-                ):
-                    for o, c in hours:
-                        piece_start = max(stretch_start, midnight + o - stretch_offset)
-                        piece_end = min(stretch_end, midnight + c - stretch_offset)
-                        if piece_start < piece_end:
-                            pieces.append((piece_start, piece_end))
-                pieces.sort()
-                merged: list[tuple[int, int]] = []
-                for piece in pieces:
-                    if merged and piece[0] <= merged[-1][1]:
-                        merged[-1] = (merged[-1][0], max(merged[-1][1], piece[1]))
-                    else:
-                        merged.append(piece)
-                spans = tuple(merged)
-        if len(self._days) >= _DAY_CACHE_LIMIT:
-            self._days.clear()
-        self._days[day] = spans
-        return spans
+                base = each * _DAY - offset
+                days[each] = tuple((base + o, base + c) for o, c in hours)
+        return days[day]
+
+    def _spans_near_transition(
+        self, day: int, hours: tuple[tuple[int, int], ...]
+    ) -> tuple[tuple[int, int], ...]:
+        # The wall clock is u + offset on each stretch of constant offset; an
+        # instant is open when its wall time is inside an interval of this date.
+        # Intersect each interval with each stretch, then join what touches.
+        midnight = day * _DAY  # naive local midnight on the epoch scale
+        window_start = midnight - _NEAR_TRANSITION * _DAY
+        window_end = midnight + (_NEAR_TRANSITION + 1) * _DAY
+        changes = _transitions_between(self.tz, window_start, window_end)
+        edges = [window_start, *(at for at, _ in changes), window_end]
+        offsets = [_offset_at(self.tz, window_start), *(after for _, after in changes)]
+        pieces = []
+        for stretch_start, stretch_end, offset in zip(edges, edges[1:], offsets, strict=False):
+            for o, c in hours:
+                piece_start = max(stretch_start, midnight + o - offset)
+                piece_end = min(stretch_end, midnight + c - offset)
+                if piece_start < piece_end:
+                    pieces.append((piece_start, piece_end))
+        pieces.sort()
+        return tuple(_joined(pieces))
 
     def _clipped(self, day: int, low: int, high: int) -> int:
         total = 0

@@ -8,14 +8,16 @@ entry and the new balance are saved in the same transaction; CHECK constraints
 were wrong, and a trigger (migration 0002) refuses UPDATE/DELETE of entries.
 """
 
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from credits.choices import EntryKind
 from credits.models import CreditAccount, CreditEntry
 from portal.errors import Conflict
+
+logger = logging.getLogger(__name__)
 
 
 def audit_user(by):
@@ -35,12 +37,18 @@ def round_credits(value: Decimal) -> int:
 def lock_account(work_order) -> CreditAccount:
     """The work order's account, created if missing, locked until the transaction ends.
 
-    Creation is INSERT ... ON CONFLICT DO NOTHING so two first writers cannot both
-    create it; the SELECT FOR UPDATE then blocks until any other writer commits.
+    The SELECT FOR UPDATE blocks until any other writer commits. A missing account is
+    created with INSERT ... ON CONFLICT DO NOTHING, so two first writers cannot both
+    create it, and then locked the same way.
     """
     assert transaction.get_connection().in_atomic_block, "lock_account needs a transaction"
-    CreditAccount.objects.bulk_create([CreditAccount(work_order=work_order)], ignore_conflicts=True)
-    account = CreditAccount.objects.select_for_update().get(work_order=work_order)
+    locked = CreditAccount.objects.select_for_update()
+    account = locked.filter(work_order=work_order).first()
+    if account is None:
+        CreditAccount.objects.bulk_create(
+            [CreditAccount(work_order=work_order)], ignore_conflicts=True
+        )
+        account = locked.get(work_order=work_order)
     account.work_order = work_order  # the caller's instance: no extra query
     return account
 
@@ -67,7 +75,6 @@ def post(
             rule="R10",
             code="insufficient_credits",
         )
-    before = account.balance
     account.balance = new_balance
     account.save(update_fields=["balance", "updated_at"])
     entry = CreditEntry.objects.create(
@@ -82,29 +89,23 @@ def post(
         redemption=redemption,
         line=line,
     )
-    if amount < 0 and kind != EntryKind.EXPIRY:
-        _warn_if_low(account, before=before, entry=entry)
+    threshold = account.work_order.low_credit_threshold
+    if threshold is not None and new_balance < threshold <= new_balance - amount:
+        # Crossed the low-credit threshold: ask the worker to warn once this commits.
+        # The warning itself (credits.low, once per crossing) and the daily sweep that
+        # catches a lost task live in contracts.entitlements.
+        work_order_id = account.work_order_id
+        transaction.on_commit(lambda: _enqueue_low_credit_check(work_order_id))
     return entry
 
 
-def _warn_if_low(account: CreditAccount, *, before: int, entry: CreditEntry) -> None:
-    """credits.low once each time the balance crosses the work order's threshold downwards."""
-    work_order = account.work_order
-    threshold = work_order.low_credit_threshold
-    if threshold is None or not (before >= threshold > entry.balance_after):
-        return
-    from notifications.services import notify  # notifications is a sibling app: import late
+def _enqueue_low_credit_check(work_order_id: int) -> None:
+    from credits.tasks import check_low_credit
 
-    emails = [c.email for c in work_order.contacts.filter(is_lead=True, active=True)]
-    if work_order.account_manager_id and work_order.account_manager.email:
-        emails.append(work_order.account_manager.email)
-    notify(
-        event="credits.low",
-        key=f"credits.low:{work_order.pk}:{entry.pk}",
-        customer=work_order.customer,
-        payload={"work_order": work_order.number, "balance": entry.balance_after, "threshold": threshold},
-        emails=emails,
-        subject=f"{work_order.number}: proactive credits low ({entry.balance_after} left)",
-        body=f"The proactive-credit balance of {work_order.number} dropped to {entry.balance_after}, "
-        f"under the threshold of {threshold}.",
-    )
+    try:
+        # retry=False: a broker that is down must not stall the committing request.
+        check_low_credit.apply_async(args=[work_order_id], retry=False)
+    except Exception as exc:  # the broker is an accelerator here; the sweep catches up
+        logger.warning(
+            "could not enqueue the low-credit check of work order %s: %s", work_order_id, exc
+        )

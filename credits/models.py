@@ -122,8 +122,8 @@ class CreditEntry(models.Model):
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="credit_entry_balance_never_negative"),
             # R14: expiry happens once per work order.
             models.UniqueConstraint(fields=["work_order"], condition=Q(kind="expiry"), name="credit_expiry_once"),
-            # A line grants once.
-            models.UniqueConstraint(fields=["line"], condition=Q(kind="grant"), name="credit_grant_once_per_line"),
+            # No "one grant per line": a quantity increase grants the difference as a new
+            # entry; credits_grant stays idempotent by comparing under the account lock.
         ]
         indexes = [models.Index(fields=["work_order", "created_at"], name="credit_entry_ledger_idx")]
 

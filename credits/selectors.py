@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum, Window
+from django.db.models import F, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,7 +13,12 @@ from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEnt
 #: Average month length, for per-month rates on dashboards.
 DAYS_PER_MONTH = Decimal("30.4375")
 #: Entry kinds that are spending (net of refunds): what the burn rate measures.
-SPENDING_KINDS = (EntryKind.REDEMPTION, EntryKind.REFUND, EntryKind.CANCELLATION_FEE, EntryKind.EXCHANGE)
+SPENDING_KINDS = (
+    EntryKind.REDEMPTION,
+    EntryKind.REFUND,
+    EntryKind.CANCELLATION_FEE,
+    EntryKind.EXCHANGE,
+)
 
 
 def rate_for(*, service, customer, on: dt.date) -> Rate | None:
@@ -22,19 +27,30 @@ def rate_for(*, service, customer, on: dt.date) -> Rate | None:
     A customer rate valid from a later date does not apply yet; the latest `valid_from`
     on or before `on` wins. None when there is no rate at all (callers raise R10).
     """
-    candidates = Rate.objects.filter(service=service, valid_from__lte=on).select_related("service", "customer")
-    if customer is not None:
-        own = candidates.filter(customer=customer).order_by("-valid_from").first()
-        if own is not None:
-            return own
-    return candidates.filter(customer__isnull=True).order_by("-valid_from").first()
+    candidates = Rate.objects.filter(service=service, valid_from__lte=on).select_related(
+        "service", "customer"
+    )
+    if customer is None:
+        return candidates.filter(customer__isnull=True).order_by("-valid_from").first()
+    # One query: the customer's own rows sort before the defaults (NULL last), newest first.
+    return (
+        candidates.filter(Q(customer=customer) | Q(customer__isnull=True))
+        .order_by(F("customer_id").asc(nulls_last=True), "-valid_from")
+        .first()
+    )
 
 
 def rate_card(*, actor, on: dt.date | None = None):
     """Rates visible to the actor (defaults are public: every customer redeems at them)."""
     qs = Rate.objects.select_related("service", "customer")
-    if actor is not None and getattr(actor, "is_authenticated", False) and not getattr(actor, "is_staff", False):
-        qs = qs.filter(Q(customer__isnull=True) | Q(customer_id=getattr(actor, "customer_id", None)))
+    if (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and not getattr(actor, "is_staff", False)
+    ):
+        qs = qs.filter(
+            Q(customer__isnull=True) | Q(customer_id=getattr(actor, "customer_id", None))
+        )
     elif not getattr(actor, "is_staff", False):
         qs = qs.none()
     if on is not None:
@@ -44,7 +60,12 @@ def rate_card(*, actor, on: dt.date | None = None):
 
 def balance(*, work_order) -> int:
     """The work order's proactive-credit balance (0 before the first grant)."""
-    return CreditAccount.objects.filter(work_order=work_order).values_list("balance", flat=True).first() or 0
+    return (
+        CreditAccount.objects.filter(work_order=work_order)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
 
 
 def ledger(*, work_order, actor=None):
@@ -72,7 +93,13 @@ def entry_list(*, actor):
 def redemption_list(*, actor, work_order=None):
     """Redemptions visible to the actor, newest first, with what lists show pre-joined."""
     qs = Redemption.objects.visible_to(actor).select_related(
-        "work_order__customer", "service", "rate", "created_by", "approved_by", "cancelled_by", "exchanged_for__service"
+        "work_order__customer",
+        "service",
+        "rate",
+        "created_by",
+        "approved_by",
+        "cancelled_by",
+        "exchanged_for__service",
     )
     if work_order is not None:
         qs = qs.filter(work_order=work_order)
@@ -81,14 +108,18 @@ def redemption_list(*, actor, work_order=None):
 
 def time_entry_list(*, actor, line=None):
     """Time entries visible to the actor (R11)."""
-    qs = TimeEntry.objects.visible_to(actor).select_related("line__service", "line__work_order", "created_by")
+    qs = TimeEntry.objects.visible_to(actor).select_related(
+        "line__service", "line__work_order", "created_by"
+    )
     if line is not None:
         qs = qs.filter(line=line)
     return qs
 
 
 def _per_month(amount: Decimal, days: int) -> Decimal:
-    return (Decimal(amount) * DAYS_PER_MONTH / days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (Decimal(amount) * DAYS_PER_MONTH / days).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
 
 
 def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
@@ -107,19 +138,29 @@ def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
 
     current = balance(work_order=work_order)
     spent = -(
-        CreditEntry.objects.filter(work_order=work_order, kind__in=SPENDING_KINDS, created_at__date__lte=today).aggregate(
-            s=Coalesce(Sum("amount"), 0)
-        )["s"]
+        CreditEntry.objects.filter(
+            work_order=work_order, kind__in=SPENDING_KINDS, created_at__date__lte=today
+        ).aggregate(s=Coalesce(Sum("amount"), 0))["s"]
     )
     spent = max(spent, 0)
     projected_spend = Decimal(spent) * remaining_days / elapsed_days
-    projected = max(Decimal(current) - projected_spend, Decimal(0)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    projected = max(Decimal(current) - projected_spend, Decimal(0)).quantize(
+        Decimal("1"), rounding=ROUND_HALF_UP
+    )
     expired = CreditEntry.objects.filter(work_order=work_order, kind=EntryKind.EXPIRY).exists()
 
     hours = []
-    for line in work_order.lines.filter(service__is_hour_block=True).select_related("service").order_by("id"):
+    for line in (
+        work_order.lines.filter(service__is_hour_block=True)
+        .select_related("service")
+        .order_by("id")
+    ):
         projected_use = line.used * remaining_days / elapsed_days
-        unused = max(line.remaining - projected_use, Decimal(0)) if line.expired_at is None else Decimal(0)
+        unused = (
+            max(line.remaining - projected_use, Decimal(0))
+            if line.expired_at is None
+            else Decimal(0)
+        )
         hours.append(
             {
                 "line_id": line.pk,

@@ -163,3 +163,27 @@ class DeadlineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.deadline} {self.threshold} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineRecomputation(models.Model):
+    """One run of incidents_recompute_deadlines: what triggered it and how many moved."""
+
+    # What changed: a location's calendar (R5) and/or a target staff chose to apply (R4).
+    location = models.ForeignKey(
+        "contracts.SupportLocation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target = models.ForeignKey(ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    examined = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = scoped_queryset("location__customer").as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        what = self.location or self.target or "all"
+        return f"Recomputation {self.started_at:%Y-%m-%d %H:%M} ({what}): {self.changed} changed"

@@ -43,3 +43,15 @@ class DeliveryState(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     RETRYING = "retrying", _("Retrying")
     GAVE_UP = "gave_up", _("Gave up")
+
+
+class NoticeKind(models.TextChoices):
+    """Notices of the entitlement sweep (contracts.entitlements)."""
+
+    CUTOFF_90 = "cutoff_90", _("R15 reminder: 90 days before the end")
+    CUTOFF_75 = "cutoff_75", _("R15 reminder: 75 days before the end")
+    CUTOFF_60 = "cutoff_60", _("R15 cut-off: 60 days before the end")
+    EXPIRING_30 = "expiring_30", _("Expiry notice: 30 days before the end")
+    EXPIRING_7 = "expiring_7", _("Expiry notice: 7 days before the end")
+    EXPIRED = "expired", _("Entitlements expired at the end of the term (R14)")
+    CREDITS_LOW = "credits_low", _("Credit balance under the threshold")

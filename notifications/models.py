@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.choices import Channel, DeliveryState, Event, OutboxState, Urgency
+from notifications.choices import Channel, DeliveryState, Event, NoticeKind, OutboxState, Urgency
 from portal.scoping import scoped_queryset
 
 
@@ -21,8 +21,12 @@ class OutboxMessage(models.Model):
     event = models.CharField(max_length=40, choices=Event.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     urgency = models.CharField(max_length=16, choices=Urgency.choices, default=Urgency.IMMEDIATE)
-    customer = models.ForeignKey("contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    recipient = models.CharField(max_length=254, blank=True, help_text="E-mail address, or empty for webhooks.")
+    customer = models.ForeignKey(
+        "contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.CharField(
+        max_length=254, blank=True, help_text="E-mail address, or empty for webhooks."
+    )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -30,7 +34,9 @@ class OutboxMessage(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     # Not before this instant (business-hours reminders); delivery picks rows due now.
     deliver_after = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
+    state = models.CharField(
+        max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -42,7 +48,11 @@ class OutboxMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             # Read by notifications.tasks.deliver_outbox: pending rows that are due.
-            models.Index(fields=["deliver_after"], name="outbox_pending_due_idx", condition=Q(state="pending")),
+            models.Index(
+                fields=["deliver_after"],
+                name="outbox_pending_due_idx",
+                condition=Q(state="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,13 +81,23 @@ class SweepRun(models.Model):
 class WebhookSubscription(models.Model):
     """A ticketing tool's subscription to events (API.md): url, events, shared secret."""
 
-    customer = models.ForeignKey("contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks")
-    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks")
+    customer = models.ForeignKey(
+        "contracts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+    )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks"
+    )
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list)
     secret = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = scoped_queryset("customer").as_manager()
@@ -93,11 +113,17 @@ class WebhookDelivery(models.Model):
     """One event to one subscription; retried with backoff; every attempt logged."""
 
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    outbox = models.ForeignKey(OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    outbox = models.ForeignKey(
+        OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     event = models.CharField(max_length=40)
     payload = models.JSONField(default=dict)
-    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
@@ -108,10 +134,16 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "outbox"], name="webhook_delivery_once_per_event"),
+            models.UniqueConstraint(
+                fields=["subscription", "outbox"], name="webhook_delivery_once_per_event"
+            ),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due_idx", condition=Q(state__in=["pending", "retrying"])),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due_idx",
+                condition=Q(state__in=["pending", "retrying"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,7 +153,9 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """A logged attempt of a webhook delivery: status code or error, and duration."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
     attempted_at = models.DateTimeField(default=timezone.now)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -132,3 +166,37 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.status_code or self.error[:40]}"
+
+
+class WorkOrderNotice(models.Model):
+    """A notice about a work order's term or balance (R14, R15, credits.low), sent once.
+
+    The unique key (work order, kind, end date, reference) is the entitlement sweep's
+    claim: the row is inserted ON CONFLICT DO NOTHING and only the run that inserted
+    it writes the notice, so reruns and overlapping runs send nothing twice. A new
+    end date (a renewed term) or a new crossing of the low-credit threshold (its
+    ledger entry in `reference`) is a new notice.
+    """
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.CASCADE, related_name="notices"
+    )
+    kind = models.CharField(max_length=24, choices=NoticeKind.choices)
+    end_date = models.DateField()
+    reference = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "kind", "end_date", "reference"],
+                name="work_order_notice_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id} {self.kind} {self.end_date}"

@@ -1,36 +1,155 @@
-"""Project middleware: request ids, user preferences (language, time zone), 503 on a
-database outage."""
+"""Project middleware: request ids and access log, a 503 on a database outage, user
+preferences (language, time zone), and no writes by read-only staff."""
 
 import logging
+import sys
+import time
 import uuid
 import zoneinfo
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.signals import got_request_exception
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 
 from portal.logging import request_id_var
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("portal.request")
 
 
 class RequestIdMiddleware:
-    """Tags the request, its log lines and its response with an id (X-Request-ID)."""
+    """Tags the request, its log lines and its response with an id (X-Request-ID), and
+    writes one structured access-log line per request.
+
+    The access line has the path without its query string: a query string may carry
+    something secret, and the redacting filter is the second line of defence, not
+    the first.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        rid = (
+            incoming
+            if incoming and len(incoming) <= 64 and incoming.isprintable()
+            else uuid.uuid4().hex
+        )
         request.request_id = rid
         token = request_id_var.set(rid)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            response["X-Request-ID"] = rid
+            # Health probes arrive every few seconds: keep them out of INFO logs.
+            level = logging.DEBUG if request.path == "/healthz" else logging.INFO
+            access_logger.log(
+                level,
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "user_id": _loaded_user_id(request),
+                },
+            )
         finally:
             request_id_var.reset(token)
-        response["X-Request-ID"] = rid
         return response
+
+
+def _loaded_user_id(request):
+    """The user's id if authentication already ran; never triggers a session load."""
+    user = vars(request).get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = vars(request).get("_cached_user")
+    return (
+        getattr(user, "pk", None) or getattr(user, "username", None) if user is not None else None
+    )
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """A lost or refused database connection (not a bad query)."""
+    if exc is None:
+        return False
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = JsonResponse(
+        {
+            "detail": "The database is temporarily unavailable. Please retry shortly.",
+            "code": "database_unavailable",
+        },
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
+@receiver(got_request_exception, dispatch_uid="portal.middleware.mark_database_unavailable")
+def _mark_database_unavailable(sender, request=None, **kwargs):
+    """Remember on the request that it failed for want of a database.
+
+    Django turns an exception raised inside a middleware (the session or user lookup
+    of SessionMiddleware / AuthenticationMiddleware, before any view) into a 500
+    response at that layer, so the outer DatabaseUnavailableMiddleware never sees
+    the exception itself. This signal is sent from inside the `except` block, so
+    sys.exc_info() still holds it.
+    """
+    if request is not None and is_database_unavailable(sys.exc_info()[1]):
+        request._portal_database_unavailable = True
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a lost database connection into a clear 503 JSON rather than a traceback,
+    for the web UI and the API alike, whether the error comes from a view or from a
+    middleware that touches the database (sessions, users, axes) before the view.
+
+    It sits above SessionMiddleware in MIDDLEWARE for that reason. Writes happen in
+    transactions (atomic service functions), so a failure mid-request leaves nothing
+    half-written; the client may simply retry. With CONN_HEALTH_CHECKS the next
+    request after the database is back gets a fresh connection: no manual step.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            response = self.get_response(request)
+        except DatabaseError as exc:  # only when exceptions propagate (DEBUG_PROPAGATE_EXCEPTIONS)
+            if not is_database_unavailable(exc):
+                raise
+            return self._unavailable(exc)
+        if getattr(request, "_portal_database_unavailable", False) and response.status_code >= 500:
+            return self._unavailable(None)
+        return response
+
+    def process_exception(self, request, exception):
+        if is_database_unavailable(exception):
+            return self._unavailable(exception)
+        return None
+
+    @staticmethod
+    def _unavailable(exc):
+        logger.error(
+            "database unavailable: %s", exc.__class__.__name__ if exc else "error before the view"
+        )
+        return database_unavailable_response()
 
 
 class UserPreferencesMiddleware:
@@ -58,27 +177,47 @@ class UserPreferencesMiddleware:
         return self.get_response(request)
 
 
-class DatabaseUnavailableMiddleware:
-    """Turns a lost database connection into a clear 503 rather than a traceback.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
-    Writes happen in transactions (ATOMIC service functions), so a failure mid-request
-    leaves nothing half-written; the client may simply retry.
+
+class ReadOnlyStaffMiddleware:
+    """Refuses every write by signed-in read-only staff, in the UI and the API alike.
+
+    The safety net under accounts.permissions: views and endpoints check `can_edit`
+    themselves (to hide buttons and answer precisely), but a view that forgets still
+    cannot let a read-only staff member change a contract, a balance or an incident.
+    A few URL names stay open (READ_ONLY_STAFF_ALLOWED_URL_NAMES: logout, password
+    change, language). API keys are checked by accounts.permissions in DRF, since
+    they authenticate inside the view.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method not in SAFE_METHODS and self._is_read_only_staff(request):
+            try:
+                url_name = resolve(request.path_info).url_name
+            except Resolver404:
+                url_name = None
+            if url_name not in getattr(settings, "READ_ONLY_STAFF_ALLOWED_URL_NAMES", ()):
+                logger.warning("read-only staff write refused: %s %s", request.method, request.path)
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {
+                            "detail": "Read-only staff cannot change anything.",
+                            "code": "read_only_staff",
+                        },
+                        status=403,
+                    )
+                raise PermissionDenied("Read-only staff cannot change anything.")
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
-        if isinstance(exception, (OperationalError, InterfaceError)) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
-        ):
-            logger.error("database unavailable: %s", exception.__class__.__name__)
-            response = JsonResponse(
-                {"detail": "The database is temporarily unavailable. Please retry shortly."}, status=503
-            )
-            response["Retry-After"] = "5"
-            return response
-        return None
+    @staticmethod
+    def _is_read_only_staff(request) -> bool:
+        from accounts.permissions import can_edit
+
+        user = getattr(request, "user", None)
+        return bool(
+            user is not None and user.is_authenticated and user.is_staff and not can_edit(user)
+        )

@@ -1,9 +1,54 @@
 """The beat schedule, in one place. Each entry expires before its next run, so a
-backlog of sweeps never piles up behind a stopped worker."""
+backlog of sweeps never piles up behind a stopped worker: a message that waited
+longer than its interval is dropped, and the next tick does the work (every job is
+idempotent and catches up by itself, the database being the source of truth)."""
 
+from celery.schedules import crontab
 from django.conf import settings
+
+#: Outbox delivery and webhook retries: often, so "at once" means seconds.
+DELIVERY_INTERVAL_SECONDS = 10
+WEBHOOK_INTERVAL_SECONDS = 15
+BEAT_TICK_SECONDS = 15
+
+
+def _expires(interval: float) -> float:
+    """Expire a little before the next run (never below one second)."""
+    return max(interval * 0.9, 1.0)
 
 
 def beat_schedule() -> dict:
     sweep = settings.SWEEP_INTERVAL_SECONDS
-    return {}
+    return {
+        "deadline-sweep": {
+            "task": "incidents.tasks.sweep_deadlines",
+            "schedule": float(sweep),
+            "options": {"expires": _expires(sweep)},
+        },
+        "outbox-delivery": {
+            "task": "notifications.tasks.deliver_outbox",
+            "schedule": float(DELIVERY_INTERVAL_SECONDS),
+            "options": {"expires": _expires(DELIVERY_INTERVAL_SECONDS)},
+        },
+        "webhook-retries": {
+            "task": "notifications.tasks.deliver_webhooks",
+            "schedule": float(WEBHOOK_INTERVAL_SECONDS),
+            "options": {"expires": _expires(WEBHOOK_INTERVAL_SECONDS)},
+        },
+        "beat-tick": {
+            "task": "notifications.tasks.beat_tick",
+            "schedule": float(BEAT_TICK_SECONDS),
+            "options": {"expires": _expires(BEAT_TICK_SECONDS)},
+        },
+        # Daily jobs: early morning UTC, expiring after 23 hours.
+        "entitlement-sweep": {
+            "task": "contracts.tasks.entitlement_sweep",
+            "schedule": crontab(hour=4, minute=5),
+            "options": {"expires": 23 * 3600},
+        },
+        "cleanup": {
+            "task": "notifications.tasks.cleanup",
+            "schedule": crontab(hour=3, minute=17),
+            "options": {"expires": 23 * 3600},
+        },
+    }

@@ -55,6 +55,9 @@ MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above everything that touches the database (sessions, users, axes), so an outage
+    # is a 503 JSON even when it strikes before the view.
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,8 +70,11 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
-    "portal.middleware.DatabaseUnavailableMiddleware",
+    # No writes by read-only staff, whatever view they reach (accounts.permissions).
+    "portal.middleware.ReadOnlyStaffMiddleware",
 ]
+# URL names a read-only staff member may still POST to.
+READ_ONLY_STAFF_ALLOWED_URL_NAMES = ["login", "logout", "password_change", "set_language", "preferences"]
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -119,17 +125,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Degrades to misses while Redis is down (portal/cache.py): the web keeps answering.
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    # Publishing a task while the broker is down must fail fast, not hang the request.
+    CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
 else:
     # A broker that needs no server: kombu's filesystem transport under ./var.
     _broker_dir = VAR_DIR / "broker"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "data_folder_processed": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -148,6 +165,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # How often the deadline sweep runs; the dead-man check allows two intervals.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 30)
+# Incidents claimed per transaction by the deadline sweep (incidents/sweep.py).
+SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 500)
 
 # --- Auth ------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -205,11 +224,15 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Read-only staff never write (accounts.permissions); customers act for themselves.
+        "accounts.permissions.IsStaffEditorOrReadOnly",
+    ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "1200/min")},
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
@@ -224,6 +247,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names in the OpenAPI document (API.md's values, one name each).
+    "ENUM_NAME_OVERRIDES": {
+        "AvailabilityEnum": "services.choices.Availability",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "WorkOrderStatusEnum": "contracts.choices.WorkOrderStatus",
+        "RedemptionStatusEnum": "credits.choices.RedemptionStatus",
+        "DeliveryStateEnum": "notifications.choices.DeliveryState",
+        "EventEnum": "notifications.choices.Event",
+        "SeverityEnum": "incidents.choices.Severity",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------
@@ -232,6 +265,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("PORTAL_PRODUCTION", False):
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production (PORTAL_PRODUCTION=1)")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -255,25 +290,40 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        # Nothing secret in logs: bearer keys, Authorization, passwords, cookies.
+        "redact": {"()": "portal.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "portal.logging.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "portal.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": env_str("LOG_FORMAT", "json"),
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Health (portal/health.py) ---------------------------------------------------------
+# Seconds each dependency check may take before it counts as down.
+HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2)
+# A beat tick older than this is reported "stale"; with HEALTHZ_REQUIRE_BEAT it also
+# makes /healthz answer 503 (off by default: a stopped beat does not stop the web).
+HEALTHZ_BEAT_MAX_AGE_SECONDS = env_int("HEALTHZ_BEAT_MAX_AGE_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
+HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
 
 # --- Domain knobs --------------------------------------------------------------------
 # Incidents are numbered INC-000001 ...; work orders keep the number staff give.

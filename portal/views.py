@@ -1,11 +1,34 @@
+"""Project-level pages: health, home (staff dashboard or the customer's start page),
+preferences, and the work-order overview that composes contracts, credits and
+incidents (portal may import every app; the apps never import portal views)."""
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.db.models import Count, F, Prefetch, Q
+from django.db.models.functions import TruncMonth
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import can_act_for_customer, can_edit, is_staff
+from contracts.models import NamedContact, WorkOrder, WorkOrderLine
+from credits import selectors as credit_selectors
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident
+from portal import charts
+from services.choices import Availability, Package
+from services.models import Service
 
-@login_required
-def home(request):
-    return HttpResponse("Support portal")
+#: R15: requests for proactive services must be in 60 days before the end.
+CUTOFF_DAYS = 60
 
 
 def healthz(request):
@@ -19,3 +42,244 @@ def healthz(request):
         ok = False
         checks["database"] = f"error: {exc.__class__.__name__}"
     return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+
+
+@login_required
+def home(request):
+    if is_staff(request.user):
+        return dashboard(request)
+    return customer_home(request)
+
+
+# --- staff dashboard ------------------------------------------------------------------------
+
+
+def _sla_months(incidents, months: int = 6, today: dt.date | None = None):
+    """(first day of month, met, missed) for the last `months` months, oldest first."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    now = timezone.now()
+    rows = (
+        incidents.filter(opened_at__date__gte=starts[0])
+        .annotate(month=TruncMonth("opened_at"))
+        .values("month")
+        .annotate(
+            met=Count("id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))),
+            missed=Count(
+                "id",
+                filter=Q(response_breached=True)
+                | Q(responded_at__gt=F("response_due_at"))
+                | Q(responded_at__isnull=True, response_due_at__lt=now),
+            ),
+        )
+    )
+    by_month = {r["month"].date() if hasattr(r["month"], "date") else r["month"]: r for r in rows}
+    return [(m, by_month.get(m, {}).get("met", 0), by_month.get(m, {}).get("missed", 0)) for m in starts]
+
+
+def dashboard(request):
+    """Staff: deadlines due soon, breaches today, work orders near the cut-off or their end,
+    credits at risk of expiring (R14, R15)."""
+    now = timezone.now()
+    today = timezone.localdate()
+    hours = _int_param(request, "hours", 8, 1, 72)
+    incidents = Incident.objects.visible_to(request.user).select_related("work_order__customer", "contact")
+    due_soon = list(
+        incidents.filter(
+            status__in=OPEN_STATUSES, responded_at__isnull=True, response_due_at__lte=now + dt.timedelta(hours=hours)
+        ).order_by("response_due_at")[:20]
+    )
+    start_of_day = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    breaches_today = list(
+        incidents.filter(response_due_at__gte=start_of_day, response_due_at__lte=now)
+        .filter(Q(responded_at__isnull=True) | Q(responded_at__gt=F("response_due_at")))
+        .order_by("-response_due_at")[:20]
+    )
+    work_orders = WorkOrder.objects.visible_to(request.user).select_related("customer", "account_manager")
+    active = work_orders.filter(terminated_at__isnull=True, start_date__lte=today, end_date__gte=today)
+    # R15: the cut-off is 60 days before the end; show those reaching it within 30 days.
+    near_cutoff = list(
+        active.filter(
+            package__in=[Package.ADVANCED, Package.PERFORMANCE],
+            end_date__gte=today + dt.timedelta(days=CUTOFF_DAYS),
+            end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS + 30),
+        ).order_by("end_date")[:20]
+    )
+    for wo in near_cutoff:
+        wo.cutoff_date = wo.end_date - dt.timedelta(days=CUTOFF_DAYS)
+    ending = list(active.filter(end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS)).order_by("end_date")[:20])
+    # R14: unused credits expire at the end: forecast the balance left then.
+    at_risk = []
+    candidates = active.filter(credit_account__balance__gt=0, end_date__lte=today + dt.timedelta(days=180))
+    for wo in candidates.order_by("end_date")[:10]:
+        forecast = credit_selectors.credits_forecast(work_order=wo, today=today)
+        if forecast["at_risk"] > 0:
+            at_risk.append((wo, forecast))
+    context = {
+        "nav_section": "dashboard",
+        "hours": hours,
+        "due_soon": due_soon,
+        "breaches_today": breaches_today,
+        "near_cutoff": near_cutoff,
+        "ending": ending,
+        "at_risk": at_risk,
+        "open_count": incidents.filter(status__in=OPEN_STATUSES).count(),
+        "active_count": active.count(),
+        "sla_chart": charts.sla_attainment(_sla_months(incidents, today=today)),
+        "now": now,
+    }
+    return render(request, "portal/dashboard.html", context)
+
+
+def _int_param(request, name, default, low, high):
+    try:
+        return min(max(int(request.GET.get(name, default)), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
+# --- customer start page --------------------------------------------------------------------
+
+
+def customer_home(request):
+    """A customer contact's start page: their work orders and open incidents."""
+    work_orders = (
+        WorkOrder.objects.visible_to(request.user)
+        .select_related("customer", "credit_account")
+        .prefetch_related(Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service")))
+        .order_by("-end_date")
+    )
+    incidents = (
+        Incident.objects.visible_to(request.user)
+        .filter(status__in=OPEN_STATUSES)
+        .select_related("work_order", "contact")
+        .order_by("response_due_at")[:10]
+    )
+    return render(
+        request,
+        "portal/customer_home.html",
+        {"nav_section": "home", "work_orders": work_orders, "incidents": incidents, "today": timezone.localdate()},
+    )
+
+
+# --- work order overview (both sides) ---------------------------------------------------
+
+
+def _included_services(package: str):
+    return [s for s in _catalogue() if s.availability_for(package) == Availability.INCLUDED]
+
+
+def _catalogue():
+    return list(Service.objects.order_by("category", "name"))
+
+
+@login_required
+def work_order_overview(request, pk):
+    """What a work order holds: package, term, included vs bought, credits and ledger,
+    hour blocks, incidents, with charts. Another customer's work order is a 404."""
+    work_order = get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer", "account_manager", "support_location"),
+        pk=pk,
+    )
+    today = timezone.localdate()
+    lines = list(work_order.lines.select_related("service").order_by("service__name"))
+    hour_lines = [line for line in lines if line.service.is_hour_block or line.unit == "hours"]
+    entries = list(credit_selectors.ledger(work_order=work_order, actor=request.user))
+    forecast = credit_selectors.credits_forecast(work_order=work_order, today=today)
+    redemptions = list(credit_selectors.redemption_list(actor=request.user, work_order=work_order)[:50])
+    incidents_qs = Incident.objects.visible_to(request.user).filter(work_order=work_order)
+    incidents = list(incidents_qs.select_related("contact").order_by("-opened_at")[:10])
+    contacts = list(NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name"))
+    points = [charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries]
+    context = {
+        "nav_section": "work_orders" if is_staff(request.user) else "home",
+        "work_order": work_order,
+        "lines": lines,
+        "hour_lines": hour_lines,
+        "included": _included_services(work_order.package),
+        "entries": list(reversed(entries))[:50],
+        "balance": forecast["balance"],
+        "forecast": forecast,
+        "redemptions": redemptions,
+        "incidents": incidents,
+        "contacts": contacts,
+        "today": today,
+        "can_edit": can_edit(request.user),
+        "can_act": can_act_for_customer(request.user),
+        "burndown_chart": charts.credit_burndown(
+            points=points,
+            start=work_order.start_date,
+            end=work_order.end_date,
+            today=today,
+            projected_end_balance=forecast["projected_balance_at_end"],
+        )
+        if entries
+        else None,
+        "hours_chart": charts.hours_used([(line.service.name, line.quantity, line.used) for line in hour_lines])
+        if hour_lines
+        else None,
+        "sla_chart": charts.sla_attainment(_sla_months(incidents_qs, today=today)) if incidents else None,
+        "cutoff_date": work_order.end_date - dt.timedelta(days=CUTOFF_DAYS),
+        "cutoff_applies": work_order.package in (Package.ADVANCED, Package.PERFORMANCE),
+    }
+    return render(request, "portal/work_order_overview.html", context)
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _time_zone_choices():
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("", _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE})] + [(z, z.replace("_", " ")) for z in zones]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("The language of the portal and of e-mails to you."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Dates and times are shown in this time zone."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Browser default"))] + [
+            (code, name) for code, name in settings.LANGUAGES
+        ]
+        self.fields["time_zone"].choices = _time_zone_choices()
+
+
+@login_required
+def preferences(request):
+    """The signed-in user's language and time zone (UserPreferencesMiddleware applies them)."""
+    user = request.user
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            user.language = form.cleaned_data["language"]
+            user.time_zone = form.cleaned_data["time_zone"]
+            # The user's own profile, not a domain row: no service function involved.
+            user.save(update_fields=["language", "time_zone"])
+            if user.language:
+                translation.activate(user.language)
+            messages.success(request, _("Your preferences were saved."))
+            response = redirect("preferences")
+            # The language cookie outranks the profile (middleware): keep them in step.
+            if user.language:
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            else:
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+            return response
+    else:
+        form = PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone})
+    return render(request, "portal/preferences.html", {"form": form, "nav_section": "preferences"})

@@ -48,8 +48,8 @@ class Service(models.Model):
         """The rule broken by this quantity, or None when it is within bounds (R12)."""
         if self.min_quantity is not None and quantity < self.min_quantity:
             return _("R12: %(service)s needs at least %(min)s %(unit)s.") % {
-                "service": self.name, "min": self.min_quantity.normalize(), "unit": self.get_unit_display()}
+                "service": self.name, "min": f"{self.min_quantity.normalize():f}", "unit": self.get_unit_display()}
         if self.max_quantity is not None and quantity > self.max_quantity:
             return _("R12: %(service)s allows at most %(max)s %(unit)s.") % {
-                "service": self.name, "max": self.max_quantity.normalize(), "unit": self.get_unit_display()}
+                "service": self.name, "max": f"{self.max_quantity.normalize():f}", "unit": self.get_unit_display()}
         return None

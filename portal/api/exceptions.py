@@ -1,5 +1,9 @@
 """API errors as API.md says: DRF's field-to-messages 400s, and domain rule
-violations turned into 400 or 409 rather than 500s."""
+violations turned into 400 or 409 rather than 500s.
+
+A stale version found by a service's conditional UPDATE is 412 when the client sent
+If-Match (its precondition failed) and 409 otherwise (a conflict with the state).
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
@@ -7,15 +11,23 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import Conflict, RuleViolation
+from portal.errors import Conflict, RuleViolation, StaleVersion
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if isinstance(exc, StaleVersion):
+        code = status.HTTP_409_CONFLICT
+        if request is not None and request.headers.get("If-Match") is not None:
+            code = status.HTTP_412_PRECONDITION_FAILED
+        return Response({"detail": exc.message, "code": exc.code}, status=code)
     if isinstance(exc, Conflict):
-        return Response({"detail": exc.message, "rule": exc.rule, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        body = {"detail": exc.message, "rule": exc.rule, "code": exc.code}
+        if exc.field:
+            body["field"] = exc.field
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, RuleViolation):
-        body = exc.message_dict if exc.field else {"non_field_errors": [exc.message]}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     return drf_exception_handler(exc, context)

@@ -1,7 +1,45 @@
+"""Every path of API.md, under /api/v1/. Resources on one router; the nested
+work-order paths of other apps are explicit so contracts never imports credits."""
+
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from contracts.api.views import CustomerViewSet, WorkOrderViewSet
+from credits.api.views import (
+    RateViewSet,
+    RedemptionViewSet,
+    WorkOrderCreditsView,
+    WorkOrderRedemptionViewSet,
+)
+from incidents.api.views import IncidentViewSet
+from notifications.api.views import WebhookViewSet
+from services.api.views import ServiceViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+
+
+router = Router()
+router.register("services", ServiceViewSet, basename="service")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("rates", RateViewSet, basename="rate")
+router.register("redemptions", RedemptionViewSet, basename="redemption")
+router.register("incidents", IncidentViewSet, basename="incident")
+
+webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "bulk_destroy"})
+webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
+work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("work-orders/<int:pk>/credits/", WorkOrderCreditsView.as_view(), name="work-order-credits"),
+    path("work-orders/<int:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"),
+    path("webhooks/", webhooks, name="webhook-list"),
+    path("webhooks/<int:pk>/", webhook, name="webhook-detail"),
+    *router.urls,
 ]

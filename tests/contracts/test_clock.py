@@ -163,6 +163,26 @@ def test_wall_times_inside_the_fall_back_fold_count_twice():  # R5
     assert night.elapsed(sunday, sunday + timedelta(days=1)) == timedelta(hours=2)
 
 
+def test_dates_that_interleave_across_a_fall_back_are_counted_in_time_order():  # R5
+    # St. John's fell back from 00:01 to 23:01 on 29 October 2006, so 00:00-00:01
+    # of Sunday came before the second 23:01-24:00 of Saturday.
+    st_johns = ZoneInfo("America/St_Johns")
+    hours = {5: [(time(23), time(0))], 6: [(time(0), time(1))]}
+    calendar = BusinessCalendar(st_johns, hours)
+    start = datetime(2006, 10, 28, 22, tzinfo=st_johns)
+    # 60 min Saturday, 1 min Sunday, then 29 of the repeated Saturday minutes.
+    due = calendar.add(start, timedelta(minutes=90))
+    assert due == datetime(2006, 10, 29, 3, tzinfo=UTC)
+    assert due == Reference(st_johns, hours, ()).add(start.astimezone(UTC), 90)
+    assert calendar.elapsed(start, due) == timedelta(minutes=90)
+    # Saturday 23:00 to Sunday 01:00 on the wall clock: three hours that night.
+    assert calendar.openings(start, start + timedelta(hours=8)) == [
+        Interval(
+            datetime(2006, 10, 29, 1, 30, tzinfo=UTC), datetime(2006, 10, 29, 4, 30, tzinfo=UTC)
+        )
+    ]
+
+
 def test_a_day_that_never_happened_is_not_counted():  # R5
     # Samoa skipped Friday 30 December 2011 when it crossed the date line.
     apia = ZoneInfo("Pacific/Apia")
@@ -227,7 +247,10 @@ def test_a_24x7_hour_across_spring_forward_is_real_time():  # R6
 def test_a_24x7_hour_across_fall_back_is_real_time():  # R6
     # 02:30 summer time plus one hour is 02:30 winter time.
     due = AroundTheClock().add(amsterdam(2026, 10, 25, 2, 30), timedelta(hours=1))
-    assert due == datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=AMSTERDAM)
+    local = due.astimezone(AMSTERDAM)
+    # (Compared by wall time and fold: PEP 495 makes == across zones false for
+    # any datetime inside a fold.)
+    assert (local.replace(tzinfo=None), local.fold) == (datetime(2026, 10, 25, 2, 30), 1)
     assert due == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
 
 
@@ -402,22 +425,29 @@ CALENDARS = {zone: BusinessCalendar(zone, OFFICE_HOURS, HOLIDAYS[zone]) for zone
 REFERENCES = {zone: Reference(zone, OFFICE_HOURS, HOLIDAYS[zone]) for zone in LOCATIONS}
 
 # Night shifts whose boundaries sit in DST gaps and folds, in zones with odd
-# transitions: Lord Howe moves by 30 minutes, Santiago changes at midnight.
-NIGHT_HOURS = {
-    weekday: [(time(1, 30), time(2, 15)), (time(2, 45), time(3, 30)), (time(23, 30), time(0))]
-    for weekday in range(7)
-} | {0: [(time(0), time(0, 30)), (time(9), time(17, 30))]}
-NIGHT_ZONES = ["Europe/Amsterdam", "Australia/Lord_Howe", "America/Santiago", "Pacific/Auckland"]
+# transitions: Lord Howe moves by 30 minutes, Santiago changes at midnight, and St.
+# John's changed at 00:01 until 2011 (its dates interleave when it falls back).
+NIGHT_SHIFT = [(time(0), time(0, 20)), (time(1, 30), time(2, 15)), (time(2, 45), time(3, 30))]
+NIGHT_HOURS = {weekday: [*NIGHT_SHIFT, (time(23, 30), time(0))] for weekday in range(7)} | {
+    0: [*NIGHT_SHIFT, (time(9), time(17, 30))]
+}
+NIGHT_ZONES = [
+    "Europe/Amsterdam",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Pacific/Auckland",
+    "America/St_Johns",
+]
 NIGHT_CALENDARS = {zone: BusinessCalendar(zone, NIGHT_HOURS) for zone in NIGHT_ZONES}
 NIGHT_REFERENCES = {zone: Reference(zone, NIGHT_HOURS, ()) for zone in NIGHT_ZONES}
 
 
-def transition_dates(zone):
-    """Local dates on which the zone's UTC offset changed, 2020-2035."""
+def transition_dates(zone, first_year=2020, last_year=2035):
+    """Local dates on which the zone's UTC offset changed."""
     tz, found = ZoneInfo(zone), []
-    day = date(2020, 1, 1)
+    day = date(first_year, 1, 1)
     previous = datetime.combine(day, time(12), tz).utcoffset()
-    while day < date(2036, 1, 1):
+    while day <= date(last_year, 12, 31):
         day += timedelta(days=1)
         offset = datetime.combine(day, time(12), tz).utcoffset()
         if offset != previous:
@@ -427,6 +457,7 @@ def transition_dates(zone):
 
 
 TRANSITIONS = {zone: transition_dates(zone) for zone in {*LOCATIONS, *NIGHT_ZONES}}
+TRANSITIONS["America/St_Johns"] = transition_dates("America/St_Johns", 2000, 2010)
 FIRST = datetime(2020, 1, 1, tzinfo=UTC)
 SPAN_MINUTES = (datetime(2036, 1, 1, tzinfo=UTC) - FIRST) // MINUTE
 

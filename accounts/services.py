@@ -1,0 +1,42 @@
+"""Writes for accounts: API keys for ticketing tools."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey
+from portal.errors import RuleViolation
+
+
+def _audit_user(by):
+    """A person, or the staff member who made the API key that acts."""
+    user = getattr(by, "audit_user", by)
+    return user if getattr(user, "pk", None) is not None else None
+
+
+@transaction.atomic
+def api_key_create(*, name: str, customer=None, by=None) -> tuple[ApiKey, str]:
+    """Make a key; returns it with the raw key, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation("An API key needs a name.", field="name")
+    if len(name) > ApiKey._meta.get_field("name").max_length:
+        raise RuleViolation("The name is too long (at most 100 characters).", field="name")
+    raw = ApiKey.generate_raw_key()
+    key = ApiKey.objects.create(
+        name=name,
+        customer=customer,
+        key_hash=ApiKey.hash_key(raw),
+        prefix=raw[:8],
+        created_by=_audit_user(by),
+    )
+    return key, raw
+
+
+def api_key_revoke(*, key: ApiKey, by=None) -> ApiKey:
+    """Revoke a key at once; revoking a revoked key changes nothing."""
+    # Conditional UPDATE: the first revocation's timestamp is the one kept.
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

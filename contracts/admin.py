@@ -1,0 +1,619 @@
+"""Admin for account managers: customers, locations, work orders with lines and contacts.
+
+Saves go through contracts.services, and every form's clean() calls the same rule
+checks (contracts.rules) first, so R1, R12 and R13 show as form errors and the admin
+cannot bypass them. A rule that still fails at save time (a concurrent change) rolls
+the whole save back and is shown as an error message.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
+
+from contracts import rules
+from contracts import services as contract_services
+from contracts.choices import DEFAULT_CONTACT_LIMITS, WorkOrderStatus
+from contracts.models import (
+    ClosureDay,
+    Customer,
+    NamedContact,
+    SupportLocation,
+    WorkOrder,
+    WorkOrderLine,
+)
+from portal.errors import DomainError
+
+
+def add_domain_error(form, exc: DomainError) -> None:
+    """Show a rule as an error on its field when the form has it, else on the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def copy_fields(target, source) -> None:
+    """Make the admin's in-memory object the row a service function saved."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+    target._state.db = source._state.db
+
+
+class DomainErrorsAdmin(SimpleHistoryAdmin):
+    """Turn a rule that fails during save into an error message, with nothing written."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            # The admin's own atomic block is inside; this one makes sure a failing
+            # service call rolls back everything the same submit wrote.
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# --- Customers and locations ------------------------------------------------------------
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["code", "name", "country", "timezone", "language"]
+
+    def clean(self):
+        data = super().clean()
+        for check, field in ((rules.check_country, "country"), (rules.check_timezone, "timezone")):
+            if data.get(field):
+                try:
+                    check(data[field])
+                except DomainError as exc:
+                    add_domain_error(self, exc)
+        return data
+
+
+@admin.register(Customer)
+class CustomerAdmin(DomainErrorsAdmin):
+    form = CustomerForm
+    list_display = ["code", "name", "country", "timezone", "language", "created_at"]
+    list_filter = ["country", "language"]
+    search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the customer's name in the API (API.md): it never changes.
+        return ["code", "created_at"] if obj else ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            contract_services._stamp(obj, request.user).save()
+            return
+        data = form.cleaned_data
+        customer = contract_services.customer_create(
+            code=data["code"],
+            name=data["name"],
+            country=data["country"],
+            timezone=data["timezone"],
+            language=data.get("language") or "en",
+            by=request.user,
+        )
+        copy_fields(obj, customer)
+
+
+class SupportLocationForm(forms.ModelForm):
+    class Meta:
+        model = SupportLocation
+        fields = [
+            "customer",
+            "name",
+            "country",
+            "subdivision",
+            "timezone",
+            "opens_at",
+            "closes_at",
+            "weekdays",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            if data.get("country"):
+                rules.check_country(data["country"])
+            if data.get("timezone"):
+                rules.check_timezone(data["timezone"])
+            contract_services._check_hours(
+                {
+                    k: data.get(k)
+                    for k in ("opens_at", "closes_at", "weekdays")
+                    if data.get(k) is not None
+                }
+            )
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        return data
+
+
+class ClosureDayInline(admin.TabularInline):
+    model = ClosureDay
+    fields = ["date", "name", "source", "is_closed"]
+    readonly_fields = ["source"]
+    extra = 1
+    # Reopen a holiday with is_closed=False instead: a deleted one would be copied back.
+    can_delete = False
+
+
+@admin.register(SupportLocation)
+class SupportLocationAdmin(DomainErrorsAdmin):
+    form = SupportLocationForm
+    inlines = [ClosureDayInline]
+    list_display = [
+        "name",
+        "customer",
+        "country",
+        "subdivision",
+        "timezone",
+        "opens_at",
+        "closes_at",
+        "calendar_version",
+    ]
+    list_filter = ["country", "timezone"]
+    list_select_related = ["customer"]
+    search_fields = ["name", "customer__name", "customer__code"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["calendar_version"]
+    actions = ["sync_holidays"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", "calendar_version"] if obj else ["calendar_version"]
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in form.cleaned_data if k != "customer"}
+        if change:
+            location = contract_services.support_location_update(
+                location=obj,
+                by=request.user,
+                **{k: data[k] for k in form.changed_data if k in data},
+            )
+        else:
+            location = contract_services.support_location_create(
+                customer=form.cleaned_data["customer"], by=request.user, **data
+            )
+        copy_fields(obj, location)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ClosureDay:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        saved = []
+        for day in [*(obj for obj, _ in formset.changed_objects), *formset.new_objects]:
+            saved.append(
+                contract_services.closure_day_set(
+                    location=form.instance,
+                    date=day.date,
+                    name=day.name,
+                    is_closed=day.is_closed,
+                    by=request.user,
+                )
+            )
+        formset.new_objects = [
+            d for d in saved if d.pk not in {o.pk for o, _ in formset.changed_objects}
+        ]
+
+    @admin.action(description="Copy public holidays (this year and the next two)")
+    def sync_holidays(self, request, queryset):
+        year = contract_services.timezone_now_year()
+        total = 0
+        for location in queryset:
+            try:
+                total += contract_services.support_location_sync_holidays(
+                    location=location,
+                    years=range(year, year + contract_services.HOLIDAY_YEARS),
+                    by=request.user,
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{location}: {exc.message}", level=messages.ERROR)
+        self.message_user(request, f"{total} closure days added.")
+
+
+# --- Work orders ---------------------------------------------------------------------------
+
+
+class WorkOrderForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "number",
+            "customer",
+            "package",
+            "start_date",
+            "end_date",
+            "named_contact_limit",
+            "support_location",
+            "account_manager",
+            "cancellation_fee_percent",
+            "low_credit_threshold",
+            "deployment_docs_on_file",
+            "products",
+            "notes",
+            "version",
+        ]
+        help_texts = {
+            "named_contact_limit": "R1: Core at most 10; Advanced 50 or more; Performance empty (unlimited). "
+            "Left empty on a new work order, or when the package changes, it takes the package's default."
+        }
+
+    def clean(self):
+        data = super().clean()
+        package = data.get("package") or self.instance.package
+        if not package:
+            return data
+        is_new = self.instance._state.adding
+        if ("package" in self.changed_data and "named_contact_limit" not in self.changed_data) or (
+            is_new and data.get("named_contact_limit") is None
+        ):
+            data["named_contact_limit"] = DEFAULT_CONTACT_LIMITS[package]
+            self.instance.named_contact_limit = data["named_contact_limit"]
+        customer = data.get("customer") if is_new else self.instance.customer
+        try:
+            if data.get("start_date") and data.get("end_date"):
+                rules.check_term(data["start_date"], data["end_date"])
+            active = 0 if is_new else self.instance.contacts.filter(active=True).count()
+            rules.check_contact_limit_value(
+                package=package, limit=data.get("named_contact_limit"), active_count=active
+            )
+            location = data.get("support_location")
+            if (
+                location is not None
+                and customer is not None
+                and location.customer_id != customer.pk
+            ):
+                add_domain_error(
+                    self,
+                    DomainError(
+                        "This location belongs to another customer.", field="support_location"
+                    ),
+                )
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        if not is_new and data.get("version") is not None:
+            if not WorkOrder.objects.filter(pk=self.instance.pk, version=data["version"]).exists():
+                raise forms.ValidationError(
+                    "This work order was changed by someone else meanwhile; reload the page and try again."
+                )
+        return data
+
+
+class AdminInlineFormSet(forms.BaseInlineFormSet):
+    #: Set per request by the inline's get_formset: R12 overrides need a staff actor.
+    request = None
+
+    def live_forms(self):
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            yield form
+
+
+class LineFormSet(AdminInlineFormSet):
+    def clean(self):
+        super().clean()
+        work_order = self.instance
+        package_changed = work_order.pk is not None and (
+            not WorkOrder.objects.filter(pk=work_order.pk, package=work_order.package).exists()
+        )
+        for form in self.live_forms():
+            existing = form.instance.pk is not None
+            if existing and "service" in form.changed_data:
+                form.add_error(
+                    "service", "Remove the line and add a new one to change its service."
+                )
+                continue
+            if existing and not form.has_changed() and not package_changed:
+                continue
+            data = form.cleaned_data
+            try:
+                rules.check_line(
+                    work_order=work_order,
+                    service=data["service"],
+                    quantity=data.get("quantity"),
+                    bounds_override=data.get("bounds_override", False),
+                    override_reason=data.get("override_reason", ""),
+                    by=self.request.user if self.request else None,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+
+
+class ContactFormSet(AdminInlineFormSet):
+    def clean(self):
+        super().clean()
+        work_order = self.instance
+        emails: set[str] = set()
+        active = 0
+        seen = set()
+        for form in self.live_forms():
+            data = form.cleaned_data
+            seen.add(form.instance.pk)
+            try:
+                email = rules.check_contact_email(
+                    work_order=work_order, email=data.get("email", ""), exclude_pk=form.instance.pk
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                continue
+            if email in emails:
+                form.add_error("email", f"{email} appears twice.")
+            emails.add(email)
+            active += 1 if data.get("active") else 0
+        if work_order.pk is not None:
+            active += (
+                work_order.contacts.filter(active=True)
+                .exclude(pk__in=[p for p in seen if p])
+                .count()
+            )
+        limit = work_order.named_contact_limit
+        if limit is not None and active > limit:
+            raise forms.ValidationError(
+                f"R1: this work order allows at most {limit} active named contacts; {active} would be active."
+            )
+
+
+class RequestFormSetMixin:
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"request": request})
+
+
+class WorkOrderLineInline(RequestFormSetMixin, admin.TabularInline):
+    model = WorkOrderLine
+    formset = LineFormSet
+    fields = [
+        "service",
+        "quantity",
+        "unit",
+        "used",
+        "bounds_override",
+        "override_reason",
+        "override_by",
+        "ends_on",
+    ]
+    readonly_fields = ["unit", "used", "override_by", "ends_on"]
+    autocomplete_fields = ["service"]
+    extra = 0
+
+
+class NamedContactInline(RequestFormSetMixin, admin.TabularInline):
+    model = NamedContact
+    formset = ContactFormSet
+    fields = ["name", "email", "phone", "active", "is_lead", "user"]
+    raw_id_fields = ["user"]
+    extra = 0
+    # Deactivate instead of deleting: the history of who could file incidents stays (R25).
+    can_delete = False
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return WorkOrderStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in WorkOrderStatus.values:
+            return queryset.filter(status_code=self.value())
+        return queryset
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(DomainErrorsAdmin):
+    form = WorkOrderForm
+    inlines = [WorkOrderLineInline, NamedContactInline]
+    list_display = [
+        "number",
+        "customer",
+        "package",
+        "status_display",
+        "start_date",
+        "end_date",
+        "account_manager",
+    ]
+    list_filter = ["package", StatusFilter, "end_date"]
+    list_select_related = ["customer", "account_manager"]
+    search_fields = ["number", "customer__name", "customer__code", "products"]
+    autocomplete_fields = ["customer", "account_manager", "support_location"]
+    actions = ["terminate"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_status()
+
+    @admin.display(description="status", ordering="status_code")
+    def status_display(self, obj):
+        return WorkOrderStatus(obj.status_code).label
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["customer", "terminated_at", "created_at", "updated_at"]
+
+    def get_changeform_initial_data(self, request):
+        return {"version": 1, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        editable = contract_services.WORK_ORDER_FIELDS
+        if change:
+            fields = {k: data[k] for k in form.changed_data if k in editable}
+            if "package" in fields:
+                fields.setdefault("named_contact_limit", data.get("named_contact_limit"))
+            work_order = contract_services.work_order_update(
+                work_order=obj, expected_version=data.get("version"), by=request.user, **fields
+            )
+        else:
+            fields = {k: data[k] for k in editable if k in data}
+            work_order = contract_services.work_order_create(
+                customer=data["customer"], by=request.user, **fields
+            )
+        copy_fields(obj, work_order)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        user = request.user
+        work_order = form.instance
+        if formset.model is WorkOrderLine:
+            for line in formset.deleted_objects:
+                contract_services.work_order_line_remove(line=line, by=user)
+            for line, _changed in formset.changed_objects:
+                contract_services.work_order_line_update(
+                    line=line,
+                    quantity=line.quantity,
+                    bounds_override=line.bounds_override,
+                    override_reason=line.override_reason,
+                    by=user,
+                )
+            formset.new_objects = [
+                contract_services.work_order_line_add(
+                    work_order=work_order,
+                    service=line.service,
+                    quantity=line.quantity,
+                    bounds_override=line.bounds_override,
+                    override_reason=line.override_reason,
+                    by=user,
+                )
+                for line in formset.new_objects
+            ]
+        elif formset.model is NamedContact:
+            # Changes first: a contact deactivated in this submit frees its place (R1).
+            for contact, changed in formset.changed_objects:
+                contract_services.named_contact_update(
+                    contact=contact, by=user, **{k: getattr(contact, k) for k in changed}
+                )
+            formset.new_objects = [
+                contract_services.named_contact_add(
+                    work_order=work_order,
+                    name=c.name,
+                    email=c.email,
+                    phone=c.phone,
+                    active=c.active,
+                    is_lead=c.is_lead,
+                    user=c.user,
+                    by=user,
+                )
+                for c in formset.new_objects
+            ]
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Terminate the selected work orders")
+    def terminate(self, request, queryset):
+        done = 0
+        for work_order in queryset:
+            try:
+                contract_services.work_order_terminate(work_order=work_order, by=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{work_order}: {exc.message}", level=messages.ERROR)
+        self.message_user(request, f"{done} work order(s) terminated.")
+
+
+# --- Contacts and lines on their own ---------------------------------------------------------
+
+
+class NamedContactForm(forms.ModelForm):
+    class Meta:
+        model = NamedContact
+        fields = ["work_order", "name", "email", "phone", "active", "is_lead", "user"]
+
+    def clean(self):
+        data = super().clean()
+        work_order = data.get("work_order") or getattr(self.instance, "work_order", None)
+        if work_order is None:
+            return data
+        pk = self.instance.pk
+        try:
+            if data.get("email"):
+                data["email"] = rules.check_contact_email(
+                    work_order=work_order, email=data["email"], exclude_pk=pk
+                )
+            was_active = pk is not None and NamedContact.objects.filter(pk=pk, active=True).exists()
+            if data.get("active") and not was_active:
+                rules.check_room_for_contact(work_order=work_order, exclude_pk=pk)
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        return data
+
+
+@admin.register(NamedContact)
+class NamedContactAdmin(DomainErrorsAdmin):
+    form = NamedContactForm
+    list_display = ["name", "email", "work_order", "customer", "active", "is_lead", "user"]
+    list_filter = ["active", "is_lead", "work_order__package"]
+    list_select_related = ["work_order__customer", "user"]
+    search_fields = ["name", "email", "work_order__number", "work_order__customer__name"]
+    autocomplete_fields = ["work_order"]
+    raw_id_fields = ["user"]
+
+    @admin.display(ordering="work_order__customer__name")
+    def customer(self, obj):
+        return obj.work_order.customer
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["work_order", "version"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            fields = {
+                k: data[k] for k in form.changed_data if k in contract_services.CONTACT_FIELDS
+            }
+            contact = contract_services.named_contact_update(contact=obj, by=request.user, **fields)
+        else:
+            contact = contract_services.named_contact_add(
+                work_order=data["work_order"],
+                name=data["name"],
+                email=data["email"],
+                phone=data.get("phone", ""),
+                active=data.get("active", True),
+                is_lead=data.get("is_lead", False),
+                user=data.get("user"),
+                by=request.user,
+            )
+        copy_fields(obj, contact)
+
+
+@admin.register(WorkOrderLine)
+class WorkOrderLineAdmin(SimpleHistoryAdmin):
+    """Read-only list of lines; they are added and changed on their work order (R12, R13)."""
+
+    list_display = [
+        "work_order",
+        "service",
+        "quantity",
+        "unit",
+        "used",
+        "bounds_override",
+        "ends_on",
+    ]
+    list_filter = ["bounds_override", "service__category", "unit"]
+    list_select_related = ["work_order", "service"]
+    search_fields = [
+        "work_order__number",
+        "service__code",
+        "service__name",
+        "work_order__customer__name",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,115 @@
+"""Customers, work orders with their lines, and named contacts (API.md)."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts.choices import WorkOrderStatus
+from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
+from services.choices import Package, Unit
+from services.models import Service
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    code = serializers.SlugField(max_length=32)
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166 alpha-2, e.g. NL")
+    timezone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Amsterdam")
+    language = serializers.CharField(max_length=8, required=False, default="en")
+
+    class Meta:
+        model = Customer
+        fields = ["code", "name", "country", "timezone", "language"]
+
+
+class WorkOrderLineSerializer(serializers.ModelSerializer):
+    """A line: a service code and its quantity; `used`/`remaining` only change by use (R11)."""
+
+    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    unit = serializers.ChoiceField(choices=Unit.choices, read_only=True)
+    used = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    remaining = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    bounds_override = serializers.BooleanField(required=False, default=False, write_only=True)
+    override_reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=300, write_only=True)
+
+    class Meta:
+        model = WorkOrderLine
+        fields = ["service", "quantity", "unit", "used", "remaining", "bounds_override", "override_reason"]
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    """A work order. On PATCH, `lines` (when sent) is the full set of lines: lines of a
+    service not in it are removed, new ones added, changed quantities updated."""
+
+    customer = serializers.SlugRelatedField(slug_field="code", queryset=Customer.objects.all())
+    package = serializers.ChoiceField(choices=Package.choices)
+    status = serializers.SerializerMethodField()
+    named_contact_limit = serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True, required=False)
+    lines = WorkOrderLineSerializer(many=True, required=False)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id", "number", "customer", "package", "start_date", "end_date", "status",
+            "named_contact_limit", "low_credit_threshold", "version", "lines",
+        ]
+        read_only_fields = ["id", "version"]
+        extra_kwargs = {"number": {"validators": []}, "low_credit_threshold": {"max_value": 1_000_000_000}}
+
+    @extend_schema_field(serializers.ChoiceField(choices=WorkOrderStatus.choices))
+    def get_status(self, obj) -> str:
+        return obj.status
+
+    def validate_lines(self, lines):
+        codes = [line["service"].code for line in lines]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("One line per service.")
+        return lines
+
+    def validate(self, attrs):
+        if self.instance is not None and "customer" in attrs and attrs["customer"].pk != self.instance.customer_id:
+            raise serializers.ValidationError({"customer": ["A work order cannot move to another customer."]})
+        if self.instance is not None:
+            attrs.pop("customer", None)
+        return attrs
+
+
+def line_args(line: dict) -> dict:
+    return {
+        "service": line["service"],
+        "quantity": line["quantity"],
+        "bounds_override": line.get("bounds_override", False),
+        "override_reason": line.get("override_reason", ""),
+    }
+
+
+@transaction.atomic
+def sync_lines(*, work_order, lines: list[dict], by) -> None:
+    """Make the work order's lines match `lines` through the line service functions."""
+    from contracts import services
+
+    current = {line.service.code: line for line in work_order.lines.select_related("service")}
+    wanted = {line["service"].code: line for line in lines}
+    for code, line in current.items():
+        if code not in wanted:
+            services.work_order_line_remove(line=line, by=by)
+    for code, data in wanted.items():
+        if code in current:
+            if current[code].quantity != data["quantity"] or data.get("bounds_override"):
+                services.work_order_line_update(
+                    line=current[code], quantity=data["quantity"],
+                    bounds_override=data.get("bounds_override") or None,
+                    override_reason=data.get("override_reason") or None, by=by,
+                )
+        else:
+            services.work_order_line_add(work_order=work_order, by=by, **line_args(data))
+
+
+class NamedContactSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(max_length=254)
+
+    class Meta:
+        model = NamedContact
+        fields = ["id", "email", "name", "phone", "active", "is_lead", "version"]
+        read_only_fields = ["id", "version"]
+        extra_kwargs = {"active": {"default": True}, "is_lead": {"default": False}}

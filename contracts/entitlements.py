@@ -1,0 +1,426 @@
+"""The entitlement sweep: term reminders, expiry notices, expiry at the end, low credit.
+
+Daily (portal/schedule.py) and by hand (`manage.py run_entitlement_sweep`).
+
+- R15: Advanced/Performance work orders get reminders 90 and 75 days before the
+  end and on the 60-day cut-off (proactive services and enhanced solutions must be
+  requested at least 60 days before the end), to the account manager and the
+  customer's lead contacts (NamedContact.is_lead).
+- Every work order gets expiry notices 30 and 7 days before the end.
+- After the last day of the term: unused credits and hours expire through the ledger
+  (credits.services.credits_expire, R14), DSE lines end with the work order (R13),
+  and `entitlement.expired` is sent.
+- A low-credit warning (`credits.low`) when the balance is under the work order's
+  low_credit_threshold, once per crossing.
+
+Each notice is claimed by inserting its notifications.WorkOrderNotice row (unique
+work order, kind, end date, reference): a rerun, or a second sweep running at the
+same time, sends nothing twice. A notice whose day was missed (the sweep did not
+run) is sent on the next run within NOTICE_GRACE_DAYS. Reminders wait for the
+recipient's business hours; the expiry at the end is not a reminder but is not
+urgent either, so it follows the same rule.
+
+This module orchestrates across apps (contracts, credits, notifications); it
+imports credits lazily, inside the functions, so that contracts does not depend on
+credits at import time (dependencies point one way, docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from contracts.models import WorkOrder
+from notifications.calendars import customer_calendar, staff_calendar
+from notifications.choices import Event, NoticeKind, Urgency
+from notifications.models import WorkOrderNotice
+from notifications.selectors import ENTITLEMENT_SWEEP_JOB
+from notifications.services import notify, sweep_run_finish, sweep_run_start
+from services.choices import DSE, Package
+
+logger = logging.getLogger(__name__)
+
+#: (kind, days before the end, event, R15-only). A notice is due from that day on.
+NOTICES = (
+    (NoticeKind.CUTOFF_90, 90, Event.WORK_ORDER_CUTOFF, True),
+    (NoticeKind.CUTOFF_75, 75, Event.WORK_ORDER_CUTOFF, True),
+    (NoticeKind.CUTOFF_60, 60, Event.WORK_ORDER_CUTOFF, True),
+    (NoticeKind.EXPIRING_30, 30, Event.WORK_ORDER_EXPIRING, False),
+    (NoticeKind.EXPIRING_7, 7, Event.WORK_ORDER_EXPIRING, False),
+)
+#: A missed notice is still sent this many days late, never later (a 90-day reminder
+#: a month late would only confuse).
+NOTICE_GRACE_DAYS = 7
+#: Work orders that ended longer ago than this are not expired by the sweep (data
+#: from before the portal existed); staff can run credits_expire by hand.
+EXPIRY_LOOKBACK_DAYS = 366
+CUTOFF_PACKAGES = (Package.ADVANCED, Package.PERFORMANCE)
+
+
+@dataclass
+class EntitlementSweepResult:
+    """What one entitlement sweep sent and expired."""
+
+    notices: dict[str, int] = field(default_factory=dict)
+    expired: int = 0
+    low_credit: int = 0
+    failed: list[dict] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return sum(self.notices.values()) + self.expired + self.low_credit
+
+    def count(self, kind: str) -> None:
+        kind = str(kind)  # a plain string: the run's detail is JSON
+        self.notices[kind] = self.notices.get(kind, 0) + 1
+
+
+def run_entitlement_sweep(*, today: dt.date | None = None) -> EntitlementSweepResult:
+    """Send every notice that is due today (or missed within the grace), expire ended terms."""
+    today = today or timezone.localdate()
+    run = sweep_run_start(job=ENTITLEMENT_SWEEP_JOB)
+    result = EntitlementSweepResult()
+    for work_order in _candidates(today):
+        _guarded(
+            result, work_order, "notices", lambda wo=work_order: _term_notices(wo, today, result)
+        )
+    for work_order in _ended(today):
+        _guarded(result, work_order, "expiry", lambda wo=work_order: _expire(wo, today, result))
+    for work_order in _low_credit_candidates(today):
+        _guarded(result, work_order, "credits_low", lambda wo=work_order: _low_credit(wo, result))
+    sweep_run_finish(
+        run=run,
+        handled=result.handled,
+        failed=len(result.failed),
+        detail={
+            "notices": result.notices,
+            "expired": result.expired,
+            "low_credit": result.low_credit,
+            "failed": result.failed[:50],
+        },
+    )
+    return result
+
+
+def _guarded(result: EntitlementSweepResult, work_order: WorkOrder, stage: str, action) -> None:
+    """One work order per savepoint: a poison row is logged and skipped, never fatal."""
+    try:
+        with transaction.atomic():
+            action()
+    except Exception as exc:
+        logger.error(
+            "entitlement sweep: work order %s skipped (%s): %r",
+            work_order.number,
+            stage,
+            exc,
+            exc_info=exc,
+        )
+        result.failed.append(
+            {"work_order": work_order.number, "stage": stage, "error": repr(exc)[:300]}
+        )
+
+
+# --- selection ---------------------------------------------------------------------------
+
+
+def _base():
+    return WorkOrder.objects.select_related("customer", "account_manager", "support_location")
+
+
+def _candidates(today: dt.date):
+    """Running work orders ending within the longest notice window (index work_order_end_date_idx)."""
+    longest = max(days for _, days, _, _ in NOTICES)
+    return (
+        _base()
+        .filter(
+            terminated_at__isnull=True,
+            end_date__gte=today,
+            end_date__lte=today + dt.timedelta(days=longest),
+        )
+        .order_by("end_date", "id")
+    )
+
+
+def _ended(today: dt.date):
+    """Work orders whose term is over and whose expiry was not yet done for that end date."""
+    done = WorkOrderNotice.objects.filter(
+        work_order=OuterRef("pk"), kind=NoticeKind.EXPIRED, end_date=OuterRef("end_date")
+    )
+    return (
+        _base()
+        .filter(end_date__lt=today, end_date__gte=today - dt.timedelta(days=EXPIRY_LOOKBACK_DAYS))
+        .exclude(Exists(done))
+        .order_by("end_date", "id")
+    )
+
+
+def _low_credit_candidates(today: dt.date):
+    return (
+        _base()
+        .covering(today)
+        .filter(
+            low_credit_threshold__isnull=False,
+            credit_account__balance__lt=F("low_credit_threshold"),
+        )
+        .order_by("id")
+    )
+
+
+# --- claiming and telling -------------------------------------------------------------------
+
+
+def claim_notice(
+    *,
+    work_order: WorkOrder,
+    kind: str,
+    end_date: dt.date,
+    reference: str = "",
+    detail: dict | None = None,
+) -> bool:
+    """Insert the notice's unique row; True only for the caller that inserted it.
+
+    INSERT ... ON CONFLICT DO NOTHING RETURNING: a concurrent sweep inserting the same
+    key waits for ours to commit, then inserts nothing and gets no row back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO notifications_workordernotice (work_order_id, kind, end_date, reference, created_at, detail) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (work_order_id, kind, end_date, reference) DO NOTHING RETURNING id",
+            [work_order.pk, kind, end_date, reference, timezone.now(), json.dumps(detail or {})],
+        )
+        return cursor.fetchone() is not None
+
+
+def recipients(work_order: WorkOrder) -> tuple[list[str], dict]:
+    """The account manager and the customer's lead contacts, with their calendars."""
+    emails: list[str] = []
+    calendars: dict = {}
+    manager = work_order.account_manager
+    if manager is not None and manager.email:
+        emails.append(manager.email)
+        calendars[manager.email] = staff_calendar(manager)
+    leads = [c.email for c in work_order.contacts.filter(is_lead=True, active=True) if c.email]
+    if leads:
+        calendar = customer_calendar(work_order)
+        for email in leads:
+            emails.append(email)
+            calendars[email] = calendar
+    return emails, calendars
+
+
+def _payload(work_order: WorkOrder, **extra) -> dict:
+    data = {
+        "work_order": {
+            "id": work_order.pk,
+            "number": work_order.number,
+            "customer": work_order.customer.code,
+            "package": work_order.package,
+            "start_date": work_order.start_date.isoformat(),
+            "end_date": work_order.end_date.isoformat(),
+        }
+    }
+    data.update(extra)
+    return data
+
+
+def _send(
+    work_order: WorkOrder,
+    *,
+    kind: str,
+    event: str,
+    subject: str,
+    body: str,
+    reference: str = "",
+    **extra,
+) -> None:
+    emails, calendars = recipients(work_order)
+    key = f"work_order:{work_order.pk}:{kind}:{work_order.end_date.isoformat()}" + (
+        f":{reference}" if reference else ""
+    )
+    notify(
+        event=event,
+        key=key,
+        customer=work_order.customer,
+        emails=emails,
+        calendars=calendars,
+        urgency=Urgency.BUSINESS_HOURS,
+        subject=subject,
+        body=body,
+        payload=_payload(work_order, notice=kind, **extra),
+    )
+
+
+# --- the notices ---------------------------------------------------------------------------
+
+
+def due_notice(work_order: WorkOrder, today: dt.date) -> tuple | None:
+    """The one notice due for this work order today, if any (the latest window it is in)."""
+    days_left = (work_order.end_date - today).days
+    due = None
+    for notice in NOTICES:
+        kind, days, _event, r15_only = notice
+        if r15_only and work_order.package not in CUTOFF_PACKAGES:
+            continue
+        if days - NOTICE_GRACE_DAYS < days_left <= days:
+            due = notice
+    return due
+
+
+def _term_notices(work_order: WorkOrder, today: dt.date, result: EntitlementSweepResult) -> None:
+    notice = due_notice(work_order, today)
+    if notice is None:
+        return
+    kind, days, event, r15 = notice
+    if not claim_notice(
+        work_order=work_order,
+        kind=kind,
+        end_date=work_order.end_date,
+        detail={"sent_on": today.isoformat()},
+    ):
+        return
+    end = f"{work_order.end_date:%d %B %Y}"
+    cutoff = work_order.end_date - dt.timedelta(days=60)
+    if kind == NoticeKind.CUTOFF_60:
+        subject = f"Work order {work_order.number}: today is the 60-day cut-off (R15)"
+        body = (
+            f"Work order {work_order.number} ends on {end}. From today, requests for proactive services and "
+            "enhanced solutions can no longer be submitted under it (R15)."
+        )
+    elif r15:
+        subject = f"Work order {work_order.number}: {days} days until the end; requests close on {cutoff:%d %B %Y}"
+        body = (
+            f"Work order {work_order.number} ends on {end}. Requests for proactive services and enhanced "
+            f"solutions must be submitted by {cutoff:%d %B %Y}, 60 days before the end (R15). "
+            "Unused credits and hours expire at the end of the term (R14)."
+        )
+    else:
+        subject = f"Work order {work_order.number} ends in {days} days ({end})"
+        body = (
+            f"Work order {work_order.number} ends on {end}. Unused credits and hours expire at the end of "
+            "the term (R14)."
+        )
+    _send(
+        work_order,
+        kind=kind,
+        event=event,
+        subject=subject,
+        body=body,
+        days_before_end=days,
+        cutoff_date=cutoff.isoformat(),
+    )
+    result.count(kind)
+
+
+def _expire(work_order: WorkOrder, today: dt.date, result: EntitlementSweepResult) -> None:
+    from credits.services import credits_expire  # credits depends on contracts, not back
+
+    if not claim_notice(
+        work_order=work_order,
+        kind=NoticeKind.EXPIRED,
+        end_date=work_order.end_date,
+        detail={"on": today.isoformat()},
+    ):
+        return
+    summary = credits_expire(work_order=work_order, by=None)
+    # R13: DSE ends on the same date as the work order.
+    work_order.lines.filter(service__code=DSE).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=work_order.end_date)
+    ).update(ends_on=work_order.end_date)
+    WorkOrderNotice.objects.filter(
+        work_order=work_order, kind=NoticeKind.EXPIRED, end_date=work_order.end_date
+    ).update(detail=_jsonable(summary))
+    hours = summary.get("hours_expired", 0)
+    credits = summary.get("credits_expired", 0)
+    _send(
+        work_order,
+        kind=NoticeKind.EXPIRED,
+        event=Event.ENTITLEMENT_EXPIRED,
+        subject=f"Work order {work_order.number} ended: unused entitlements expired",
+        body=(
+            f"Work order {work_order.number} ended on {work_order.end_date:%d %B %Y}. "
+            f"{credits} unused credits and {hours} unused hours expired (R14)."
+        ),
+        credits_expired=credits,
+        hours_expired=str(hours),
+    )
+    result.expired += 1
+
+
+def low_credit_reference(work_order: WorkOrder) -> str | None:
+    """The ledger entry where the balance last fell under the threshold (or None).
+
+    One warning per crossing: the entry id keys the notice, so a top-up followed by
+    a new fall warns again, and a change of threshold is a new crossing too.
+    """
+    from credits.models import CreditEntry
+
+    threshold = work_order.low_credit_threshold
+    if threshold is None:
+        return None
+    for entry in (
+        CreditEntry.objects.filter(work_order=work_order)
+        .order_by("-created_at", "-id")
+        .only("id", "amount", "balance_after")
+    ):
+        before = entry.balance_after - entry.amount
+        if entry.balance_after >= threshold:
+            return None  # the latest state above the threshold: no crossing pending
+        if before >= threshold or before <= 0:
+            return f"{entry.pk}:{threshold}"
+    return None
+
+
+def _low_credit(work_order: WorkOrder, result: EntitlementSweepResult) -> None:
+    reference = low_credit_reference(work_order)
+    if reference is None:
+        return
+    if not claim_notice(
+        work_order=work_order,
+        kind=NoticeKind.CREDITS_LOW,
+        end_date=work_order.end_date,
+        reference=reference,
+    ):
+        return
+    balance = work_order.credit_account.balance
+    emails, calendars = recipients(work_order)
+    notify(
+        event=Event.CREDITS_LOW,
+        key=f"work_order:{work_order.pk}:credits_low:{reference}",
+        customer=work_order.customer,
+        emails=emails,
+        calendars=calendars,
+        urgency=Urgency.BUSINESS_HOURS,
+        subject=f"Work order {work_order.number}: {balance} proactive credits left",
+        body=f"The proactive-credit balance of {work_order.number} is {balance}, under the threshold of {work_order.low_credit_threshold}.",
+        payload=_payload(work_order, balance=balance, threshold=work_order.low_credit_threshold),
+    )
+    result.low_credit += 1
+
+
+def check_low_credit(*, work_order_id: int) -> bool:
+    """Warn about one work order's balance now (after a redemption), once per crossing."""
+    work_order = _base().filter(pk=work_order_id).first()
+    if work_order is None or work_order.low_credit_threshold is None:
+        return False
+    result = EntitlementSweepResult()
+    with transaction.atomic():
+        if not _low_credit_candidates(timezone.localdate()).filter(pk=work_order_id).exists():
+            return False
+        _low_credit(work_order, result)
+    return result.low_credit > 0
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)

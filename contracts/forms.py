@@ -1,0 +1,218 @@
+"""Web forms of the contracts app. They only shape input: every rule is checked by
+contracts.services, whose RuleViolation/Conflict the views put back on the field."""
+
+import zoneinfo
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from contracts.choices import DEFAULT_CONTACT_LIMITS
+from contracts.models import Customer, SupportLocation
+from services.choices import PURCHASABLE, Package
+from services.models import Service
+
+WEEKDAY_CHOICES = [
+    ("0", _("Monday")),
+    ("1", _("Tuesday")),
+    ("2", _("Wednesday")),
+    ("3", _("Thursday")),
+    ("4", _("Friday")),
+    ("5", _("Saturday")),
+    ("6", _("Sunday")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise forms.ValidationError(_("Enter an IANA time zone such as Europe/Amsterdam.")) from exc
+    return value
+
+
+class CustomerForm(forms.Form):
+    code = forms.SlugField(label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme."))
+    name = forms.CharField(label=_("Name"), max_length=200)
+    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("ISO 3166 code, e.g. NL."))
+    timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Amsterdam")
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="nl")
+    location_name = forms.CharField(
+        label=_("First support location"),
+        max_length=120,
+        required=False,
+        initial=_("Headquarters"),
+        help_text=_("Created with the country's public holidays; leave empty to add one later."),
+    )
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    def clean_timezone(self):
+        return _check_zone(self.cleaned_data["timezone"])
+
+
+class WorkOrderForm(forms.Form):
+    """Header and term of a work order. `version` guards against a lost update."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    number = forms.CharField(label=_("Number"), max_length=32)
+    package = forms.ChoiceField(
+        label=_("Base package"),
+        choices=Package.choices,
+        help_text=_("Decides what is included, the add-ons and the response targets (R4)."),
+    )
+    start_date = forms.DateField(label=_("Term starts"), widget=DateInput())
+    end_date = forms.DateField(label=_("Term ends"), widget=DateInput())
+    support_location = forms.ModelChoiceField(
+        label=_("Support location"),
+        queryset=SupportLocation.objects.none(),
+        required=False,
+        help_text=_("Its business hours and holidays drive normal-severity deadlines (R5)."),
+    )
+    account_manager = forms.ModelChoiceField(label=_("Account manager"), queryset=None, required=False)
+    named_contact_limit = forms.IntegerField(
+        label=_("Named-contact limit"),
+        min_value=1,
+        required=False,
+        help_text=_("R1: Core at most 10; Advanced at least 50 (may be raised); Performance: empty, as many as needed."),
+    )
+    cancellation_fee_percent = forms.DecimalField(
+        label=_("Late cancellation fee (%)"),
+        min_value=0,
+        max_value=100,
+        initial=Decimal("100"),
+        help_text=_("R16: charged when a service is cancelled less than 14 days before delivery."),
+    )
+    low_credit_threshold = forms.IntegerField(
+        label=_("Low-credit warning below"), min_value=0, required=False
+    )
+    deployment_docs_on_file = forms.BooleanField(
+        label=_("Deployment documentation on file (needed for Rapid Response, R9)"), required=False
+    )
+    products = forms.CharField(
+        label=_("Products covered"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("One per line (R13)."),
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, customer=None, creating=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.creating = creating
+        if creating:
+            self.fields["customer"].queryset = Customer.objects.order_by("name")
+            self.fields["named_contact_limit"].help_text = _(
+                "Leave empty for the package's default (R1): Core 10, Advanced 50, Performance unlimited."
+            )
+        else:
+            del self.fields["customer"]
+        locations = SupportLocation.objects.select_related("customer")
+        self.fields["support_location"].queryset = (
+            locations.filter(customer=customer) if customer is not None else locations
+        )
+        self.fields["account_manager"].queryset = get_user_model().objects.filter(is_staff=True).order_by("username")
+
+    def clean(self):
+        data = super().clean()
+        customer = data.get("customer")
+        location = data.get("support_location")
+        if customer and location and location.customer_id != customer.pk:
+            self.add_error("support_location", _("This location belongs to another customer."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data.pop("customer", None)
+        if self.creating and data.get("named_contact_limit") is None and data.get("package") != Package.PERFORMANCE:
+            data["named_contact_limit"] = DEFAULT_CONTACT_LIMITS[data["package"]]
+        return data
+
+
+class LineForm(forms.Form):
+    """A bought add-on: the select offers only what the package lets one buy (R12)."""
+
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+    bounds_override = forms.BooleanField(
+        label=_("Custom agreement outside the bounds (R12 override)"), required=False
+    )
+    override_reason = forms.CharField(label=_("Reason for the override"), max_length=300, required=False)
+
+    def __init__(self, *args, package=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        services = Service.objects.order_by("category", "name")
+        if package:
+            services = services.filter(**{f"availability_{package}__in": PURCHASABLE})
+        self.fields["service"].queryset = services
+        self.fields["service"].label_from_instance = _service_label
+
+
+def _service_label(service: Service) -> str:
+    bounds = ""
+    if service.min_quantity is not None or service.max_quantity is not None:
+        low = service.min_quantity.normalize() if service.min_quantity is not None else "…"
+        high = service.max_quantity.normalize() if service.max_quantity is not None else "…"
+        bounds = f" [{low}–{high} {service.get_unit_display()}]"
+    return f"{service.name} ({service.get_unit_display()}){bounds}"
+
+
+class LineQuantityForm(forms.Form):
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"))
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    active = forms.BooleanField(label=_("Active (may file incidents, R2)"), required=False, initial=True)
+    is_lead = forms.BooleanField(label=_("Support services manager (lead contact)"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SupportLocationForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("Public holidays come from it."))
+    subdivision = forms.CharField(label=_("Subdivision"), max_length=16, required=False)
+    timezone = forms.CharField(label=_("Time zone"), max_length=64)
+    opens_at = forms.TimeField(label=_("Opens at"), widget=TimeInput())
+    closes_at = forms.TimeField(label=_("Closes at"), widget=TimeInput())
+    weekdays = forms.MultipleChoiceField(
+        label=_("Open on"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    def clean_timezone(self):
+        return _check_zone(self.cleaned_data["timezone"])
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["weekdays"] = ",".join(sorted(data["weekdays"]))
+        return data
+
+
+class ClosureDayForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    is_closed = forms.BooleanField(
+        label=_("Closed (untick to open on a public holiday)"), required=False, initial=True
+    )

@@ -1,0 +1,191 @@
+"""The rules of DOMAIN.md as checks without writes (R1, R5, R12, R13).
+
+Service functions call them before they write; admin forms call the same functions in
+`clean()`, so a rule shows as a form error and the admin cannot bypass it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from contracts.choices import DEFAULT_CONTACT_LIMITS, MAX_CORE_CONTACTS, WorkOrderStatus
+from contracts.models import NamedContact, WorkOrder
+from portal.errors import Conflict, RuleViolation
+from portal.scoping import actor_is_staff
+from services.choices import DSE, Availability, Package
+from services.models import Service
+
+
+def history_user(by):
+    """The User to record in history for an actor: a person, or an API key's creator."""
+    if by is None:
+        return None
+    user = getattr(by, "audit_user", by)
+    return user if getattr(user, "pk", None) is not None else None
+
+
+def check_timezone(value: str, field: str = "timezone") -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise RuleViolation(
+            f"{value!r} is not an IANA time zone (e.g. Europe/Amsterdam).", field=field
+        ) from exc
+
+
+def check_country(value: str) -> None:
+    if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
+        raise RuleViolation("Country must be an ISO 3166 alpha-2 code such as NL.", field="country")
+
+
+def check_term(start_date: dt.date, end_date: dt.date) -> None:
+    if start_date is None or end_date is None:
+        raise RuleViolation("A work order needs a start date and an end date.", field="end_date")
+    if end_date <= start_date:
+        raise RuleViolation("The term's end date must be after its start date.", field="end_date")
+
+
+def check_contact_limit_value(*, package: str, limit: int | None, active_count: int = 0) -> None:
+    """R1: Core at most 10, Advanced at least its default of 50, Performance unlimited."""
+    if package == Package.CORE:
+        if limit is None or limit > MAX_CORE_CONTACTS:
+            raise RuleViolation(
+                f"R1: Core allows at most {MAX_CORE_CONTACTS} named contacts; the limit cannot be raised.",
+                rule="R1",
+                field="named_contact_limit",
+            )
+    elif package == Package.ADVANCED:
+        floor = DEFAULT_CONTACT_LIMITS[Package.ADVANCED]
+        if limit is not None and limit < floor:
+            raise RuleViolation(
+                f"R1: Advanced allows at least {floor} named contacts; the limit can only be raised.",
+                rule="R1",
+                field="named_contact_limit",
+            )
+    elif package == Package.PERFORMANCE and limit is not None:
+        raise RuleViolation(
+            "R1: Performance allows as many named contacts as needed; leave the limit empty.",
+            rule="R1",
+            field="named_contact_limit",
+        )
+    if limit is not None and active_count > limit:
+        raise Conflict(
+            f"R1: the work order has {active_count} active named contacts; deactivate some before "
+            f"lowering the limit to {limit}.",
+            rule="R1",
+            field="named_contact_limit",
+        )
+
+
+def check_room_for_contact(*, work_order: WorkOrder, exclude_pk=None, adding: int = 1) -> None:
+    """R1: refuse one more active contact when the work order's limit is reached."""
+    limit = work_order.named_contact_limit
+    if limit is None or work_order.pk is None:
+        if limit is not None and adding > limit:
+            raise Conflict(
+                f"R1: this work order allows at most {limit} active named contacts.", rule="R1"
+            )
+        return
+    active = NamedContact.objects.filter(work_order=work_order, active=True)
+    if exclude_pk is not None:
+        active = active.exclude(pk=exclude_pk)
+    if active.count() + adding > limit:
+        raise Conflict(
+            f"R1: work order {work_order.number} ({work_order.get_package_display()}) allows at most "
+            f"{limit} active named contacts.",
+            rule="R1",
+        )
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise RuleViolation("Enter a valid e-mail address.", field="email") from exc
+    return email
+
+
+def check_contact_email(*, work_order: WorkOrder, email: str, exclude_pk=None) -> str:
+    email = normalise_email(email)
+    if work_order.pk is not None:
+        dupes = NamedContact.objects.filter(work_order=work_order, email__iexact=email)
+        if exclude_pk is not None:
+            dupes = dupes.exclude(pk=exclude_pk)
+        if dupes.exists():
+            raise RuleViolation(
+                f"{email} is already a named contact of this work order.", field="email"
+            )
+    return email
+
+
+def _quantity(value) -> Decimal:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise RuleViolation("Quantity must be a number.", field="quantity") from exc
+    if not quantity.is_finite() or quantity <= 0:
+        raise RuleViolation("Quantity must be more than zero.", field="quantity")
+    return quantity
+
+
+def check_line(
+    *,
+    work_order: WorkOrder,
+    service: Service,
+    quantity,
+    bounds_override: bool = False,
+    override_reason: str = "",
+    by=None,
+) -> Decimal:
+    """R12/R13: may this service be a line of this work order in this quantity?"""
+    quantity = _quantity(quantity)
+    availability = service.availability_for(work_order.package)
+    package = Package(work_order.package).label
+    if availability == Availability.INCLUDED:
+        raise RuleViolation(
+            f"R12: {service.name} is included in the {package} package; it needs no line.",
+            rule="R12",
+            field="service",
+        )
+    if not service.is_purchasable_in(work_order.package):
+        raise RuleViolation(
+            f"R12: {service.name} is not available with the {package} package.",
+            rule="R12",
+            field="service",
+        )
+    bounds_error = service.quantity_bounds_error(quantity)
+    if bounds_error and not bounds_override:
+        raise RuleViolation(
+            f"{bounds_error} A smaller or larger custom agreement needs an explicit, recorded override.",
+            rule="R12",
+            field="quantity",
+        )
+    if bounds_override:
+        if not (override_reason or "").strip():
+            raise RuleViolation(
+                "R12: an override of the quantity bounds needs a reason.",
+                rule="R12",
+                field="override_reason",
+            )
+        if not actor_is_staff(by):
+            raise RuleViolation(
+                "R12: only staff may record an override of the quantity bounds.",
+                rule="R12",
+                field="bounds_override",
+            )
+    if service.code == DSE and work_order.status in (
+        WorkOrderStatus.EXPIRED,
+        WorkOrderStatus.TERMINATED,
+    ):
+        raise Conflict(
+            f"R13: DSE needs a current work order; {work_order.number} is {work_order.status}.",
+            rule="R13",
+            field="service",
+        )
+    return quantity

@@ -1,0 +1,663 @@
+"""Writes for customers, support locations, work orders, lines and named contacts.
+
+Every function is keyword-only, runs inside `transaction.atomic()` and raises
+`RuleViolation` (bad input) or `Conflict` (limit or state) naming the rule before
+anything is written. The checks live in `contracts.rules`, shared with the admin forms,
+so the admin cannot bypass a rule.
+History rows record `by` (an ApiKeyActor records the staff member who made the key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, ProtectedError
+from django.utils import timezone as djtz
+
+from contracts import clock, signals
+from contracts.choices import (
+    DEFAULT_CONTACT_LIMITS,
+    ClosureSource,
+)
+from contracts.models import (
+    ClosureDay,
+    Customer,
+    NamedContact,
+    SupportLocation,
+    WorkOrder,
+    WorkOrderLine,
+)
+from contracts.rules import (
+    check_contact_email,
+    check_contact_limit_value,
+    check_country,
+    check_line,
+    check_room_for_contact,
+    check_term,
+    check_timezone,
+    history_user,
+)
+from portal.errors import Conflict, RuleViolation, StaleVersion
+from portal.scoping import actor_is_staff
+from services.choices import DSE, Package
+from services.models import Service
+
+#: How many years of public holidays a location holds: this one and the next two (R5).
+HOLIDAY_YEARS = 3
+
+UNSET = object()
+
+
+def _stamp(obj, by, reason: str = ""):
+    """Tell django-simple-history who makes the next save of `obj`, and why."""
+    obj._history_user = history_user(by)
+    if reason:
+        obj._change_reason = reason[:100]
+    return obj
+
+
+def _check_not_terminated(work_order: WorkOrder) -> None:
+    if work_order.terminated_at is not None:
+        raise Conflict(
+            f"Work order {work_order.number} is terminated; it can no longer change.",
+            field="work_order",
+        )
+
+
+# --- Customers and support locations ---------------------------------------------------
+
+
+@transaction.atomic
+def customer_create(
+    *, code: str, name: str, country: str, timezone: str, language: str = "en", by=None
+) -> Customer:
+    code = (code or "").strip().lower()
+    if not code:
+        raise RuleViolation("A customer needs a code.", field="code")
+    if not (name or "").strip():
+        raise RuleViolation("A customer needs a name.", field="name")
+    check_country(country)
+    check_timezone(timezone)
+    if Customer.objects.filter(code=code).exists():
+        raise RuleViolation(f"Customer code {code!r} is taken.", field="code")
+    customer = Customer(
+        code=code, name=name.strip(), country=country, timezone=timezone, language=language
+    )
+    customer.full_clean()
+    _stamp(customer, by).save()
+    return customer
+
+
+def _check_hours(fields: dict) -> None:
+    opens, closes = fields.get("opens_at"), fields.get("closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        raise RuleViolation(
+            "R5: a location must close after it opens.", rule="R5", field="closes_at"
+        )
+    weekdays = fields.get("weekdays")
+    if weekdays is not None:
+        parts = [p.strip() for p in str(weekdays).split(",") if p.strip()]
+        if (
+            not parts
+            or any(not p.isdigit() or not 0 <= int(p) <= 6 for p in parts)
+            or len(set(parts)) != len(parts)
+        ):
+            raise RuleViolation(
+                "R5: weekdays are a comma-separated list of 0 (Monday) to 6 (Sunday), e.g. 0,1,2,3,4.",
+                rule="R5",
+                field="weekdays",
+            )
+
+
+@transaction.atomic
+def support_location_create(
+    *,
+    customer: Customer,
+    name: str,
+    country: str,
+    timezone: str,
+    subdivision: str = "",
+    opens_at: dt.time = dt.time(9, 0),
+    closes_at: dt.time = dt.time(17, 30),
+    weekdays: str = "0,1,2,3,4",
+    by=None,
+) -> SupportLocation:
+    """Create a location and copy its public holidays for this year and the next two (R5)."""
+    check_country(country)
+    check_timezone(timezone)
+    _check_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
+    location = SupportLocation(
+        customer=customer,
+        name=name,
+        country=country,
+        subdivision=subdivision or "",
+        timezone=timezone,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        weekdays=weekdays,
+    )
+    _stamp(location, by).save()
+    this_year = timezone_now_year()
+    # A new location has no open incidents: nothing to recompute, so no signal.
+    support_location_sync_holidays(
+        location=location, years=range(this_year, this_year + HOLIDAY_YEARS), by=by, notify=False
+    )
+    return location
+
+
+def timezone_now_year() -> int:
+    return djtz.localdate().year
+
+
+LOCATION_FIELDS = {
+    "name",
+    "country",
+    "subdivision",
+    "timezone",
+    "opens_at",
+    "closes_at",
+    "weekdays",
+}
+CALENDAR_FIELDS = LOCATION_FIELDS - {"name"}
+
+
+def _bump_calendar(location: SupportLocation, by) -> None:
+    """Bump calendar_version and tell incidents to recompute open deadlines (R5)."""
+    SupportLocation.objects.filter(pk=location.pk).update(
+        calendar_version=F("calendar_version") + 1
+    )
+    location.refresh_from_db(fields=["calendar_version"])
+    signals.calendar_changed.send(sender=SupportLocation, location=location, by=by)
+
+
+@transaction.atomic
+def support_location_update(*, location: SupportLocation, by=None, **fields) -> SupportLocation:
+    unknown = set(fields) - LOCATION_FIELDS
+    if unknown:
+        raise RuleViolation(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.",
+            field=min(unknown),
+        )
+    # Lock the row: two staff edits of one calendar must not interleave.
+    location = SupportLocation.objects.select_for_update().get(pk=location.pk)
+    changed = {k: v for k, v in fields.items() if getattr(location, k) != v}
+    if not changed:
+        return location
+    merged = {f: changed.get(f, getattr(location, f)) for f in CALENDAR_FIELDS}
+    if "country" in changed:
+        check_country(merged["country"])
+    if "timezone" in changed:
+        check_timezone(merged["timezone"])
+    _check_hours(merged)
+    for key, value in changed.items():
+        setattr(location, key, value)
+    _stamp(location, by).save(update_fields=list(changed))
+    if {"country", "subdivision"} & set(changed):
+        # Holidays of the old country that staff did not touch no longer apply.
+        ClosureDay.objects.filter(
+            location=location,
+            source=ClosureSource.PUBLIC_HOLIDAY,
+            is_closed=True,
+            date__gte=djtz.localdate(),
+        ).delete()
+        year = timezone_now_year()
+        support_location_sync_holidays(
+            location=location, years=range(year, year + HOLIDAY_YEARS), by=by, notify=False
+        )
+    if CALENDAR_FIELDS & set(changed):
+        _bump_calendar(location, by)
+    return location
+
+
+@transaction.atomic
+def closure_day_set(
+    *, location: SupportLocation, date: dt.date, name: str = "", is_closed: bool = True, by=None
+) -> ClosureDay:
+    """Close the location on a date, or reopen it (is_closed=False keeps a holiday from coming back)."""
+    SupportLocation.objects.select_for_update().filter(pk=location.pk).first()
+    day = ClosureDay.objects.filter(location=location, date=date).first()
+    if day is None:
+        day = ClosureDay(location=location, date=date, source=ClosureSource.LOCATION)
+        day.name = name or "Closed"
+        day.is_closed = is_closed
+    elif day.is_closed == is_closed and (not name or day.name == name):
+        return day
+    else:
+        day.is_closed = is_closed
+        day.name = name or day.name
+    _stamp(day, by).save()
+    _bump_calendar(location, by)
+    return day
+
+
+@transaction.atomic
+def support_location_sync_holidays(
+    *, location: SupportLocation, years: Iterable[int], by=None, notify=True
+) -> int:
+    """Copy public holidays of the given years as closure days; returns how many were new.
+
+    Idempotent: a date that already has a row is left alone, including a holiday staff
+    reopened (is_closed=False), so a re-run never undoes their decision.
+    """
+    years = sorted(set(years))
+    if not years:
+        return 0
+    # The row lock serialises two syncs of one location (unique location+date).
+    SupportLocation.objects.select_for_update().filter(pk=location.pk).first()
+    try:
+        # One year more: a holiday of next year may be observed on a date in the last year asked.
+        found = clock.public_holidays(
+            location.country, location.subdivision or None, [*years, years[-1] + 1]
+        )
+    except clock.CalendarError as exc:
+        raise RuleViolation(
+            f"R5: no public holidays known for {location.country} {location.subdivision}".strip()
+            + f": {exc}",
+            rule="R5",
+            field="subdivision" if location.subdivision else "country",
+        ) from exc
+    wanted = {d: n for d, n in found.items() if d.year in years}
+    existing = set(
+        ClosureDay.objects.filter(location=location, date__in=list(wanted)).values_list(
+            "date", flat=True
+        )
+    )
+    created = 0
+    for date, name in sorted(wanted.items()):
+        if date in existing:
+            continue
+        day = ClosureDay(
+            location=location, date=date, name=name[:200], source=ClosureSource.PUBLIC_HOLIDAY
+        )
+        _stamp(day, by).save()
+        created += 1
+    if created and notify:
+        _bump_calendar(location, by)
+    return created
+
+
+# --- Work orders -------------------------------------------------------------------------
+
+WORK_ORDER_FIELDS = {
+    "number",
+    "package",
+    "start_date",
+    "end_date",
+    "named_contact_limit",
+    "support_location",
+    "account_manager",
+    "cancellation_fee_percent",
+    "low_credit_threshold",
+    "deployment_docs_on_file",
+    "products",
+    "notes",
+}
+
+
+def _check_location(customer_id, location) -> None:
+    if location is not None and location.customer_id != customer_id:
+        raise RuleViolation(
+            "The support location belongs to another customer.", field="support_location"
+        )
+
+
+@transaction.atomic
+def work_order_create(
+    *,
+    customer: Customer,
+    number: str,
+    package: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    support_location: SupportLocation | None = None,
+    account_manager=None,
+    named_contact_limit=UNSET,
+    cancellation_fee_percent=Decimal("100"),
+    low_credit_threshold: int | None = None,
+    lines: Iterable[dict] = (),
+    by=None,
+    **extra,
+) -> WorkOrder:
+    """Create a work order with its lines; `lines` are dicts of work_order_line_add's arguments."""
+    unknown = set(extra) - {"deployment_docs_on_file", "products", "notes"}
+    if unknown:
+        raise RuleViolation(f"Unknown fields: {', '.join(sorted(unknown))}.", field=min(unknown))
+    number = (number or "").strip()
+    if not number:
+        raise RuleViolation("A work order needs a number.", field="number")
+    if package not in Package.values:
+        raise RuleViolation(f"Package must be one of {', '.join(Package.values)}.", field="package")
+    check_term(start_date, end_date)
+    if named_contact_limit is UNSET:
+        named_contact_limit = DEFAULT_CONTACT_LIMITS[package]
+    check_contact_limit_value(package=package, limit=named_contact_limit)
+    _check_location(customer.pk, support_location)
+    if WorkOrder.objects.filter(number=number).exists():
+        raise RuleViolation(f"Work order number {number} is taken.", field="number")
+    work_order = WorkOrder(
+        customer=customer,
+        number=number,
+        package=package,
+        start_date=start_date,
+        end_date=end_date,
+        support_location=support_location,
+        account_manager=account_manager,
+        named_contact_limit=named_contact_limit,
+        cancellation_fee_percent=cancellation_fee_percent,
+        low_credit_threshold=low_credit_threshold,
+        **extra,
+    )
+    _stamp(work_order, by).save()
+    for line in lines:
+        work_order_line_add(work_order=work_order, by=by, **line)
+    return work_order
+
+
+def _claim_version(model, obj, expected_version) -> int:
+    """Compare-and-swap the version; returns the new one. StaleVersion if it moved.
+
+    The conditional UPDATE both checks and takes the row lock, so of two saves that
+    read the same version only the first wins; the second sees 0 rows and is refused.
+    """
+    if expected_version is None:
+        # No version given: still serialise on the row and bump it.
+        current = model.objects.select_for_update().values_list("version", flat=True).get(pk=obj.pk)
+        model.objects.filter(pk=obj.pk).update(version=current + 1)
+        return current + 1
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError) as exc:
+        raise RuleViolation("The version must be a whole number.", field="version") from exc
+    if not model.objects.filter(pk=obj.pk, version=expected).update(version=expected + 1):
+        raise StaleVersion()
+    return expected + 1
+
+
+@transaction.atomic
+def work_order_update(
+    *, work_order: WorkOrder, expected_version=None, by=None, **fields
+) -> WorkOrder:
+    """Change a work order's fields; re-checks the term, R1 and the lines (R12, R13)."""
+    unknown = set(fields) - WORK_ORDER_FIELDS
+    if unknown:
+        raise RuleViolation(
+            f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=min(unknown)
+        )
+    new_version = _claim_version(WorkOrder, work_order, expected_version)
+    work_order = WorkOrder.objects.select_related("customer").get(pk=work_order.pk)
+    _check_not_terminated(work_order)
+    changed = {k: v for k, v in fields.items() if getattr(work_order, k) != v}
+    if "package" in changed and changed["package"] not in Package.values:
+        raise RuleViolation(f"Package must be one of {', '.join(Package.values)}.", field="package")
+    if "package" in changed and "named_contact_limit" not in fields:
+        # A new package brings its own default limit (R1), unless one is given.
+        changed["named_contact_limit"] = DEFAULT_CONTACT_LIMITS[changed["package"]]
+    if "named_contact_limit" in changed and by is not None and not actor_is_staff(by):
+        raise RuleViolation(
+            "R1: only staff may change the named-contact limit.",
+            rule="R1",
+            field="named_contact_limit",
+        )
+    if (
+        "number" in changed
+        and WorkOrder.objects.filter(number=changed["number"]).exclude(pk=work_order.pk).exists()
+    ):
+        raise RuleViolation(f"Work order number {changed['number']} is taken.", field="number")
+    if "support_location" in changed:
+        _check_location(work_order.customer_id, changed["support_location"])
+    for key, value in changed.items():
+        setattr(work_order, key, value)
+    check_term(work_order.start_date, work_order.end_date)
+    if {"package", "named_contact_limit"} & set(changed):
+        active = NamedContact.objects.filter(work_order=work_order, active=True).count()
+        check_contact_limit_value(
+            package=work_order.package, limit=work_order.named_contact_limit, active_count=active
+        )
+    lines = list(work_order.lines.select_related("service"))
+    if "package" in changed:
+        for line in lines:
+            check_line(
+                work_order=work_order,
+                service=line.service,
+                quantity=line.quantity,
+                bounds_override=line.bounds_override,
+                override_reason=line.override_reason or "recorded",
+                by=line.override_by if line.bounds_override else by,
+            )
+    work_order.version = new_version
+    _stamp(work_order, by).save()
+    if "end_date" in changed:
+        # R13: DSE ends on the same date as the work order.
+        for line in lines:
+            if line.service.code == DSE and line.ends_on != work_order.end_date:
+                line.ends_on = work_order.end_date
+                _stamp(line, by, "R13: follows the work order's end date").save(
+                    update_fields=["ends_on"]
+                )
+    return work_order
+
+
+@transaction.atomic
+def work_order_terminate(*, work_order: WorkOrder, by=None) -> WorkOrder:
+    new_version = _claim_version(WorkOrder, work_order, None)
+    work_order = WorkOrder.objects.get(pk=work_order.pk)
+    _check_not_terminated(work_order)
+    work_order.terminated_at = djtz.now()
+    work_order.version = new_version
+    _stamp(work_order, by, "terminated").save()
+    return work_order
+
+
+# --- Lines -------------------------------------------------------------------------------
+
+
+def _locked_work_order(work_order: WorkOrder) -> WorkOrder:
+    # Lock the work order: lines and contacts are checked against it and its siblings.
+    return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+
+
+@transaction.atomic
+def work_order_line_add(
+    *,
+    work_order: WorkOrder,
+    service: Service | str,
+    quantity,
+    bounds_override: bool = False,
+    override_reason: str = "",
+    by=None,
+) -> WorkOrderLine:
+    work_order = _locked_work_order(work_order)
+    _check_not_terminated(work_order)
+    if isinstance(service, str):
+        service = Service.objects.filter(code=service).first()
+        if service is None:
+            raise RuleViolation("Unknown service code.", field="service")
+    quantity = check_line(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        bounds_override=bounds_override,
+        override_reason=override_reason,
+        by=by,
+    )
+    override = bool(bounds_override and service.quantity_bounds_error(quantity))
+    line = WorkOrderLine(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        unit=service.unit,
+        bounds_override=override,
+        override_reason=override_reason.strip() if override else "",
+        override_by=history_user(by) if override else None,
+        ends_on=work_order.end_date if service.code == DSE else None,
+    )
+    _stamp(line, by, f"R12 override: {override_reason.strip()}" if override else "").save()
+    WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
+    signals.line_changed.send(sender=WorkOrderLine, line=line, created=True, by=by)
+    return line
+
+
+@transaction.atomic
+def work_order_line_update(
+    *,
+    line: WorkOrderLine,
+    quantity,
+    bounds_override=None,
+    override_reason: str | None = None,
+    by=None,
+) -> WorkOrderLine:
+    work_order = _locked_work_order(line.work_order)
+    _check_not_terminated(work_order)
+    line = WorkOrderLine.objects.select_related("service").get(pk=line.pk)
+    bounds_override = line.bounds_override if bounds_override is None else bounds_override
+    override_reason = line.override_reason if override_reason is None else override_reason
+    # An override already recorded stays valid for the staff member who made it.
+    actor = (
+        line.override_by
+        if (line.bounds_override and bounds_override and not actor_is_staff(by))
+        else by
+    )
+    quantity = check_line(
+        work_order=work_order,
+        service=line.service,
+        quantity=quantity,
+        bounds_override=bounds_override,
+        override_reason=override_reason,
+        by=actor,
+    )
+    if quantity < line.used:
+        raise Conflict(
+            f"R11: {line.used.normalize()} {line.unit} are already used; the quantity cannot go below that.",
+            rule="R11",
+            field="quantity",
+        )
+    previous = line.quantity
+    override = bool(bounds_override and line.service.quantity_bounds_error(quantity))
+    if quantity == previous and override == line.bounds_override:
+        return line
+    if override and not line.bounds_override:
+        line.override_by = history_user(by)
+    line.quantity = quantity
+    line.bounds_override = override
+    line.override_reason = override_reason.strip() if override else ""
+    line.override_by = line.override_by if override else None
+    _stamp(line, by).save()
+    WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
+    signals.line_changed.send(
+        sender=WorkOrderLine, line=line, created=False, by=by, previous_quantity=previous
+    )
+    return line
+
+
+@transaction.atomic
+def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
+    work_order = _locked_work_order(line.work_order)
+    _check_not_terminated(work_order)
+    line = WorkOrderLine.objects.get(pk=line.pk)
+    if line.used > 0:
+        raise Conflict(
+            f"R11: {line.used.normalize()} {line.unit} of this line are used; it cannot be removed.",
+            rule="R11",
+            field="quantity",
+        )
+    try:
+        # A savepoint: a refused delete must leave the outer transaction usable.
+        with transaction.atomic():
+            _stamp(line, by).delete()
+    except ProtectedError as exc:
+        # Rows of other apps (credit ledger, time entries) still point at the line.
+        raise Conflict(
+            "This line has ledger or time entries; it cannot be removed (lower its quantity instead).",
+            field="service",
+        ) from exc
+    WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
+
+
+# --- Named contacts ------------------------------------------------------------------------
+
+
+def _contact_user(work_order: WorkOrder, email: str, user):
+    from django.contrib.auth import get_user_model
+
+    if user is not None:
+        if user.customer_id != work_order.customer_id:
+            raise RuleViolation("That user belongs to another customer.", field="user")
+        return user
+    return (
+        get_user_model()
+        .objects.filter(email__iexact=email, customer_id=work_order.customer_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def named_contact_add(
+    *,
+    work_order: WorkOrder,
+    name: str,
+    email: str,
+    phone: str = "",
+    active: bool = True,
+    is_lead: bool = False,
+    user=None,
+    by=None,
+) -> NamedContact:
+    """Add a named contact (R1: Conflict past the package's limit; R25: history kept)."""
+    # The row lock makes count-then-insert safe against a concurrent add.
+    work_order = _locked_work_order(work_order)
+    if not (name or "").strip():
+        raise RuleViolation("A named contact needs a name.", field="name")
+    email = check_contact_email(work_order=work_order, email=email)
+    if active:
+        check_room_for_contact(work_order=work_order)
+    contact = NamedContact(
+        work_order=work_order,
+        name=name.strip(),
+        email=email,
+        phone=(phone or "").strip(),
+        active=active,
+        is_lead=is_lead,
+        user=_contact_user(work_order, email, user),
+    )
+    _stamp(contact, by).save()
+    return contact
+
+
+CONTACT_FIELDS = {"name", "email", "phone", "active", "is_lead", "user"}
+
+
+@transaction.atomic
+def named_contact_update(
+    *, contact: NamedContact, expected_version=None, by=None, **fields
+) -> NamedContact:
+    unknown = set(fields) - CONTACT_FIELDS
+    if unknown:
+        raise RuleViolation(
+            f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=min(unknown)
+        )
+    work_order = _locked_work_order(contact.work_order)
+    new_version = _claim_version(NamedContact, contact, expected_version)
+    contact = NamedContact.objects.get(pk=contact.pk)
+    if "email" in fields:
+        fields["email"] = check_contact_email(
+            work_order=work_order, email=fields["email"], exclude_pk=contact.pk
+        )
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise RuleViolation("A named contact needs a name.", field="name")
+    if fields.get("active") and not contact.active:
+        # R1 counts active contacts: reactivating one takes a place too.
+        check_room_for_contact(work_order=work_order, exclude_pk=contact.pk)
+    if "user" in fields:
+        fields["user"] = _contact_user(
+            work_order, fields.get("email", contact.email), fields["user"]
+        )
+    elif "email" in fields and fields["email"] != contact.email and contact.user_id is None:
+        fields["user"] = _contact_user(work_order, fields["email"], None)
+    for key, value in fields.items():
+        setattr(contact, key, value)
+    contact.version = new_version
+    _stamp(contact, by).save()
+    return contact

@@ -1,0 +1,566 @@
+"""Staff pages of the contracts app: customers, work orders, the work-order editor
+(header, term, lines, named contacts, support location) and its history.
+
+Reads go through `visible_to(request.user)`; every write calls contracts.services, and
+a RuleViolation/Conflict is shown next to the field it names (or above the form).
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can_edit, staff_editor_required, staff_required
+from contracts import services
+from contracts.choices import DEFAULT_CONTACT_LIMITS
+from contracts.forms import (
+    ClosureDayForm,
+    ContactForm,
+    CustomerForm,
+    LineForm,
+    LineQuantityForm,
+    SupportLocationForm,
+    WorkOrderForm,
+)
+from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
+from portal.errors import DomainError, StaleVersion
+from services.choices import Availability, Package
+from services.models import Service
+
+PAGE_SIZE = 25
+
+
+def put_error(form, error: DomainError) -> None:
+    """A service's RuleViolation/Conflict onto the form: next to its field, else on top."""
+    field = error.field if error.field in form.fields and not form.fields[error.field].widget.is_hidden else None
+    form.add_error(field, error.message)
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+@staff_required
+def customer_list(request):
+    q = request.GET.get("q", "").strip()
+    customers = Customer.objects.visible_to(request.user).annotate(
+        work_order_count=Count("work_orders", distinct=True)
+    )
+    if q:
+        customers = customers.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(country__iexact=q))
+    page_obj = _page(request, customers.order_by("name"))
+    return render(
+        request,
+        "contracts/customer_list.html",
+        {"nav_section": "customers", "page_obj": page_obj, "customers": page_obj.object_list, "q": q},
+    )
+
+
+@staff_editor_required
+def customer_create(request):
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            customer = services.customer_create(
+                code=data["code"],
+                name=data["name"],
+                country=data["country"],
+                timezone=data["timezone"],
+                language=data["language"],
+                by=request.user,
+            )
+            if data["location_name"]:
+                services.support_location_create(
+                    customer=customer,
+                    name=data["location_name"],
+                    country=data["country"],
+                    timezone=data["timezone"],
+                    by=request.user,
+                )
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s was created.") % {"name": customer.name})
+            return redirect("contracts:customer_detail", pk=customer.pk)
+    return render(request, "contracts/customer_form.html", {"nav_section": "customers", "form": form})
+
+
+@staff_required
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    work_orders = WorkOrder.objects.visible_to(request.user).filter(customer=customer).order_by("-end_date")
+    locations = SupportLocation.objects.visible_to(request.user).filter(customer=customer)
+    return render(
+        request,
+        "contracts/customer_detail.html",
+        {"nav_section": "customers", "customer": customer, "work_orders": work_orders, "locations": locations},
+    )
+
+
+# --- work orders ------------------------------------------------------------------------------
+
+
+@staff_required
+def work_order_list(request):
+    from contracts.filtersets import WorkOrderFilterSet
+
+    queryset = (
+        WorkOrder.objects.visible_to(request.user)
+        .with_status()
+        .select_related("customer", "account_manager")
+        .annotate(
+            contact_count=Count("contacts", filter=Q(contacts__active=True), distinct=True),
+            line_count=Count("lines", distinct=True),
+        )
+        .order_by("-end_date", "number")
+    )
+    filterset = WorkOrderFilterSet(request.GET or None, queryset=queryset, request=request)
+    page_obj = _page(request, filterset.qs)
+    return render(
+        request,
+        "contracts/work_order_list.html",
+        {"nav_section": "work_orders", "filterset": filterset, "page_obj": page_obj, "work_orders": page_obj.object_list},
+    )
+
+
+@staff_editor_required
+def work_order_create(request):
+    customer = None
+    if request.method == "POST":
+        customer = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
+    elif request.GET.get("customer"):
+        customer = Customer.objects.filter(pk=request.GET.get("customer")).first()
+    today = timezone.localdate()
+    initial = {
+        "customer": customer,
+        "start_date": today,
+        "end_date": today.replace(year=today.year + 1) - dt.timedelta(days=1),
+        "account_manager": request.user,
+        "package": Package.ADVANCED,
+    }
+    form = WorkOrderForm(request.POST or None, customer=customer, creating=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            work_order = services.work_order_create(
+                customer=form.cleaned_data["customer"], by=request.user, **form.service_kwargs()
+            )
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Work order %(number)s was created. Add its lines and named contacts below.")
+                % {"number": work_order.number},
+            )
+            return redirect("contracts:work_order_edit", pk=work_order.pk)
+    return render(request, "contracts/work_order_create.html", {"nav_section": "work_orders", "form": form})
+
+
+def _editable(request, pk) -> WorkOrder:
+    return get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer", "support_location", "account_manager"),
+        pk=pk,
+    )
+
+
+def _header_initial(work_order: WorkOrder) -> dict:
+    return {
+        "number": work_order.number,
+        "package": work_order.package,
+        "start_date": work_order.start_date,
+        "end_date": work_order.end_date,
+        "support_location": work_order.support_location_id,
+        "account_manager": work_order.account_manager_id,
+        "named_contact_limit": work_order.named_contact_limit,
+        "cancellation_fee_percent": work_order.cancellation_fee_percent,
+        "low_credit_threshold": work_order.low_credit_threshold,
+        "deployment_docs_on_file": work_order.deployment_docs_on_file,
+        "products": work_order.products,
+        "notes": work_order.notes,
+        "version": work_order.version,
+    }
+
+
+def calendar_preview(location: SupportLocation | None, days: int = 14) -> dict:
+    """The location's next openings and closed days, in its own time zone (R5)."""
+    if location is None:
+        return {}
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(location.timezone)
+    now = timezone.now()
+    try:
+        calendar = location.calendar()
+        openings = calendar.openings(now, now + dt.timedelta(days=days))[:7]
+        is_open = calendar.is_open(now)
+    except ValueError:  # a calendar with no opening hours at all (contracts.clock.CalendarError)
+        openings, is_open = [], False
+    today = now.astimezone(tz).date()
+    closures = list(location.closure_days.filter(date__gte=today).order_by("date")[:8])
+    return {
+        "location": location,
+        "openings": [(o.start.astimezone(tz), o.end.astimezone(tz)) for o in openings],
+        "closures": closures,
+        "is_open": is_open,
+        "local_now": now.astimezone(tz),
+    }
+
+
+def _catalogue_rows(package: str):
+    """Every service with its availability per package, the work order's own first."""
+    rows = []
+    for service in Service.objects.order_by("category", "name"):
+        rows.append(
+            {
+                "service": service,
+                "here": service.availability_for(package),
+                "core": service.availability_core,
+                "advanced": service.availability_advanced,
+                "performance": service.availability_performance,
+            }
+        )
+    return rows
+
+
+def editor_context(request, work_order, *, header_form=None, line_form=None, contact_form=None, location_form=None):
+    lines = list(work_order.lines.select_related("service", "override_by").order_by("service__name"))
+    contacts = list(NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name"))
+    active_contacts = sum(1 for c in contacts if c.active)
+    limit = work_order.named_contact_limit
+    location = work_order.support_location
+    if header_form is None:
+        header_form = WorkOrderForm(initial=_header_initial(work_order), customer=work_order.customer)
+    if line_form is None:
+        line_form = LineForm(package=work_order.package, prefix="line")
+    if contact_form is None:
+        contact_form = ContactForm(prefix="contact", initial={"active": True})
+    if location_form is None and location is not None:
+        location_form = SupportLocationForm(
+            prefix="loc",
+            initial={
+                "name": location.name,
+                "country": location.country,
+                "subdivision": location.subdivision,
+                "timezone": location.timezone,
+                "opens_at": location.opens_at,
+                "closes_at": location.closes_at,
+                "weekdays": [str(d) for d in location.weekday_numbers],
+            },
+        )
+    return {
+        "nav_section": "work_orders",
+        "work_order": work_order,
+        "header_form": header_form,
+        "line_form": line_form,
+        "contact_form": contact_form,
+        "location_form": location_form,
+        "closure_form": ClosureDayForm(prefix="closure"),
+        "lines": lines,
+        "contacts": contacts,
+        "active_contacts": active_contacts,
+        "contact_limit": limit,
+        "contact_limit_reached": limit is not None and active_contacts >= limit,
+        "default_limits": DEFAULT_CONTACT_LIMITS,
+        "catalogue": _catalogue_rows(work_order.package),
+        "calendar": calendar_preview(location),
+        "can_edit": can_edit(request.user),
+        "packages": Package,
+        "availability": Availability,
+    }
+
+
+@staff_required
+def work_order_edit(request, pk):
+    """The editor. POST saves the header with the version it was read at (stale: refused)."""
+    work_order = _editable(request, pk)
+    if request.method == "POST":
+        form = WorkOrderForm(request.POST, customer=work_order.customer)
+        if form.is_valid():
+            fields = form.service_kwargs()
+            if fields["package"] != work_order.package and fields["named_contact_limit"] == work_order.named_contact_limit:
+                # A new package brings its own default limit (R1) unless the limit was edited too.
+                fields.pop("named_contact_limit")
+            try:
+                services.work_order_update(
+                    work_order=work_order,
+                    expected_version=form.cleaned_data.get("version"),
+                    by=request.user,
+                    **fields,
+                )
+            except StaleVersion:
+                current = WorkOrder.objects.get(pk=work_order.pk)
+                who = current.history.first().history_user if current.history.exists() else None
+                form.add_error(
+                    None,
+                    _(
+                        "%(who)s changed this work order while you were editing it, so your changes were not "
+                        "saved. Your input is kept below: check the current values (reload in a new tab) and "
+                        "save again."
+                    )
+                    % {"who": (who.get_full_name() or who.username) if who else _("Someone")},
+                )
+                messages.error(request, _("Not saved: the work order was changed by someone else meanwhile."))
+                return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, header_form=form), status=409)
+            except DomainError as exc:
+                put_error(form, exc)
+            else:
+                messages.success(request, _("Work order %(number)s was saved.") % {"number": work_order.number})
+                return redirect("contracts:work_order_edit", pk=work_order.pk)
+        return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, header_form=form))
+    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order))
+
+
+@staff_editor_required
+@require_POST
+def line_add(request, pk):
+    work_order = _editable(request, pk)
+    form = LineForm(request.POST, package=work_order.package, prefix="line")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            line = services.work_order_line_add(
+                work_order=work_order,
+                service=data["service"],
+                quantity=data["quantity"],
+                bounds_override=data["bounds_override"],
+                override_reason=data["override_reason"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("%(service)s was added.") % {"service": line.service.name})
+            return redirect(f"{_edit_url(work_order)}#lines")
+    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, line_form=form))
+
+
+def _edit_url(work_order):
+    from django.urls import reverse
+
+    return reverse("contracts:work_order_edit", args=[work_order.pk])
+
+
+@staff_editor_required
+@require_POST
+def line_update(request, pk):
+    line = get_object_or_404(WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"), pk=pk)
+    form = LineQuantityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.work_order_line_update(line=line, quantity=form.cleaned_data["quantity"], by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(service)s now has %(quantity)s.") % {
+                "service": line.service.name, "quantity": form.cleaned_data["quantity"].normalize()})
+    else:
+        messages.error(request, _("Enter a quantity above zero."))
+    return redirect(f"{_edit_url(line.work_order)}#lines")
+
+
+@staff_editor_required
+@require_POST
+def line_remove(request, pk):
+    line = get_object_or_404(WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"), pk=pk)
+    try:
+        services.work_order_line_remove(line=line, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(service)s was removed.") % {"service": line.service.name})
+    return redirect(f"{_edit_url(line.work_order)}#lines")
+
+
+@staff_editor_required
+@require_POST
+def contact_add(request, pk):
+    work_order = _editable(request, pk)
+    form = ContactForm(request.POST, prefix="contact")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact = services.named_contact_add(
+                work_order=work_order,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                active=data["active"],
+                is_lead=data["is_lead"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            if exc.rule == "R1":
+                form.add_error(None, _limit_explanation(work_order))
+            put_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s is now a named contact.") % {"name": contact.name})
+            return redirect(f"{_edit_url(work_order)}#contacts")
+    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, contact_form=form))
+
+
+def _limit_explanation(work_order: WorkOrder) -> str:
+    """Why the contact limit stops here, in the reader's language (R1)."""
+    if work_order.package == Package.CORE:
+        return _("The contact limit is reached: the Core package allows at most 10 named contacts (R1).")
+    if work_order.package == Package.ADVANCED:
+        return _(
+            "The contact limit of %(limit)s is reached: Advanced allows at least 50 named contacts, and an "
+            "account manager may raise the limit in the header (R1)."
+        ) % {"limit": work_order.named_contact_limit}
+    return _("The contact limit of %(limit)s is reached (R1).") % {"limit": work_order.named_contact_limit}
+
+
+@staff_editor_required
+def contact_edit(request, pk):
+    contact = get_object_or_404(NamedContact.objects.visible_to(request.user).select_related("work_order"), pk=pk)
+    initial = {f: getattr(contact, f) for f in ("name", "email", "phone", "active", "is_lead", "version")}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.named_contact_update(contact=contact, expected_version=version, by=request.user, **data)
+        except StaleVersion:
+            form.add_error(None, _("This contact was changed by someone else meanwhile; your input is kept. Check and save again."))
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s was saved.") % {"name": data["name"]})
+            return redirect(f"{_edit_url(contact.work_order)}#contacts")
+    return render(
+        request,
+        "contracts/contact_form.html",
+        {"nav_section": "work_orders", "form": form, "contact": contact, "work_order": contact.work_order},
+    )
+
+
+@staff_editor_required
+@require_POST
+def work_order_terminate(request, pk):
+    work_order = _editable(request, pk)
+    try:
+        services.work_order_terminate(work_order=work_order, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Work order %(number)s was terminated.") % {"number": work_order.number})
+    return redirect("contracts:work_order_edit", pk=work_order.pk)
+
+
+# --- support location ------------------------------------------------------------------
+
+
+@staff_editor_required
+@require_POST
+def location_update(request, pk):
+    work_order = _editable(request, pk)
+    location = work_order.support_location
+    if location is None:
+        messages.error(request, _("This work order has no support location."))
+        return redirect("contracts:work_order_edit", pk=pk)
+    form = SupportLocationForm(request.POST, prefix="loc")
+    if form.is_valid():
+        try:
+            services.support_location_update(location=location, by=request.user, **form.service_kwargs())
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("The support location was saved; open incidents follow its new hours."))
+            return redirect(f"{_edit_url(work_order)}#location")
+    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, location_form=form))
+
+
+@staff_editor_required
+@require_POST
+def closure_set(request, pk):
+    work_order = _editable(request, pk)
+    form = ClosureDayForm(request.POST, prefix="closure")
+    if work_order.support_location is not None and form.is_valid():
+        try:
+            services.closure_day_set(location=work_order.support_location, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The calendar was updated."))
+    else:
+        messages.error(request, _("Enter a valid date."))
+    return redirect(f"{_edit_url(work_order)}#location")
+
+
+@staff_required
+def location_preview(request, pk):
+    """htmx: the calendar preview of a work order's location, refreshed in place."""
+    work_order = _editable(request, pk)
+    return render(request, "contracts/_calendar_preview.html", {"calendar": calendar_preview(work_order.support_location)})
+
+
+# --- history ---------------------------------------------------------------------------
+
+
+def _diff_rows(records, label):
+    """Readable changes of a model's historical records, newest first."""
+    rows = []
+    by_object: dict = {}
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        by_object.setdefault(record.id, []).append(record)
+    for object_records in by_object.values():
+        previous = None
+        for record in object_records:
+            changes = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    if change.field in {"version", "updated_at", "calendar_version"}:
+                        continue
+                    field = record.instance_type._meta.get_field(change.field)
+                    changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+                if not changes:
+                    previous = record
+                    continue
+            rows.append(
+                {
+                    "when": record.history_date,
+                    "who": record.history_user,
+                    "what": label(record),
+                    "type": record.history_type,
+                    "changes": changes,
+                    "reason": record.history_change_reason or "",
+                }
+            )
+            previous = record
+    return rows
+
+
+@staff_required
+def work_order_history(request, pk):
+    """Who changed what, when: the work order, its lines and contacts, as a readable diff."""
+    work_order = _editable(request, pk)
+    rows = _diff_rows(
+        WorkOrder.history.filter(id=work_order.pk).select_related("history_user"),
+        lambda r: _("Work order"),
+    )
+    rows += _diff_rows(
+        WorkOrderLine.history.filter(work_order_id=work_order.pk).select_related("history_user", "service"),
+        lambda r: _("Line: %(service)s") % {"service": r.service.name if r.service_id else "?"},
+    )
+    rows += _diff_rows(
+        NamedContact.history.filter(work_order_id=work_order.pk).select_related("history_user"),
+        lambda r: _("Contact: %(name)s") % {"name": r.name},
+    )
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contracts/work_order_history.html",
+        {"nav_section": "work_orders", "work_order": work_order, "page_obj": page_obj, "rows": page_obj.object_list},
+    )
+

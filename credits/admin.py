@@ -1,0 +1,146 @@
+"""Admin for the ledger (read-only: it is append-only), the rate card and redemptions.
+
+Changes go through credits.services: the ledger cannot be edited here, and a
+redemption is cancelled with an action that calls redemption_cancel (R16).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+
+from credits import services
+from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+from portal.errors import DomainError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible to staff, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "work_order",
+        "kind",
+        "amount",
+        "balance_after",
+        "created_by",
+        "reason",
+        "reference",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["work_order", "created_by"]
+    search_fields = ["work_order__number", "work_order__customer__code", "reference", "reason"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CreditAccount)
+class CreditAccountAdmin(ReadOnlyAdmin):
+    list_display = ["work_order", "balance", "updated_at"]
+    list_select_related = ["work_order"]
+    search_fields = ["work_order__number"]
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ReadOnlyAdmin):
+    list_display = ["worked_on", "line", "hours", "created_by", "description", "reference"]
+    list_select_related = ["line__work_order", "line__service", "created_by"]
+    search_fields = ["line__work_order__number", "description", "reference"]
+
+
+class RateAdminForm(forms.ModelForm):
+    class Meta:
+        model = Rate
+        fields = ["service", "customer", "credits_per_unit", "valid_from"]
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(k) is not None for k in ("service", "credits_per_unit", "valid_from")):
+            try:
+                services.rate_check(
+                    service=data["service"],
+                    customer=data.get("customer"),
+                    credits_per_unit=data["credits_per_unit"],
+                    valid_from=data["valid_from"],
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(
+                    {exc.field: exc.message} if exc.field else exc.message
+                ) from exc
+        return data
+
+
+@admin.register(Rate)
+class RateAdmin(admin.ModelAdmin):
+    """Rates are added (rate_create) and never edited: a new rate from a later date replaces one."""
+
+    form = RateAdminForm
+
+    list_display = ["service", "customer", "credits_per_unit", "valid_from", "created_at"]
+    list_filter = ["service__category"]
+    list_select_related = ["service", "customer"]
+    search_fields = ["service__code", "customer__code"]
+    fields = ["service", "customer", "credits_per_unit", "valid_from"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form already ran rate_check; a twin saved meanwhile raises Conflict (a 500 is honest then).
+        created = services.rate_create(
+            service=obj.service,
+            customer=obj.customer,
+            credits_per_unit=obj.credits_per_unit,
+            valid_from=obj.valid_from,
+            by=request.user,
+        )
+        obj.pk, obj.created_at = created.pk, created.created_at
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "work_order",
+        "service",
+        "quantity",
+        "delivery_mode",
+        "scheduled_for",
+        "credits",
+        "status",
+        "travel_expenses_billable",
+    ]
+    list_filter = ["status", "delivery_mode", "travel_expenses_billable"]
+    list_select_related = ["work_order", "service"]
+    search_fields = [
+        "work_order__number",
+        "work_order__customer__code",
+        "service__code",
+        "idempotency_key",
+    ]
+    actions = ["cancel_redemptions"]
+
+    @admin.action(description="Cancel selected redemptions (refund per R16)")
+    def cancel_redemptions(self, request, queryset):
+        done = 0
+        for redemption in queryset.select_related("work_order", "service"):
+            try:
+                services.redemption_cancel(
+                    redemption=redemption, by=request.user, reason="Cancelled in admin"
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{redemption}: {exc.message}", level=messages.WARNING)
+        if done:
+            self.message_user(request, f"Cancelled {done} redemption(s).", level=messages.SUCCESS)

@@ -1,0 +1,66 @@
+"""The rate card, the ledger and redemptions (API.md, R10, R16)."""
+
+from rest_framework import serializers
+
+from contracts.models import Customer
+from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
+from credits.models import CreditEntry, Rate, Redemption
+from services.models import Service
+
+
+class RateSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    customer = serializers.SlugRelatedField(
+        slug_field="code", queryset=Customer.objects.all(), allow_null=True, required=False,
+        help_text="Customer code, or null for the default rate.",
+    )
+    credits_per_unit = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0)
+
+    class Meta:
+        model = Rate
+        fields = ["id", "service", "customer", "credits_per_unit", "valid_from"]
+        read_only_fields = ["id"]
+        # The unique constraints are the service's to report (409 naming R10).
+        validators = []
+
+
+class CreditEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=EntryKind.choices)
+
+    class Meta:
+        model = CreditEntry
+        fields = ["id", "kind", "amount", "balance_after", "created_at", "reference", "reason"]
+
+
+class CreditsSerializer(serializers.Serializer):
+    """A work order's proactive-credit balance and its ledger, oldest entry first."""
+
+    work_order = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    entries = CreditEntrySerializer(many=True)
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices, default=DeliveryMode.STANDARD)
+    status = serializers.ChoiceField(choices=RedemptionStatus.choices, read_only=True)
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id", "work_order", "service", "quantity", "scheduled_for", "delivery_mode", "credits_per_unit",
+            "credits", "status", "travel_expenses_billable", "created_at", "cancelled_at", "cancellation_reason",
+            "version",
+        ]
+        read_only_fields = [
+            "id", "work_order", "credits_per_unit", "credits", "status", "travel_expenses_billable", "created_at",
+            "cancelled_at", "cancellation_reason", "version",
+        ]
+
+
+class RedemptionCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    minimum_enrolment_not_reached = serializers.BooleanField(
+        required=False, default=False, help_text="Staff only: a workshop cancelled for its enrolment (R20), refunded in full."
+    )

@@ -1,0 +1,150 @@
+"""Rates (staff write, customers read their own and the defaults), a work order's
+credits, and redemptions (staff, or the customer's key)."""
+
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly
+from contracts.models import WorkOrder
+from credits import selectors, services
+from credits.api.serializers import (
+    CreditsSerializer,
+    RateSerializer,
+    RedemptionCancelSerializer,
+    RedemptionSerializer,
+)
+from credits.models import Rate, Redemption
+from portal.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
+from portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+
+
+def in_force_on(qs, on):
+    """Rates in force on a date: per service and customer (or default), the latest valid_from ≤ on."""
+    newer = (
+        Rate.objects.filter(service=OuterRef("service"), valid_from__lte=on, valid_from__gt=OuterRef("valid_from"))
+        .annotate(_who=Coalesce("customer_id", Value(0)))
+        .filter(_who=OuterRef("_who"))
+    )
+    return qs.filter(valid_from__lte=on).annotate(_who=Coalesce("customer_id", Value(0))).exclude(Exists(newer))
+
+
+class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
+    """The rate card (R10). `?valid_on=YYYY-MM-DD` (or `?current=true` for today) keeps
+    the rows in force on that date."""
+
+    queryset = Rate.objects.all()
+    serializer_class = RateSerializer
+    permission_classes = [IsStaffOrCustomerReadOnly]
+    filterset_fields = {"valid_from": ["gte", "lte"]}
+
+    def get_queryset(self):
+        # Defaults are public (every customer redeems at them); own rates otherwise.
+        qs = selectors.rate_card(actor=self.request.user)
+        on = None
+        if self.request.query_params.get("current") == "true":
+            on = timezone.localdate()
+        if self.request.query_params.get("valid_on"):
+            on = serializers.DateField().to_internal_value(self.request.query_params["valid_on"])
+        return in_force_on(qs, on) if on is not None else qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("current", OpenApiTypes.BOOL, description="Only the rates in force today."),
+            OpenApiParameter("valid_on", OpenApiTypes.DATE, description="Only the rates in force on this date."),
+            OpenApiParameter("service", OpenApiTypes.STR, description="A service code."),
+            OpenApiParameter("customer", OpenApiTypes.STR, description="A customer code."),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        params = self.request.query_params
+        if params.get("service"):
+            queryset = queryset.filter(service__code=params["service"])
+        if params.get("customer"):
+            queryset = queryset.filter(customer__code=params["customer"])
+        return queryset
+
+    def perform_create(self, serializer):
+        return services.rate_create(by=self.actor, **serializer.validated_data)
+
+    def refetch(self, instance):
+        return instance
+
+
+def visible_work_order(request, pk) -> WorkOrder:
+    """A work order through the one door; 404 for another customer's (never its data)."""
+    return get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk)
+
+
+class WorkOrderCreditsView(UtcMixin, GenericAPIView):
+    """`GET /work-orders/{id}/credits/`: balance and ledger."""
+
+    permission_classes = [IsStaffEditorOrReadOnly]
+    serializer_class = CreditsSerializer
+    queryset = WorkOrder.objects.none()
+    pagination_class = None
+    filter_backends = []
+
+    def get(self, request, pk):
+        work_order = visible_work_order(request, pk)
+        entries = list(selectors.ledger(work_order=work_order, actor=request.user))
+        body = {"work_order": work_order.pk, "balance": selectors.balance(work_order=work_order), "entries": entries}
+        return Response(CreditsSerializer(body).data)
+
+
+class WorkOrderRedemptionViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
+    """`/work-orders/{id}/redemptions/`: redeem credits for an add-on (R10; 409 if the balance is short)."""
+
+    queryset = Redemption.objects.all()
+    serializer_class = RedemptionSerializer
+    permission_classes = [IsStaffEditorOrReadOnly]
+    filterset_fields = ["status", "scheduled_for"]
+
+    def work_order(self) -> WorkOrder:
+        if not hasattr(self, "_work_order"):
+            self._work_order = visible_work_order(self.request, self.kwargs["pk"])
+        return self._work_order
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Redemption.objects.none()
+        return selectors.redemption_list(actor=self.request.user, work_order=self.work_order())
+
+    def perform_create(self, serializer):
+        return services.credits_redeem(
+            work_order=self.work_order(),
+            idempotency_key=(self.request.headers.get(IDEMPOTENCY_HEADER) or "")[:200],
+            by=self.actor,
+            **serializer.validated_data,
+        )
+
+
+class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
+    """`/redemptions/{id}/` and its `cancel` action (R16)."""
+
+    queryset = Redemption.objects.all()
+    serializer_class = RedemptionSerializer
+    permission_classes = [IsStaffEditorOrReadOnly]
+
+    def get_queryset(self):
+        return selectors.redemption_list(actor=self.request.user)
+
+    @extend_schema(request=RedemptionCancelSerializer, responses={200: RedemptionSerializer})
+    @action(detail=True, methods=["post"], serializer_class=RedemptionCancelSerializer)
+    def cancel(self, request, pk=None):
+        redemption = self.get_object()
+        data = RedemptionCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.redemption_cancel(redemption=redemption, by=self.actor, **data.validated_data)
+        return Response(RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data, status=status.HTTP_200_OK)

@@ -1,0 +1,21 @@
+"""Receivers of contracts' signals (docs/ARCHITECTURE.md, "Cross-app events").
+
+contracts cannot import credits (dependencies point one way), so it announces line
+changes and credits keeps its ledger in step, inside the sender's transaction: if
+the grant fails, the line change rolls back with it.
+"""
+
+from django.dispatch import receiver
+
+from contracts.signals import line_changed
+from services.choices import PROACTIVE_CREDITS
+
+
+@receiver(line_changed, dispatch_uid="credits.grant_proactive_credits")
+def grant_proactive_credits(sender, line, created=False, by=None, **kwargs):
+    """A proactive-credits line added or resized: grant (or take back) the difference (R10)."""
+    if line.service.code != PROACTIVE_CREDITS:
+        return
+    from credits.services import credits_grant
+
+    credits_grant(line=line, by=by)

@@ -1,0 +1,14 @@
+"""Web pages of the credits app, mounted at /credits/ by portal.urls."""
+
+from django.urls import path
+
+from credits import views
+
+app_name = "credits"
+
+urlpatterns = [
+    path("work-orders/<int:pk>/redeem/", views.redeem, name="redeem"),
+    path("redemptions/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("customers/<int:customer_pk>/rates/", views.rates, name="rates"),
+    path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),
+]

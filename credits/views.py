@@ -1,0 +1,184 @@
+"""Web pages of the credits app: redeem credits (cost and the 14-day rule shown first),
+cancel a redemption, the rate card. Writes go through credits.services only."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.permissions import can_act_for_customer, can_edit, editor_writes, staff_editor_required, staff_required
+from contracts.models import Customer, WorkOrder
+from contracts.views import put_error
+from credits import selectors, services
+from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
+from credits.forms import CancelForm, RateForm, RedeemForm
+from credits.models import Redemption
+from portal.errors import DomainError
+from services.choices import Package
+
+
+def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
+    """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
+    today = timezone.localdate()
+    rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
+    cost = services.redemption_cost(rate=rate, quantity=quantity) if rate else None
+    free_until = scheduled_for - dt.timedelta(days=FREE_CANCELLATION_DAYS)
+    balance = selectors.balance(work_order=work_order)
+    fee_percent = work_order.cancellation_fee_percent
+    late_fee = services.round_credits(cost * fee_percent / 100) if cost is not None else None
+    cutoff = work_order.end_date - dt.timedelta(days=CUTOFF_DAYS)
+    return {
+        "rate": rate,
+        "cost": cost,
+        "balance": balance,
+        "balance_after": balance - cost if cost is not None else None,
+        "short": cost is not None and cost > balance,
+        "free_until": free_until,
+        "already_late": free_until < today,
+        "fee_percent": fee_percent,
+        "late_fee": late_fee,
+        "cutoff": cutoff,
+        "cutoff_applies": work_order.package in (Package.ADVANCED, Package.PERFORMANCE) and service.subject_to_cutoff,
+        "service": service,
+        "quantity": quantity,
+        "scheduled_for": scheduled_for,
+    }
+
+
+@editor_writes
+def redeem(request, pk):
+    """Choose a service, quantity and date; see the cost and the R16 rule; then confirm."""
+    work_order = get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk)
+    if request.method == "POST" and not can_act_for_customer(request.user):
+        return redirect("work_order_overview", pk=pk)
+    form = RedeemForm(request.POST or None, work_order=work_order)
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        quote = _quote(
+            work_order=work_order, service=data["service"], quantity=data["quantity"], scheduled_for=data["scheduled_for"]
+        )
+        if request.POST.get("action") == "confirm":
+            try:
+                redemption = services.credits_redeem(
+                    work_order=work_order,
+                    service=data["service"],
+                    quantity=data["quantity"],
+                    scheduled_for=data["scheduled_for"],
+                    delivery_mode=data["delivery_mode"],
+                    idempotency_key=data["idempotency_key"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                put_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(service)s on %(date)s is booked for %(credits)s credits.")
+                    % {
+                        "service": redemption.service.name,
+                        "date": redemption.scheduled_for.strftime("%d-%m-%Y"),
+                        "credits": redemption.credits,
+                    },
+                )
+                return redirect("work_order_overview", pk=pk)
+    template = "credits/_quote.html" if request.htmx and request.POST.get("action") != "confirm" else "credits/redeem.html"
+    return render(
+        request,
+        template,
+        {"nav_section": "home", "work_order": work_order, "form": form, "quote": quote},
+    )
+
+
+@editor_writes
+def cancel(request, pk):
+    """Confirm page showing the refund and any R16 fee, then cancel."""
+    redemption = get_object_or_404(
+        Redemption.objects.visible_to(request.user).select_related("work_order__customer", "service"), pk=pk
+    )
+    work_order = redemption.work_order
+    today = timezone.localdate()
+    days_before = (redemption.scheduled_for - today).days
+    late = days_before < FREE_CANCELLATION_DAYS
+    fee = services.round_credits(redemption.credits * work_order.cancellation_fee_percent / 100) if late else 0
+    form = CancelForm(request.POST or None)
+    if not can_edit(request.user):
+        del form.fields["minimum_enrolment_not_reached"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.redemption_cancel(
+                redemption=redemption,
+                by=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+                minimum_enrolment_not_reached=form.cleaned_data.get("minimum_enrolment_not_reached", False),
+            )
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("The redemption was cancelled; the ledger shows the refund."))
+            return redirect("work_order_overview", pk=work_order.pk)
+    return render(
+        request,
+        "credits/cancel.html",
+        {
+            "nav_section": "home",
+            "redemption": redemption,
+            "work_order": work_order,
+            "form": form,
+            "days_before": days_before,
+            "late": late,
+            "fee": fee,
+            "refund": redemption.credits - fee,
+            "scheduled": redemption.status == RedemptionStatus.SCHEDULED,
+            "free_days": FREE_CANCELLATION_DAYS,
+        },
+    )
+
+
+@staff_required
+def rates(request, customer_pk):
+    """The customer's rate card: its own rates and the defaults (partial for htmx)."""
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
+    template = "credits/_rates.html" if request.htmx else "credits/rates.html"
+    return render(request, template, _rate_context(request, customer, RateForm(prefix="rate")))
+
+
+def _rate_context(request, customer, form):
+    today = timezone.localdate()
+    card = selectors.rate_card(actor=request.user, on=None).filter(customer__in=[customer]) | selectors.rate_card(
+        actor=request.user, on=None
+    ).filter(customer__isnull=True)
+    rows = list(card.select_related("service", "customer").order_by("service__name", "-valid_from")[:200])
+    current = {}
+    for rate in rows:
+        if rate.valid_from > today:
+            continue
+        key = rate.service_id
+        mine = rate.customer_id is not None
+        if key not in current or (mine and current[key].customer_id is None):
+            current[key] = rate
+    return {
+        "customer": customer,
+        "rates": sorted(current.values(), key=lambda r: r.service.name),
+        "future": [r for r in rows if r.valid_from > today],
+        "form": form,
+        "can_edit": can_edit(request.user),
+        "nav_section": "customers",
+    }
+
+
+@staff_editor_required
+def rate_add(request, customer_pk):
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
+    form = RateForm(request.POST or None, prefix="rate")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rate_create(customer=customer, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            put_error(form, exc)
+        else:
+            messages.success(request, _("The rate was added."))
+            return redirect("credits:rates", customer_pk=customer.pk)
+    return render(request, "credits/rates.html", _rate_context(request, customer, form))

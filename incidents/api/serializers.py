@@ -1,0 +1,121 @@
+"""Incidents as API.md writes and reads them."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts.models import NamedContact, WorkOrder
+from incidents.choices import Channel, IncidentStatus, Severity
+
+
+class IncidentSerializer(serializers.Serializer):
+    """Read shape of an incident (API.md field names)."""
+
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    work_order = serializers.IntegerField(source="work_order_id", read_only=True)
+    contact = serializers.EmailField(source="contact.email", read_only=True)
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, read_only=True)
+    product = serializers.CharField(read_only=True)
+    is_cloud = serializers.BooleanField(read_only=True)
+    around_the_clock = serializers.BooleanField(read_only=True)
+    external_reference = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    opened_at = serializers.DateTimeField(read_only=True)
+    response_due_at = serializers.DateTimeField(read_only=True)
+    responded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    response_breached = serializers.BooleanField(read_only=True)
+    target_rule = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedWorkOrderField(serializers.PrimaryKeyRelatedField):
+    """A work order id, looked up through the one door: another customer's id reads
+    as "does not exist", exactly like an unknown one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return WorkOrder.objects.visible_to(request.user if request else None).select_related(
+            "customer", "support_location"
+        )
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    work_order = ScopedWorkOrderField(help_text="Id of a work order whose term covers now (R2).")
+    contact = serializers.EmailField(help_text="E-mail of a named contact of that work order.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=20000)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    product = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    is_cloud = serializers.BooleanField(required=False, default=False)
+    around_the_clock = serializers.BooleanField(required=False, default=False)
+    external_reference = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    opened_at = serializers.DateTimeField(
+        required=False, help_text="Staff keys only; default now, never in the future (phone or imported incidents)."
+    )
+
+    def validate(self, attrs):
+        work_order = attrs["work_order"]
+        contact = NamedContact.objects.filter(work_order=work_order, email__iexact=attrs["contact"]).first()
+        if contact is None:
+            raise serializers.ValidationError({"contact": ["Not a named contact of this work order (R2)."]})
+        attrs["contact"] = contact
+        return attrs
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    """PATCH: customers edit the text fields and ask for 24x7; staff also drop 24x7 (with
+    a `reason`) and move the status. Severity changes go through `/severity/`."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    product = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    external_reference = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    around_the_clock = serializers.BooleanField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, write_only=True)
+    status = serializers.ChoiceField(
+        choices=IncidentStatus.choices, required=False,
+        help_text="Staff move the status; a customer may only close its incident.",
+    )
+
+    #: Fields of the read shape that a PATCH may not set, with where to go instead.
+    FORBIDDEN = {
+        "severity": "Change the severity with POST /incidents/{id}/severity/ (R3).",
+        "opened_at": "opened_at is set when the incident is filed.",
+        "work_order": "An incident stays on its work order.",
+        "contact": "An incident keeps its contact.",
+        "responded_at": "Record the first response with POST /incidents/{id}/respond/.",
+        "response_due_at": "Computed from the target (R4, R5).",
+        "response_breached": "Computed.",
+        "is_cloud": "Set when the incident is filed.",
+    }
+
+    def validate(self, attrs):
+        bad = {name: [why] for name, why in self.FORBIDDEN.items() if name in self.initial_data}
+        if bad:
+            raise serializers.ValidationError(bad)
+        return attrs
+
+
+class RespondSerializer(serializers.Serializer):
+    responded_at = serializers.DateTimeField(required=False, help_text="Default now; never in the future.")
+
+
+class SeverityChangeSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class SeverityAskedSerializer(serializers.Serializer):
+    """A customer's recorded request for another severity (R3): support decides."""
+
+    requested = serializers.BooleanField(default=True)
+    incident = serializers.IntegerField()
+    severity = serializers.ChoiceField(choices=Severity.choices, help_text="The severity asked for.")
+    current_severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField()
+    requested_at = serializers.DateTimeField()

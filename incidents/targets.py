@@ -1,0 +1,209 @@
+"""Which response target applies to an incident, on which clock, and when it falls due.
+
+Shared by the services (incident_open, severity changes, recomputation), the
+explanation shown to staff and customers, and the filing form's preview, so that the
+three can never disagree. Reads ResponseTarget rows and the work order's lines; the
+time arithmetic itself is contracts.clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from contracts.clock import AroundTheClock, BusinessCalendar, public_holidays
+from incidents.choices import (
+    CHANGE_CONTROL_BUSINESS_MINUTES,
+    RAPID_RESPONSE_EXCLUDED_PRODUCTS,
+    WARNING_FRACTION,
+    Clock,
+    Severity,
+)
+from incidents.models import ResponseTarget
+from portal.errors import Conflict
+from services.choices import RAPID_RESPONSE, Package
+
+_EXCLUDED = frozenset(" ".join(p.split()).casefold() for p in RAPID_RESPONSE_EXCLUDED_PRODUCTS)
+
+# A work order without a support location (DOMAIN.md glossary, "Kantooruren"): the
+# standard office week in the customer's zone, minus the customer's country's public
+# holidays. Documented in docs/ARCHITECTURE.md's incidents notes.
+STANDARD_OPENS = dt.time(9, 0)
+STANDARD_CLOSES = dt.time(17, 30)
+STANDARD_WEEKDAYS = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """The response target chosen for an incident, with the reasons in plain words."""
+
+    target: ResponseTarget | None
+    minutes: int
+    clock: str
+    rule: str
+    rapid_response: bool = False
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def humanize_minutes(minutes: int, clock: str) -> str:
+    """'4 business hours', '1 hour 24x7', '15 minutes 24x7'."""
+    business = clock == Clock.BUSINESS_HOURS
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        unit = "business hour" if business and not rest else "hour"
+        parts.append(f"{hours} {unit}{'s' if hours != 1 else ''}")
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    text = " ".join(parts)
+    if business:
+        return text if (hours and not rest) else f"{text} of business hours"
+    return f"{text} 24x7"
+
+
+def rapid_response_check(
+    *, work_order, severity: str, is_cloud: bool, product: str
+) -> tuple[bool, str]:
+    """R9: whether Rapid Response overrides the package's target, and why (not)."""
+    if severity != Severity.CRITICAL:
+        return False, "Rapid Response (R9) covers critical incidents only."
+    if not is_cloud:
+        return False, "Rapid Response (R9) covers cloud incidents only."
+    holds = work_order.lines.filter(service__code=RAPID_RESPONSE, expired_at__isnull=True).exists()
+    if not holds:
+        return False, "The work order holds no Rapid Response add-on (R9)."
+    if " ".join((product or "").split()).casefold() in _EXCLUDED:
+        return False, f"Rapid Response (R9) does not cover {product.strip()}."
+    if not work_order.deployment_docs_on_file:
+        return False, "Rapid Response (R9) needs the customer's deployment documentation on file."
+    return (
+        True,
+        "Rapid Response (R9) applies: a critical cloud incident on a work order holding the add-on.",
+    )
+
+
+def _target_row(package: str, severity: str, rapid: bool) -> ResponseTarget:
+    row = ResponseTarget.objects.filter(
+        package=package, severity=severity, rapid_response=rapid
+    ).first()
+    if row is None:
+        raise Conflict(
+            f"No response target is set for {package} {severity}{' Rapid Response' if rapid else ''}.",
+            rule="R4",
+            field="severity",
+        )
+    return row
+
+
+def rule_text(
+    *, package: str, severity: str, minutes: int, clock: str, rapid: bool, around_the_clock: bool
+) -> str:
+    """The human-readable rule copied onto the incident, e.g. 'R4 Advanced normal: 4 business hours'."""
+    if rapid:
+        return f"R9 Rapid Response: {humanize_minutes(minutes, clock)}"
+    text = f"R4 {Package(package).label} {Severity(severity).label.lower()}: {humanize_minutes(minutes, clock)}"
+    if severity != Severity.CRITICAL and around_the_clock and clock == Clock.AROUND_THE_CLOCK:
+        text += " (R6 24x7 effort)"
+    return text[:200]
+
+
+def effective_clock(*, row_clock: str, severity: str, rapid: bool, around_the_clock: bool) -> str:
+    """R6: critical incidents (and R9's) always run 24x7; a normal one on request."""
+    if rapid or severity == Severity.CRITICAL or around_the_clock:
+        return Clock.AROUND_THE_CLOCK
+    return row_clock
+
+
+def select_target(
+    *, work_order, severity: str, is_cloud: bool, around_the_clock: bool, product: str
+) -> TargetChoice:
+    """R4 from the ResponseTarget table, R9 override, R6 clock; reasons for explain."""
+    reasons = []
+    rapid, why = rapid_response_check(
+        work_order=work_order, severity=severity, is_cloud=is_cloud, product=product
+    )
+    if severity == Severity.CRITICAL and is_cloud:
+        reasons.append(why)
+    row = _target_row(work_order.package, severity, rapid)
+    clock = effective_clock(
+        row_clock=row.clock, severity=severity, rapid=rapid, around_the_clock=around_the_clock
+    )
+    if rapid:
+        reasons.append("Rapid Response targets run 24x7 and override the base package's (R9).")
+    elif severity == Severity.CRITICAL:
+        reasons.append("Critical incidents run 24x7 (R6).")
+    elif clock == Clock.AROUND_THE_CLOCK and around_the_clock:
+        reasons.append("24x7 effort was requested, so the target runs on the 24x7 clock (R6).")
+    elif clock == Clock.BUSINESS_HOURS:
+        reasons.append("Normal incidents count business hours only (R5).")
+    rule = rule_text(
+        package=work_order.package,
+        severity=severity,
+        minutes=row.minutes,
+        clock=clock,
+        rapid=rapid,
+        around_the_clock=around_the_clock,
+    )
+    return TargetChoice(row, row.minutes, clock, rule, rapid, tuple(reasons))
+
+
+@lru_cache(maxsize=64)
+def _standard_calendar(
+    tz: str, country: str, first_year: int, last_year: int
+) -> tuple[BusinessCalendar, dict]:
+    try:
+        names = public_holidays(country, None, range(first_year, last_year + 1))
+    except Exception:  # an unknown country code: no holidays rather than no calendar
+        names = {}
+    calendar = BusinessCalendar.standard(
+        tz,
+        closed=names.keys(),
+        open=STANDARD_OPENS,
+        close=STANDARD_CLOSES,
+        weekdays=STANDARD_WEEKDAYS,
+    )
+    return calendar, names
+
+
+def business_calendar(
+    work_order, around: dt.datetime | None = None
+) -> tuple[BusinessCalendar, dict]:
+    """The work order's business calendar and the names of its closed dates (R5).
+
+    Its support location's calendar; without one, 09:00-17:30 Mon-Fri in the
+    customer's zone with the customer's country's public holidays (years around
+    `around`, cached: holidays of a year do not change under a pinned package).
+    """
+    location = work_order.support_location
+    if location is not None:
+        days = list(location.closure_days.all())
+        names = {d.date: d.name for d in days if d.is_closed}
+        hours = {wd: [(location.opens_at, location.closes_at)] for wd in location.weekday_numbers}
+        return BusinessCalendar(location.timezone, hours, names.keys()), names
+    customer = work_order.customer
+    year = (around or dt.datetime.now(dt.UTC)).year
+    return _standard_calendar(customer.timezone, customer.country.upper(), year - 1, year + 2)
+
+
+def clock_for(clock: str, calendar: BusinessCalendar):
+    return calendar if clock == Clock.BUSINESS_HOURS else AroundTheClock()
+
+
+def local_zone_name(work_order) -> str:
+    location = work_order.support_location
+    return location.timezone if location is not None else work_order.customer.timezone
+
+
+def response_deadlines(
+    *, opened_at: dt.datetime, minutes: int, clock
+) -> tuple[dt.datetime, dt.datetime]:
+    """(response_due_at, response_warning_at): the target and its 75% on the same clock."""
+    due = clock.add(opened_at, dt.timedelta(minutes=minutes))
+    warning = clock.add(opened_at, dt.timedelta(minutes=minutes * WARNING_FRACTION))
+    return due, warning
+
+
+def change_control_due(*, start: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:
+    """The customer's side: change-control access within 4 business hours."""
+    return calendar.add(start, dt.timedelta(minutes=CHANGE_CONTROL_BUSINESS_MINUTES))

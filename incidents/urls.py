@@ -1,0 +1,18 @@
+"""Web pages of the incidents app, mounted at /incidents/ by portal.urls."""
+
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("new/", views.incident_create, name="create"),
+    path("new/preview/", views.incident_preview, name="preview"),
+    path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/comment/", views.incident_comment, name="comment"),
+    path("<int:pk>/severity/", views.incident_severity, name="severity"),
+    path("<int:pk>/status/", views.incident_status, name="status"),
+    path("<int:pk>/respond/", views.incident_respond, name="respond"),
+]

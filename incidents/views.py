@@ -1,0 +1,318 @@
+"""Web pages of the incidents app: the queue (staff) or "my incidents" (customers),
+filing with a live preview of the response target, and the incident page with its
+timeline and actions. Reads through incidents.selectors (scoped); writes through
+incidents.services."""
+
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
+from contracts.models import NamedContact, WorkOrder
+from contracts.views import put_error
+from incidents import selectors, services
+from incidents.choices import OPEN_STATUSES, TRANSITIONS, IncidentStatus, Severity
+from incidents.filtersets import IncidentFilterSet
+from incidents.forms import CommentForm, IncidentForm, SeverityForm, StatusForm
+from incidents.models import Incident
+from portal.errors import DomainError, StaleVersion
+
+PAGE_SIZE = 25
+
+
+def viewer_zone(user) -> str:
+    """The zone to show times in: the user's preference, else their customer's, else the site's."""
+    if getattr(user, "time_zone", ""):
+        return user.time_zone
+    customer = getattr(user, "customer", None)
+    if customer is not None and customer.timezone:
+        return customer.timezone
+    return timezone.get_current_timezone_name()
+
+
+@login_required
+def incident_list(request):
+    """Staff: the queue with filters, soonest deadline first. Customers: their incidents."""
+    staff = is_staff(request.user)
+    params = request.GET.copy()
+    if "status" not in params and not params.get("all"):
+        # The queue shows open incidents unless asked otherwise.
+        params.setlist("status", list(OPEN_STATUSES))
+    queryset = selectors.incident_list(actor=request.user)
+    filterset = IncidentFilterSet(params, queryset=queryset)
+    form = filterset.form
+    labels = {
+        "status": _("Status"),
+        "severity": _("Severity"),
+        "breached": _("Breached"),
+        "customer": _("Customer code"),
+        "q": _("Search"),
+        "work_order": _("Work order id"),
+        "external_reference": _("External reference"),
+        "opened_after": _("Opened after"),
+        "opened_before": _("Opened before"),
+    }
+    for name, label in labels.items():
+        if name in form.fields:
+            form.fields[name].label = label
+    for name in ("work_order", "external_reference", "opened_after", "opened_before"):
+        form.fields.pop(name, None)
+    if not staff:
+        form.fields.pop("customer", None)
+    incidents = filterset.qs.annotate(
+        # Unanswered first, by due time; then the rest, newest first.
+        answered=Case(When(responded_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("answered", "response_due_at", "-opened_at")
+    page_obj = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {
+            "nav_section": "incidents",
+            "filterset": filterset,
+            "page_obj": page_obj,
+            "incidents": page_obj.object_list,
+            "staff": staff,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _filing_work_orders(user):
+    today = timezone.localdate()
+    work_orders = WorkOrder.objects.visible_to(user).covering(today).select_related("customer")
+    if not is_staff(user):
+        # R2: named contacts file incidents; a customer user files through their contact rows.
+        work_orders = work_orders.filter(contacts__user=user, contacts__active=True).distinct()
+    return work_orders.order_by("number")
+
+
+@editor_writes
+def incident_create(request):
+    staff = is_staff(request.user)
+    work_orders = _filing_work_orders(request.user)
+    initial = {}
+    if request.GET.get("work_order"):
+        initial["work_order"] = request.GET["work_order"]
+    elif not staff and len(work_orders) == 1:
+        initial["work_order"] = work_orders[0].pk
+    form = IncidentForm(request.POST or None, work_orders=work_orders, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        work_order = data["work_order"]
+        contact = data.get("contact") if staff else _own_contact(request.user, work_order)
+        if contact is None:
+            form.add_error("work_order", _("You are not an active named contact of this work order (R2)."))
+        else:
+            try:
+                incident = services.incident_open(
+                    work_order=work_order,
+                    contact=contact,
+                    title=data["title"],
+                    severity=data["severity"],
+                    description=data["description"],
+                    product=data["product"],
+                    is_cloud=data["is_cloud"],
+                    around_the_clock=data["around_the_clock"],
+                    channel="phone" if staff else "web",
+                    by=request.user,
+                )
+            except DomainError as exc:
+                put_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Incident %(number)s was filed. The first response is due %(due)s.")
+                    % {
+                        "number": incident.number,
+                        "due": timezone.localtime(
+                            incident.response_due_at, zoneinfo.ZoneInfo(viewer_zone(request.user))
+                        ).strftime("%d-%m-%Y %H:%M"),
+                    },
+                )
+                return redirect("incidents:detail", pk=incident.pk)
+    preview = _preview_for(request, form.data if form.is_bound else {**initial}, work_orders)
+    return render(
+        request,
+        "incidents/incident_form.html",
+        {
+            "nav_section": "file_incident" if not staff else "incidents",
+            "form": form,
+            "preview": preview,
+            "zone": viewer_zone(request.user),
+            "no_work_orders": not work_orders.exists(),
+        },
+    )
+
+
+def _own_contact(user, work_order):
+    return NamedContact.objects.filter(work_order=work_order, user=user, active=True).first()
+
+
+def _preview_for(request, data, work_orders):
+    """The target that would apply if filed now (incident_preview_target), or None."""
+    pk = data.get("work_order")
+    if not pk:
+        return None
+    try:
+        work_order = work_orders.get(pk=pk)
+    except (WorkOrder.DoesNotExist, ValueError):
+        return None
+    severity = data.get("severity") or Severity.NORMAL
+    if severity not in Severity.values:
+        severity = Severity.NORMAL
+    truthy = {"on", "true", "1", "True"}
+    try:
+        return selectors.incident_preview_target(
+            work_order=work_order,
+            severity=severity,
+            is_cloud=data.get("is_cloud") in truthy,
+            around_the_clock=data.get("around_the_clock") in truthy,
+            product=data.get("product", "") or "",
+            opened_at=timezone.now(),
+        )
+    except DomainError as exc:
+        return {"error": exc.message}
+
+
+@login_required
+def incident_preview(request):
+    """htmx: the preview panel of the filing form (which target, when due, and why)."""
+    preview = _preview_for(request, request.GET, _filing_work_orders(request.user))
+    return render(request, "incidents/_preview.html", {"preview": preview, "zone": viewer_zone(request.user)})
+
+
+def _incident(request, pk) -> Incident:
+    try:
+        return selectors.incident_detail(actor=request.user, pk=pk)
+    except Incident.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _detail_context(request, incident, **forms):
+    staff = is_staff(request.user)
+    allowed = TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
+    try:
+        explanation = selectors.incident_explain(incident)
+    except DomainError:
+        explanation = None
+    context = {
+        "nav_section": "incidents",
+        "incident": incident,
+        "timeline": incident.timeline,
+        "explain": explanation,
+        "staff": staff,
+        "can_edit": can_edit(request.user),
+        "can_act": can_act_for_customer(request.user),
+        "comment_form": CommentForm(),
+        "severity_form": SeverityForm(
+            initial={"severity": Severity.NORMAL if incident.severity == Severity.CRITICAL else Severity.CRITICAL}
+        ),
+        "status_form": StatusForm(allowed=allowed, initial={"version": incident.version}),
+        "zone": viewer_zone(request.user),
+        "now": timezone.now(),
+    }
+    context.update(forms)
+    return context
+
+
+@login_required
+def incident_detail(request, pk):
+    incident = _incident(request, pk)
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
+
+
+def _after(request, incident, form_name, form, action, success):
+    """Run a service call; on a domain error re-render the page with the form and its error."""
+    try:
+        action()
+    except StaleVersion:
+        form.add_error(None, _("The incident was changed by someone else meanwhile; check its status and try again."))
+    except DomainError as exc:
+        put_error(form, exc)
+    except PermissionDenied:
+        raise
+    else:
+        messages.success(request, success)
+        return redirect("incidents:detail", pk=incident.pk)
+    incident = _incident(request, incident.pk)
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident, **{form_name: form}), status=400)
+
+
+@editor_writes
+@require_POST
+def incident_comment(request, pk):
+    incident = _incident(request, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, comment_form=form), status=400)
+    return _after(
+        request, incident, "comment_form", form,
+        lambda: services.incident_comment(incident=incident, body=form.cleaned_data["body"], by=request.user),
+        _("Your comment was added."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_severity(request, pk):
+    """Staff change the severity (recomputes the target, R3); customers ask for a change."""
+    incident = _incident(request, pk)
+    form = SeverityForm(request.POST)
+    if not form.is_valid():
+        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, severity_form=form), status=400)
+    data = form.cleaned_data
+    if is_staff(request.user):
+        success = _("The severity was changed and the deadline recomputed (R3).")
+        action = lambda: services.incident_change_severity(  # noqa: E731
+            incident=incident, severity=data["severity"], reason=data["reason"], by=request.user
+        )
+    else:
+        success = _("Your request to change the severity was sent to support (R3).")
+        action = lambda: services.incident_request_severity_change(  # noqa: E731
+            incident=incident, severity=data["severity"], reason=data["reason"], by=request.user
+        )
+    return _after(request, incident, "severity_form", form, action, success)
+
+
+@editor_writes
+@require_POST
+def incident_status(request, pk):
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    allowed = TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
+    form = StatusForm(request.POST, allowed=allowed)
+    if not form.is_valid():
+        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, status_form=form), status=400)
+    return _after(
+        request, incident, "status_form", form,
+        lambda: services.incident_set_status(
+            incident=incident, status=form.cleaned_data["status"], by=request.user,
+            expected_version=form.cleaned_data.get("version"),
+        ),
+        _("The status was changed."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_respond(request, pk):
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    form = CommentForm()
+    return _after(
+        request, incident, "comment_form", form,
+        lambda: services.incident_respond(incident=incident, by=request.user),
+        _("The first response was recorded."),
+    )

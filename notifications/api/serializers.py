@@ -1,0 +1,64 @@
+"""Webhook subscriptions (API.md): `url`, `events`, `secret`."""
+
+import secrets
+
+from rest_framework import serializers
+
+from contracts.models import Customer
+from notifications.choices import DeliveryState, Event
+from notifications.models import WebhookDelivery, WebhookSubscription
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    """`secret` is write-only: shown once in the response that creates the subscription
+    (generated when not sent), never again."""
+
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices), min_length=1, max_length=len(Event.values))
+    secret = serializers.CharField(
+        min_length=16, max_length=200, required=False, write_only=True,
+        help_text="Shared secret for X-Portal-Signature; generated when omitted and returned once.",
+    )
+    customer = serializers.SlugRelatedField(
+        slug_field="code", queryset=Customer.objects.all(), required=False, allow_null=True,
+        help_text="Staff keys: a customer code, or null for every customer's events. Customer keys: always their own.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "secret", "customer", "active", "created_at"]
+        read_only_fields = ["id", "active", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and "customer" in self.fields:
+            # Another customer's code reads as unknown: no hint that it exists.
+            self.fields["customer"].queryset = Customer.objects.visible_to(request.user)
+
+    def validate_url(self, value):
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("Only http and https URLs.")
+        return value
+
+    def validate_events(self, value):
+        return list(dict.fromkeys(value))
+
+
+class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
+    """The creation response: the only one that carries the secret."""
+
+    secret = serializers.CharField(read_only=True)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    delivery_id = serializers.UUIDField(read_only=True)
+    state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["delivery_id", "event", "state", "attempts", "next_attempt_at", "created_at", "delivered_at"]
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)

@@ -1,0 +1,77 @@
+"""`/webhooks/`: a customer's key manages its own customer's subscriptions; staff
+manage all (a staff subscription without customer receives every customer's events).
+
+DELETE works on `/webhooks/{id}/` and, as API.md lists DELETE on the collection, on
+`/webhooks/?id=<id>` or `/webhooks/?url=<url>` (a filter is required)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.permissions import IsStaffEditorOrReadOnly
+from contracts.models import Customer
+from notifications.api.serializers import (
+    WebhookSubscriptionCreatedSerializer,
+    WebhookSubscriptionSerializer,
+    new_secret,
+)
+from notifications.models import WebhookSubscription
+from notifications.webhooks import webhook_subscribe
+from portal.api.base import IdempotentCreateMixin, PortalViewSet
+from portal.scoping import actor_is_staff
+
+
+class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet):
+    queryset = WebhookSubscription.objects.all()
+    serializer_class = WebhookSubscriptionSerializer
+    permission_classes = [IsStaffEditorOrReadOnly]
+    filterset_fields = ["active"]
+    select_related = ("customer",)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer", None)
+        if not actor_is_staff(self.actor):
+            # A customer's key subscribes for its own customer, whatever it sends.
+            customer = Customer.objects.get(pk=self.actor_customer_id)
+        data.setdefault("secret", new_secret())
+        return webhook_subscribe(customer=customer, by=self.actor, **data)
+
+    def get_output_serializer(self, instance):
+        return WebhookSubscriptionCreatedSerializer(instance, context=self.get_serializer_context())
+
+    @extend_schema(responses={201: WebhookSubscriptionCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def destroy(self, request, pk=None):
+        subscription = self.get_object()
+        subscription.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, description="The subscription to delete."),
+            OpenApiParameter("url", OpenApiTypes.URI, description="Delete the subscriptions with this URL."),
+        ],
+        responses={204: None},
+        summary="Delete subscriptions by id or url (one of them is required)",
+        operation_id="webhooks_delete_by_query",
+    )
+    def bulk_destroy(self, request):
+        params = request.query_params
+        if not params.get("id") and not params.get("url"):
+            raise ValidationError({"id": ["Give ?id=<subscription id> or ?url=<url>."]})
+        qs = self.get_queryset()
+        if params.get("id"):
+            if not params["id"].isdigit() or len(params["id"]) > 18:
+                raise ValidationError({"id": ["Must be an integer."]})
+            get_object_or_404(qs, pk=int(params["id"])).delete()
+        else:
+            deleted, _ = qs.filter(url=params["url"]).delete()
+            if not deleted:
+                return Response({"detail": "No such subscription."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,142 @@
+"""Delivering the outbox: e-mail through Django's mail backends, webhooks handed to
+the API's signed delivery (notifications.webhooks.fan_out).
+
+Delivery is at least once. A row is claimed with SELECT ... FOR UPDATE SKIP LOCKED,
+sent, and marked sent in the same transaction, so two delivery runs never send the
+same row at the same time; a worker killed between sending and committing sends it
+again on the next run. Every copy carries the row's unique key (Message-ID,
+X-Portal-Delivery) so receivers can drop a repeat. See docs/NOTIFICATIONS.md.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.choices import Channel, OutboxState
+from notifications.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+#: After this many failed attempts a row is marked failed (visible to staff).
+MAX_ATTEMPTS = 12
+#: Backoff: 30 s, 1 min, 2 min ... capped at one hour between attempts.
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+BATCH_SIZE = 100
+
+
+def message_id(key: str) -> str:
+    """The e-mail Message-ID of an outbox row: stable, derived from its unique key."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"<{digest}@portal>"
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before attempt number `attempts + 1`."""
+    return dt.timedelta(
+        seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    )
+
+
+def _fan_out():
+    """notifications.webhooks.fan_out, or None while the API's webhooks are not built."""
+    try:
+        from notifications.webhooks import fan_out
+    except ImportError:
+        return None
+    return fan_out
+
+
+def _send_email(row: OutboxMessage, mail_connection) -> None:
+    message = EmailMessage(
+        subject=row.subject or row.event,
+        body=row.body or row.subject or row.event,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.recipient],
+        connection=mail_connection,
+        headers={
+            # The unique key travels with every copy: a receiver drops repeats.
+            "Message-ID": message_id(row.key),
+            "X-Portal-Delivery": row.key,
+            "X-Portal-Event": row.event,
+        },
+    )
+    message.send(fail_silently=False)
+
+
+def deliver_due(
+    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = 50
+) -> dict:
+    """Deliver pending outbox rows whose deliver_after has come. Returns counts."""
+    fan_out = _fan_out()
+    sent = failed = 0
+    skipped_ids: set[int] = set()
+    mail_connection = get_connection(fail_silently=False)
+    for _ in range(max_batches):
+        now_batch = now or timezone.now()
+        with transaction.atomic():
+            rows = OutboxMessage.objects.filter(
+                state=OutboxState.PENDING, deliver_after__lte=now_batch
+            )
+            if fan_out is None:
+                # Left pending (not failed) until the API's webhook delivery exists.
+                rows = rows.exclude(channel=Channel.WEBHOOK)
+            if skipped_ids:
+                rows = rows.exclude(id__in=skipped_ids)
+            rows = list(
+                rows.order_by("deliver_after", "id").select_for_update(skip_locked=True)[
+                    :batch_size
+                ]
+            )
+            if not rows:
+                break
+            for row in rows:
+                try:
+                    if row.channel == Channel.EMAIL:
+                        _send_email(row, mail_connection)
+                    else:
+                        fan_out(row)
+                except Exception as exc:
+                    failed += 1
+                    skipped_ids.add(row.id)
+                    row.attempts += 1
+                    row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                    if row.attempts >= MAX_ATTEMPTS:
+                        row.state = OutboxState.FAILED
+                        logger.error(
+                            "outbox row %s gave up after %s attempts: %s",
+                            row.key,
+                            row.attempts,
+                            row.last_error,
+                        )
+                    else:
+                        row.deliver_after = timezone.now() + backoff(row.attempts)
+                        logger.warning(
+                            "outbox row %s failed (attempt %s): %s",
+                            row.key,
+                            row.attempts,
+                            row.last_error,
+                        )
+                    row.save(update_fields=["attempts", "last_error", "state", "deliver_after"])
+                    continue
+                row.attempts += 1
+                row.state = OutboxState.SENT
+                row.sent_at = timezone.now()
+                row.save(update_fields=["attempts", "state", "sent_at"])
+                sent += 1
+        if len(rows) < batch_size:
+            break
+    if fan_out is None:
+        waiting = OutboxMessage.objects.filter(
+            state=OutboxState.PENDING, channel=Channel.WEBHOOK
+        ).exists()
+        if waiting:
+            logger.warning(
+                "webhook outbox rows wait: notifications.webhooks.fan_out is not available yet"
+            )
+    return {"sent": sent, "failed": failed}

@@ -1,0 +1,142 @@
+"""The project's base viewset (NetBox's NetBoxModelViewSet): scoping through the one
+door, pagination, Idempotency-Key on creating POSTs and If-Match on PATCH/PUT.
+
+Subclasses name their model (`queryset`) and may add a `select_related` /
+`prefetch_related` through `get_base_queryset`; they never filter by customer
+themselves. Writes go through service functions: subclasses implement
+`perform_create(serializer)` returning the created object and
+`perform_update(serializer, expected_version)` returning the updated one.
+"""
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from portal.api.idempotency import run_idempotent
+from portal.scoping import actor_customer_id, actor_is_staff
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it (If-Match does not match its version)."
+    default_code = "precondition_failed"
+
+
+def parse_if_match(request) -> int | None:
+    """The version an If-Match header names: `3`, `"3"` or `W/"3"`; None without one."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise ValidationError({"If-Match": ["Must be the object's version, an integer."]})
+    return int(value)
+
+
+class UtcMixin:
+    """API.md: timestamps in UTC with `Z`, whatever the user's portal time zone."""
+
+    def initial(self, request, *args, **kwargs):
+        timezone.activate(dt.UTC)
+        super().initial(request, *args, **kwargs)
+
+
+class PortalViewSet(UtcMixin, viewsets.GenericViewSet):
+    """Base of every resource: scoping through the one door and small helpers. Add the
+    behaviour mixins below (and DRF's List/Retrieve mixins) for the methods you serve."""
+
+    #: extra select_related / prefetch_related for lists (no N+1 whatever the page size)
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple = ()
+
+    @property
+    def actor(self):
+        return self.request.user
+
+    @property
+    def actor_is_staff(self) -> bool:
+        return actor_is_staff(self.request.user)
+
+    @property
+    def actor_customer_id(self) -> int | None:
+        return actor_customer_id(self.request.user)
+
+    def get_base_queryset(self):
+        return self.queryset.model.objects.all()
+
+    def get_queryset(self):
+        # The one door: every row an endpoint reads comes through visible_to(actor).
+        qs = self.get_base_queryset().visible_to(self.request.user)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        return qs
+
+    def get_output_serializer(self, instance):
+        return self.get_serializer(instance)
+
+    def refetch(self, instance):
+        """The object again through the scoped, select_related queryset (fresh version)."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+class IdempotentCreateMixin:
+    """POST that creates, under Idempotency-Key; `perform_create` returns the object
+    (made by a service function)."""
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_create(serializer)
+        out = self.get_output_serializer(self.refetch(instance))
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+    def perform_create(self, serializer):  # pragma: no cover - subclasses implement
+        raise NotImplementedError
+
+
+class ConditionalUpdateMixin:
+    """PATCH (and PUT) with If-Match: 412 when the version moved; the expected version
+    also goes to the service, whose conditional UPDATE catches a race after our check."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        expected = parse_if_match(request)
+        if expected is not None and expected != getattr(instance, "version", expected):
+            raise PreconditionFailed()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = self.perform_update(serializer, expected_version=expected)
+        out = self.get_output_serializer(self.refetch(updated or instance))
+        response = Response(out.data)
+        if isinstance(out.data, dict) and "version" in out.data:
+            response["ETag"] = f'"{out.data["version"]}"'
+        return response
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def perform_update(self, serializer, expected_version=None):  # pragma: no cover
+        raise NotImplementedError
+
+
+class VersionedRetrieveMixin(mixins.RetrieveModelMixin):
+    """GET one object, with `ETag: "<version>"` for versioned objects (If-Match's value)."""
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if isinstance(response.data, dict) and "version" in response.data:
+            response["ETag"] = f'"{response.data["version"]}"'
+        return response

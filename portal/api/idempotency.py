@@ -1,0 +1,108 @@
+"""`Idempotency-Key` on creating POSTs (API.md).
+
+The first successful (2xx) response to a key is stored with a fingerprint of the
+request; the same key with the same request returns that response again and creates
+nothing; the same key with another request is 409. A failed attempt (4xx, 5xx or an
+exception) stores nothing, so the client may fix its request and retry with the key.
+
+Concurrency: the claim row is inserted in the same transaction as the creation. A
+concurrent duplicate's INSERT waits on the unique index (principal, key) until the
+first transaction ends, then either finds the stored response (first one committed)
+or claims the key itself (first one rolled back). Nothing is created twice.
+"""
+
+import datetime as dt
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from portal.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This Idempotency-Key was already used with a different request."
+    default_code = "idempotency_key_reused"
+
+
+def principal_of(request) -> str:
+    """Who owns a key: the API key when one authenticated the request, else the user."""
+    api_key = getattr(request.user, "api_key", None)
+    if api_key is not None:
+        return f"key:{api_key.pk}"
+    return f"user:{request.user.pk}"
+
+
+def fingerprint_of(request) -> str:
+    """sha256 of method, path and the canonical JSON of the parsed body."""
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    raw = f"{request.method}\n{request.path}\n{body}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def ttl() -> dt.timedelta:
+    return dt.timedelta(hours=max(24, settings.IDEMPOTENCY_KEY_TTL_HOURS))
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_idempotent(request, handler):
+    """Run `handler()` (a creating POST) under the request's Idempotency-Key, if any."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]})
+    principal = principal_of(request)
+    fingerprint = fingerprint_of(request)
+    now = timezone.now()
+    with transaction.atomic():
+        # A record past its lifetime is forgotten: the key may be used afresh.
+        IdempotencyRecord.objects.filter(principal=principal, key=key, created_at__lt=now - ttl()).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    principal=principal, key=key, method=request.method, path=request.path[:300],
+                    fingerprint=fingerprint, created_at=now,
+                )
+        except IntegrityError:
+            record = None
+        if record is None:
+            existing = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+            if existing is None or existing.status_code is None:
+                # Only possible in a race with a purge; ask the client to retry.
+                raise IdempotencyConflict("A request with this Idempotency-Key is in progress; retry shortly.")
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict()
+            return _replay(existing)
+        response = handler()
+        if 200 <= response.status_code < 300:
+            record.status_code = response.status_code
+            # Stored as the client saw it (dates as ISO strings, decimals as strings).
+            record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+            record.save(update_fields=["status_code", "response_body"])
+        else:
+            transaction.set_rollback(True)
+        return response
+
+
+def purge_expired(now: dt.datetime | None = None) -> int:
+    """Delete records past their lifetime (at least 24 hours); for a periodic task."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - ttl()).delete()
+    return deleted

@@ -1,0 +1,78 @@
+"""drf-spectacular hooks: the headers and error statuses of API.md in every operation,
+so the OpenAPI document is the accurate, full reference (and schemathesis can hold
+responses to it)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+ERROR_SCHEMA = {"type": "object", "additionalProperties": True, "description": "Error: `detail`, or field → messages."}
+
+ERRORS = {
+    "400": "Invalid input: field → list of messages (DRF's usual body).",
+    "401": "No valid credentials (`Authorization: Bearer <key>` or a session).",
+    "403": "Not allowed for this key or user.",
+    "404": "Not found (also another customer's object: never its data).",
+    "409": "Conflict with the current state: a limit reached, a short balance, a stale version, a reused Idempotency-Key.",
+    "412": "If-Match names a version the object no longer has.",
+    "429": "Throttled: too many requests for this key.",
+}
+
+
+class PortalAutoSchema(AutoSchema):
+    def _is_write(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH", "DELETE")
+
+    def _creates(self) -> bool:
+        return self.method == "POST" and bool(getattr(self.view, "creates", self._is_create_operation()))
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self._creates():
+            params.append(
+                OpenApiParameter(
+                    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                    description="The same key with the same body returns the first response again and creates nothing; "
+                    "with a different body it is 409. Kept at least 24 hours.",
+                )
+            )
+        if self.method in ("PUT", "PATCH"):
+            params.append(
+                OpenApiParameter(
+                    "If-Match", str, OpenApiParameter.HEADER, required=False,
+                    description="The `version` you read; 412 if the object changed meanwhile.",
+                )
+            )
+        return params
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["401", "403", "429"]
+        if self._is_write() or self.method == "GET":
+            codes.append("400")
+        if "{" in self.path:
+            codes.append("404")
+        if self._is_write():
+            codes.append("409")
+        if self.method in ("PUT", "PATCH"):
+            codes.append("412")
+        for code in codes:
+            responses.setdefault(
+                code,
+                {"description": ERRORS[code], "content": {"application/json": {"schema": ERROR_SCHEMA}}},
+            )
+        return responses
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Bearer <key>` (accounts.authentication.ApiKeyAuthentication)."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key made by staff or `manage.py create_api_key`; a customer's key acts for that customer only.",
+        }

@@ -1,0 +1,188 @@
+"""Server-rendered SVG charts: no JavaScript, no chart library, CSP-safe.
+
+Each function takes plain data (already read by a view) and returns a SafeString
+holding an accessible <svg role="img"> with a <title> and <desc>, so a screen reader
+gets the numbers a sighted reader sees. Colours are SVG presentation attributes, not
+`style=` attributes, which CSP `style-src 'self'` would block.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import count
+
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+WIDTH, HEIGHT = 640, 260
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 36
+INK, MUTED, GRID = "#1b2330", "#5f6b7a", "#e3e7ed"
+ACTUAL, FORECAST, BOUGHT, USED, MET, MISSED = "#1f4fa3", "#b86e00", "#c8d3e6", "#1f4fa3", "#1d6b3a", "#a8201a"
+
+_ids = count(1)
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    """The balance after a ledger entry on a day."""
+
+    on: dt.date
+    balance: int
+
+
+def _svg(title: str, desc: str, body: list[str], height: int = HEIGHT) -> SafeString:
+    n = next(_ids)
+    return mark_safe(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="chart-t{n} chart-d{n}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="system-ui, sans-serif" font-size="12">'
+        f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above value (1, 2, 2.5, 5 x 10^n)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def _y_axis(max_value: float, height: int, fmt=lambda v: f"{v:g}") -> list[str]:
+    out = []
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    for i in range(5):
+        value = max_value * i / 4
+        y = PAD_TOP + plot_h - plot_h * i / 4
+        out.append(f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
+        out.append(
+            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{escape(fmt(value))}</text>'
+        )
+    return out
+
+
+def credit_burndown(
+    *, points: Sequence[BalancePoint], start: dt.date, end: dt.date, today: dt.date, projected_end_balance: int
+) -> SafeString:
+    """Proactive-credit balance over the term, and a dashed forecast from today to term end."""
+    span = max((end - start).days, 1)
+    peak = max([p.balance for p in points] + [projected_end_balance, 1])
+    y_max = _nice_max(peak)
+    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+
+    def x(day: dt.date) -> float:
+        return PAD_LEFT + plot_w * min(max((day - start).days, 0), span) / span
+
+    def y(value: float) -> float:
+        return PAD_TOP + plot_h - plot_h * value / y_max
+
+    body = _y_axis(y_max, HEIGHT)
+    # Step line: the balance holds until the next entry.
+    path, last = [], 0
+    current_day = start
+    path.append(f"M{x(start):.1f},{y(0):.1f}")
+    for p in sorted(points, key=lambda p: p.on):
+        path.append(f"L{x(p.on):.1f},{y(last):.1f}")
+        path.append(f"L{x(p.on):.1f},{y(p.balance):.1f}")
+        last, current_day = p.balance, p.on
+    now_day = min(max(today, start), end)
+    if now_day >= current_day:
+        path.append(f"L{x(now_day):.1f},{y(last):.1f}")
+    body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{ACTUAL}" stroke-width="2.5"/>')
+    if today < end:
+        body.append(
+            f'<line x1="{x(now_day):.1f}" y1="{y(last):.1f}" x2="{x(end):.1f}" y2="{y(projected_end_balance):.1f}" '
+            f'stroke="{FORECAST}" stroke-width="2.5" stroke-dasharray="6 5"/>'
+        )
+        body.append(
+            f'<line x1="{x(now_day):.1f}" y1="{PAD_TOP}" x2="{x(now_day):.1f}" y2="{HEIGHT - PAD_BOTTOM}" '
+            f'stroke="{MUTED}" stroke-dasharray="2 3"/>'
+        )
+        body.append(
+            f'<text x="{x(now_day) + 4:.1f}" y="{PAD_TOP + 12}" fill="{MUTED}">{escape(_("today"))}</text>'
+        )
+    for day, anchor in ((start, "start"), (end, "end")):
+        body.append(
+            f'<text x="{x(day):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" fill="{MUTED}">'
+            f"{escape(date_format(day, 'SHORT_DATE_FORMAT'))}</text>"
+        )
+    desc = _("Balance now %(now)s credits; forecast at term end %(end)s credits.") % {
+        "now": last,
+        "end": projected_end_balance,
+    }
+    return _svg(_("Credit burn-down"), desc, body)
+
+
+def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
+    """Per month: the share of first responses met (green) and missed (red), stacked to 100%."""
+    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+    body = _y_axis(100, HEIGHT, fmt=lambda v: f"{v:g}%")
+    slot = plot_w / max(len(months), 1)
+    bar_w = min(slot * 0.6, 48)
+    lines = []
+    for i, (month, met, missed) in enumerate(months):
+        total = met + missed
+        cx = PAD_LEFT + slot * i + slot / 2
+        label = date_format(month, "M Y")
+        if total:
+            met_h = plot_h * met / total
+            missed_h = plot_h - met_h
+            body.append(
+                f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP + missed_h:.1f}" width="{bar_w:.1f}" '
+                f'height="{met_h:.1f}" fill="{MET}"/>'
+            )
+            if missed:
+                body.append(
+                    f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP:.1f}" width="{bar_w:.1f}" '
+                    f'height="{missed_h:.1f}" fill="{MISSED}"/>'
+                )
+            pct = round(100 * met / total)
+            body.append(
+                f'<text x="{cx:.1f}" y="{PAD_TOP + missed_h - 4 if missed_h > 16 else PAD_TOP + 14:.1f}" '
+                f'text-anchor="middle" fill="{INK if missed_h > 16 else "#ffffff"}" font-weight="600">{pct}%</text>'
+            )
+            lines.append(f"{label}: {pct}% ({met}/{total})")
+        else:
+            lines.append(f"{label}: -")
+        body.append(
+            f'<text x="{cx:.1f}" y="{HEIGHT - 12}" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>'
+        )
+    desc = _("First responses within target per month: %(months)s.") % {"months": "; ".join(lines) or "-"}
+    return _svg(_("SLA attainment per month"), desc, body)
+
+
+def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
+    """Horizontal bars per hour block: bought (light) and used (dark) hours (R11)."""
+    row_h = 34
+    height = PAD_TOP + row_h * max(len(rows), 1) + PAD_BOTTOM
+    label_w = 190
+    plot_w = WIDTH - label_w - PAD_RIGHT - 60
+    peak = _nice_max(float(max([r[1] for r in rows] + [Decimal(1)])))
+    body = []
+    desc_parts = []
+    for i, (label, bought, used) in enumerate(rows):
+        y = PAD_TOP + i * row_h
+        bw = plot_w * float(bought) / peak
+        uw = plot_w * float(min(used, bought)) / peak
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" fill="{INK}">{escape(label[:28])}</text>'
+        )
+        body.append(f'<rect x="{label_w}" y="{y + 6}" width="{bw:.1f}" height="18" rx="3" fill="{BOUGHT}"/>')
+        body.append(f'<rect x="{label_w}" y="{y + 6}" width="{uw:.1f}" height="18" rx="3" fill="{USED}"/>')
+        text = f"{used.normalize():f} / {bought.normalize():f} h"
+        body.append(f'<text x="{label_w + bw + 6:.1f}" y="{y + 19}" fill="{MUTED}">{escape(text)}</text>')
+        desc_parts.append(f"{label}: {text}")
+    if not rows:
+        body.append(f'<text x="{WIDTH / 2}" y="{PAD_TOP + 20}" text-anchor="middle" fill="{MUTED}">-</text>')
+    desc = _("Hours used of hours bought: %(rows)s.") % {"rows": "; ".join(desc_parts) or "-"}
+    return _svg(_("Hours used against bought"), desc, body, height=height)

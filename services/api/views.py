@@ -1,0 +1,16 @@
+from rest_framework import mixins, viewsets
+
+from accounts.permissions import IsStaffEditorOrReadOnly
+from services.api.serializers import ServiceSerializer
+from services.models import Service
+
+
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The service catalogue: readable by any key (it belongs to no customer)."""
+
+    queryset = Service.objects.order_by("category", "name")
+    serializer_class = ServiceSerializer
+    permission_classes = [IsStaffEditorOrReadOnly]
+    lookup_field = "code"
+    lookup_value_regex = "[-a-z0-9_]+"
+    filterset_fields = ["category", "unit"]

@@ -1,0 +1,84 @@
+"""Writes for the service catalogue: staff edits of a row (codes never change)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from portal.errors import RuleViolation
+from portal.scoping import actor_is_staff
+from services.choices import Availability, Category, Unit
+from services.models import Service
+
+EDITABLE_FIELDS = {
+    "name",
+    "category",
+    "unit",
+    "availability_core",
+    "availability_advanced",
+    "availability_performance",
+    "min_quantity",
+    "max_quantity",
+    "is_hour_block",
+    "notes",
+}
+CHOICES = {
+    "category": Category.values,
+    "unit": Unit.values,
+    "availability_core": Availability.values,
+    "availability_advanced": Availability.values,
+    "availability_performance": Availability.values,
+}
+
+
+def _decimal(value, field):
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise RuleViolation("Enter a number.", field=field) from exc
+    if not number.is_finite() or number < 0:
+        raise RuleViolation("Enter a number of zero or more.", field=field)
+    return number
+
+
+@transaction.atomic
+def service_update(*, service: Service, by, **fields) -> Service:
+    """Change a catalogue row; the code is part of the API contract and is refused."""
+    if "code" in fields and fields.pop("code") != service.code:
+        raise RuleViolation("A service's code never changes (it is part of the API).", field="code")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise RuleViolation(f"Unknown fields: {', '.join(sorted(unknown))}.", field=min(unknown))
+    if by is not None and not actor_is_staff(by):
+        raise RuleViolation("Only staff may edit the catalogue.", field="code")
+    for field, allowed in CHOICES.items():
+        if field in fields and fields[field] not in allowed:
+            raise RuleViolation(f"Choose one of {', '.join(allowed)}.", field=field)
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise RuleViolation("A service needs a name.", field="name")
+    for field in ("min_quantity", "max_quantity"):
+        if field in fields:
+            fields[field] = _decimal(fields[field], field)
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    changed = {k: v for k, v in fields.items() if getattr(service, k) != v}
+    if not changed:
+        return service
+    for key, value in changed.items():
+        setattr(service, key, value)
+    if (
+        service.min_quantity is not None
+        and service.max_quantity is not None
+        and service.min_quantity > service.max_quantity
+    ):
+        raise RuleViolation(
+            "The minimum quantity cannot exceed the maximum (R12).",
+            rule="R12",
+            field="max_quantity",
+        )
+    user = getattr(by, "audit_user", by)
+    service._history_user = user if getattr(user, "pk", None) is not None else None
+    service.save(update_fields=list(changed))
+    return service

@@ -1,0 +1,197 @@
+"""Hour blocks (R11, R13), expiry at the end of the term (R14) and the dashboard forecast."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from credits.models import CreditEntry, TimeEntry
+from credits.selectors import balance, credits_forecast
+from credits.services import credits_expire, credits_redeem, time_entry_record
+from portal.errors import Conflict, RuleViolation
+from tests import factories as f
+from tests.credits.conftest import days, fund, snapshot, today
+
+
+def hour_line(work_order, code="dse", quantity="40"):
+    return f.WorkOrderLineFactory(
+        work_order=work_order, service=f.service(code), quantity=Decimal(quantity)
+    )
+
+
+# --- hour blocks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["dse", "development-focused", "rsm-add-on", "digital-advisory"])
+def test_time_entries_deduct_hours_as_they_are_used(work_order_a, staff, code):  # R11, R26
+    line = hour_line(work_order_a, code)
+    entry = time_entry_record(
+        line=line, hours=Decimal("2.5"), worked_on=today(), description="Review", by=staff
+    )
+    line.refresh_from_db()
+    assert (line.used, line.remaining, entry.created_by) == (Decimal("2.5"), Decimal("37.5"), staff)
+
+
+def test_hours_never_go_beyond_what_remains(work_order_a, staff):  # R11
+    line = hour_line(work_order_a, quantity="4")
+    time_entry_record(line=line, hours=3, worked_on=today(), by=staff)
+    before = snapshot(work_order_a)
+    with pytest.raises(Conflict) as exc:
+        time_entry_record(line=line, hours=Decimal("1.25"), worked_on=today(), by=staff)
+    assert exc.value.rule == "R11" and "1 of 4 hours remain" in exc.value.message
+    assert snapshot(work_order_a) == before
+    time_entry_record(line=line, hours=1, worked_on=today(), by=staff)  # exactly what remains
+    line.refresh_from_db()
+    assert line.remaining == 0
+
+
+def test_lines_that_are_not_hour_blocks_take_no_time(work_order_a, staff):  # R11
+    line = f.WorkOrderLineFactory(
+        work_order=work_order_a, service=f.service("onsite-sdm"), quantity=Decimal("3")
+    )
+    with pytest.raises(RuleViolation) as exc:
+        time_entry_record(line=line, hours=1, worked_on=today(), by=staff)
+    assert exc.value.rule == "R11"
+    assert not TimeEntry.objects.exists()
+
+
+def test_dse_hours_count_only_within_the_term(work_order_a, staff):  # R13
+    line = hour_line(work_order_a, "dse")
+    before = snapshot(work_order_a)
+    with pytest.raises(RuleViolation) as exc:
+        time_entry_record(
+            line=line, hours=1, worked_on=work_order_a.start_date - dt.timedelta(days=1), by=staff
+        )
+    assert exc.value.rule == "R13"
+    assert snapshot(work_order_a) == before
+    time_entry_record(line=line, hours=1, worked_on=work_order_a.start_date, by=staff)
+
+
+def test_future_hours_and_customer_corrections_are_refused(work_order_a, staff, user_a):  # R11
+    line = hour_line(work_order_a, "rsm-add-on")
+    time_entry_record(line=line, hours=2, worked_on=today(), by=staff)
+    before = snapshot(work_order_a)
+    with pytest.raises(RuleViolation):
+        time_entry_record(line=line, hours=1, worked_on=days(1), by=staff)
+    with pytest.raises(RuleViolation):
+        time_entry_record(line=line, hours=-1, worked_on=today(), by=user_a)
+    with pytest.raises(Conflict):
+        time_entry_record(line=line, hours=-3, worked_on=today(), by=staff)  # below zero used
+    assert snapshot(work_order_a) == before
+    time_entry_record(line=line, hours=-1, worked_on=today(), by=staff)
+    line.refresh_from_db()
+    assert line.used == 1
+
+
+# --- expiry -----------------------------------------------------------------------------------
+
+
+def _ended(work_order):
+    work_order.start_date = days(-400)
+    work_order.end_date = days(-1)
+    work_order.save()
+    return work_order
+
+
+def test_nothing_expires_before_the_term_ends(funded):  # R14
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        credits_expire(work_order=funded)
+    assert exc.value.rule == "R14"
+    assert snapshot(funded) == before
+
+
+def test_expiry_takes_the_balance_to_zero_once_and_lapses_unused_hours(funded, staff):  # R14
+    credits_redeem(
+        work_order=funded,
+        service=f.service("chalk-talks"),
+        quantity=3,
+        scheduled_for=days(30),
+        by=staff,
+    )
+    line = hour_line(funded, "dse", "40")
+    time_entry_record(line=line, hours=10, worked_on=today(), by=staff)
+    _ended(funded)
+
+    summary = credits_expire(work_order=funded)
+    assert summary["credits_expired"] == 850 and summary["already_expired"] is False
+    assert summary["hours_expired"] == Decimal("30")
+    entry = CreditEntry.objects.get(work_order=funded, kind="expiry")
+    assert (entry.amount, entry.balance_after) == (-850, 0)
+    line.refresh_from_db()
+    assert line.expired_at is not None
+    assert funded.lines.get(service__code="proactive-credits").expired_at is not None
+
+    before = snapshot(funded)
+    again = credits_expire(work_order=funded)  # safe to run twice
+    assert (again["credits_expired"], again["already_expired"], again["hour_lines_expired"]) == (
+        0,
+        True,
+        [],
+    )
+    assert snapshot(funded) == before
+    assert balance(work_order=funded) == 0
+
+    with pytest.raises(Conflict) as exc:  # no hours on an expired line
+        time_entry_record(line=line, hours=1, worked_on=funded.end_date, by=staff)
+    assert exc.value.rule == "R14"
+
+
+def test_a_terminated_work_order_expires_early(funded):  # R14
+    funded.terminated_at = timezone.now()
+    funded.save()
+    assert credits_expire(work_order=funded)["credits_expired"] == 1000
+
+
+def test_the_database_allows_one_expiry_entry_per_work_order(funded):  # R14
+    from django.db import IntegrityError, transaction
+
+    _ended(funded)
+    credits_expire(work_order=funded)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CreditEntry.objects.create(work_order=funded, kind="expiry", amount=0, balance_after=0)
+
+
+# --- forecast ---------------------------------------------------------------------------------
+
+
+def test_the_forecast_projects_the_burn_rate_to_the_end_of_the_term(funded, staff):  # R14
+    # Term: 100 days elapsed, 265 to go. 100 credits spent in 100 days -> 265 more by the end.
+    credits_redeem(
+        work_order=funded,
+        service=f.service("chalk-talks"),
+        quantity=2,
+        scheduled_for=days(30),
+        by=staff,
+    )
+    line = hour_line(funded, "dse", "100")
+    time_entry_record(line=line, hours=20, worked_on=today(), by=staff)
+    fc = credits_forecast(work_order=funded)
+    assert (fc["balance"], fc["spent"], fc["days_elapsed"], fc["days_remaining"]) == (
+        900,
+        100,
+        100,
+        265,
+    )
+    assert fc["burn_rate_per_month"] == Decimal("30.44")
+    assert (fc["projected_balance_at_end"], fc["at_risk"]) == (635, 635)
+    (dse,) = fc["hours"]
+    assert (dse["used"], dse["remaining"], dse["projected_unused_at_end"]) == (
+        20,
+        80,
+        Decimal("27.00"),
+    )
+
+
+def test_a_work_order_spending_fast_has_nothing_at_risk(work_order_a, rates, staff):
+    fund(work_order_a, 200)
+    credits_redeem(
+        work_order=work_order_a,
+        service=f.service("chalk-talks"),
+        quantity=2,
+        scheduled_for=days(30),
+        by=staff,
+    )
+    fc = credits_forecast(work_order=work_order_a)
+    assert (fc["balance"], fc["projected_balance_at_end"], fc["at_risk"]) == (100, 0, 0)
