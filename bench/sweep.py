@@ -119,7 +119,9 @@ def load(rows: int, wo, contact) -> float:
     now = dt.datetime.now(dt.UTC)
     chunk = 100_000
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE incidents_incident RESTART IDENTITY CASCADE")
+        cursor.execute(
+            "TRUNCATE incidents_incident, notifications_outboxmessage, notifications_sweeprun RESTART IDENTITY CASCADE"
+        )
         # Load without the secondary indexes, then build them once (much faster).
         cursor.execute("DROP INDEX IF EXISTS incident_next_deadline_idx")
         raw = cursor.cursor
@@ -163,17 +165,10 @@ def make_due(count: int, offset: int) -> list[int]:
 def explain(now) -> str:
     from django.db import transaction
 
-    from incidents.sweep import BATCH_SIZE, due_incidents
+    from incidents.sweep import claim_queryset
 
     with transaction.atomic():
-        qs = (
-            due_incidents(now=now)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("work_order__customer", "work_order__account_manager", "contact")[
-                :BATCH_SIZE
-            ]
-        )
-        plan = qs.explain(analyze=True, buffers=True)
+        plan = claim_queryset(now=now).explain(analyze=True, buffers=True)
         transaction.set_rollback(True)  # EXPLAIN ANALYZE ... FOR UPDATE took locks: let go
     return plan
 

@@ -88,7 +88,7 @@ class CustomerAdmin(DomainErrorsAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            contract_services._stamp(obj, request.user).save()
+            rules.stamp(obj, request.user).save()
             return
         data = form.cleaned_data
         customer = contract_services.customer_create(

@@ -48,9 +48,13 @@ def _check_zone(value: str) -> str:
 
 
 class CustomerForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme."))
+    code = forms.SlugField(
+        label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme.")
+    )
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("ISO 3166 code, e.g. NL."))
+    country = forms.CharField(
+        label=_("Country"), max_length=2, help_text=_("ISO 3166 code, e.g. NL.")
+    )
     timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Amsterdam")
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="nl")
     location_name = forms.CharField(
@@ -86,12 +90,16 @@ class WorkOrderForm(forms.Form):
         required=False,
         help_text=_("Its business hours and holidays drive normal-severity deadlines (R5)."),
     )
-    account_manager = forms.ModelChoiceField(label=_("Account manager"), queryset=None, required=False)
+    account_manager = forms.ModelChoiceField(
+        label=_("Account manager"), queryset=None, required=False
+    )
     named_contact_limit = forms.IntegerField(
         label=_("Named-contact limit"),
         min_value=1,
         required=False,
-        help_text=_("R1: Core at most 10; Advanced at least 50 (may be raised); Performance: empty, as many as needed."),
+        help_text=_(
+            "R1: Core at most 10; Advanced at least 50 (may be raised); Performance: empty, as many as needed."
+        ),
     )
     cancellation_fee_percent = forms.DecimalField(
         label=_("Late cancellation fee (%)"),
@@ -107,10 +115,14 @@ class WorkOrderForm(forms.Form):
         label=_("Deployment documentation on file (needed for Rapid Response, R9)"), required=False
     )
     products = forms.CharField(
-        label=_("Products covered"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        label=_("Products covered"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
         help_text=_("One per line (R13)."),
     )
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, customer=None, creating=False, **kwargs):
@@ -127,7 +139,9 @@ class WorkOrderForm(forms.Form):
         self.fields["support_location"].queryset = (
             locations.filter(customer=customer) if customer is not None else locations
         )
-        self.fields["account_manager"].queryset = get_user_model().objects.filter(is_staff=True).order_by("username")
+        self.fields["account_manager"].queryset = (
+            get_user_model().objects.filter(is_staff=True).order_by("username")
+        )
 
     def clean(self):
         data = super().clean()
@@ -141,7 +155,11 @@ class WorkOrderForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("version", None)
         data.pop("customer", None)
-        if self.creating and data.get("named_contact_limit") is None and data.get("package") != Package.PERFORMANCE:
+        if (
+            self.creating
+            and data.get("named_contact_limit") is None
+            and data.get("package") != Package.PERFORMANCE
+        ):
             data["named_contact_limit"] = DEFAULT_CONTACT_LIMITS[data["package"]]
         return data
 
@@ -150,11 +168,15 @@ class LineForm(forms.Form):
     """A bought add-on: the select offers only what the package lets one buy (R12)."""
 
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
     bounds_override = forms.BooleanField(
         label=_("Custom agreement outside the bounds (R12 override)"), required=False
     )
-    override_reason = forms.CharField(label=_("Reason for the override"), max_length=300, required=False)
+    override_reason = forms.CharField(
+        label=_("Reason for the override"), max_length=300, required=False
+    )
 
     def __init__(self, *args, package=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,21 +197,27 @@ def _service_label(service: Service) -> str:
 
 
 class LineQuantityForm(forms.Form):
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
 
 
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    active = forms.BooleanField(label=_("Active (may file incidents, R2)"), required=False, initial=True)
+    active = forms.BooleanField(
+        label=_("Active (may file incidents, R2)"), required=False, initial=True
+    )
     is_lead = forms.BooleanField(label=_("Support services manager (lead contact)"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class SupportLocationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("Public holidays come from it."))
+    country = forms.CharField(
+        label=_("Country"), max_length=2, help_text=_("Public holidays come from it.")
+    )
     subdivision = forms.CharField(label=_("Subdivision"), max_length=16, required=False)
     timezone = forms.CharField(label=_("Time zone"), max_length=64)
     opens_at = forms.TimeField(label=_("Opens at"), widget=TimeInput())

@@ -29,6 +29,14 @@ def history_user(by):
     return user if getattr(user, "pk", None) is not None else None
 
 
+def stamp(obj, by, reason: str = ""):
+    """Tell django-simple-history who makes the next save of `obj`, and why."""
+    obj._history_user = history_user(by)
+    if reason:
+        obj._change_reason = reason[:100]
+    return obj
+
+
 def check_timezone(value: str, field: str = "timezone") -> None:
     try:
         ZoneInfo(value)

@@ -14,7 +14,9 @@ urlpatterns = [
     path("work-orders/new/", views.work_order_create, name="work_order_create"),
     path("work-orders/<int:pk>/edit/", views.work_order_edit, name="work_order_edit"),
     path("work-orders/<int:pk>/history/", views.work_order_history, name="work_order_history"),
-    path("work-orders/<int:pk>/terminate/", views.work_order_terminate, name="work_order_terminate"),
+    path(
+        "work-orders/<int:pk>/terminate/", views.work_order_terminate, name="work_order_terminate"
+    ),
     path("work-orders/<int:pk>/lines/", views.line_add, name="line_add"),
     path("work-orders/<int:pk>/contacts/", views.contact_add, name="contact_add"),
     path("work-orders/<int:pk>/location/", views.location_update, name="location_update"),

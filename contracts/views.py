@@ -37,7 +37,11 @@ PAGE_SIZE = 25
 
 def put_error(form, error: DomainError) -> None:
     """A service's RuleViolation/Conflict onto the form: next to its field, else on top."""
-    field = error.field if error.field in form.fields and not form.fields[error.field].widget.is_hidden else None
+    field = (
+        error.field
+        if error.field in form.fields and not form.fields[error.field].widget.is_hidden
+        else None
+    )
     form.add_error(field, error.message)
 
 
@@ -55,12 +59,19 @@ def customer_list(request):
         work_order_count=Count("work_orders", distinct=True)
     )
     if q:
-        customers = customers.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(country__iexact=q))
+        customers = customers.filter(
+            Q(name__icontains=q) | Q(code__icontains=q) | Q(country__iexact=q)
+        )
     page_obj = _page(request, customers.order_by("name"))
     return render(
         request,
         "contracts/customer_list.html",
-        {"nav_section": "customers", "page_obj": page_obj, "customers": page_obj.object_list, "q": q},
+        {
+            "nav_section": "customers",
+            "page_obj": page_obj,
+            "customers": page_obj.object_list,
+            "q": q,
+        },
     )
 
 
@@ -91,18 +102,27 @@ def customer_create(request):
         else:
             messages.success(request, _("Customer %(name)s was created.") % {"name": customer.name})
             return redirect("contracts:customer_detail", pk=customer.pk)
-    return render(request, "contracts/customer_form.html", {"nav_section": "customers", "form": form})
+    return render(
+        request, "contracts/customer_form.html", {"nav_section": "customers", "form": form}
+    )
 
 
 @staff_required
 def customer_detail(request, pk):
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    work_orders = WorkOrder.objects.visible_to(request.user).filter(customer=customer).order_by("-end_date")
+    work_orders = (
+        WorkOrder.objects.visible_to(request.user).filter(customer=customer).order_by("-end_date")
+    )
     locations = SupportLocation.objects.visible_to(request.user).filter(customer=customer)
     return render(
         request,
         "contracts/customer_detail.html",
-        {"nav_section": "customers", "customer": customer, "work_orders": work_orders, "locations": locations},
+        {
+            "nav_section": "customers",
+            "customer": customer,
+            "work_orders": work_orders,
+            "locations": locations,
+        },
     )
 
 
@@ -128,7 +148,12 @@ def work_order_list(request):
     return render(
         request,
         "contracts/work_order_list.html",
-        {"nav_section": "work_orders", "filterset": filterset, "page_obj": page_obj, "work_orders": page_obj.object_list},
+        {
+            "nav_section": "work_orders",
+            "filterset": filterset,
+            "page_obj": page_obj,
+            "work_orders": page_obj.object_list,
+        },
     )
 
 
@@ -149,9 +174,17 @@ def work_order_create(request):
     }
     form = WorkOrderForm(request.POST or None, customer=customer, creating=True, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = form.service_kwargs()
+        if fields.get("support_location") is None:
+            # Most customers have one location: take it rather than fall back to the country calendar.
+            fields["support_location"] = (
+                SupportLocation.objects.filter(customer=form.cleaned_data["customer"])
+                .order_by("pk")
+                .first()
+            )
         try:
             work_order = services.work_order_create(
-                customer=form.cleaned_data["customer"], by=request.user, **form.service_kwargs()
+                customer=form.cleaned_data["customer"], by=request.user, **fields
             )
         except DomainError as exc:
             put_error(form, exc)
@@ -162,12 +195,16 @@ def work_order_create(request):
                 % {"number": work_order.number},
             )
             return redirect("contracts:work_order_edit", pk=work_order.pk)
-    return render(request, "contracts/work_order_create.html", {"nav_section": "work_orders", "form": form})
+    return render(
+        request, "contracts/work_order_create.html", {"nav_section": "work_orders", "form": form}
+    )
 
 
 def _editable(request, pk) -> WorkOrder:
     return get_object_or_404(
-        WorkOrder.objects.visible_to(request.user).select_related("customer", "support_location", "account_manager"),
+        WorkOrder.objects.visible_to(request.user).select_related(
+            "customer", "support_location", "account_manager"
+        ),
         pk=pk,
     )
 
@@ -231,14 +268,22 @@ def _catalogue_rows(package: str):
     return rows
 
 
-def editor_context(request, work_order, *, header_form=None, line_form=None, contact_form=None, location_form=None):
-    lines = list(work_order.lines.select_related("service", "override_by").order_by("service__name"))
-    contacts = list(NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name"))
+def editor_context(
+    request, work_order, *, header_form=None, line_form=None, contact_form=None, location_form=None
+):
+    lines = list(
+        work_order.lines.select_related("service", "override_by").order_by("service__name")
+    )
+    contacts = list(
+        NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name")
+    )
     active_contacts = sum(1 for c in contacts if c.active)
     limit = work_order.named_contact_limit
     location = work_order.support_location
     if header_form is None:
-        header_form = WorkOrderForm(initial=_header_initial(work_order), customer=work_order.customer)
+        header_form = WorkOrderForm(
+            initial=_header_initial(work_order), customer=work_order.customer
+        )
     if line_form is None:
         line_form = LineForm(package=work_order.package, prefix="line")
     if contact_form is None:
@@ -286,7 +331,10 @@ def work_order_edit(request, pk):
         form = WorkOrderForm(request.POST, customer=work_order.customer)
         if form.is_valid():
             fields = form.service_kwargs()
-            if fields["package"] != work_order.package and fields["named_contact_limit"] == work_order.named_contact_limit:
+            if (
+                fields["package"] != work_order.package
+                and fields["named_contact_limit"] == work_order.named_contact_limit
+            ):
                 # A new package brings its own default limit (R1) unless the limit was edited too.
                 fields.pop("named_contact_limit")
             try:
@@ -308,14 +356,27 @@ def work_order_edit(request, pk):
                     )
                     % {"who": (who.get_full_name() or who.username) if who else _("Someone")},
                 )
-                messages.error(request, _("Not saved: the work order was changed by someone else meanwhile."))
-                return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, header_form=form), status=409)
+                messages.error(
+                    request, _("Not saved: the work order was changed by someone else meanwhile.")
+                )
+                return render(
+                    request,
+                    "contracts/work_order_edit.html",
+                    editor_context(request, work_order, header_form=form),
+                    status=409,
+                )
             except DomainError as exc:
                 put_error(form, exc)
             else:
-                messages.success(request, _("Work order %(number)s was saved.") % {"number": work_order.number})
+                messages.success(
+                    request, _("Work order %(number)s was saved.") % {"number": work_order.number}
+                )
                 return redirect("contracts:work_order_edit", pk=work_order.pk)
-        return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, header_form=form))
+        return render(
+            request,
+            "contracts/work_order_edit.html",
+            editor_context(request, work_order, header_form=form),
+        )
     return render(request, "contracts/work_order_edit.html", editor_context(request, work_order))
 
 
@@ -340,7 +401,11 @@ def line_add(request, pk):
         else:
             messages.success(request, _("%(service)s was added.") % {"service": line.service.name})
             return redirect(f"{_edit_url(work_order)}#lines")
-    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, line_form=form))
+    return render(
+        request,
+        "contracts/work_order_edit.html",
+        editor_context(request, work_order, line_form=form),
+    )
 
 
 def _edit_url(work_order):
@@ -352,16 +417,27 @@ def _edit_url(work_order):
 @staff_editor_required
 @require_POST
 def line_update(request, pk):
-    line = get_object_or_404(WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"), pk=pk)
+    line = get_object_or_404(
+        WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"),
+        pk=pk,
+    )
     form = LineQuantityForm(request.POST)
     if form.is_valid():
         try:
-            services.work_order_line_update(line=line, quantity=form.cleaned_data["quantity"], by=request.user)
+            services.work_order_line_update(
+                line=line, quantity=form.cleaned_data["quantity"], by=request.user
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("%(service)s now has %(quantity)s.") % {
-                "service": line.service.name, "quantity": form.cleaned_data["quantity"].normalize()})
+            messages.success(
+                request,
+                _("%(service)s now has %(quantity)s.")
+                % {
+                    "service": line.service.name,
+                    "quantity": form.cleaned_data["quantity"].normalize(),
+                },
+            )
     else:
         messages.error(request, _("Enter a quantity above zero."))
     return redirect(f"{_edit_url(line.work_order)}#lines")
@@ -370,7 +446,10 @@ def line_update(request, pk):
 @staff_editor_required
 @require_POST
 def line_remove(request, pk):
-    line = get_object_or_404(WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"), pk=pk)
+    line = get_object_or_404(
+        WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"),
+        pk=pk,
+    )
     try:
         services.work_order_line_remove(line=line, by=request.user)
     except DomainError as exc:
@@ -402,35 +481,56 @@ def contact_add(request, pk):
                 form.add_error(None, _limit_explanation(work_order))
             put_error(form, exc)
         else:
-            messages.success(request, _("%(name)s is now a named contact.") % {"name": contact.name})
+            messages.success(
+                request, _("%(name)s is now a named contact.") % {"name": contact.name}
+            )
             return redirect(f"{_edit_url(work_order)}#contacts")
-    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, contact_form=form))
+    return render(
+        request,
+        "contracts/work_order_edit.html",
+        editor_context(request, work_order, contact_form=form),
+    )
 
 
 def _limit_explanation(work_order: WorkOrder) -> str:
     """Why the contact limit stops here, in the reader's language (R1)."""
     if work_order.package == Package.CORE:
-        return _("The contact limit is reached: the Core package allows at most 10 named contacts (R1).")
+        return _(
+            "The contact limit is reached: the Core package allows at most 10 named contacts (R1)."
+        )
     if work_order.package == Package.ADVANCED:
         return _(
             "The contact limit of %(limit)s is reached: Advanced allows at least 50 named contacts, and an "
             "account manager may raise the limit in the header (R1)."
         ) % {"limit": work_order.named_contact_limit}
-    return _("The contact limit of %(limit)s is reached (R1).") % {"limit": work_order.named_contact_limit}
+    return _("The contact limit of %(limit)s is reached (R1).") % {
+        "limit": work_order.named_contact_limit
+    }
 
 
 @staff_editor_required
 def contact_edit(request, pk):
-    contact = get_object_or_404(NamedContact.objects.visible_to(request.user).select_related("work_order"), pk=pk)
-    initial = {f: getattr(contact, f) for f in ("name", "email", "phone", "active", "is_lead", "version")}
+    contact = get_object_or_404(
+        NamedContact.objects.visible_to(request.user).select_related("work_order"), pk=pk
+    )
+    initial = {
+        f: getattr(contact, f) for f in ("name", "email", "phone", "active", "is_lead", "version")
+    }
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
         try:
-            services.named_contact_update(contact=contact, expected_version=version, by=request.user, **data)
+            services.named_contact_update(
+                contact=contact, expected_version=version, by=request.user, **data
+            )
         except StaleVersion:
-            form.add_error(None, _("This contact was changed by someone else meanwhile; your input is kept. Check and save again."))
+            form.add_error(
+                None,
+                _(
+                    "This contact was changed by someone else meanwhile; your input is kept. Check and save again."
+                ),
+            )
         except DomainError as exc:
             put_error(form, exc)
         else:
@@ -439,7 +539,12 @@ def contact_edit(request, pk):
     return render(
         request,
         "contracts/contact_form.html",
-        {"nav_section": "work_orders", "form": form, "contact": contact, "work_order": contact.work_order},
+        {
+            "nav_section": "work_orders",
+            "form": form,
+            "contact": contact,
+            "work_order": contact.work_order,
+        },
     )
 
 
@@ -452,7 +557,9 @@ def work_order_terminate(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Work order %(number)s was terminated.") % {"number": work_order.number})
+        messages.success(
+            request, _("Work order %(number)s was terminated.") % {"number": work_order.number}
+        )
     return redirect("contracts:work_order_edit", pk=work_order.pk)
 
 
@@ -470,13 +577,21 @@ def location_update(request, pk):
     form = SupportLocationForm(request.POST, prefix="loc")
     if form.is_valid():
         try:
-            services.support_location_update(location=location, by=request.user, **form.service_kwargs())
+            services.support_location_update(
+                location=location, by=request.user, **form.service_kwargs()
+            )
         except DomainError as exc:
             put_error(form, exc)
         else:
-            messages.success(request, _("The support location was saved; open incidents follow its new hours."))
+            messages.success(
+                request, _("The support location was saved; open incidents follow its new hours.")
+            )
             return redirect(f"{_edit_url(work_order)}#location")
-    return render(request, "contracts/work_order_edit.html", editor_context(request, work_order, location_form=form))
+    return render(
+        request,
+        "contracts/work_order_edit.html",
+        editor_context(request, work_order, location_form=form),
+    )
 
 
 @staff_editor_required
@@ -486,7 +601,9 @@ def closure_set(request, pk):
     form = ClosureDayForm(request.POST, prefix="closure")
     if work_order.support_location is not None and form.is_valid():
         try:
-            services.closure_day_set(location=work_order.support_location, by=request.user, **form.cleaned_data)
+            services.closure_day_set(
+                location=work_order.support_location, by=request.user, **form.cleaned_data
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -500,7 +617,11 @@ def closure_set(request, pk):
 def location_preview(request, pk):
     """htmx: the calendar preview of a work order's location, refreshed in place."""
     work_order = _editable(request, pk)
-    return render(request, "contracts/_calendar_preview.html", {"calendar": calendar_preview(work_order.support_location)})
+    return render(
+        request,
+        "contracts/_calendar_preview.html",
+        {"calendar": calendar_preview(work_order.support_location)},
+    )
 
 
 # --- history ---------------------------------------------------------------------------
@@ -522,7 +643,9 @@ def _diff_rows(records, label):
                     if change.field in {"version", "updated_at", "calendar_version"}:
                         continue
                     field = record.instance_type._meta.get_field(change.field)
-                    changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+                    changes.append(
+                        {"field": field.verbose_name, "old": change.old, "new": change.new}
+                    )
                 if not changes:
                     previous = record
                     continue
@@ -549,7 +672,9 @@ def work_order_history(request, pk):
         lambda r: _("Work order"),
     )
     rows += _diff_rows(
-        WorkOrderLine.history.filter(work_order_id=work_order.pk).select_related("history_user", "service"),
+        WorkOrderLine.history.filter(work_order_id=work_order.pk).select_related(
+            "history_user", "service"
+        ),
         lambda r: _("Line: %(service)s") % {"service": r.service.name if r.service_id else "?"},
     )
     rows += _diff_rows(
@@ -561,6 +686,10 @@ def work_order_history(request, pk):
     return render(
         request,
         "contracts/work_order_history.html",
-        {"nav_section": "work_orders", "work_order": work_order, "page_obj": page_obj, "rows": page_obj.object_list},
+        {
+            "nav_section": "work_orders",
+            "work_order": work_order,
+            "page_obj": page_obj,
+            "rows": page_obj.object_list,
+        },
     )
-

@@ -19,13 +19,17 @@ class RedeemForm(forms.Form):
     the redemption is confirmed; the idempotency key makes a double click harmless."""
 
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, initial=1)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, initial=1
+    )
     scheduled_for = forms.DateField(label=_("Delivery date"), widget=DateInput())
     delivery_mode = forms.ChoiceField(
         label=_("Delivery"),
         choices=DeliveryMode.choices,
         initial=DeliveryMode.STANDARD,
-        help_text=_("Workshops: per participant or dedicated (R20). On-demand Assessment engineer: onsite or remote (R21)."),
+        help_text=_(
+            "Workshops: per participant or dedicated (R20). On-demand Assessment engineer: onsite or remote (R21)."
+        ),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -33,9 +37,9 @@ class RedeemForm(forms.Form):
         super().__init__(*args, **kwargs)
         package = work_order.package
         self.fields["service"].queryset = (
-            Service.objects.filter(
-                **{f"availability_{package}__in": PURCHASABLE}
-            ).exclude(code=PROACTIVE_CREDITS)
+            Service.objects.filter(**{f"availability_{package}__in": PURCHASABLE}).exclude(
+                code=PROACTIVE_CREDITS
+            )
             | Service.objects.filter(code=ON_DEMAND_ASSESSMENT)
         ).order_by("category", "name")
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.get_unit_display()})"
@@ -47,13 +51,19 @@ class RedeemForm(forms.Form):
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=300, required=False)
     minimum_enrolment_not_reached = forms.BooleanField(
-        label=_("Workshop cancelled: minimum enrolment not reached (R20, full refund)"), required=False
+        label=_("Workshop cancelled: minimum enrolment not reached (R20, full refund)"),
+        required=False,
     )
 
 
 class RateForm(forms.Form):
     service = forms.ModelChoiceField(
-        label=_("Service"), queryset=Service.objects.exclude(code=PROACTIVE_CREDITS).order_by("name")
+        label=_("Service"),
+        queryset=Service.objects.exclude(code=PROACTIVE_CREDITS).order_by("name"),
     )
-    credits_per_unit = forms.DecimalField(label=_("Credits per unit"), min_value=Decimal("0.0001"), max_digits=12, decimal_places=4)
-    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput(), initial=timezone.localdate)
+    credits_per_unit = forms.DecimalField(
+        label=_("Credits per unit"), min_value=Decimal("0.0001"), max_digits=12, decimal_places=4
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=DateInput(), initial=timezone.localdate
+    )

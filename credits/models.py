@@ -15,7 +15,9 @@ class Rate(models.Model):
 
     service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="rates")
     # Null: the default rate for every customer without its own.
-    customer = models.ForeignKey("contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="rates")
+    customer = models.ForeignKey(
+        "contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="rates"
+    )
     credits_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
     valid_from = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -25,9 +27,13 @@ class Rate(models.Model):
     class Meta:
         ordering = ["service__code", "customer__code", "-valid_from"]
         constraints = [
-            models.UniqueConstraint(fields=["service", "customer", "valid_from"], name="rate_unique_per_day"),
             models.UniqueConstraint(
-                fields=["service", "valid_from"], condition=Q(customer__isnull=True), name="default_rate_unique_per_day"
+                fields=["service", "customer", "valid_from"], name="rate_unique_per_day"
+            ),
+            models.UniqueConstraint(
+                fields=["service", "valid_from"],
+                condition=Q(customer__isnull=True),
+                name="default_rate_unique_per_day",
             ),
             models.CheckConstraint(condition=Q(credits_per_unit__gt=0), name="rate_positive"),
         ]
@@ -45,14 +51,20 @@ class CreditAccount(models.Model):
     the CHECK constraint refuses a negative balance even if code were wrong.
     """
 
-    work_order = models.OneToOneField("contracts.WorkOrder", on_delete=models.CASCADE, related_name="credit_account")
+    work_order = models.OneToOneField(
+        "contracts.WorkOrder", on_delete=models.CASCADE, related_name="credit_account"
+    )
     balance = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_never_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="credit_balance_never_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.work_order.number}: {self.balance} credits"
@@ -61,25 +73,41 @@ class CreditAccount(models.Model):
 class Redemption(models.Model):
     """Credits redeemed for an add-on service on a scheduled delivery date (R10, R15, R16)."""
 
-    work_order = models.ForeignKey("contracts.WorkOrder", on_delete=models.PROTECT, related_name="redemptions")
-    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="redemptions")
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="redemptions"
+    )
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.PROTECT, related_name="redemptions"
+    )
     quantity = models.DecimalField(max_digits=10, decimal_places=2)
     scheduled_for = models.DateField()
-    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices, default=DeliveryMode.STANDARD)
+    delivery_mode = models.CharField(
+        max_length=20, choices=DeliveryMode.choices, default=DeliveryMode.STANDARD
+    )
     rate = models.ForeignKey(Rate, null=True, on_delete=models.PROTECT, related_name="+")
     credits_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
     credits = models.PositiveIntegerField()
-    status = models.CharField(max_length=12, choices=RedemptionStatus.choices, default=RedemptionStatus.SCHEDULED)
+    status = models.CharField(
+        max_length=12, choices=RedemptionStatus.choices, default=RedemptionStatus.SCHEDULED
+    )
     # R19: onsite work not prepaid is billed for travel and expenses.
     travel_expenses_billable = models.BooleanField(default=False)
-    exchanged_for = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    exchanged_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cancellation_reason = models.CharField(max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -89,9 +117,13 @@ class Redemption(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["work_order", "idempotency_key"], condition=~Q(idempotency_key=""), name="redemption_idempotency_key_once"
+                fields=["work_order", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="redemption_idempotency_key_once",
             ),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="redemption_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="redemption_quantity_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,17 +133,31 @@ class Redemption(models.Model):
 class CreditEntry(models.Model):
     """One append-only ledger entry. Never updated or deleted: corrections are new entries."""
 
-    work_order = models.ForeignKey("contracts.WorkOrder", on_delete=models.PROTECT, related_name="credit_entries")
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="credit_entries"
+    )
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
-    amount = models.IntegerField(help_text=_("Signed: positive adds credits, negative spends them."))
+    amount = models.IntegerField(
+        help_text=_("Signed: positive adds credits, negative spends them.")
+    )
     balance_after = models.IntegerField()
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.CharField(max_length=300, blank=True)
     # What the entry refers to: a redemption, a line, an SA conversion ... (display text).
     reference = models.CharField(max_length=200, blank=True)
-    redemption = models.ForeignKey(Redemption, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
-    line = models.ForeignKey("contracts.WorkOrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    redemption = models.ForeignKey(
+        Redemption, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    line = models.ForeignKey(
+        "contracts.WorkOrderLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_entries",
+    )
 
     objects = scoped_queryset("work_order__customer").as_manager()
 
@@ -119,13 +165,19 @@ class CreditEntry(models.Model):
         ordering = ["created_at", "id"]
         verbose_name_plural = "credit entries"
         constraints = [
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="credit_entry_balance_never_negative"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="credit_entry_balance_never_negative"
+            ),
             # R14: expiry happens once per work order.
-            models.UniqueConstraint(fields=["work_order"], condition=Q(kind="expiry"), name="credit_expiry_once"),
+            models.UniqueConstraint(
+                fields=["work_order"], condition=Q(kind="expiry"), name="credit_expiry_once"
+            ),
             # No "one grant per line": a quantity increase grants the difference as a new
             # entry; credits_grant stays idempotent by comparing under the account lock.
         ]
-        indexes = [models.Index(fields=["work_order", "created_at"], name="credit_entry_ledger_idx")]
+        indexes = [
+            models.Index(fields=["work_order", "created_at"], name="credit_entry_ledger_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.work_order.number} {self.kind} {self.amount:+d} → {self.balance_after}"
@@ -134,20 +186,28 @@ class CreditEntry(models.Model):
 class TimeEntry(models.Model):
     """Hours used from an hour-block line (R11, R13), deducted as they are used."""
 
-    line = models.ForeignKey("contracts.WorkOrderLine", on_delete=models.PROTECT, related_name="time_entries")
+    line = models.ForeignKey(
+        "contracts.WorkOrderLine", on_delete=models.PROTECT, related_name="time_entries"
+    )
     hours = models.DecimalField(max_digits=8, decimal_places=2)
     worked_on = models.DateField()
     description = models.CharField(max_length=300, blank=True)
     # Free text (an incident number, a ticket): credits does not depend on incidents.
     reference = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = scoped_queryset("line__work_order__customer").as_manager()
 
     class Meta:
         ordering = ["-worked_on", "-id"]
-        constraints = [models.CheckConstraint(condition=~Q(hours=Decimal("0")), name="time_entry_hours_nonzero")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(hours=Decimal("0")), name="time_entry_hours_nonzero"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.line}: {self.hours} h on {self.worked_on}"

@@ -130,7 +130,9 @@ def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
     the end date gives the balance left then, which is what would expire unused
     (`at_risk`). Hour lines get the same treatment from their `used` counters.
     """
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(
+        timezone=timezone.get_default_timezone()
+    )  # as services._today
     start, end = work_order.start_date, work_order.end_date
     as_of = min(max(today, start), end)
     elapsed_days = max((as_of - start).days, 1)

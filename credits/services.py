@@ -45,7 +45,12 @@ def _require_staff(by, *, rule: str, what: str) -> None:
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    """The business date, in the portal's time zone (settings.TIME_ZONE).
+
+    Not the active time zone: the API activates UTC for its timestamps, and a term, a
+    cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.
+    """
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 # --- rate card (R10) -------------------------------------------------------------------

@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_act_for_customer, can_edit, editor_writes, staff_editor_required, staff_required
+from accounts.permissions import (
+    can_act_for_customer,
+    can_edit,
+    editor_writes,
+    staff_editor_required,
+    staff_required,
+)
 from contracts.models import Customer, WorkOrder
 from contracts.views import put_error
 from credits import selectors, services
@@ -40,7 +46,8 @@ def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
         "fee_percent": fee_percent,
         "late_fee": late_fee,
         "cutoff": cutoff,
-        "cutoff_applies": work_order.package in (Package.ADVANCED, Package.PERFORMANCE) and service.subject_to_cutoff,
+        "cutoff_applies": work_order.package in (Package.ADVANCED, Package.PERFORMANCE)
+        and service.subject_to_cutoff,
         "service": service,
         "quantity": quantity,
         "scheduled_for": scheduled_for,
@@ -50,7 +57,9 @@ def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
 @editor_writes
 def redeem(request, pk):
     """Choose a service, quantity and date; see the cost and the R16 rule; then confirm."""
-    work_order = get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk)
+    work_order = get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
     if request.method == "POST" and not can_act_for_customer(request.user):
         return redirect("work_order_overview", pk=pk)
     form = RedeemForm(request.POST or None, work_order=work_order)
@@ -58,7 +67,10 @@ def redeem(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         quote = _quote(
-            work_order=work_order, service=data["service"], quantity=data["quantity"], scheduled_for=data["scheduled_for"]
+            work_order=work_order,
+            service=data["service"],
+            quantity=data["quantity"],
+            scheduled_for=data["scheduled_for"],
         )
         if request.POST.get("action") == "confirm":
             try:
@@ -84,7 +96,11 @@ def redeem(request, pk):
                     },
                 )
                 return redirect("work_order_overview", pk=pk)
-    template = "credits/_quote.html" if request.htmx and request.POST.get("action") != "confirm" else "credits/redeem.html"
+    template = (
+        "credits/_quote.html"
+        if request.htmx and request.POST.get("action") != "confirm"
+        else "credits/redeem.html"
+    )
     return render(
         request,
         template,
@@ -96,13 +112,20 @@ def redeem(request, pk):
 def cancel(request, pk):
     """Confirm page showing the refund and any R16 fee, then cancel."""
     redemption = get_object_or_404(
-        Redemption.objects.visible_to(request.user).select_related("work_order__customer", "service"), pk=pk
+        Redemption.objects.visible_to(request.user).select_related(
+            "work_order__customer", "service"
+        ),
+        pk=pk,
     )
     work_order = redemption.work_order
     today = timezone.localdate()
     days_before = (redemption.scheduled_for - today).days
     late = days_before < FREE_CANCELLATION_DAYS
-    fee = services.round_credits(redemption.credits * work_order.cancellation_fee_percent / 100) if late else 0
+    fee = (
+        services.round_credits(redemption.credits * work_order.cancellation_fee_percent / 100)
+        if late
+        else 0
+    )
     form = CancelForm(request.POST or None)
     if not can_edit(request.user):
         del form.fields["minimum_enrolment_not_reached"]
@@ -112,12 +135,16 @@ def cancel(request, pk):
                 redemption=redemption,
                 by=request.user,
                 reason=form.cleaned_data.get("reason", ""),
-                minimum_enrolment_not_reached=form.cleaned_data.get("minimum_enrolment_not_reached", False),
+                minimum_enrolment_not_reached=form.cleaned_data.get(
+                    "minimum_enrolment_not_reached", False
+                ),
             )
         except DomainError as exc:
             put_error(form, exc)
         else:
-            messages.success(request, _("The redemption was cancelled; the ledger shows the refund."))
+            messages.success(
+                request, _("The redemption was cancelled; the ledger shows the refund.")
+            )
             return redirect("work_order_overview", pk=work_order.pk)
     return render(
         request,
@@ -147,10 +174,12 @@ def rates(request, customer_pk):
 
 def _rate_context(request, customer, form):
     today = timezone.localdate()
-    card = selectors.rate_card(actor=request.user, on=None).filter(customer__in=[customer]) | selectors.rate_card(
-        actor=request.user, on=None
-    ).filter(customer__isnull=True)
-    rows = list(card.select_related("service", "customer").order_by("service__name", "-valid_from")[:200])
+    card = selectors.rate_card(actor=request.user, on=None).filter(
+        customer__in=[customer]
+    ) | selectors.rate_card(actor=request.user, on=None).filter(customer__isnull=True)
+    rows = list(
+        card.select_related("service", "customer").order_by("service__name", "-valid_from")[:200]
+    )
     current = {}
     for rate in rows:
         if rate.valid_from > today:

@@ -13,7 +13,9 @@ class IncidentForm(forms.Form):
 
     work_order = forms.ModelChoiceField(label=_("Work order"), queryset=WorkOrder.objects.none())
     contact = forms.ModelChoiceField(
-        label=_("Calling contact"), queryset=NamedContact.objects.none(), required=False,
+        label=_("Calling contact"),
+        queryset=NamedContact.objects.none(),
+        required=False,
         help_text=_("Staff only: the named contact who phoned in (R2)."),
     )
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -32,20 +34,27 @@ class IncidentForm(forms.Form):
         initial=Severity.NORMAL,
         help_text=_("Support confirms the severity; you may ask for a change later (R3)."),
     )
-    is_cloud = forms.BooleanField(label=_("A cloud service is affected (Rapid Response may apply, R9)"), required=False)
+    is_cloud = forms.BooleanField(
+        label=_("A cloud service is affected (Rapid Response may apply, R9)"), required=False
+    )
     around_the_clock = forms.BooleanField(
-        label=_("Request 24x7 effort (your staff must be available around the clock, R6)"), required=False
+        label=_("Request 24x7 effort (your staff must be available around the clock, R6)"),
+        required=False,
     )
 
     def __init__(self, *args, work_orders, staff: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["work_order"].queryset = work_orders
-        self.fields["work_order"].label_from_instance = lambda wo: f"{wo.number} · {wo.get_package_display()} · {wo.customer}"
+        self.fields["work_order"].label_from_instance = lambda wo: (
+            f"{wo.number} · {wo.get_package_display()} · {wo.customer}"
+        )
         if staff:
             self.fields["contact"].queryset = NamedContact.objects.filter(
                 work_order__in=work_orders, active=True
             ).select_related("work_order")
-            self.fields["contact"].label_from_instance = lambda c: f"{c.name} <{c.email}> · {c.work_order.number}"
+            self.fields["contact"].label_from_instance = lambda c: (
+                f"{c.name} <{c.email}> · {c.work_order.number}"
+            )
             self.fields["contact"].required = True
         else:
             del self.fields["contact"]
@@ -64,7 +73,9 @@ class CommentForm(forms.Form):
 
 class SeverityForm(forms.Form):
     severity = forms.ChoiceField(label=_("New severity"), choices=Severity.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("Recorded in the timeline (R3)."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, help_text=_("Recorded in the timeline (R3).")
+    )
 
 
 class StatusForm(forms.Form):
@@ -73,7 +84,9 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, allowed=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s, IncidentStatus(s).label) for s in IncidentStatus.values if s in allowed]
+        self.fields["status"].choices = [
+            (s, IncidentStatus(s).label) for s in IncidentStatus.values if s in allowed
+        ]
 
 
 class RespondForm(forms.Form):

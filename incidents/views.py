@@ -5,6 +5,7 @@ incidents.services."""
 
 import zoneinfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -66,11 +67,18 @@ def incident_list(request):
             form.fields[name].label = label
     for name in ("work_order", "external_reference", "opened_after", "opened_before"):
         form.fields.pop(name, None)
+    form.fields["status"].widget = forms.CheckboxSelectMultiple(
+        choices=form.fields["status"].choices
+    )
     if not staff:
         form.fields.pop("customer", None)
     incidents = filterset.qs.annotate(
         # Unanswered first, by due time; then the rest, newest first.
-        answered=Case(When(responded_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
+        answered=Case(
+            When(responded_at__isnull=True, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
     ).order_by("answered", "response_due_at", "-opened_at")
     page_obj = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -111,7 +119,9 @@ def incident_create(request):
         work_order = data["work_order"]
         contact = data.get("contact") if staff else _own_contact(request.user, work_order)
         if contact is None:
-            form.add_error("work_order", _("You are not an active named contact of this work order (R2)."))
+            form.add_error(
+                "work_order", _("You are not an active named contact of this work order (R2).")
+            )
         else:
             try:
                 incident = services.incident_open(
@@ -188,7 +198,9 @@ def _preview_for(request, data, work_orders):
 def incident_preview(request):
     """htmx: the preview panel of the filing form (which target, when due, and why)."""
     preview = _preview_for(request, request.GET, _filing_work_orders(request.user))
-    return render(request, "incidents/_preview.html", {"preview": preview, "zone": viewer_zone(request.user)})
+    return render(
+        request, "incidents/_preview.html", {"preview": preview, "zone": viewer_zone(request.user)}
+    )
 
 
 def _incident(request, pk) -> Incident:
@@ -215,7 +227,11 @@ def _detail_context(request, incident, **forms):
         "can_act": can_act_for_customer(request.user),
         "comment_form": CommentForm(),
         "severity_form": SeverityForm(
-            initial={"severity": Severity.NORMAL if incident.severity == Severity.CRITICAL else Severity.CRITICAL}
+            initial={
+                "severity": Severity.NORMAL
+                if incident.severity == Severity.CRITICAL
+                else Severity.CRITICAL
+            }
         ),
         "status_form": StatusForm(allowed=allowed, initial={"version": incident.version}),
         "zone": viewer_zone(request.user),
@@ -236,7 +252,12 @@ def _after(request, incident, form_name, form, action, success):
     try:
         action()
     except StaleVersion:
-        form.add_error(None, _("The incident was changed by someone else meanwhile; check its status and try again."))
+        form.add_error(
+            None,
+            _(
+                "The incident was changed by someone else meanwhile; check its status and try again."
+            ),
+        )
     except DomainError as exc:
         put_error(form, exc)
     except PermissionDenied:
@@ -245,7 +266,12 @@ def _after(request, incident, form_name, form, action, success):
         messages.success(request, success)
         return redirect("incidents:detail", pk=incident.pk)
     incident = _incident(request, incident.pk)
-    return render(request, "incidents/incident_detail.html", _detail_context(request, incident, **{form_name: form}), status=400)
+    return render(
+        request,
+        "incidents/incident_detail.html",
+        _detail_context(request, incident, **{form_name: form}),
+        status=400,
+    )
 
 
 @editor_writes
@@ -254,10 +280,20 @@ def incident_comment(request, pk):
     incident = _incident(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, comment_form=form), status=400)
+        return render(
+            request,
+            "incidents/incident_detail.html",
+            _detail_context(request, incident, comment_form=form),
+            status=400,
+        )
     return _after(
-        request, incident, "comment_form", form,
-        lambda: services.incident_comment(incident=incident, body=form.cleaned_data["body"], by=request.user),
+        request,
+        incident,
+        "comment_form",
+        form,
+        lambda: services.incident_comment(
+            incident=incident, body=form.cleaned_data["body"], by=request.user
+        ),
         _("Your comment was added."),
     )
 
@@ -269,7 +305,12 @@ def incident_severity(request, pk):
     incident = _incident(request, pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
-        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, severity_form=form), status=400)
+        return render(
+            request,
+            "incidents/incident_detail.html",
+            _detail_context(request, incident, severity_form=form),
+            status=400,
+        )
     data = form.cleaned_data
     if is_staff(request.user):
         success = _("The severity was changed and the deadline recomputed (R3).")
@@ -293,11 +334,21 @@ def incident_status(request, pk):
     allowed = TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
     form = StatusForm(request.POST, allowed=allowed)
     if not form.is_valid():
-        return render(request, "incidents/incident_detail.html", _detail_context(request, incident, status_form=form), status=400)
+        return render(
+            request,
+            "incidents/incident_detail.html",
+            _detail_context(request, incident, status_form=form),
+            status=400,
+        )
     return _after(
-        request, incident, "status_form", form,
+        request,
+        incident,
+        "status_form",
+        form,
         lambda: services.incident_set_status(
-            incident=incident, status=form.cleaned_data["status"], by=request.user,
+            incident=incident,
+            status=form.cleaned_data["status"],
+            by=request.user,
             expected_version=form.cleaned_data.get("version"),
         ),
         _("The status was changed."),
@@ -312,7 +363,10 @@ def incident_respond(request, pk):
         raise PermissionDenied
     form = CommentForm()
     return _after(
-        request, incident, "comment_form", form,
+        request,
+        incident,
+        "comment_form",
+        form,
         lambda: services.incident_respond(incident=incident, by=request.user),
         _("The first response was recorded."),
     )

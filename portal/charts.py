@@ -20,7 +20,14 @@ from django.utils.translation import gettext as _
 WIDTH, HEIGHT = 640, 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 36
 INK, MUTED, GRID = "#1b2330", "#5f6b7a", "#e3e7ed"
-ACTUAL, FORECAST, BOUGHT, USED, MET, MISSED = "#1f4fa3", "#b86e00", "#c8d3e6", "#1f4fa3", "#1d6b3a", "#a8201a"
+ACTUAL, FORECAST, BOUGHT, USED, MET, MISSED = (
+    "#1f4fa3",
+    "#b86e00",
+    "#c8d3e6",
+    "#1f4fa3",
+    "#1d6b3a",
+    "#a8201a",
+)
 
 _ids = count(1)
 
@@ -38,7 +45,7 @@ def _svg(title: str, desc: str, body: list[str], height: int = HEIGHT) -> SafeSt
     return mark_safe(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="chart-t{n} chart-d{n}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="12">'
+        f'font-family="system-ui, sans-serif" font-size="14">'
         f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>'
         + "".join(body)
         + "</svg>"
@@ -62,7 +69,9 @@ def _y_axis(max_value: float, height: int, fmt=lambda v: f"{v:g}") -> list[str]:
     for i in range(5):
         value = max_value * i / 4
         y = PAD_TOP + plot_h - plot_h * i / 4
-        out.append(f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
+        out.append(
+            f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
         out.append(
             f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{escape(fmt(value))}</text>'
         )
@@ -70,7 +79,12 @@ def _y_axis(max_value: float, height: int, fmt=lambda v: f"{v:g}") -> list[str]:
 
 
 def credit_burndown(
-    *, points: Sequence[BalancePoint], start: dt.date, end: dt.date, today: dt.date, projected_end_balance: int
+    *,
+    points: Sequence[BalancePoint],
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    projected_end_balance: int,
 ) -> SafeString:
     """Proactive-credit balance over the term, and a dashed forecast from today to term end."""
     span = max((end - start).days, 1)
@@ -113,7 +127,7 @@ def credit_burndown(
     for day, anchor in ((start, "start"), (end, "end")):
         body.append(
             f'<text x="{x(day):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" fill="{MUTED}">'
-            f"{escape(date_format(day, 'SHORT_DATE_FORMAT'))}</text>"
+            f"{escape(date_format(day, 'j M Y'))}</text>"
         )
     desc = _("Balance now %(now)s credits; forecast at term end %(end)s credits.") % {
         "now": last,
@@ -147,9 +161,10 @@ def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
                     f'height="{missed_h:.1f}" fill="{MISSED}"/>'
                 )
             pct = round(100 * met / total)
+            # The stack always reaches 100%: the label sits inside its top, in white.
             body.append(
-                f'<text x="{cx:.1f}" y="{PAD_TOP + missed_h - 4 if missed_h > 16 else PAD_TOP + 14:.1f}" '
-                f'text-anchor="middle" fill="{INK if missed_h > 16 else "#ffffff"}" font-weight="600">{pct}%</text>'
+                f'<text x="{cx:.1f}" y="{PAD_TOP + 16}" text-anchor="middle" fill="#ffffff" '
+                f'font-weight="700">{pct}%</text>'
             )
             lines.append(f"{label}: {pct}% ({met}/{total})")
         else:
@@ -157,16 +172,18 @@ def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
         body.append(
             f'<text x="{cx:.1f}" y="{HEIGHT - 12}" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>'
         )
-    desc = _("First responses within target per month: %(months)s.") % {"months": "; ".join(lines) or "-"}
+    desc = _("First responses within target per month: %(months)s.") % {
+        "months": "; ".join(lines) or "-"
+    }
     return _svg(_("SLA attainment per month"), desc, body)
 
 
 def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
     """Horizontal bars per hour block: bought (light) and used (dark) hours (R11)."""
-    row_h = 34
+    row_h = 40
     height = PAD_TOP + row_h * max(len(rows), 1) + PAD_BOTTOM
-    label_w = 190
-    plot_w = WIDTH - label_w - PAD_RIGHT - 60
+    label_w = 200
+    plot_w = WIDTH - label_w - PAD_RIGHT - 100
     peak = _nice_max(float(max([r[1] for r in rows] + [Decimal(1)])))
     body = []
     desc_parts = []
@@ -175,14 +192,22 @@ def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
         bw = plot_w * float(bought) / peak
         uw = plot_w * float(min(used, bought)) / peak
         body.append(
-            f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" fill="{INK}">{escape(label[:28])}</text>'
+            f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" fill="{INK}">{escape(label[:24])}</text>'
         )
-        body.append(f'<rect x="{label_w}" y="{y + 6}" width="{bw:.1f}" height="18" rx="3" fill="{BOUGHT}"/>')
-        body.append(f'<rect x="{label_w}" y="{y + 6}" width="{uw:.1f}" height="18" rx="3" fill="{USED}"/>')
+        body.append(
+            f'<rect x="{label_w}" y="{y + 8}" width="{bw:.1f}" height="22" rx="3" fill="{BOUGHT}"/>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 8}" width="{uw:.1f}" height="22" rx="3" fill="{USED}"/>'
+        )
         text = f"{used.normalize():f} / {bought.normalize():f} h"
-        body.append(f'<text x="{label_w + bw + 6:.1f}" y="{y + 19}" fill="{MUTED}">{escape(text)}</text>')
+        body.append(
+            f'<text x="{label_w + bw + 6:.1f}" y="{y + 24}" fill="{MUTED}">{escape(text)}</text>'
+        )
         desc_parts.append(f"{label}: {text}")
     if not rows:
-        body.append(f'<text x="{WIDTH / 2}" y="{PAD_TOP + 20}" text-anchor="middle" fill="{MUTED}">-</text>')
+        body.append(
+            f'<text x="{WIDTH / 2}" y="{PAD_TOP + 20}" text-anchor="middle" fill="{MUTED}">-</text>'
+        )
     desc = _("Hours used of hours bought: %(rows)s.") % {"rows": "; ".join(desc_parts) or "-"}
     return _svg(_("Hours used against bought"), desc, body, height=height)

@@ -41,7 +41,9 @@ def healthz(request):
     except Exception as exc:  # report, never raise: this is the health endpoint
         ok = False
         checks["database"] = f"error: {exc.__class__.__name__}"
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )
 
 
 @login_required
@@ -69,7 +71,9 @@ def _sla_months(incidents, months: int = 6, today: dt.date | None = None):
         .annotate(month=TruncMonth("opened_at"))
         .values("month")
         .annotate(
-            met=Count("id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))),
+            met=Count(
+                "id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))
+            ),
             missed=Count(
                 "id",
                 filter=Q(response_breached=True)
@@ -79,7 +83,9 @@ def _sla_months(incidents, months: int = 6, today: dt.date | None = None):
         )
     )
     by_month = {r["month"].date() if hasattr(r["month"], "date") else r["month"]: r for r in rows}
-    return [(m, by_month.get(m, {}).get("met", 0), by_month.get(m, {}).get("missed", 0)) for m in starts]
+    return [
+        (m, by_month.get(m, {}).get("met", 0), by_month.get(m, {}).get("missed", 0)) for m in starts
+    ]
 
 
 def dashboard(request):
@@ -88,10 +94,14 @@ def dashboard(request):
     now = timezone.now()
     today = timezone.localdate()
     hours = _int_param(request, "hours", 8, 1, 72)
-    incidents = Incident.objects.visible_to(request.user).select_related("work_order__customer", "contact")
+    incidents = Incident.objects.visible_to(request.user).select_related(
+        "work_order__customer", "contact"
+    )
     due_soon = list(
         incidents.filter(
-            status__in=OPEN_STATUSES, responded_at__isnull=True, response_due_at__lte=now + dt.timedelta(hours=hours)
+            status__in=OPEN_STATUSES,
+            responded_at__isnull=True,
+            response_due_at__lte=now + dt.timedelta(hours=hours),
         ).order_by("response_due_at")[:20]
     )
     start_of_day = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
@@ -100,8 +110,12 @@ def dashboard(request):
         .filter(Q(responded_at__isnull=True) | Q(responded_at__gt=F("response_due_at")))
         .order_by("-response_due_at")[:20]
     )
-    work_orders = WorkOrder.objects.visible_to(request.user).select_related("customer", "account_manager")
-    active = work_orders.filter(terminated_at__isnull=True, start_date__lte=today, end_date__gte=today)
+    work_orders = WorkOrder.objects.visible_to(request.user).select_related(
+        "customer", "account_manager"
+    )
+    active = work_orders.filter(
+        terminated_at__isnull=True, start_date__lte=today, end_date__gte=today
+    )
     # R15: the cut-off is 60 days before the end; show those reaching it within 30 days.
     near_cutoff = list(
         active.filter(
@@ -112,10 +126,16 @@ def dashboard(request):
     )
     for wo in near_cutoff:
         wo.cutoff_date = wo.end_date - dt.timedelta(days=CUTOFF_DAYS)
-    ending = list(active.filter(end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS)).order_by("end_date")[:20])
+    ending = list(
+        active.filter(end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS)).order_by("end_date")[
+            :20
+        ]
+    )
     # R14: unused credits expire at the end: forecast the balance left then.
     at_risk = []
-    candidates = active.filter(credit_account__balance__gt=0, end_date__lte=today + dt.timedelta(days=180))
+    candidates = active.filter(
+        credit_account__balance__gt=0, end_date__lte=today + dt.timedelta(days=180)
+    )
     for wo in candidates.order_by("end_date")[:10]:
         forecast = credit_selectors.credits_forecast(work_order=wo, today=today)
         if forecast["at_risk"] > 0:
@@ -151,7 +171,9 @@ def customer_home(request):
     work_orders = (
         WorkOrder.objects.visible_to(request.user)
         .select_related("customer", "credit_account")
-        .prefetch_related(Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service")))
+        .prefetch_related(
+            Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service"))
+        )
         .order_by("-end_date")
     )
     incidents = (
@@ -163,7 +185,12 @@ def customer_home(request):
     return render(
         request,
         "portal/customer_home.html",
-        {"nav_section": "home", "work_orders": work_orders, "incidents": incidents, "today": timezone.localdate()},
+        {
+            "nav_section": "home",
+            "work_orders": work_orders,
+            "incidents": incidents,
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -183,7 +210,9 @@ def work_order_overview(request, pk):
     """What a work order holds: package, term, included vs bought, credits and ledger,
     hour blocks, incidents, with charts. Another customer's work order is a 404."""
     work_order = get_object_or_404(
-        WorkOrder.objects.visible_to(request.user).select_related("customer", "account_manager", "support_location"),
+        WorkOrder.objects.visible_to(request.user).select_related(
+            "customer", "account_manager", "support_location"
+        ),
         pk=pk,
     )
     today = timezone.localdate()
@@ -191,11 +220,17 @@ def work_order_overview(request, pk):
     hour_lines = [line for line in lines if line.service.is_hour_block or line.unit == "hours"]
     entries = list(credit_selectors.ledger(work_order=work_order, actor=request.user))
     forecast = credit_selectors.credits_forecast(work_order=work_order, today=today)
-    redemptions = list(credit_selectors.redemption_list(actor=request.user, work_order=work_order)[:50])
+    redemptions = list(
+        credit_selectors.redemption_list(actor=request.user, work_order=work_order)[:50]
+    )
     incidents_qs = Incident.objects.visible_to(request.user).filter(work_order=work_order)
     incidents = list(incidents_qs.select_related("contact").order_by("-opened_at")[:10])
-    contacts = list(NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name"))
-    points = [charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries]
+    contacts = list(
+        NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name")
+    )
+    points = [
+        charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries
+    ]
     context = {
         "nav_section": "work_orders" if is_staff(request.user) else "home",
         "work_order": work_order,
@@ -220,10 +255,14 @@ def work_order_overview(request, pk):
         )
         if entries
         else None,
-        "hours_chart": charts.hours_used([(line.service.name, line.quantity, line.used) for line in hour_lines])
+        "hours_chart": charts.hours_used(
+            [(line.service.name, line.quantity, line.used) for line in hour_lines]
+        )
         if hour_lines
         else None,
-        "sla_chart": charts.sla_attainment(_sla_months(incidents_qs, today=today)) if incidents else None,
+        "sla_chart": charts.sla_attainment(_sla_months(incidents_qs, today=today))
+        if incidents
+        else None,
         "cutoff_date": work_order.end_date - dt.timedelta(days=CUTOFF_DAYS),
         "cutoff_applies": work_order.package in (Package.ADVANCED, Package.PERFORMANCE),
     }
@@ -235,8 +274,14 @@ def work_order_overview(request, pk):
 
 @lru_cache(maxsize=1)
 def _time_zone_choices():
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-    return [("", _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE})] + [(z, z.replace("_", " ")) for z in zones]
+    zones = sorted(
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    )
+    return [("", _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE})] + [
+        (z, z.replace("_", " ")) for z in zones
+    ]
 
 
 class PreferencesForm(forms.Form):

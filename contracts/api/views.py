@@ -32,7 +32,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Idempote
     serializer_class = CustomerSerializer
     permission_classes = [IsStaff]
     lookup_field = "code"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_value_regex = "[^/]+"
     filterset_class = CustomerFilterSet
 
     def perform_create(self, serializer):

@@ -11,7 +11,10 @@ from services.models import Service
 class RateSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     customer = serializers.SlugRelatedField(
-        slug_field="code", queryset=Customer.objects.all(), allow_null=True, required=False,
+        slug_field="code",
+        queryset=Customer.objects.all(),
+        allow_null=True,
+        required=False,
         help_text="Customer code, or null for the default rate.",
     )
     credits_per_unit = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0)
@@ -43,24 +46,47 @@ class CreditsSerializer(serializers.Serializer):
 class RedemptionSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
-    delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices, default=DeliveryMode.STANDARD)
+    delivery_mode = serializers.ChoiceField(
+        choices=DeliveryMode.choices, default=DeliveryMode.STANDARD
+    )
     status = serializers.ChoiceField(choices=RedemptionStatus.choices, read_only=True)
 
     class Meta:
         model = Redemption
         fields = [
-            "id", "work_order", "service", "quantity", "scheduled_for", "delivery_mode", "credits_per_unit",
-            "credits", "status", "travel_expenses_billable", "created_at", "cancelled_at", "cancellation_reason",
+            "id",
+            "work_order",
+            "service",
+            "quantity",
+            "scheduled_for",
+            "delivery_mode",
+            "credits_per_unit",
+            "credits",
+            "status",
+            "travel_expenses_billable",
+            "created_at",
+            "cancelled_at",
+            "cancellation_reason",
             "version",
         ]
         read_only_fields = [
-            "id", "work_order", "credits_per_unit", "credits", "status", "travel_expenses_billable", "created_at",
-            "cancelled_at", "cancellation_reason", "version",
+            "id",
+            "work_order",
+            "credits_per_unit",
+            "credits",
+            "status",
+            "travel_expenses_billable",
+            "created_at",
+            "cancelled_at",
+            "cancellation_reason",
+            "version",
         ]
 
 
 class RedemptionCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     minimum_enrolment_not_reached = serializers.BooleanField(
-        required=False, default=False, help_text="Staff only: a workshop cancelled for its enrolment (R20), refunded in full."
+        required=False,
+        default=False,
+        help_text="Staff only: a workshop cancelled for its enrolment (R20), refunded in full.",
     )

@@ -3,13 +3,12 @@ credits, and redemptions (staff, or the customer's key)."""
 
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly
@@ -29,11 +28,17 @@ from portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 def in_force_on(qs, on):
     """Rates in force on a date: per service and customer (or default), the latest valid_from ≤ on."""
     newer = (
-        Rate.objects.filter(service=OuterRef("service"), valid_from__lte=on, valid_from__gt=OuterRef("valid_from"))
+        Rate.objects.filter(
+            service=OuterRef("service"), valid_from__lte=on, valid_from__gt=OuterRef("valid_from")
+        )
         .annotate(_who=Coalesce("customer_id", Value(0)))
         .filter(_who=OuterRef("_who"))
     )
-    return qs.filter(valid_from__lte=on).annotate(_who=Coalesce("customer_id", Value(0))).exclude(Exists(newer))
+    return (
+        qs.filter(valid_from__lte=on)
+        .annotate(_who=Coalesce("customer_id", Value(0)))
+        .exclude(Exists(newer))
+    )
 
 
 class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
@@ -52,13 +57,22 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
         if self.request.query_params.get("current") == "true":
             on = timezone.localdate()
         if self.request.query_params.get("valid_on"):
-            on = serializers.DateField().to_internal_value(self.request.query_params["valid_on"])
+            try:
+                on = serializers.DateField().to_internal_value(
+                    self.request.query_params["valid_on"]
+                )
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"valid_on": exc.detail}) from exc
         return in_force_on(qs, on) if on is not None else qs
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("current", OpenApiTypes.BOOL, description="Only the rates in force today."),
-            OpenApiParameter("valid_on", OpenApiTypes.DATE, description="Only the rates in force on this date."),
+            OpenApiParameter(
+                "current", OpenApiTypes.BOOL, description="Only the rates in force today."
+            ),
+            OpenApiParameter(
+                "valid_on", OpenApiTypes.DATE, description="Only the rates in force on this date."
+            ),
             OpenApiParameter("service", OpenApiTypes.STR, description="A service code."),
             OpenApiParameter("customer", OpenApiTypes.STR, description="A customer code."),
         ]
@@ -84,7 +98,9 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
 
 def visible_work_order(request, pk) -> WorkOrder:
     """A work order through the one door; 404 for another customer's (never its data)."""
-    return get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk)
+    return get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
 
 
 class WorkOrderCreditsView(UtcMixin, GenericAPIView):
@@ -99,7 +115,11 @@ class WorkOrderCreditsView(UtcMixin, GenericAPIView):
     def get(self, request, pk):
         work_order = visible_work_order(request, pk)
         entries = list(selectors.ledger(work_order=work_order, actor=request.user))
-        body = {"work_order": work_order.pk, "balance": selectors.balance(work_order=work_order), "entries": entries}
+        body = {
+            "work_order": work_order.pk,
+            "balance": selectors.balance(work_order=work_order),
+            "entries": entries,
+        }
         return Response(CreditsSerializer(body).data)
 
 
@@ -146,5 +166,10 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
         redemption = self.get_object()
         data = RedemptionCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        done = services.redemption_cancel(redemption=redemption, by=self.actor, **data.validated_data)
-        return Response(RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data, status=status.HTTP_200_OK)
+        done = services.redemption_cancel(
+            redemption=redemption, by=self.actor, **data.validated_data
+        )
+        return Response(
+            RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data,
+            status=status.HTTP_200_OK,
+        )

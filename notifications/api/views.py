@@ -4,11 +4,11 @@ manage all (a staff subscription without customer receives every customer's even
 DELETE works on `/webhooks/{id}/` and, as API.md lists DELETE on the collection, on
 `/webhooks/?id=<id>` or `/webhooks/?url=<url>` (a filter is required)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly

@@ -15,6 +15,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
+from portal.api.filters import PortalFilterBackend
 from portal.api.idempotency import run_idempotent
 from portal.scoping import actor_customer_id, actor_is_staff
 
@@ -54,6 +55,10 @@ class PortalViewSet(UtcMixin, viewsets.GenericViewSet):
     #: extra select_related / prefetch_related for lists (no N+1 whatever the page size)
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple = ()
+    #: Any path segment reaches the view, so a malformed id is our JSON 404, not the
+    #: URL resolver's HTML page.
+    lookup_value_regex = "[^/]+"
+    filter_backends = [PortalFilterBackend]
 
     @property
     def actor(self):

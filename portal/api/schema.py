@@ -12,7 +12,8 @@ ERRORS = {
     "400": "Invalid input: field → list of messages (DRF's usual body).",
     "401": "No valid credentials (`Authorization: Bearer <key>` or a session).",
     "403": "Not allowed for this key or user.",
-    "404": "Not found (also another customer's object: never its data).",
+    "404": "Not found (also another customer's object: never its data; on lists, a page past the end).",
+    "415": "Unsupported media type: send JSON.",
     "409": "Conflict with the current state: a limit reached, a short balance, a stale version, a reused Idempotency-Key.",
     "412": "If-Match names a version the object no longer has.",
     "429": "Throttled: too many requests for this key.",
@@ -50,8 +51,9 @@ class PortalAutoSchema(AutoSchema):
         codes = ["401", "403", "429"]
         if self._is_write() or self.method == "GET":
             codes.append("400")
-        if "{" in self.path:
-            codes.append("404")
+        codes.append("404")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         if self._is_write():
             codes.append("409")
         if self.method in ("PUT", "PATCH"):

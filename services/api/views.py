@@ -12,5 +12,5 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = ServiceSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     lookup_field = "code"
-    lookup_value_regex = "[-a-z0-9_]+"
+    lookup_value_regex = "[^/]+"
     filterset_fields = ["category", "unit"]

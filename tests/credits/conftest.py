@@ -53,7 +53,8 @@ def snapshot(work_order) -> tuple:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    """The business date credits.services uses (the portal's zone, not the active one)."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 def days(n: int) -> dt.date:

@@ -429,3 +429,23 @@ def test_redemption_list_is_scoped_and_joined(
         ]
     assert len(rows) == 2
     assert CreditEntry.objects.visible_to(user_b).filter(work_order=funded).count() == 0
+
+
+def test_the_14_day_line_is_drawn_in_the_portals_zone_not_the_active_one(
+    work_order_a, rates, user_a
+):  # R16
+    import time_machine
+    from django.utils import timezone
+
+    # 23:30 UTC on 26 Nov is 00:30 on 27 Nov in Amsterdam; the API activates UTC.
+    with time_machine.travel(dt.datetime(2026, 11, 26, 23, 30, tzinfo=dt.UTC), tick=False):
+        timezone.activate(dt.UTC)
+        try:
+            fund(work_order_a, 1000)
+            r = redeem(
+                work_order_a, "chalk-talks", 1, when=dt.date(2026, 12, 10)
+            )  # 13 days in Amsterdam
+            redemption_cancel(redemption=r, by=user_a)
+        finally:
+            timezone.deactivate()
+    assert r.entries.filter(kind="cancellation_fee", amount=-50).exists()

@@ -166,6 +166,22 @@ class TestCalendarChanges:
         run = DeadlineRecomputation.objects.get()
         assert (run.location, run.changed, run.examined) == (location, 1, 1)
 
+    def test_closure_day_set_in_contracts_moves_the_deadline_end_to_end(
+        self, wo, user_a, staff, django_capture_on_commit_callbacks
+    ):  # R5
+        from contracts.services import closure_day_set
+
+        wo_, contact = wo
+        with time_machine.travel(FRI_1600, tick=False):
+            incident = open_incident(wo_, contact, by=user_a)
+            with django_capture_on_commit_callbacks(execute=True):
+                closure_day_set(
+                    location=wo_.support_location, date=dt.date(2026, 3, 9), name="Strike", by=staff
+                )
+        incident.refresh_from_db()
+        assert incident.response_due_at == ams(2026, 3, 10, 11, 30)
+        assert DeadlineRecomputation.objects.get().by == staff
+
     def test_nothing_runs_before_commit(
         self, wo, user_a, staff, django_capture_on_commit_callbacks
     ):
@@ -183,7 +199,7 @@ class TestCalendarChanges:
         assert not IncidentEvent.objects.filter(kind="deadline").exists()
 
     def test_it_works_in_batches(self, wo, user_a, monkeypatch):
-        from incidents import recompute
+        from incidents.services import recompute
 
         monkeypatch.setattr(recompute, "RECOMPUTE_BATCH_SIZE", 2)
         wo_, contact = wo

@@ -348,6 +348,11 @@ class TestCriticalSituations:
         assert incident.next_status_update_at == opened + dt.timedelta(hours=2)
         # 4 business hours: 15:00-17:30 Friday, then 09:00-10:30 Monday.
         assert incident.change_control_due_at == ams(2026, 3, 9, 10, 30)
+        # R8: announced once, in the same transaction (the sweep will not repeat it).
+        assert (
+            incident.events.filter(kind="escalation", data__action="escalation_started").count()
+            == 1
+        )
 
     def test_performance_critical_assigns_at_once_without_change_control(
         self, customer_a, user_a
@@ -444,6 +449,9 @@ class TestSeverity:
             hours=1
         )  # from opened_at, not from now
         assert incident.target_rule == "R4 Advanced critical: 1 hour 24x7" and incident.version == 2
+        # R8: escalation runs from when it turned critical.
+        assert incident.escalated_at == FRI_1600 + dt.timedelta(minutes=20)
+        assert incident.critical_situation_due_at == FRI_1600 + dt.timedelta(minutes=80)  # R7
         event = incident.events.get(kind=EventKind.SEVERITY)
         assert event.data["from"] == "normal" and event.data["to"] == "critical"
         assert event.data["reason"] == "Production down" and event.author == staff

@@ -142,7 +142,7 @@ def test_a_poison_row_is_skipped_and_recorded_and_the_others_are_handled(
 ):
     good = [incident(work_order_a, contact_a) for _ in range(3)]
     poison = incident(work_order_a, contact_a)
-    import incidents.sweep as sweep
+    import incidents.sweep_plan as sweep
 
     real = sweep._consequences
 
@@ -168,7 +168,7 @@ def test_a_poison_row_is_skipped_and_recorded_and_the_others_are_handled(
 def test_a_row_that_fails_to_write_rolls_back_alone(work_order_a, contact_a, monkeypatch):
     good = [incident(work_order_a, contact_a) for _ in range(3)]
     poison = incident(work_order_a, contact_a)
-    import incidents.sweep as sweep
+    import incidents.sweep_plan as sweep
 
     real = sweep._payload
 
@@ -330,7 +330,7 @@ def test_the_dead_man_check_logs_an_error_when_the_backlog_is_older_than_two_int
     inc, settings, caplog, monkeypatch
 ):
     settings.SWEEP_INTERVAL_SECONDS = 30
-    import incidents.sweep as sweep
+    import incidents.sweep_plan as sweep
 
     # A sweep that cannot handle the row (it stays due): the backlog is reported.
     monkeypatch.setattr(

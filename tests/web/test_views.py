@@ -21,7 +21,11 @@ from tests import factories as f
 @pytest.fixture
 def incident_a(work_order_a, contact_a, user_a):
     return incident_services.incident_open(
-        work_order=work_order_a, contact=contact_a, title="Mail is down", severity="normal", by=user_a
+        work_order=work_order_a,
+        contact=contact_a,
+        title="Mail is down",
+        severity="normal",
+        by=user_a,
     )
 
 
@@ -79,7 +83,9 @@ class TestStaffPages:
         response = client_staff.get(reverse("home"))
         assert incident_a.number in response.content.decode()
 
-    def test_editor_history_and_overview_render(self, client_staff, work_order_a, incident_a, credits_a):
+    def test_editor_history_and_overview_render(
+        self, client_staff, work_order_a, incident_a, credits_a
+    ):
         for url in [
             reverse("contracts:work_order_edit", args=[work_order_a.pk]),
             reverse("contracts:work_order_history", args=[work_order_a.pk]),
@@ -111,17 +117,29 @@ class TestStaffPages:
         work_order_a.refresh_from_db()
         assert work_order_a.notes == "someone else"
 
-    def test_the_eleventh_core_contact_is_refused_with_the_r1_reason(self, client_staff, customer_a, staff):
+    def test_the_eleventh_core_contact_is_refused_with_the_r1_reason(
+        self, client_staff, customer_a, staff
+    ):
         # R1: Core allows at most 10 named contacts.
         wo = contract_services.work_order_create(
-            customer=customer_a, number="WO-CORE", package="core",
-            start_date=timezone.localdate(), end_date=timezone.localdate() + dt.timedelta(days=300), by=staff,
+            customer=customer_a,
+            number="WO-CORE",
+            package="core",
+            start_date=timezone.localdate(),
+            end_date=timezone.localdate() + dt.timedelta(days=300),
+            by=staff,
         )
         for i in range(10):
-            contract_services.named_contact_add(work_order=wo, name=f"C{i}", email=f"c{i}@acme.example", by=staff)
+            contract_services.named_contact_add(
+                work_order=wo, name=f"C{i}", email=f"c{i}@acme.example", by=staff
+            )
         response = client_staff.post(
             reverse("contracts:contact_add", args=[wo.pk]),
-            {"contact-name": "Eleven", "contact-email": "eleven@acme.example", "contact-active": "on"},
+            {
+                "contact-name": "Eleven",
+                "contact-email": "eleven@acme.example",
+                "contact-active": "on",
+            },
         )
         assert response.status_code == 200
         assert "at most 10 named contacts" in response.content.decode()
@@ -135,7 +153,9 @@ class TestStaffPages:
         assert response.status_code == 302
         assert work_order_a.lines.filter(service__code="workshops").exists()
 
-    def test_an_included_service_cannot_be_added_and_the_rule_is_named(self, client_staff, work_order_a):
+    def test_an_included_service_cannot_be_added_and_the_rule_is_named(
+        self, client_staff, work_order_a
+    ):
         response = client_staff.post(
             reverse("contracts:line_add", args=[work_order_a.pk]),
             {"line-service": f.service("webcasts").pk, "line-quantity": "1"},
@@ -149,7 +169,8 @@ class TestStaffPages:
         r = client_staff.post(reverse("incidents:respond", args=[incident_a.pk]))
         assert r.status_code == 302
         r = client_staff.post(
-            reverse("incidents:severity", args=[incident_a.pk]), {"severity": "critical", "reason": "Outage"}
+            reverse("incidents:severity", args=[incident_a.pk]),
+            {"severity": "critical", "reason": "Outage"},
         )
         assert r.status_code == 302
         incident_a.refresh_from_db()
@@ -192,17 +213,28 @@ class TestCustomerA:
         assert work_order_a.number in body and work_order_b.number not in body
 
     def test_own_pages_render(self, client_a, work_order_a, incident_a, credits_a):
-        for url in a_pages(work_order_a, incident_a) + [reverse("incidents:list"), reverse("incidents:create")]:
+        for url in a_pages(work_order_a, incident_a) + [
+            reverse("incidents:list"),
+            reverse("incidents:create"),
+        ]:
             assert client_a.get(url).status_code == 200, url
 
-    @pytest.mark.parametrize("name", ["contracts:customer_list", "contracts:work_order_list", "contracts:work_order_create"])
+    @pytest.mark.parametrize(
+        "name",
+        ["contracts:customer_list", "contracts:work_order_list", "contracts:work_order_create"],
+    )
     def test_staff_pages_are_forbidden(self, client_a, name):
         assert client_a.get(reverse(name)).status_code == 403
 
     def test_files_an_incident_and_sees_the_due_time(self, client_a, work_order_a, contact_a):
         response = client_a.post(
             reverse("incidents:create"),
-            {"work_order": work_order_a.pk, "title": "VPN broken", "severity": "normal", "description": "x"},
+            {
+                "work_order": work_order_a.pk,
+                "title": "VPN broken",
+                "severity": "normal",
+                "description": "x",
+            },
         )
         assert response.status_code == 302
         page = client_a.get(response["Location"]).content.decode()
@@ -210,7 +242,9 @@ class TestCustomerA:
 
     def test_the_preview_names_the_target(self, client_a, work_order_a, contact_a):
         response = client_a.get(
-            reverse("incidents:preview"), {"work_order": work_order_a.pk, "severity": "critical"}, HTTP_HX_REQUEST="true"
+            reverse("incidents:preview"),
+            {"work_order": work_order_a.pk, "severity": "critical"},
+            HTTP_HX_REQUEST="true",
         )
         body = response.content.decode()
         assert response.status_code == 200
@@ -218,8 +252,16 @@ class TestCustomerA:
         assert "preview-due" in body
 
     def test_comments_and_asks_for_a_severity_change(self, client_a, incident_a):
-        assert client_a.post(reverse("incidents:comment", args=[incident_a.pk]), {"body": "Any news?"}).status_code == 302
-        r = client_a.post(reverse("incidents:severity", args=[incident_a.pk]), {"severity": "critical", "reason": "All down"})
+        assert (
+            client_a.post(
+                reverse("incidents:comment", args=[incident_a.pk]), {"body": "Any news?"}
+            ).status_code
+            == 302
+        )
+        r = client_a.post(
+            reverse("incidents:severity", args=[incident_a.pk]),
+            {"severity": "critical", "reason": "All down"},
+        )
         assert r.status_code == 302
         incident_a.refresh_from_db()
         assert incident_a.severity == "normal"  # R3: support assigns, the customer only asks
@@ -227,13 +269,23 @@ class TestCustomerA:
 
     def test_cannot_respond_or_set_status(self, client_a, incident_a):
         assert client_a.post(reverse("incidents:respond", args=[incident_a.pk])).status_code == 403
-        assert client_a.post(reverse("incidents:status", args=[incident_a.pk]), {"status": "closed"}).status_code == 403
+        assert (
+            client_a.post(
+                reverse("incidents:status", args=[incident_a.pk]), {"status": "closed"}
+            ).status_code
+            == 403
+        )
 
     def test_redeems_after_seeing_the_cost_then_cancels(self, client_a, work_order_a, credits_a):
         url = reverse("credits:redeem", args=[work_order_a.pk])
         when = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
-        data = {"service": f.service("workshops").pk, "quantity": "2", "scheduled_for": when,
-                "delivery_mode": "per_participant", "idempotency_key": "k1"}
+        data = {
+            "service": f.service("workshops").pk,
+            "quantity": "2",
+            "scheduled_for": when,
+            "delivery_mode": "per_participant",
+            "idempotency_key": "k1",
+        }
         preview = client_a.post(url, {**data, "action": "preview"})
         body = preview.content.decode()
         assert "20 credits" in body and "Free cancellation until" in body  # R10, R16 shown first
@@ -250,24 +302,43 @@ class TestCustomerA:
 
 @pytest.mark.django_db
 class TestCustomerBIsolation:
-    def test_b_gets_404_for_everything_of_a(self, client_b, work_order_a, incident_a, credits_a, contact_b):
+    def test_b_gets_404_for_everything_of_a(
+        self, client_b, work_order_a, incident_a, credits_a, contact_b
+    ):
         for url in a_pages(work_order_a, incident_a):
             assert client_b.get(url).status_code == 404, url
-        assert client_b.post(reverse("incidents:comment", args=[incident_a.pk]), {"body": "x"}).status_code == 404
-        assert client_b.post(
-            reverse("incidents:severity", args=[incident_a.pk]), {"severity": "critical", "reason": "x"}
-        ).status_code == 404
+        assert (
+            client_b.post(
+                reverse("incidents:comment", args=[incident_a.pk]), {"body": "x"}
+            ).status_code
+            == 404
+        )
+        assert (
+            client_b.post(
+                reverse("incidents:severity", args=[incident_a.pk]),
+                {"severity": "critical", "reason": "x"},
+            ).status_code
+            == 404
+        )
 
-    def test_b_cannot_cancel_a_redemption_of_a(self, client_b, client_a, work_order_a, credits_a, contact_b):
+    def test_b_cannot_cancel_a_redemption_of_a(
+        self, client_b, client_a, work_order_a, credits_a, contact_b
+    ):
         redemption = credit_services.credits_redeem(
-            work_order=work_order_a, service=f.service("workshops"), quantity=1,
-            scheduled_for=timezone.localdate() + dt.timedelta(days=30), delivery_mode="per_participant",
+            work_order=work_order_a,
+            service=f.service("workshops"),
+            quantity=1,
+            scheduled_for=timezone.localdate() + dt.timedelta(days=30),
+            delivery_mode="per_participant",
         )
         assert client_b.get(reverse("credits:cancel", args=[redemption.pk])).status_code == 404
         assert client_b.post(reverse("credits:cancel", args=[redemption.pk])).status_code == 404
 
     def test_b_cannot_file_on_a_work_order_of_a(self, client_b, work_order_a, contact_b):
-        response = client_b.post(reverse("incidents:create"), {"work_order": work_order_a.pk, "title": "x", "severity": "normal"})
+        response = client_b.post(
+            reverse("incidents:create"),
+            {"work_order": work_order_a.pk, "title": "x", "severity": "normal"},
+        )
         assert response.status_code == 200  # the form refuses: not a valid choice
         assert not work_order_a.incidents.exists()
 
@@ -278,7 +349,9 @@ class TestCustomerBIsolation:
 
 @pytest.mark.django_db
 def test_preferences_set_language_and_time_zone(client_a, user_a):
-    response = client_a.post(reverse("preferences"), {"language": "nl", "time_zone": "America/New_York"})
+    response = client_a.post(
+        reverse("preferences"), {"language": "nl", "time_zone": "America/New_York"}
+    )
     assert response.status_code == 302
     user_a.refresh_from_db()
     assert (user_a.language, user_a.time_zone) == ("nl", "America/New_York")

@@ -12,7 +12,6 @@ committed rows) and Redis db 6 as broker. Redis down is a failure, not a skip.
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -1,0 +1,238 @@
+"""Writes for customers and support locations: hours and closed days (R5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone as djtz
+
+from contracts import clock, signals
+from contracts.choices import ClosureSource
+from contracts.models import (
+    ClosureDay,
+    Customer,
+    SupportLocation,
+)
+from contracts.rules import (
+    check_country,
+    check_timezone,
+)
+from contracts.rules import (
+    stamp as _stamp,
+)
+from portal.errors import RuleViolation
+
+#: How many years of public holidays a location holds: this one and the next two (R5).
+HOLIDAY_YEARS = 3
+
+
+@transaction.atomic
+def customer_create(
+    *, code: str, name: str, country: str, timezone: str, language: str = "en", by=None
+) -> Customer:
+    code = (code or "").strip().lower()
+    if not code:
+        raise RuleViolation("A customer needs a code.", field="code")
+    if not (name or "").strip():
+        raise RuleViolation("A customer needs a name.", field="name")
+    check_country(country)
+    check_timezone(timezone)
+    if Customer.objects.filter(code=code).exists():
+        raise RuleViolation(f"Customer code {code!r} is taken.", field="code")
+    customer = Customer(
+        code=code, name=name.strip(), country=country, timezone=timezone, language=language
+    )
+    customer.full_clean()
+    _stamp(customer, by).save()
+    return customer
+
+
+def _check_hours(fields: dict) -> None:
+    opens, closes = fields.get("opens_at"), fields.get("closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        raise RuleViolation(
+            "R5: a location must close after it opens.", rule="R5", field="closes_at"
+        )
+    weekdays = fields.get("weekdays")
+    if weekdays is not None:
+        parts = [p.strip() for p in str(weekdays).split(",") if p.strip()]
+        if (
+            not parts
+            or any(not p.isdigit() or not 0 <= int(p) <= 6 for p in parts)
+            or len(set(parts)) != len(parts)
+        ):
+            raise RuleViolation(
+                "R5: weekdays are a comma-separated list of 0 (Monday) to 6 (Sunday), e.g. 0,1,2,3,4.",
+                rule="R5",
+                field="weekdays",
+            )
+
+
+@transaction.atomic
+def support_location_create(
+    *,
+    customer: Customer,
+    name: str,
+    country: str,
+    timezone: str,
+    subdivision: str = "",
+    opens_at: dt.time = dt.time(9, 0),
+    closes_at: dt.time = dt.time(17, 30),
+    weekdays: str = "0,1,2,3,4",
+    by=None,
+) -> SupportLocation:
+    """Create a location and copy its public holidays for this year and the next two (R5)."""
+    check_country(country)
+    check_timezone(timezone)
+    _check_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
+    location = SupportLocation(
+        customer=customer,
+        name=name,
+        country=country,
+        subdivision=subdivision or "",
+        timezone=timezone,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        weekdays=weekdays,
+    )
+    _stamp(location, by).save()
+    this_year = timezone_now_year()
+    # A new location has no open incidents: nothing to recompute, so no signal.
+    support_location_sync_holidays(
+        location=location, years=range(this_year, this_year + HOLIDAY_YEARS), by=by, notify=False
+    )
+    return location
+
+
+def timezone_now_year() -> int:
+    return djtz.localdate().year
+
+
+LOCATION_FIELDS = {
+    "name",
+    "country",
+    "subdivision",
+    "timezone",
+    "opens_at",
+    "closes_at",
+    "weekdays",
+}
+CALENDAR_FIELDS = LOCATION_FIELDS - {"name"}
+
+
+def _bump_calendar(location: SupportLocation, by) -> None:
+    """Bump calendar_version and tell incidents to recompute open deadlines (R5)."""
+    SupportLocation.objects.filter(pk=location.pk).update(
+        calendar_version=F("calendar_version") + 1
+    )
+    location.refresh_from_db(fields=["calendar_version"])
+    signals.calendar_changed.send(sender=SupportLocation, location=location, by=by)
+
+
+@transaction.atomic
+def support_location_update(*, location: SupportLocation, by=None, **fields) -> SupportLocation:
+    unknown = set(fields) - LOCATION_FIELDS
+    if unknown:
+        raise RuleViolation(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.",
+            field=min(unknown),
+        )
+    # Lock the row: two staff edits of one calendar must not interleave.
+    location = SupportLocation.objects.select_for_update().get(pk=location.pk)
+    changed = {k: v for k, v in fields.items() if getattr(location, k) != v}
+    if not changed:
+        return location
+    merged = {f: changed.get(f, getattr(location, f)) for f in CALENDAR_FIELDS}
+    if "country" in changed:
+        check_country(merged["country"])
+    if "timezone" in changed:
+        check_timezone(merged["timezone"])
+    _check_hours(merged)
+    for key, value in changed.items():
+        setattr(location, key, value)
+    _stamp(location, by).save(update_fields=list(changed))
+    if {"country", "subdivision"} & set(changed):
+        # Holidays of the old country that staff did not touch no longer apply.
+        ClosureDay.objects.filter(
+            location=location,
+            source=ClosureSource.PUBLIC_HOLIDAY,
+            is_closed=True,
+            date__gte=djtz.localdate(),
+        ).delete()
+        year = timezone_now_year()
+        support_location_sync_holidays(
+            location=location, years=range(year, year + HOLIDAY_YEARS), by=by, notify=False
+        )
+    if CALENDAR_FIELDS & set(changed):
+        _bump_calendar(location, by)
+    return location
+
+
+@transaction.atomic
+def closure_day_set(
+    *, location: SupportLocation, date: dt.date, name: str = "", is_closed: bool = True, by=None
+) -> ClosureDay:
+    """Close the location on a date, or reopen it (is_closed=False keeps a holiday from coming back)."""
+    SupportLocation.objects.select_for_update().filter(pk=location.pk).first()
+    day = ClosureDay.objects.filter(location=location, date=date).first()
+    if day is None:
+        day = ClosureDay(location=location, date=date, source=ClosureSource.LOCATION)
+        day.name = name or "Closed"
+        day.is_closed = is_closed
+    elif day.is_closed == is_closed and (not name or day.name == name):
+        return day
+    else:
+        day.is_closed = is_closed
+        day.name = name or day.name
+    _stamp(day, by).save()
+    _bump_calendar(location, by)
+    return day
+
+
+@transaction.atomic
+def support_location_sync_holidays(
+    *, location: SupportLocation, years: Iterable[int], by=None, notify=True
+) -> int:
+    """Copy public holidays of the given years as closure days; returns how many were new.
+
+    Idempotent: a date that already has a row is left alone, including a holiday staff
+    reopened (is_closed=False), so a re-run never undoes their decision.
+    """
+    years = sorted(set(years))
+    if not years:
+        return 0
+    # The row lock serialises two syncs of one location (unique location+date).
+    SupportLocation.objects.select_for_update().filter(pk=location.pk).first()
+    try:
+        # One year more: a holiday of next year may be observed on a date in the last year asked.
+        found = clock.public_holidays(
+            location.country, location.subdivision or None, [*years, years[-1] + 1]
+        )
+    except clock.CalendarError as exc:
+        raise RuleViolation(
+            f"R5: no public holidays known for {location.country} {location.subdivision}".strip()
+            + f": {exc}",
+            rule="R5",
+            field="subdivision" if location.subdivision else "country",
+        ) from exc
+    wanted = {d: n for d, n in found.items() if d.year in years}
+    existing = set(
+        ClosureDay.objects.filter(location=location, date__in=list(wanted)).values_list(
+            "date", flat=True
+        )
+    )
+    created = 0
+    for date, name in sorted(wanted.items()):
+        if date in existing:
+            continue
+        day = ClosureDay(
+            location=location, date=date, name=name[:200], source=ClosureSource.PUBLIC_HOLIDAY
+        )
+        _stamp(day, by).save()
+        created += 1
+    if created and notify:
+        _bump_calendar(location, by)
+    return created

@@ -1,0 +1,294 @@
+"""Shared helpers of the incident services: actors, locking, events, notices, deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import F
+
+from accounts.models import User
+from incidents import targets
+from incidents.choices import (
+    AUTO_ESCALATION_PACKAGES,
+    CRITICAL_SITUATION_DELAY_MINUTES,
+    NUMBER_DIGITS,
+    NUMBER_PREFIX,
+    STATUS_UPDATE_INTERVAL_MINUTES,
+    DeadlineKind,
+    Severity,
+    Threshold,
+)
+from incidents.models import DeadlineEvent, Incident, IncidentEvent
+from notifications.services import notify
+from portal.errors import StaleVersion
+from portal.scoping import actor_is_staff
+from services.choices import Package
+
+NUMBER_SEQUENCE = "incidents_incident_number_seq"
+EDITABLE_FIELDS = {"title", "description", "product", "external_reference", "around_the_clock"}
+
+# --- actors ---------------------------------------------------------------------
+
+
+def _user(by) -> User | None:
+    """The User to store in FKs and audit history; API keys store none (label only)."""
+    return by if isinstance(by, User) else None
+
+
+def _label(by) -> str:
+    if by is None:
+        return "system"
+    if isinstance(by, User):
+        return by.get_full_name() or by.username
+    return str(by)
+
+
+def _require_staff(by, action: str) -> None:
+    if not actor_is_staff(by) or not getattr(by, "can_edit", True):
+        raise PermissionDenied(f"Only support staff may {action}.")
+
+
+def _require_party(by, work_order) -> None:
+    """Staff, or the work order's own customer (views scope first; this is the backstop)."""
+    if by is None or actor_is_staff(by):
+        return
+    if getattr(by, "customer_id", None) != work_order.customer_id:
+        raise PermissionDenied("This incident belongs to another customer.")
+
+
+# --- rows -----------------------------------------------------------------------
+
+
+def _lock(
+    incident: Incident, *, expected_version: int | None = None, bump: bool = True
+) -> Incident:
+    """The incident locked for this transaction, its version bumped.
+
+    With expected_version, the bump is a conditional UPDATE ... WHERE version = N: if
+    someone saved in between, nothing matches and the caller gets StaleVersion.
+    """
+    if expected_version is not None:
+        won = Incident.objects.filter(pk=incident.pk, version=expected_version).update(
+            version=F("version") + 1
+        )
+        if not won:
+            raise StaleVersion()
+    locked = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related(
+            "work_order__customer",
+            "work_order__support_location",
+            "work_order__account_manager",
+            "contact",
+        )
+        .get(pk=incident.pk)
+    )
+    if expected_version is None and bump:
+        locked.version += 1
+    return locked
+
+
+def _save(incident: Incident, by, reason: str) -> None:
+    incident._history_user = _user(by)
+    incident._change_reason = reason[:100]
+    incident.save()
+
+
+def _sync(target: Incident, source: Incident) -> None:
+    """Copy the saved state back onto the caller's instance, so it is not stale."""
+    if target is source:
+        return
+    for f in Incident._meta.concrete_fields:
+        setattr(target, f.attname, getattr(source, f.attname))
+
+
+def _event(
+    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+) -> IncidentEvent:
+    return IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        author=_user(by),
+        author_label=_label(by),
+        from_customer=by is not None and not actor_is_staff(by),
+        body=body,
+        data=data or {},
+    )
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def payload(incident: Incident) -> dict:
+    """The incident as webhooks and e-mails carry it (API.md field names)."""
+    return {
+        "id": incident.pk,
+        "number": incident.number,
+        "work_order": incident.work_order_id,
+        "customer": incident.work_order.customer.code,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "product": incident.product,
+        "is_cloud": incident.is_cloud,
+        "around_the_clock": incident.around_the_clock,
+        "external_reference": incident.external_reference,
+        "opened_at": _iso(incident.opened_at),
+        "response_due_at": _iso(incident.response_due_at),
+        "responded_at": _iso(incident.responded_at),
+        "response_breached": incident.response_breached,
+        "target_rule": incident.target_rule,
+        "version": incident.version,
+    }
+
+
+def _manager_email(incident: Incident) -> str:
+    manager = incident.work_order.account_manager
+    return manager.email if manager else ""
+
+
+def _notify(
+    incident: Incident,
+    event: str,
+    key: str,
+    *,
+    emails,
+    subject: str = "",
+    webhook: bool = True,
+    **extra,
+):
+    notify(
+        event=event,
+        key=key,
+        customer=incident.work_order.customer,
+        payload={**payload(incident), **extra},
+        emails=[e for e in emails if e],
+        subject=subject or f"{incident.number}: {incident.title}",
+        webhook=webhook,
+    )
+
+
+def _next_number() -> str:
+    """INC-000123: a PostgreSQL sequence (never repeats, no table lock); SQLite, only
+    for the local demo, takes max+1 inside the (serialised) write transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+            value = cursor.fetchone()[0]
+    else:
+        last = (
+            Incident.objects.filter(number__regex=rf"^{NUMBER_PREFIX}[0-9]+$")
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
+        value = int(last[len(NUMBER_PREFIX) :]) + 1 if last else 1
+    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
+
+
+# --- deadlines ------------------------------------------------------------------
+
+
+def _deadline_snapshot(incident: Incident) -> dict:
+    return {
+        "target_rule": incident.target_rule,
+        "target_minutes": incident.target_minutes,
+        "target_clock": incident.target_clock,
+        "response_due_at": _iso(incident.response_due_at),
+        "response_warning_at": _iso(incident.response_warning_at),
+        "response_breached": incident.response_breached,
+        "change_control_due_at": _iso(incident.change_control_due_at),
+        "critical_situation_due_at": _iso(incident.critical_situation_due_at),
+        "next_status_update_at": _iso(incident.next_status_update_at),
+    }
+
+
+def _rearm(incident: Incident, kind: str, *thresholds: str) -> None:
+    """Let the sweep fire these thresholds again (their deadline moved or recurs)."""
+    if incident.pk is None:  # being opened: nothing recorded yet
+        return
+    DeadlineEvent.objects.filter(
+        incident=incident, deadline=kind, threshold__in=thresholds
+    ).delete()
+
+
+def _retarget(incident: Incident, *, calendar, now: dt.datetime) -> bool:
+    """R3/R6: recompute the response target from opened_at; False after the first response."""
+    if incident.responded_at is not None:
+        return False
+    choice = targets.select_target(
+        work_order=incident.work_order,
+        severity=incident.severity,
+        is_cloud=incident.is_cloud,
+        around_the_clock=incident.around_the_clock,
+        product=incident.product,
+    )
+    due, warning = targets.response_deadlines(
+        opened_at=incident.opened_at,
+        minutes=choice.minutes,
+        clock=targets.clock_for(choice.clock, calendar),
+    )
+    incident.target, incident.target_minutes = choice.target, choice.minutes
+    incident.target_clock, incident.target_rule = choice.clock, choice.rule
+    incident.response_due_at, incident.response_warning_at = due, warning
+    rearm = [t for t, at in ((Threshold.WARNING, warning), (Threshold.BREACH, due)) if at > now]
+    if rearm:
+        _rearm(incident, DeadlineKind.RESPONSE, *rearm)
+    if Threshold.BREACH in rearm:
+        incident.response_breached = False
+    return True
+
+
+def _apply_escalation(
+    incident: Incident, *, since: dt.datetime, now: dt.datetime, calendar
+) -> bool:
+    """R7/R8 and the customer's change-control side, following the current severity.
+    True when this starts the escalation process (the caller records it)."""
+    package = incident.work_order.package
+    started = False
+    if incident.severity == Severity.CRITICAL and package in AUTO_ESCALATION_PACKAGES:
+        if (
+            incident.critical_situation_assigned_at is None
+            and incident.critical_situation_due_at is None
+        ):
+            delay = CRITICAL_SITUATION_DELAY_MINUTES[package]
+            incident.critical_situation_due_at = since + dt.timedelta(minutes=delay)
+        if incident.escalated_at is None or incident.next_status_update_at is None:
+            # R8: escalation starts automatically when the incident is (or turns) critical.
+            incident.escalated_at = since
+            incident.next_status_update_at = now + dt.timedelta(
+                minutes=STATUS_UPDATE_INTERVAL_MINUTES
+            )
+            _rearm(incident, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
+            started = True
+        if (
+            package == Package.ADVANCED
+            and incident.change_control_granted_at is None
+            and not incident.change_control_due_at
+        ):
+            incident.change_control_due_at = targets.change_control_due(
+                start=since, calendar=calendar
+            )
+    else:
+        if incident.critical_situation_assigned_at is None:
+            incident.critical_situation_due_at = None
+        incident.next_status_update_at = None
+        if incident.change_control_granted_at is None:
+            incident.change_control_due_at = None
+    return started
+
+
+def _announce_escalation(incident: Incident) -> None:
+    """R8: the escalation's timeline entry and notices, written now in this transaction
+    by the sweep's own announcer (once per escalation, so the sweep will not repeat it)."""
+    from incidents.sweep import announce_escalation
+
+    announce_escalation(incident=incident)
+
+
+def _calendar(incident_or_work_order, around: dt.datetime):
+    work_order = getattr(incident_or_work_order, "work_order", incident_or_work_order)
+    return targets.business_calendar(work_order, around)[0]

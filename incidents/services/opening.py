@@ -1,0 +1,270 @@
+"""Opening an incident (R2, R4-R9) and changing its severity (R3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.models import NamedContact
+from incidents import targets
+from incidents.choices import (
+    OPEN_STATUSES,
+    Channel,
+    EventKind,
+    Severity,
+)
+from incidents.deadlines import refresh_next_deadline
+from incidents.models import Incident, IncidentEvent
+from incidents.services.common import (
+    _announce_escalation,
+    _apply_escalation,
+    _calendar,
+    _deadline_snapshot,
+    _event,
+    _label,
+    _lock,
+    _manager_email,
+    _next_number,
+    _notify,
+    _require_party,
+    _require_staff,
+    _retarget,
+    _save,
+    _sync,
+    _user,
+)
+from portal.errors import Conflict, RuleViolation
+from portal.scoping import actor_is_staff
+
+# --- opening --------------------------------------------------------------------
+
+
+def incident_open(
+    *,
+    work_order,
+    contact,
+    title: str,
+    severity: str,
+    description: str = "",
+    product: str = "",
+    is_cloud: bool = False,
+    around_the_clock: bool = False,
+    is_advisory: bool = False,
+    external_reference: str = "",
+    opened_at: dt.datetime | None = None,
+    channel: str = Channel.WEB,
+    by=None,
+) -> Incident:
+    """R2: a named contact files an incident (staff enter phone and imported ones)."""
+    staff = actor_is_staff(by)
+    now = timezone.now()
+    title = (title or "").strip()
+    if not title:
+        raise RuleViolation("An incident needs a title.", field="title")
+    if severity not in Severity.values:
+        raise RuleViolation(
+            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+        )
+    if channel not in Channel.values:
+        raise RuleViolation(f"Unknown channel {channel!r}.", field="channel")
+    _require_party(by, work_order)
+    if not staff:
+        if opened_at is not None:
+            raise RuleViolation(
+                "Only support staff may set when an incident was opened.",
+                rule="R2",
+                field="opened_at",
+            )
+        if channel in (Channel.PHONE, Channel.IMPORT):
+            raise RuleViolation(
+                "Phone and imported incidents are entered by staff.", rule="R2", field="channel"
+            )
+    if opened_at is None:
+        opened_at = now
+    else:
+        if timezone.is_naive(opened_at):
+            raise RuleViolation("opened_at needs a time zone.", rule="R2", field="opened_at")
+        if opened_at > now:
+            raise RuleViolation(
+                "An incident cannot be opened in the future.", rule="R2", field="opened_at"
+            )
+        if channel in (Channel.WEB, Channel.API):
+            channel = Channel.IMPORT
+    # R2: the term must cover the opening day, in the support location's own zone.
+    local_day = opened_at.astimezone(ZoneInfo(targets.local_zone_name(work_order))).date()
+    if not work_order.covers(local_day):
+        raise RuleViolation(
+            f"Work order {work_order.number} does not cover {local_day:%Y-%m-%d} (status {work_order.status_on(local_day)}).",
+            rule="R2",
+            field="work_order",
+        )
+    with transaction.atomic():
+        # Re-read the contact inside the transaction: a deactivation a moment ago counts.
+        fresh = NamedContact.objects.filter(pk=contact.pk).values("work_order_id", "active").first()
+        if fresh is None or fresh["work_order_id"] != work_order.pk:
+            raise RuleViolation(
+                "The contact is not a named contact of this work order.", rule="R2", field="contact"
+            )
+        if not fresh["active"]:
+            raise RuleViolation(
+                "The contact is no longer an active named contact.", rule="R2", field="contact"
+            )
+        choice = targets.select_target(
+            work_order=work_order,
+            severity=severity,
+            is_cloud=is_cloud,
+            around_the_clock=around_the_clock,
+            product=product,
+        )
+        calendar = _calendar(work_order, opened_at)
+        due, warning = targets.response_deadlines(
+            opened_at=opened_at,
+            minutes=choice.minutes,
+            clock=targets.clock_for(choice.clock, calendar),
+        )
+        incident = Incident(
+            number=_next_number(),
+            work_order=work_order,
+            contact=contact,
+            title=title[:200],
+            description=description,
+            severity=severity,
+            product=product.strip(),
+            is_cloud=is_cloud,
+            around_the_clock=around_the_clock,
+            is_advisory=is_advisory,
+            external_reference=external_reference.strip(),
+            channel=channel,
+            opened_at=opened_at,
+            opened_by=_user(by),
+            target=choice.target,
+            target_minutes=choice.minutes,
+            target_clock=choice.clock,
+            target_rule=choice.rule,
+            response_due_at=due,
+            response_warning_at=warning,
+        )
+        escalated = _apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
+        _save(incident, by, "opened")
+        _event(
+            incident,
+            EventKind.CREATED,
+            by,
+            body=choice.rule,
+            data={"channel": channel, **_deadline_snapshot(incident)},
+        )
+        if escalated:
+            _announce_escalation(incident)
+        refresh_next_deadline(incident)
+        _notify(
+            incident,
+            "incident.created",
+            f"incident:{incident.pk}:created",
+            emails=[_manager_email(incident), contact.email],
+        )
+    return incident
+
+
+# --- severity -------------------------------------------------------------------
+
+
+def incident_change_severity(*, incident: Incident, severity: str, reason: str, by) -> Incident:
+    """R3: support changes the severity; recorded, target recomputed from opened_at."""
+    _require_staff(by, "change an incident's severity")
+    if severity not in Severity.values:
+        raise RuleViolation(
+            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+        )
+    if not (reason or "").strip():
+        raise RuleViolation("Say why the severity changes.", rule="R3", field="reason")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.status not in OPEN_STATUSES:
+            raise Conflict(
+                f"{locked.number} is {locked.get_status_display().lower()}.",
+                rule="R3",
+                field="severity",
+            )
+        if locked.severity == severity:
+            raise RuleViolation(
+                f"{locked.number} is already {severity}.", rule="R3", field="severity"
+            )
+        before, old = _deadline_snapshot(locked), locked.severity
+        locked.severity = severity
+        calendar = _calendar(locked, locked.opened_at)
+        recomputed = _retarget(locked, calendar=calendar, now=now)
+        escalated = _apply_escalation(locked, since=now, now=now, calendar=calendar)
+        _save(locked, by, f"severity {old} -> {severity}")
+        if escalated:
+            _announce_escalation(locked)
+        event = _event(
+            locked,
+            EventKind.SEVERITY,
+            by,
+            body=reason.strip(),
+            data={
+                "from": old,
+                "to": severity,
+                "reason": reason.strip(),
+                "by": _label(by),
+                "recomputed": recomputed,
+                "before": before,
+                "after": _deadline_snapshot(locked),
+            },
+        )
+        refresh_next_deadline(locked)
+        _notify(
+            locked,
+            "incident.severity_changed",
+            f"incident:{locked.pk}:severity:{event.pk}",
+            emails=[locked.contact.email, _manager_email(locked)],
+            previous_severity=old,
+            reason=reason.strip(),
+        )
+    _sync(incident, locked)
+    return locked
+
+
+def incident_request_severity_change(
+    *, incident: Incident, severity: str, reason: str, by
+) -> IncidentEvent:
+    """R3: the customer asks for another severity; support decides (nothing changes)."""
+    _require_party(by, incident.work_order)
+    if severity not in Severity.values:
+        raise RuleViolation(
+            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+        )
+    if not (reason or "").strip():
+        raise RuleViolation("Say why the severity should change.", rule="R3", field="reason")
+    with transaction.atomic():
+        locked = _lock(incident, bump=False)
+        if locked.status not in OPEN_STATUSES:
+            raise Conflict(
+                f"{locked.number} is {locked.get_status_display().lower()}.",
+                rule="R3",
+                field="severity",
+            )
+        if locked.severity == severity:
+            raise RuleViolation(
+                f"{locked.number} is already {severity}.", rule="R3", field="severity"
+            )
+        event = _event(
+            locked,
+            EventKind.SEVERITY_REQUEST,
+            by,
+            body=reason.strip(),
+            data={"from": locked.severity, "to": severity, "reason": reason.strip()},
+        )
+        _notify(
+            locked,
+            "incident.updated",
+            f"incident:{locked.pk}:severity_request:{event.pk}",
+            emails=[_manager_email(locked)],
+            requested_severity=severity,
+            reason=reason.strip(),
+        )
+    return event

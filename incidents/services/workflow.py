@@ -1,0 +1,382 @@
+"""Status, first response, comments, edits, advisory effort, change control, R7 assignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import (
+    ADVISORY_CAP_MINUTES,
+    CUSTOMER_RESPONSE_MINUTES,
+    OPEN_STATUSES,
+    STATUS_UPDATE_INTERVAL_MINUTES,
+    TRANSITIONS,
+    DeadlineKind,
+    EventKind,
+    IncidentStatus,
+    Severity,
+    Threshold,
+)
+from incidents.deadlines import refresh_next_deadline
+from incidents.models import Incident, IncidentEvent
+from incidents.services.common import (
+    EDITABLE_FIELDS,
+    _calendar,
+    _deadline_snapshot,
+    _event,
+    _iso,
+    _lock,
+    _manager_email,
+    _notify,
+    _rearm,
+    _require_party,
+    _require_staff,
+    _retarget,
+    _save,
+    _sync,
+    _user,
+)
+from portal.errors import Conflict, RuleViolation
+from portal.scoping import actor_is_staff
+
+# --- status, response, comments -------------------------------------------------
+
+
+def _enter_status(incident: Incident, status: str, now: dt.datetime) -> None:
+    old = incident.status
+    incident.status = status
+    if status == IncidentStatus.AWAITING_CUSTOMER:
+        # The customer's side: 24 hours, real time, from the moment we wait on them.
+        incident.customer_due_at = now + dt.timedelta(minutes=CUSTOMER_RESPONSE_MINUTES)
+        _rearm(incident, DeadlineKind.CUSTOMER_RESPONSE, Threshold.DUE)
+    elif old == IncidentStatus.AWAITING_CUSTOMER:
+        incident.customer_due_at = None
+    if status not in OPEN_STATUSES:
+        incident.next_status_update_at = None
+    elif (
+        old not in OPEN_STATUSES
+        and incident.escalated_at
+        and incident.severity == Severity.CRITICAL
+    ):
+        # Reopened while critical: status updates (R8) resume from now.
+        incident.next_status_update_at = now + dt.timedelta(minutes=STATUS_UPDATE_INTERVAL_MINUTES)
+        _rearm(incident, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
+
+
+def incident_set_status(
+    *, incident: Incident, status: str, by, expected_version: int | None = None
+) -> Incident:
+    """Move along incidents.choices.TRANSITIONS; customers may only close their incident."""
+    if status not in IncidentStatus.values:
+        raise RuleViolation(f"Unknown status {status!r}.", field="status")
+    if status == IncidentStatus.RESPONDED:
+        raise RuleViolation(
+            "Record the first response instead of setting 'responded'.", rule="R4", field="status"
+        )
+    if status != IncidentStatus.CLOSED:
+        _require_staff(by, "change an incident's status")
+    _require_party(by, incident.work_order)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(incident, expected_version=expected_version)
+        old = locked.status
+        if status not in TRANSITIONS[old]:
+            raise Conflict(
+                f"{locked.number} cannot go from {old} to {status}.",
+                field="status",
+                code="transition",
+            )
+        _enter_status(locked, status, now)
+        _save(locked, by, f"status {old} -> {status}")
+        event = _event(locked, EventKind.STATUS, by, data={"from": old, "to": status})
+        refresh_next_deadline(locked)
+        _notify(
+            locked,
+            "incident.updated",
+            f"incident:{locked.pk}:status:{event.pk}",
+            emails=[locked.contact.email] if actor_is_staff(by) else [_manager_email(locked)],
+        )
+    _sync(incident, locked)
+    return locked
+
+
+def incident_respond(
+    *, incident: Incident, responded_at: dt.datetime | None = None, by
+) -> Incident:
+    """R4: record the first response, once; breached if it came after the due time."""
+    _require_staff(by, "record the first response")
+    now = timezone.now()
+    responded_at = responded_at or now
+    if timezone.is_naive(responded_at):
+        raise RuleViolation("responded_at needs a time zone.", field="responded_at")
+    if responded_at > now:
+        raise RuleViolation("A response cannot be recorded in the future.", field="responded_at")
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.responded_at is not None:
+            raise Conflict(
+                f"{locked.number} already has its first response.",
+                rule="R4",
+                code="already_responded",
+            )
+        if locked.status == IncidentStatus.CLOSED:
+            raise Conflict(f"{locked.number} is closed.", rule="R4", field="status")
+        if responded_at < locked.opened_at:
+            raise RuleViolation(
+                "The response cannot precede the opening.", rule="R4", field="responded_at"
+            )
+        locked.responded_at, locked.responded_by = responded_at, _user(by)
+        locked.response_breached = locked.response_breached or responded_at > locked.response_due_at
+        if locked.status == IncidentStatus.NEW:
+            locked.status = IncidentStatus.RESPONDED
+        _save(locked, by, "first response")
+        event = _event(
+            locked,
+            EventKind.RESPONSE,
+            by,
+            data={
+                "responded_at": _iso(responded_at),
+                "due": _iso(locked.response_due_at),
+                "breached": locked.response_breached,
+            },
+        )
+        refresh_next_deadline(locked)
+        _notify(
+            locked,
+            "incident.updated",
+            f"incident:{locked.pk}:response:{event.pk}",
+            emails=[locked.contact.email],
+        )
+    _sync(incident, locked)
+    return locked
+
+
+def incident_comment(*, incident: Incident, body: str, by) -> IncidentEvent:
+    """A timeline comment. A staff comment on an escalated incident is its R8 status
+    update; a customer comment answers a wait on the customer."""
+    _require_party(by, incident.work_order)
+    body = (body or "").strip()
+    if not body:
+        raise RuleViolation("A comment needs some text.", field="body")
+    staff = actor_is_staff(by)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(incident, bump=False)
+        if locked.status == IncidentStatus.CLOSED:
+            raise Conflict(f"{locked.number} is closed.", field="body")
+        changed = False
+        if not staff and locked.status == IncidentStatus.AWAITING_CUSTOMER:
+            _enter_status(locked, IncidentStatus.IN_PROGRESS, now)
+            _event(
+                locked,
+                EventKind.STATUS,
+                by,
+                data={"from": IncidentStatus.AWAITING_CUSTOMER, "to": IncidentStatus.IN_PROGRESS},
+            )
+            changed = True
+        if staff and locked.next_status_update_at is not None and locked.status in OPEN_STATUSES:
+            locked.next_status_update_at = now + dt.timedelta(
+                minutes=STATUS_UPDATE_INTERVAL_MINUTES
+            )
+            _rearm(locked, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
+            changed = True
+        if changed:
+            locked.version += 1
+            _save(locked, by, "comment")
+        event = _event(
+            locked, EventKind.COMMENT, by, body=body, data={"status_update": staff and changed}
+        )
+        if changed:
+            refresh_next_deadline(locked)
+        _notify(
+            locked,
+            "incident.updated",
+            f"incident:{locked.pk}:comment:{event.pk}",
+            emails=[locked.contact.email] if staff else [_manager_email(locked)],
+            comment=body,
+        )
+    _sync(incident, locked)
+    return event
+
+
+# --- edits, effort, change control ----------------------------------------------
+
+
+def incident_update(
+    *, incident: Incident, by, expected_version: int | None = None, reason: str = "", **fields
+) -> Incident:
+    """Edit title, description, product, external_reference or 24x7 (R6, with a reason
+    when support drops it). Optimistic locking: a stale expected_version is refused."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise RuleViolation(
+            f"These fields cannot be edited: {', '.join(sorted(unknown))}.",
+            field=sorted(unknown)[0],
+        )
+    _require_party(by, incident.work_order)
+    staff = actor_is_staff(by)
+    for name in ("title", "product", "external_reference"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+            if len(fields[name]) > 200:
+                raise RuleViolation("At most 200 characters.", field=name)
+    if "title" in fields and not fields["title"]:
+        raise RuleViolation("An incident needs a title.", field="title")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(incident, expected_version=expected_version)
+        if locked.status == IncidentStatus.CLOSED:
+            raise Conflict(f"{locked.number} is closed.", code="closed")
+        changes = {k: v for k, v in fields.items() if getattr(locked, k) != v}
+        if "around_the_clock" in changes:
+            dropping = not changes["around_the_clock"]
+            if dropping and not staff:
+                raise PermissionDenied("Only support staff may drop 24x7 effort (R6).")
+            if dropping and not reason.strip():
+                raise RuleViolation("Say why 24x7 effort is dropped.", rule="R6", field="reason")
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        if "around_the_clock" in changes:
+            before = _deadline_snapshot(locked)
+            recomputed = _retarget(locked, calendar=_calendar(locked, locked.opened_at), now=now)
+            _event(
+                locked,
+                EventKind.AROUND_THE_CLOCK,
+                by,
+                body=reason.strip(),
+                data={
+                    "to": locked.around_the_clock,
+                    "reason": reason.strip(),
+                    "recomputed": recomputed,
+                    "before": before,
+                    "after": _deadline_snapshot(locked),
+                },
+            )
+        _save(locked, by, "edited: " + ", ".join(sorted(changes)) if changes else "edited")
+        if "around_the_clock" in changes:
+            refresh_next_deadline(locked)
+        if changes:
+            _notify(
+                locked,
+                "incident.updated",
+                f"incident:{locked.pk}:updated:v{locked.version}",
+                emails=[],
+                changed=sorted(changes),
+            )
+    _sync(incident, locked)
+    return locked
+
+
+def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> IncidentEvent:
+    """R23: log advisory effort. Past the 6-hour cap it is still recorded (the work was
+    done) but flagged, and the account manager is told once to propose a proactive or
+    consulting engagement instead."""
+    _require_staff(by, "log advisory effort")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+        raise RuleViolation("Effort is a positive number of minutes.", rule="R23", field="minutes")
+    with transaction.atomic():
+        locked = _lock(incident)
+        if not locked.is_advisory:
+            raise RuleViolation(
+                f"{locked.number} is not an advisory request.", rule="R23", field="minutes"
+            )
+        before = locked.advisory_minutes
+        locked.advisory_minutes = before + minutes
+        over = locked.advisory_minutes > ADVISORY_CAP_MINUTES
+        crossed = over and before <= ADVISORY_CAP_MINUTES
+        _save(locked, by, "advisory effort")
+        body = ""
+        if over:
+            body = (
+                f"Advisory support is capped at {ADVISORY_CAP_MINUTES // 60} hours per request (R23); "
+                f"{locked.advisory_minutes / 60:g} hours are logged. Consider a proactive service or a "
+                "consulting engagement for the rest."
+            )
+        event = _event(
+            locked,
+            EventKind.EFFORT,
+            by,
+            body=body,
+            data={
+                "minutes": minutes,
+                "total_minutes": locked.advisory_minutes,
+                "cap_minutes": ADVISORY_CAP_MINUTES,
+                "over_cap": over,
+            },
+        )
+        if crossed:
+            _notify(
+                locked,
+                "incident.updated",
+                f"incident:{locked.pk}:advisory_over_cap",
+                emails=[_manager_email(locked)],
+                subject=f"{locked.number}: advisory request past the 6-hour cap (R23)",
+                webhook=False,
+                advisory_minutes=locked.advisory_minutes,
+                suggestion="convert to a proactive or consulting engagement",
+            )
+    _sync(incident, locked)
+    return event
+
+
+def incident_grant_change_control(*, incident: Incident, by) -> Incident:
+    """The customer's side: change-control access granted (Advanced critical)."""
+    _require_party(by, incident.work_order)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.change_control_due_at is None:
+            raise RuleViolation(
+                f"{locked.number} needs no change-control access.", field="change_control"
+            )
+        if locked.change_control_granted_at is not None:
+            raise Conflict(
+                f"Change-control access was already granted on {locked.number}.",
+                code="already_granted",
+            )
+        locked.change_control_granted_at = now
+        _save(locked, by, "change control granted")
+        _event(
+            locked,
+            EventKind.CHANGE_CONTROL,
+            by,
+            data={"granted_at": _iso(now), "due": _iso(locked.change_control_due_at)},
+        )
+        refresh_next_deadline(locked)
+    _sync(incident, locked)
+    return locked
+
+
+def incident_assign_critical_situation(
+    *, incident: Incident, by, assigned_at: dt.datetime | None = None
+) -> Incident:
+    """R7: the critical situation resource is assigned (stops that deadline)."""
+    _require_staff(by, "assign a critical situation resource")
+    now = timezone.now()
+    assigned_at = assigned_at or now
+    if timezone.is_naive(assigned_at) or assigned_at > now:
+        raise RuleViolation(
+            "assigned_at must be an aware time, not in the future.", rule="R7", field="assigned_at"
+        )
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.critical_situation_due_at is None:
+            raise RuleViolation(f"{locked.number} needs no critical situation resource.", rule="R7")
+        if locked.critical_situation_assigned_at is not None:
+            raise Conflict(
+                f"A critical situation resource is already assigned to {locked.number}.", rule="R7"
+            )
+        locked.critical_situation_assigned_at = assigned_at
+        _save(locked, by, "critical situation resource assigned")
+        _event(
+            locked,
+            EventKind.ESCALATION,
+            by,
+            data={"critical_situation_assigned_at": _iso(assigned_at)},
+        )
+        refresh_next_deadline(locked)
+    _sync(incident, locked)
+    return locked

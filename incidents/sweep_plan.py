@@ -1,0 +1,432 @@
+"""Planning of the deadline sweep: what each due threshold of an incident calls for
+(timeline entries, escalation, outbox rows), worked out without writing anything.
+incidents/sweep.py claims the incidents and writes the plans (R4-R8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from incidents import deadlines
+from incidents.choices import (
+    AUTO_ESCALATION_PACKAGES,
+    CRITICAL_SITUATION_DELAY_MINUTES,
+    STATUS_UPDATE_INTERVAL_MINUTES,
+    Clock,
+    DeadlineKind,
+    EventKind,
+    Severity,
+    Threshold,
+)
+from incidents.models import Incident, IncidentEvent
+from notifications.calendars import customer_calendar, staff_calendar
+from notifications.choices import Event, Urgency
+from notifications.services import outbox_rows
+
+SYSTEM = "system"
+
+
+@dataclass
+class Plan:
+    """What one incident's due thresholds call for, built before anything is written."""
+
+    incident: Incident
+    thresholds: list[tuple[str, str, dt.datetime]]
+    events: list = field(default_factory=list)
+    outbox: list = field(default_factory=list)
+    # (kind, threshold) -> IncidentEvents / outbox rows that exist only if that
+    # threshold's DeadlineEvent is newly inserted.
+    by_threshold: dict[tuple[str, str], tuple[list, list]] = field(default_factory=dict)
+
+
+class _Context:
+    """Per-run caches: calendars are read once per location or time zone."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self._customer: dict = {}
+        self._staff: dict = {}
+        # Escalation announcements already in the outbox (keys), read once per batch.
+        self.announced: set[str] = set()
+
+    def customer_calendar(self, work_order):
+        key = work_order.support_location_id or f"tz:{work_order.customer.timezone}"
+        if key not in self._customer:
+            self._customer[key] = customer_calendar(work_order)
+        return self._customer[key]
+
+    def staff_calendar(self, user):
+        key = getattr(user, "time_zone", "") or ""
+        if key not in self._staff:
+            self._staff[key] = staff_calendar(user)
+        return self._staff[key]
+
+
+def plan_incident(incident: Incident, ctx: _Context) -> Plan:
+    """Work out what the incident's due thresholds call for, without writing anything."""
+    due = [d for d in deadlines.pending_deadlines(incident) if d[2] <= ctx.now]
+    plan = Plan(incident=incident, thresholds=due)
+    for kind, threshold, at in due:
+        events: list = []
+        outbox: list = []
+        _consequences(incident, kind, threshold, at, ctx, events, outbox)
+        plan.by_threshold[(kind, threshold)] = (events, outbox)
+    # R8: a critical Advanced/Performance incident starts escalation at once. incidents
+    # sets escalated_at when it turns critical; the sweep announces it (once per
+    # escalation: the outbox key carries escalated_at) and starts it if nobody did.
+    if _auto_escalates(incident):
+        if incident.escalated_at is None:
+            incident.escalated_at = _escalation_time(incident, ctx.now)
+            if incident.next_status_update_at is None:
+                incident.next_status_update_at = incident.escalated_at + dt.timedelta(
+                    minutes=STATUS_UPDATE_INTERVAL_MINUTES
+                )
+        if escalation_key(incident) + ":webhook" not in ctx.announced:
+            _escalate(incident, ctx, plan.events, plan.outbox)
+    return plan
+
+
+def _auto_escalates(incident: Incident) -> bool:
+    return (
+        incident.severity == Severity.CRITICAL
+        and incident.work_order.package in AUTO_ESCALATION_PACKAGES
+        and incident.is_open
+    )
+
+
+def escalation_key(incident: Incident) -> str:
+    """Outbox key of an escalation's announcement: once per escalation (R8)."""
+    at = incident.escalated_at
+    return f"incident:{incident.pk}:escalated:{int(at.timestamp()) if at else 0}"
+
+
+def _escalation_time(incident: Incident, now: dt.datetime) -> dt.datetime:
+    # When it became critical: the critical situation deadline minus its R7 delay
+    # (set by incidents when the severity turns critical), else when it was opened.
+    became_critical = incident.opened_at
+    if incident.critical_situation_due_at is not None:
+        delay = CRITICAL_SITUATION_DELAY_MINUTES.get(incident.work_order.package, 0)
+        became_critical = max(
+            incident.opened_at, incident.critical_situation_due_at - dt.timedelta(minutes=delay)
+        )
+    return min(became_critical, now)
+
+
+def _people(incident: Incident) -> tuple[list[str], list[str]]:
+    manager = incident.work_order.account_manager
+    managers = [manager.email] if manager is not None and manager.email else []
+    contacts = [incident.contact.email] if incident.contact_id and incident.contact.email else []
+    return managers, contacts
+
+
+def _payload(incident: Incident, **extra) -> dict:
+    data = {
+        "incident": {
+            "id": incident.pk,
+            "number": incident.number,
+            "title": incident.title,
+            "severity": incident.severity,
+            "status": incident.status,
+            "work_order": incident.work_order.number,
+            "response_due_at": _iso(incident.response_due_at),
+            "responded_at": _iso(incident.responded_at),
+            "url": f"{settings.PORTAL_BASE_URL}/incidents/{incident.pk}/",
+        }
+    }
+    data.update({k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in extra.items()})
+    return data
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _calendars(incident: Incident, ctx: _Context) -> dict:
+    found = {}
+    manager = incident.work_order.account_manager
+    if manager is not None and manager.email:
+        found[manager.email] = ctx.staff_calendar(manager)
+    if incident.contact_id and incident.contact.email:
+        found[incident.contact.email] = ctx.customer_calendar(incident.work_order)
+    return found
+
+
+def _is_24x7(incident: Incident) -> bool:
+    return (
+        incident.target_clock == Clock.AROUND_THE_CLOCK
+        or incident.around_the_clock
+        or incident.severity == Severity.CRITICAL
+    )
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """An IncidentEvent to insert (a light stand-in: the sweep writes thousands)."""
+
+    incident_id: int
+    kind: str
+    body: str
+    data: dict
+    created_at: dt.datetime
+
+    def to_model(self) -> IncidentEvent:
+        return IncidentEvent(
+            incident_id=self.incident_id,
+            kind=self.kind,
+            author_label=SYSTEM,
+            body=self.body,
+            data=self.data,
+            created_at=self.created_at,
+        )
+
+
+class _Recorded(tuple):
+    """A recorded (deadline, threshold), read by incidents.deadlines as e.deadline / e.threshold."""
+
+    __slots__ = ()
+
+    def __new__(cls, deadline: str, threshold: str):
+        return super().__new__(cls, (deadline, threshold))
+
+    deadline = property(lambda self: self[0])
+    threshold = property(lambda self: self[1])
+
+
+def _event(incident: Incident, kind: str, body: str, at: dt.datetime, **data) -> TimelineEntry:
+    return TimelineEntry(
+        incident.pk,
+        kind,
+        body,
+        {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in data.items()},
+        at,
+    )
+
+
+def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
+    """IncidentEvents and outbox rows for one threshold reached at its true time `at`."""
+    managers, contacts = _people(incident)
+    key = f"incident:{incident.pk}:{kind}:{threshold}"
+    base = {"customer": incident.work_order.customer, "occurred_at": at, "now": ctx.now}
+    number = incident.number
+    if kind == DeadlineKind.RESPONSE and threshold == Threshold.WARNING:
+        events.append(
+            _event(
+                incident,
+                EventKind.WARNING,
+                "75% of the response target has run without a response.",
+                at,
+                deadline=kind,
+                due_at=incident.response_due_at,
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_RESPONSE_WARNING,
+            key=key,
+            emails=managers + contacts,
+            subject=f"[{number}] Response target 75% used: due {incident.response_due_at:%Y-%m-%d %H:%M} UTC",
+            body=f"Incident {number} ({incident.title}) has had no first response; it is due at {incident.response_due_at.isoformat()}.",
+            payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
+            **base,
+        )
+    elif kind == DeadlineKind.RESPONSE and threshold == Threshold.BREACH:
+        # The flag is part of the plan: written by _apply only if this breach is new.
+        events.append(
+            _event(
+                incident,
+                EventKind.BREACH,
+                "The response target was breached (R4).",
+                at,
+                deadline=kind,
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_RESPONSE_BREACHED,
+            key=key,
+            emails=managers + contacts,
+            subject=f"[{number}] Response target breached",
+            body=f"Incident {number} ({incident.title}) had no first response by {incident.response_due_at.isoformat()}.",
+            payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
+            **base,
+        )
+        # A breach escalates to the account manager (R8).
+        events.append(
+            _event(
+                incident,
+                EventKind.ESCALATION,
+                "Response breached: escalated to the account manager.",
+                at,
+                action="breach_escalation",
+                to=managers,
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_ESCALATED,
+            key=f"{key}:escalation",
+            emails=managers,
+            webhook=False,
+            subject=f"[{number}] Escalation: response target breached",
+            body=f"Incident {number} breached its response target at {at.isoformat()} and is escalated to you.",
+            payload=_payload(incident, reason="response_breached", occurred_at=at),
+            **base,
+        )
+    elif kind in (DeadlineKind.CUSTOMER_RESPONSE, DeadlineKind.CHANGE_CONTROL):
+        what = (
+            "answer within 24 hours"
+            if kind == DeadlineKind.CUSTOMER_RESPONSE
+            else "grant change-control access within 4 business hours"
+        )
+        events.append(
+            _event(
+                incident,
+                EventKind.BREACH,
+                f"The customer did not {what}.",
+                at,
+                deadline=kind,
+                side="customer",
+            )
+        )
+        around_the_clock = _is_24x7(incident)
+        if around_the_clock:
+            # R6: propose, never do it silently: staff decide and record a reason.
+            events.append(
+                _event(
+                    incident,
+                    EventKind.ESCALATION,
+                    "24x7 incident without customer staff: support may lower the severity or drop 24x7 (R6). Nothing was changed.",
+                    at,
+                    action="r6_proposal",
+                    rule="R6",
+                    options=["lower_severity", "drop_24x7"],
+                    deadline=kind,
+                )
+            )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_CUSTOMER_OVERDUE,
+            key=key,
+            emails=managers,
+            webhook=False,
+            urgency=Urgency.IMMEDIATE if around_the_clock else Urgency.BUSINESS_HOURS,
+            calendars=_calendars(incident, ctx),
+            subject=f"[{number}] Customer overdue: {DeadlineKind(kind).label}"
+            + (" (R6: consider lowering severity or dropping 24x7)" if around_the_clock else ""),
+            body=f"On incident {number} the customer did not {what} (due {at.isoformat()}).",
+            payload=_payload(
+                incident,
+                deadline=kind,
+                threshold=threshold,
+                occurred_at=at,
+                r6_proposal=around_the_clock,
+            ),
+            **base,
+        )
+    elif kind == DeadlineKind.CRITICAL_SITUATION:
+        # R7: the critical situation resource is requested from the account manager,
+        # who assigns one (critical_situation_assigned_at, an incidents service).
+        events.append(
+            _event(
+                incident,
+                EventKind.ESCALATION,
+                "Critical situation resource requested (R7).",
+                at,
+                action="critical_situation_requested",
+                rule="R7",
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_ESCALATED,
+            key=key,
+            emails=managers,
+            webhook=False,
+            subject=f"[{number}] Assign a critical situation resource (R7)",
+            body=f"Critical incident {number} needs a critical situation resource since {at.isoformat()}.",
+            payload=_payload(incident, reason="critical_situation", occurred_at=at),
+            **base,
+        )
+    elif kind == DeadlineKind.STATUS_UPDATE:
+        events.append(
+            _event(
+                incident,
+                EventKind.ESCALATION,
+                "A status update to the customer is due (R8).",
+                at,
+                action="status_update_due",
+                rule="R8",
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_ESCALATED,
+            key=f"{key}:{int(at.timestamp())}",
+            emails=managers,
+            webhook=False,
+            subject=f"[{number}] Status update due (R8)",
+            body=f"Post a status update and action plan on critical incident {number} (due {at.isoformat()}).",
+            payload=_payload(incident, reason="status_update_due", occurred_at=at),
+            **base,
+        )
+    else:  # a deadline kind added later: recorded and told, never dropped
+        events.append(
+            _event(
+                incident,
+                EventKind.BREACH,
+                f"Deadline {kind} {threshold} reached.",
+                at,
+                deadline=kind,
+            )
+        )
+        outbox += outbox_rows(
+            event=Event.INCIDENT_UPDATED,
+            key=key,
+            emails=managers,
+            webhook=False,
+            subject=f"[{number}] Deadline {kind} {threshold}",
+            payload=_payload(incident, deadline=kind, threshold=threshold),
+            **base,
+        )
+
+
+def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> None:
+    """R8: announce the escalation to the account manager and the customer; the
+    status-update cadence (next_status_update_at) runs with it."""
+    managers, contacts = _people(incident)
+    at = incident.escalated_at
+    cadence = (
+        f"status updates every {STATUS_UPDATE_INTERVAL_MINUTES} minutes, the first due {incident.next_status_update_at:%Y-%m-%d %H:%M} UTC"
+        if incident.next_status_update_at
+        else "status updates follow"
+    )
+    events.append(
+        _event(
+            incident,
+            EventKind.ESCALATION,
+            f"Critical incident on {incident.work_order.get_package_display()}: escalation started (R8); {cadence}.",
+            at,
+            action="escalation_started",
+            rule="R8",
+            next_status_update_at=incident.next_status_update_at,
+        )
+    )
+    outbox += outbox_rows(
+        event=Event.INCIDENT_ESCALATED,
+        key=escalation_key(incident),
+        emails=managers + contacts,
+        customer=incident.work_order.customer,
+        occurred_at=at,
+        now=ctx.now,
+        subject=f"[{incident.number}] Critical incident escalated (R8)",
+        body=f"Critical incident {incident.number} ({incident.title}) is escalated; {cadence}.",
+        payload=_payload(
+            incident,
+            reason="critical",
+            occurred_at=at,
+            next_status_update_at=incident.next_status_update_at,
+        ),
+    )
+
+
+class _Cached(list):
+    """A list standing in for a prefetched queryset (`.all()` returns itself)."""
+
+    def all(self):
+        return self
