@@ -29,6 +29,16 @@ def history_user(by):
     return user if getattr(user, "pk", None) is not None else None
 
 
+def check_fields(obj, *, exclude=()) -> None:
+    """Field-level validation (lengths, digits, ranges) as a RuleViolation, never a database error."""
+    skip = {f.name for f in obj._meta.concrete_fields if f.is_relation} | set(exclude)
+    try:
+        obj.clean_fields(exclude=list(skip))
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise RuleViolation(" ".join(messages), field=field) from exc
+
+
 def stamp(obj, by, reason: str = ""):
     """Tell django-simple-history who makes the next save of `obj`, and why."""
     obj._history_user = history_user(by)

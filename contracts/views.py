@@ -7,6 +7,7 @@ a RuleViolation/Conflict is shown next to the field it names (or above the form)
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -144,6 +145,25 @@ def work_order_list(request):
         .order_by("-end_date", "number")
     )
     filterset = WorkOrderFilterSet(request.GET or None, queryset=queryset, request=request)
+    fields = filterset.form.fields
+    for name in ("number", "account_manager", "start_date"):
+        fields.pop(name, None)
+    labels = {
+        "q": _("Search"),
+        "customer": _("Customer code"),
+        "package": _("Package"),
+        "status": _("Status"),
+        "end_date": _("Ends between"),
+        "ordering": _("Sort by"),
+    }
+    for name, label in labels.items():
+        if name in fields:
+            fields[name].label = label
+    if "status" in fields:
+        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
+    if "end_date" in fields:
+        for widget in fields["end_date"].widget.widgets:
+            widget.input_type = "date"
     page_obj = _page(request, filterset.qs)
     return render(
         request,

@@ -133,9 +133,18 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    # Publishing a task while the broker is down must fail fast, not hang the request.
+    # Publishing a task while the broker is down must fail fast (about 0.2 s, not kombu's
+    # default retry loop of seconds) so requests keep answering; the outbox in the
+    # database holds the work and beat delivers it once Redis is back. The worker's
+    # consumer keeps its own reconnect loop (broker_connection_max_retries).
     CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+    }
 else:
     # A broker that needs no server: kombu's filesystem transport under ./var.
     _broker_dir = VAR_DIR / "broker"

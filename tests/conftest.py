@@ -21,6 +21,8 @@ def pytest_configure(config):
     # CI and the README's test command run on PostgreSQL; refuse to silently run elsewhere.
     from django.conf import settings
 
+    # Password hashing is deliberately slow; tests need it fast, not strong.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if not engine.endswith("postgresql"):

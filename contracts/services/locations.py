@@ -18,6 +18,7 @@ from contracts.models import (
 )
 from contracts.rules import (
     check_country,
+    check_fields,
     check_timezone,
 )
 from contracts.rules import (
@@ -45,7 +46,7 @@ def customer_create(
     customer = Customer(
         code=code, name=name.strip(), country=country, timezone=timezone, language=language
     )
-    customer.full_clean()
+    check_fields(customer)
     _stamp(customer, by).save()
     return customer
 
@@ -98,6 +99,7 @@ def support_location_create(
         closes_at=closes_at,
         weekdays=weekdays,
     )
+    check_fields(location)
     _stamp(location, by).save()
     this_year = timezone_now_year()
     # A new location has no open incidents: nothing to recompute, so no signal.
@@ -153,6 +155,7 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
     _check_hours(merged)
     for key, value in changed.items():
         setattr(location, key, value)
+    check_fields(location)
     _stamp(location, by).save(update_fields=list(changed))
     if {"country", "subdivision"} & set(changed):
         # Holidays of the old country that staff did not touch no longer apply.
@@ -187,6 +190,7 @@ def closure_day_set(
     else:
         day.is_closed = is_closed
         day.name = name or day.name
+    check_fields(day)
     _stamp(day, by).save()
     _bump_calendar(location, by)
     return day

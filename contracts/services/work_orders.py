@@ -22,6 +22,7 @@ from contracts.models import (
 from contracts.rules import (
     check_contact_email,
     check_contact_limit_value,
+    check_fields,
     check_line,
     check_room_for_contact,
     check_term,
@@ -117,6 +118,7 @@ def work_order_create(
         low_credit_threshold=low_credit_threshold,
         **extra,
     )
+    check_fields(work_order)
     _stamp(work_order, by).save()
     for line in lines:
         work_order_line_add(work_order=work_order, by=by, **line)
@@ -195,6 +197,7 @@ def work_order_update(
                 by=line.override_by if line.bounds_override else by,
             )
     work_order.version = new_version
+    check_fields(work_order)
     _stamp(work_order, by).save()
     if "end_date" in changed:
         # R13: DSE ends on the same date as the work order.
@@ -261,6 +264,7 @@ def work_order_line_add(
         override_by=history_user(by) if override else None,
         ends_on=work_order.end_date if service.code == DSE else None,
     )
+    check_fields(line)
     _stamp(line, by, f"R12 override: {override_reason.strip()}" if override else "").save()
     WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
     signals.line_changed.send(sender=WorkOrderLine, line=line, created=True, by=by)
@@ -311,6 +315,7 @@ def work_order_line_update(
     line.bounds_override = override
     line.override_reason = override_reason.strip() if override else ""
     line.override_by = line.override_by if override else None
+    check_fields(line)
     _stamp(line, by).save()
     WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
     signals.line_changed.send(
@@ -389,6 +394,7 @@ def named_contact_add(
         is_lead=is_lead,
         user=_contact_user(work_order, email, user),
     )
+    check_fields(contact)
     _stamp(contact, by).save()
     return contact
 
@@ -426,5 +432,6 @@ def named_contact_update(
     for key, value in fields.items():
         setattr(contact, key, value)
     contact.version = new_version
+    check_fields(contact)
     _stamp(contact, by).save()
     return contact

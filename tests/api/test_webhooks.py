@@ -161,3 +161,24 @@ def test_opening_an_incident_through_the_api_ends_in_a_signed_delivery(api_a, wo
     (got,) = receiver.requests
     assert webhooks.verify(secret, got["headers"]["X-Portal-Signature"], got["body"])
     assert json.loads(got["body"])["data"]["external_reference"] == "JIRA-7"
+
+
+def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(client_staff, staff, customer_a, receiver):
+    staff.is_superuser = True
+    staff.save()
+    f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url)
+    webhooks.fan_out(webhook_row(customer_a))
+    receiver.status = 500
+    webhooks.deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    page = client_staff.get(f"/admin/notifications/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200
+    assert b"500" in page.content
+    receiver.status = 200
+    response = client_staff.post(
+        "/admin/notifications/webhookdelivery/", {"action": "redeliver", "_selected_action": [delivery.pk]}
+    )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 2

@@ -219,6 +219,8 @@ def test_account_manager_creates_a_work_order_and_meets_the_core_contact_limit(
     assert wo.contacts.count() == 10
     page.locator("#contacts").scroll_into_view_if_needed()
     shot(page, "work_order_editor")
+    page.goto(f"{live_server.url}/work-orders/?status=active")
+    shot(page, "work_order_list")
     page.goto(f"{live_server.url}/incidents/")
     page.wait_for_selector("[data-due]")
     shot(page, "incident_queue")

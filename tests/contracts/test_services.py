@@ -402,6 +402,34 @@ def test_two_concurrent_saves_of_one_version_cannot_both_win():
     assert wo.version == 2
 
 
+# Real commits from two connections; serialized_rollback restores the seeded catalogue.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_adds_cannot_both_take_the_last_core_place():  # R1
+    wo = f.WorkOrderFactory(package="core", named_contact_limit=10)
+    for i in range(9):
+        f.NamedContactFactory(work_order=wo)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def add(i):
+        try:
+            barrier.wait()
+            s.named_contact_add(work_order=wo, name=f"Racer {i}", email=f"racer{i}@acme.example")
+            results.append("ok")
+        except Conflict:
+            results.append("R1")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["R1", "ok"]
+    assert wo.contacts.filter(active=True).count() == 10
+
+
 # --- history (R25) --------------------------------------------------------------------------
 
 
@@ -520,3 +548,22 @@ def test_location_hours_must_make_sense(customer_a, staff):  # R5
         s.support_location_update(location=loc, weekdays="0,7", by=staff)
     loc.refresh_from_db()
     assert loc.closes_at == dt.time(17, 30) and loc.calendar_version == 1
+
+
+def test_oversized_input_is_a_rule_violation_not_a_database_error(customer_a, work_order_a, staff):
+    with pytest.raises(RuleViolation) as exc:
+        make_work_order(customer_a, "core", number="N" * 40)
+    assert exc.value.field == "number"
+    with pytest.raises(RuleViolation) as exc:
+        s.work_order_line_add(work_order=work_order_a, service="onsite-support", quantity="0.001")
+    assert exc.value.field == "quantity"
+    with pytest.raises(RuleViolation) as exc:
+        s.work_order_line_add(work_order=work_order_a, service="onsite-support", quantity="1e12")
+    assert exc.value.field == "quantity"
+    with pytest.raises(RuleViolation) as exc:
+        s.work_order_update(work_order=work_order_a, named_contact_limit=2**40, by=staff)
+    assert exc.value.field == "named_contact_limit"
+    with pytest.raises(RuleViolation) as exc:
+        s.named_contact_add(work_order=work_order_a, name="x" * 300, email="x@acme.example")
+    assert exc.value.field == "name"
+    assert work_order_a.lines.count() == 0 and work_order_a.contacts.count() == 0

@@ -28,7 +28,9 @@ from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from notifications.models import OutboxMessage
 from tests import factories as f
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: a transactional test's flush would otherwise wipe the seeded
+# catalogue and response targets for the tests after it.
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BROKER = os.environ.get("WORKER_TEST_BROKER_URL", "redis://127.0.0.1:6379/6")
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -141,6 +143,9 @@ def test_a_real_worker_and_beat_record_breaches_and_deliver_the_outbox(
     # afterwards): its 30-minute target is breached and its warning passed.
     from incidents.services import incident_open
 
+    f.ResponseTargetFactory(
+        package="performance", severity="critical", minutes=30, clock="24x7"
+    )  # R4 seed
     wo = f.WorkOrderFactory(customer=customer_a, package="performance", account_manager=staff)
     contact = f.NamedContactFactory(work_order=wo, email="lead@acme.example", is_lead=True)
     incident = incident_open(

@@ -1,0 +1,28 @@
+"""Writes of the credits app: the append-only ledger, redemptions and hour blocks.
+
+Every function validates first and raises RuleViolation/Conflict naming the rule
+before anything is written; writes happen inside one transaction that locks the
+work order's CreditAccount (see credits.ledger), so nothing is ever half-written
+and concurrent writers on one balance are serialised.
+"""
+
+from credits.services.balance import credits_adjust, credits_grant, credits_sa_conversion
+from credits.services.common import round_credits
+from credits.services.hours import credits_expire, time_entry_record
+from credits.services.rates import rate_check, rate_create, redemption_cost
+from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
+
+__all__ = [
+    "credits_adjust",
+    "credits_expire",
+    "credits_grant",
+    "credits_redeem",
+    "credits_sa_conversion",
+    "rate_check",
+    "rate_create",
+    "redemption_cancel",
+    "redemption_cost",
+    "redemption_exchange",
+    "round_credits",
+    "time_entry_record",
+]

@@ -1,0 +1,95 @@
+"""Credits in and out by staff and contracts: grants, adjustments, SA conversion (R10, R18)."""
+
+from django.db import transaction
+from django.db.models import Sum
+
+from credits import ledger
+from credits.choices import EntryKind
+from credits.models import CreditEntry
+from credits.services.common import _require_staff
+from portal.errors import RuleViolation
+from services.choices import PROACTIVE_CREDITS
+
+# --- grants, adjustments, SA conversion ------------------------------------------------------
+
+
+def credits_grant(*, line, by=None) -> CreditEntry | None:
+    """Grant the credits of a `proactive-credits` line (sent by contracts.signals.line_changed).
+
+    Idempotent: under the account lock it compares the line's quantity with what was
+    already granted for it, and grants only the difference as a new `grant` entry
+    (a quantity increase). A decrease takes the difference back as an `adjustment`
+    referencing the line, refused (Conflict R10) if those credits were already spent.
+    Returns the new entry, or None when nothing changed.
+    """
+    if line.service.code != PROACTIVE_CREDITS:
+        raise RuleViolation("R10: only a proactive-credits line grants credits.", rule="R10")
+    if line.quantity != line.quantity.to_integral_value():
+        raise RuleViolation(
+            "R10: proactive credits come in whole credits.", rule="R10", field="quantity"
+        )
+    with transaction.atomic():
+        account = ledger.lock_account(line.work_order)
+        granted = (
+            CreditEntry.objects.filter(
+                line=line, kind__in=(EntryKind.GRANT, EntryKind.ADJUSTMENT)
+            ).aggregate(s=Sum("amount"))["s"]
+            or 0
+        )
+        delta = int(line.quantity) - granted
+        if delta == 0:
+            return None
+        kind = EntryKind.GRANT if delta > 0 else EntryKind.ADJUSTMENT
+        reason = (
+            "Proactive credits bought"
+            if granted == 0
+            else f"Line quantity changed from {granted} to {int(line.quantity)}"
+        )
+        return ledger.post(
+            account,
+            kind=kind,
+            amount=delta,
+            by=by,
+            reason=reason,
+            reference=f"line:{line.pk}",
+            line=line,
+        )
+
+
+def credits_adjust(*, work_order, amount: int, reason: str, by) -> CreditEntry:
+    """A staff correction of the balance, with a reason; never below zero."""
+    _require_staff(by, rule="R10", what="adjust a credit balance")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("An adjustment needs a reason.", field="reason", code="reason_required")
+    if int(amount) != amount or amount == 0:
+        raise RuleViolation("An adjustment is a non-zero whole number of credits.", field="amount")
+    with transaction.atomic():
+        account = ledger.lock_account(work_order)
+        return ledger.post(
+            account, kind=EntryKind.ADJUSTMENT, amount=int(amount), by=by, reason=reason
+        )
+
+
+def credits_sa_conversion(*, work_order, amount: int, reference: str, by) -> CreditEntry:
+    """R18: Software Assurance incidents converted into credits at the value the vendor sets (staff)."""
+    _require_staff(by, rule="R18", what="record a Software Assurance conversion")
+    if int(amount) != amount or amount <= 0:
+        raise RuleViolation(
+            "R18: a conversion adds a positive whole number of credits.", rule="R18", field="amount"
+        )
+    reference = (reference or "").strip()
+    if not reference:
+        raise RuleViolation(
+            "R18: name the SA benefit converted (reference).", rule="R18", field="reference"
+        )
+    with transaction.atomic():
+        account = ledger.lock_account(work_order)
+        return ledger.post(
+            account,
+            kind=EntryKind.SA_CONVERSION,
+            amount=int(amount),
+            by=by,
+            reason="Software Assurance benefits converted",
+            reference=reference,
+        )

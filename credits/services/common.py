@@ -1,0 +1,27 @@
+"""Helpers shared by the credits service modules."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from credits import ledger
+from portal.errors import RuleViolation
+
+#: Re-exported: the R10 rounding (halves up) is part of the services' contract.
+round_credits = ledger.round_credits
+
+
+def _require_staff(by, *, rule: str, what: str) -> None:
+    if not (
+        by is not None and getattr(by, "is_authenticated", False) and getattr(by, "is_staff", False)
+    ):
+        raise RuleViolation(f"{rule}: only staff may {what}.", rule=rule, code="staff_only")
+
+
+def _today() -> dt.date:
+    """The business date, in the portal's time zone (settings.TIME_ZONE).
+
+    Not the active time zone: the API activates UTC for its timestamps, and a term, a
+    cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.
+    """
+    return timezone.localdate(timezone=timezone.get_default_timezone())

@@ -1,0 +1,142 @@
+"""Hour blocks (R11, R13) and expiry at the end of the term (R14)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from credits import ledger
+from credits.choices import EntryKind
+from credits.models import CreditEntry, TimeEntry
+from credits.services.common import _require_staff, _today
+from portal.errors import Conflict, RuleViolation
+from services.choices import DSE, PROACTIVE_CREDITS
+
+# --- hour blocks (R11, R13) -------------------------------------------------------------------
+
+
+def time_entry_record(
+    *, line, hours, worked_on: dt.date, description: str = "", reference: str = "", by
+) -> TimeEntry:
+    """Deduct hours used from an hour-block line (R11), never beyond what remains.
+
+    The deduction is one conditional UPDATE (used = used + h WHERE used + h <= quantity):
+    PostgreSQL re-checks the condition on the latest row version after waiting for a
+    concurrent writer, so two entries can never both take the last hours. Negative
+    hours (a correction) are staff-only. DSE hours count only within the term (R13).
+    """
+    hours = Decimal(hours)
+    service = line.service
+    work_order = line.work_order
+    if not service.is_hour_block:
+        raise RuleViolation(
+            f"R11: {service.name} is not an hour block; no time is recorded on it.", rule="R11"
+        )
+    if hours == 0:
+        raise RuleViolation("R11: record a non-zero number of hours.", rule="R11", field="hours")
+    if hours < 0:
+        _require_staff(by, rule="R11", what="correct recorded hours")
+    if worked_on > _today():
+        raise RuleViolation(
+            "R11: hours are recorded once worked, not in advance.", rule="R11", field="worked_on"
+        )
+    if service.code == DSE and not work_order.covers(worked_on):
+        raise RuleViolation(
+            f"R13: DSE hours count only within the term ({work_order.start_date} to {work_order.end_date}).",
+            rule="R13",
+            field="worked_on",
+        )
+    if line.ends_on is not None and worked_on > line.ends_on:
+        raise RuleViolation(
+            f"R14: this line ended on {line.ends_on}.", rule="R14", field="worked_on"
+        )
+    with transaction.atomic():
+        won = (
+            type(line)
+            .objects.filter(
+                pk=line.pk,
+                expired_at__isnull=True,
+                used__lte=F("quantity") - hours,
+                used__gte=-hours,
+            )
+            .update(used=F("used") + hours)
+        )
+        if not won:
+            line.refresh_from_db(fields=["used", "quantity", "expired_at"])
+            if line.expired_at is not None:
+                raise Conflict(
+                    "R14: the unused hours of this line expired with the term.",
+                    rule="R14",
+                    code="expired",
+                )
+            raise Conflict(
+                f"R11: only {line.remaining.normalize()} of {line.quantity.normalize()} hours remain on this line.",
+                rule="R11",
+                code="insufficient_hours",
+            )
+        entry = TimeEntry.objects.create(
+            line=line,
+            hours=hours,
+            worked_on=worked_on,
+            description=description[:300],
+            reference=reference[:200],
+            created_by=ledger.audit_user(by),
+        )
+    line.refresh_from_db(fields=["used"])
+    return entry
+
+
+# --- expiry (R14) -----------------------------------------------------------------------------
+
+
+def credits_expire(*, work_order, by=None) -> dict:
+    """Expire what is unused at the end of the term (R14); safe to run twice.
+
+    One `expiry` entry takes the credit balance to zero (when above zero; the unique
+    constraint credit_expiry_once backs the lock), and every unexpired hour-block or
+    proactive-credits line gets `expired_at` (hours left are what lapsed). Refused
+    before the term ended unless the work order was terminated. Returns a summary.
+    """
+    now = timezone.now()
+    if work_order.terminated_at is None and _today() <= work_order.end_date:
+        raise RuleViolation(
+            f"R14: the term runs until {work_order.end_date}; nothing expires yet.", rule="R14"
+        )
+    with transaction.atomic():
+        account = ledger.lock_account(work_order)
+        already = CreditEntry.objects.filter(work_order=work_order, kind=EntryKind.EXPIRY).exists()
+        credits_expired = 0
+        if not already and account.balance > 0:
+            credits_expired = account.balance
+            ledger.post(
+                account,
+                kind=EntryKind.EXPIRY,
+                amount=-account.balance,
+                by=by,
+                reason=f"R14: unused credits lapse at the end of the term ({work_order.end_date})",
+                reference=f"work_order:{work_order.number}",
+            )
+        # Lock the lines (not the joined services) so a concurrent time entry waits for us.
+        lines = list(
+            work_order.lines.select_for_update(of=("self",))
+            .filter(expired_at__isnull=True)
+            .select_related("service")
+        )
+        lapsed = []
+        for line in lines:
+            if not (line.service.is_hour_block or line.service.code == PROACTIVE_CREDITS):
+                continue
+            type(line).objects.filter(pk=line.pk, expired_at__isnull=True).update(expired_at=now)
+            if line.service.is_hour_block:
+                lapsed.append(
+                    {"line_id": line.pk, "service": line.service.code, "hours": line.remaining}
+                )
+    return {
+        "work_order": work_order.number,
+        "credits_expired": credits_expired,
+        "already_expired": already,
+        "hour_lines_expired": lapsed,
+        "hours_expired": sum((x["hours"] for x in lapsed), Decimal(0)),
+    }
