@@ -1,7 +1,5 @@
 """Incidents as API.md writes and reads them."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import NamedContact, WorkOrder
@@ -32,20 +30,10 @@ class IncidentSerializer(serializers.Serializer):
     version = serializers.IntegerField(read_only=True)
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedWorkOrderField(serializers.PrimaryKeyRelatedField):
-    """A work order id, looked up through the one door: another customer's id reads
-    as "does not exist", exactly like an unknown one."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return WorkOrder.objects.visible_to(request.user if request else None).select_related(
-            "customer", "support_location"
-        )
-
-
 class IncidentCreateSerializer(serializers.Serializer):
-    work_order = ScopedWorkOrderField(help_text="Id of a work order whose term covers now (R2).")
+    work_order = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="Id of a work order whose term covers now (R2)."
+    )
     contact = serializers.EmailField(help_text="E-mail of a named contact of that work order.")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, default="", allow_blank=True, max_length=20000)
@@ -59,10 +47,22 @@ class IncidentCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        work_order = attrs["work_order"]
-        contact = NamedContact.objects.filter(work_order=work_order, email__iexact=attrs["contact"]).first()
+        request = self.context.get("request")
+        work_orders = WorkOrder.objects.visible_to(request.user if request else None)
+        # One query on the happy path: the contact with its (scoped) work order.
+        contact = (
+            NamedContact.objects.select_related("work_order__customer", "work_order__support_location")
+            .filter(work_order__in=work_orders, work_order_id=attrs["work_order"], email__iexact=attrs["contact"])
+            .first()
+        )
         if contact is None:
+            if not work_orders.filter(pk=attrs["work_order"]).exists():
+                # Another customer's id reads exactly like an unknown one.
+                raise serializers.ValidationError(
+                    {"work_order": [f'Invalid pk "{attrs["work_order"]}" - object does not exist.']}
+                )
             raise serializers.ValidationError({"contact": ["Not a named contact of this work order (R2)."]})
+        attrs["work_order"] = contact.work_order
         attrs["contact"] = contact
         return attrs
 

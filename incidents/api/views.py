@@ -36,6 +36,8 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     select_related = ("contact",)
+    # incident_open returns the incident complete (contact, version): no second read.
+    refetch_after_create = False
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     # One FilterSet per model, shared with the list pages.

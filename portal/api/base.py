@@ -99,11 +99,15 @@ class IdempotentCreateMixin:
     def create(self, request, *args, **kwargs):
         return run_idempotent(request, lambda: self._create(request))
 
+    #: Read the object again after the service made it (fresh version, related rows);
+    #: off where the service returns it complete.
+    refetch_after_create = True
+
     def _create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = self.perform_create(serializer)
-        out = self.get_output_serializer(self.refetch(instance))
+        out = self.get_output_serializer(self.refetch(instance) if self.refetch_after_create else instance)
         return Response(out.data, status=status.HTTP_201_CREATED)
 
     def perform_create(self, serializer):  # pragma: no cover - subclasses implement

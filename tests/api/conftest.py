@@ -19,6 +19,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    # Throttle counts live in the cache (Redis in CI): start every test from zero.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def rate_workshops(db):
     return f.RateFactory(service=f.service("workshops"), credits_per_unit=Decimal("10"))

@@ -88,6 +88,10 @@ def shot(page, name):
 @pytest.fixture
 def busy_portal(staff, work_order_a, contact_a, user_a, work_order_b, contact_b):
     """Some realistic data: credits, hours, incidents in several SLA states."""
+    year = timezone.localdate().year
+    contract_services.support_location_sync_holidays(
+        location=work_order_a.support_location, years=[year, year + 1]
+    )
     contract_services.work_order_line_add(
         work_order=work_order_a, service=f.service("proactive-credits"), quantity=400, by=staff
     )

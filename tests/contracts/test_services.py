@@ -406,7 +406,7 @@ def test_two_concurrent_saves_of_one_version_cannot_both_win():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_adds_cannot_both_take_the_last_core_place():  # R1
     wo = f.WorkOrderFactory(package="core", named_contact_limit=10)
-    for i in range(9):
+    for _ in range(9):
         f.NamedContactFactory(work_order=wo)
     barrier = threading.Barrier(2)
     results = []

@@ -346,3 +346,29 @@ def test_many_due_incidents_are_handled_across_batches(work_order_a, contact_a):
     result = sweep_at(DUE + dt.timedelta(minutes=1), batch_size=3)
     assert result.batches == 3 and result.incidents == 7 and result.events == 14
     assert all(len(events_of(i)) == 2 for i in incidents)
+
+
+def test_an_escalation_announced_when_opened_is_not_repeated_by_the_sweep(customer_a, staff):  # R8
+    from incidents.sweep import announce_escalation
+
+    wo = f.WorkOrderFactory(customer=customer_a, package="performance", account_manager=staff)
+    contact = f.NamedContactFactory(work_order=wo)
+    inc = incident(
+        wo,
+        contact,
+        severity="critical",
+        escalated_at=T0,
+        critical_situation_due_at=T0,
+        next_deadline_at=T0,
+    )
+    with time_machine.travel(T0, tick=False):
+        assert announce_escalation(incident=inc) is True
+        assert announce_escalation(incident=inc) is False
+    sweep_at(T0 + dt.timedelta(seconds=10))
+    assert (
+        IncidentEvent.objects.filter(incident=inc, data__action="escalation_started").count() == 1
+    )
+    assert (
+        outbox("incident.escalated").filter(key__startswith=f"incident:{inc.pk}:escalated:").count()
+        == 3
+    )

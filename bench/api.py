@@ -1,0 +1,223 @@
+"""Benchmark of the REST API: incident creation and listing under gunicorn on
+PostgreSQL, against the framework's floor (a bare DRF create on a one-field model
+with the same authentication).
+
+    .venv/bin/python bench/api.py [--seconds 5] [--workers 3]
+
+Loopback only (127.0.0.1). The database portal_bench_api is dropped, created and
+migrated here (bench settings: bench/apifloor/settings.py adds the floor app and an
+X-Query-Count header; production settings never load them). Clients are threads
+with http.client, 1 and 8 at a time, each run bounded by time and by count.
+Prints requests/second, p50 and p95 latency and SQL queries per request, and our
+incident creation as a ratio of the floor (aim: >= 0.7).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+HOST = "127.0.0.1"
+DB_NAME = "portal_bench_api"
+MAX_REQUESTS_PER_RUN = 5000
+
+SEED = r"""
+import json, datetime as dt
+import django
+django.setup()
+from django.utils import timezone
+from accounts.models import ApiKey
+from contracts import services as c
+today = timezone.localdate()
+customer = c.customer_create(code="bench", name="Bench BV", country="NL", timezone="Europe/Amsterdam")
+location = c.support_location_create(customer=customer, name="HQ", country="NL", timezone="Europe/Amsterdam")
+wo = c.work_order_create(customer=customer, number="WO-BENCH", package="advanced", start_date=today - dt.timedelta(days=30),
+                         end_date=today + dt.timedelta(days=335), support_location=location)
+contact = c.named_contact_add(work_order=wo, name="Bench Contact", email="bench@bench.example")
+raw = ApiKey.generate_raw_key()
+ApiKey.objects.create(name="bench", customer=customer, key_hash=ApiKey.hash_key(raw), prefix=raw[:8])
+print(json.dumps({"key": raw, "work_order": wo.pk, "contact": contact.email}))
+"""
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e.update(
+        DJANGO_SETTINGS_MODULE="bench.apifloor.settings",
+        DATABASE_URL=f"postgres://postgres@{HOST}:5432/{DB_NAME}",
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", f"redis://{HOST}:6379/7"),
+        API_THROTTLE_RATE="100000000/min",  # measure the work, not the throttle's refusals
+        LOG_LEVEL="WARNING",
+        LOG_FORMAT="plain",
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+        PYTHONPATH=str(ROOT),
+    )
+    return e
+
+
+def recreate_database() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host=HOST, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {DB_NAME}")
+    conn.close()
+
+
+def prepare() -> dict:
+    recreate_database()
+    subprocess.run([PY, "manage.py", "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env(), check=True)
+    out = subprocess.run([PY, "-c", SEED], cwd=ROOT, env=env(), check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+class Gunicorn:
+    def __init__(self, port: int, workers: int):
+        self.port, self.workers, self.proc = port, workers, None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [GUNICORN, "portal.wsgi:application", "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
+             "--worker-class", "sync", "--log-level", "warning"],
+            cwd=ROOT, env=env(),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = HTTPConnection(HOST, self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("gunicorn did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+def request(port: int, method: str, path: str, key: str, body: dict | None) -> tuple[int, float, int]:
+    data = json.dumps(body) if body is not None else None
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    started = time.perf_counter()
+    conn = HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        queries = int(response.getheader("X-Query-Count") or 0)
+        return response.status, time.perf_counter() - started, queries
+    finally:
+        conn.close()
+
+
+def run(port: int, clients: int, seconds: float, make) -> dict:
+    """`clients` threads call make(i) -> (method, path, body) until time or count runs out."""
+    lock = threading.Lock()
+    latencies, queries, statuses = [], [], {}
+    counter = [0]
+    stop_at = time.monotonic() + seconds
+
+    def loop(worker: int):
+        while time.monotonic() < stop_at:
+            with lock:
+                if counter[0] >= MAX_REQUESTS_PER_RUN:
+                    return
+                counter[0] += 1
+                n = counter[0]
+            method, path, body, key = make(worker * 1_000_000 + n)
+            status, seconds_taken, q = request(port, method, path, key, body)
+            with lock:
+                latencies.append(seconds_taken)
+                queries.append(q)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000,
+        "queries": statistics.mean(queries),
+        "statuses": statuses,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per run (bounded by count too)")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+
+    seed = prepare()
+    key = seed["key"]
+    server = Gunicorn(args.port, args.workers)
+    server.start()
+
+    def floor(n):
+        return "POST", "/bench/floor/", {"text": f"note {n}"}, key
+
+    def create(n):
+        return "POST", "/api/v1/incidents/", {
+            "work_order": seed["work_order"], "contact": seed["contact"], "title": f"Bench incident {n}",
+            "severity": "normal", "external_reference": f"BENCH-{n}",
+        }, key
+
+    def listing(n):
+        return "GET", "/api/v1/incidents/?page_size=50", None, key
+
+    results = []
+    try:
+        run(args.port, 2, 1.0, floor)  # warm up every worker and connection
+        run(args.port, 2, 1.0, create)
+        for clients in (1, 8):
+            for name, make in (("floor create (bare DRF)", floor), ("incident create", create), ("incident list (50/page)", listing)):
+                r = run(args.port, clients, args.seconds, make)
+                results.append((name, clients, r))
+    finally:
+        server.stop()
+
+    print(f"gunicorn {args.workers} sync workers on {HOST}, PostgreSQL {DB_NAME}, {args.seconds:.0f} s per run")
+    print(f"{'scenario':26} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/req':>8}  statuses")
+    for name, clients, r in results:
+        print(f"{name:26} {clients:>7} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+              f"{r['queries']:>8.1f}  {r['statuses']}")
+    ok = True
+    for clients in (1, 8):
+        floor_rps = next(r["rps"] for n, c, r in results if c == clients and n.startswith("floor"))
+        ours = next(r["rps"] for n, c, r in results if c == clients and n == "incident create")
+        ratio = ours / floor_rps
+        print(f"incident create / floor at {clients} client(s): {ratio:.2f} (aim >= 0.70)")
+        ok = ok and ratio >= 0.7
+    bad = [(n, c, r["statuses"]) for n, c, r in results if set(r["statuses"]) - {200, 201}]
+    if bad:
+        print(f"unexpected statuses: {bad}")
+        return 1
+    return 0 if ok else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
