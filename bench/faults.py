@@ -248,7 +248,10 @@ def redis_fault(args) -> bool:
         and len(state["delivery_ids"]) == state["webhook_rows"]
     )
     print("REDIS FAULT:", "PASS" if ok else "FAIL")
-    shutil.rmtree(work, ignore_errors=True)
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"  logs kept in {work}")
     return ok
 
 

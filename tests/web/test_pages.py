@@ -39,9 +39,15 @@ def test_pages_send_a_csp_header_without_unsafe_inline(client_staff):
 
 @pytest.mark.django_db
 def test_history_shows_who_changed_what_as_a_diff(client_staff, staff, work_order_a):
-    contract_services.work_order_update(work_order=work_order_a, notes="Renewal talks in May", by=staff)
-    contract_services.named_contact_add(work_order=work_order_a, name="Dana", email="dana@acme.example", by=staff)
-    body = client_staff.get(reverse("contracts:work_order_history", args=[work_order_a.pk])).content.decode()
+    contract_services.work_order_update(
+        work_order=work_order_a, notes="Renewal talks in May", by=staff
+    )
+    contract_services.named_contact_add(
+        work_order=work_order_a, name="Dana", email="dana@acme.example", by=staff
+    )
+    body = client_staff.get(
+        reverse("contracts:work_order_history", args=[work_order_a.pk])
+    ).content.decode()
     assert "Renewal talks in May" in body and "<ins>" in body
     assert "Contact: Dana" in body
     assert "Alice Manager" in body  # who
@@ -80,13 +86,21 @@ def test_language_switch_sets_dutch(client_a, work_order_a, contact_a):
 def test_customer_create_adds_a_location_with_holidays(client_staff):
     response = client_staff.post(
         reverse("contracts:customer_create"),
-        {"code": "initech", "name": "Initech BV", "country": "nl", "timezone": "Europe/Amsterdam",
-         "language": "nl", "location_name": "Utrecht"},
+        {
+            "code": "initech",
+            "name": "Initech BV",
+            "country": "nl",
+            "timezone": "Europe/Amsterdam",
+            "language": "nl",
+            "location_name": "Utrecht",
+        },
     )
     assert response.status_code == 302
     customer = Customer.objects.get(code="initech")
     location = customer.locations.get()
-    assert location.name == "Utrecht" and location.closure_days.exists()  # R5: public holidays copied
+    assert (
+        location.name == "Utrecht" and location.closure_days.exists()
+    )  # R5: public holidays copied
 
 
 @pytest.mark.django_db
@@ -94,9 +108,14 @@ def test_work_order_create_then_editor_shows_the_calendar(client_staff, customer
     today = timezone.localdate()
     response = client_staff.post(
         reverse("contracts:work_order_create"),
-        {"customer": customer_a.pk, "number": "WO-NEW", "package": "performance",
-         "start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=365)).isoformat(),
-         "cancellation_fee_percent": "100"},
+        {
+            "customer": customer_a.pk,
+            "number": "WO-NEW",
+            "package": "performance",
+            "start_date": today.isoformat(),
+            "end_date": (today + dt.timedelta(days=365)).isoformat(),
+            "cancellation_fee_percent": "100",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     wo = WorkOrder.objects.get(number="WO-NEW")
@@ -104,7 +123,9 @@ def test_work_order_create_then_editor_shows_the_calendar(client_staff, customer
     assert wo.support_location is not None
     body = client_staff.get(response["Location"]).content.decode()
     assert "Next openings" in body
-    partial = client_staff.get(reverse("contracts:location_preview", args=[wo.pk]), HTTP_HX_REQUEST="true")
+    partial = client_staff.get(
+        reverse("contracts:location_preview", args=[wo.pk]), HTTP_HX_REQUEST="true"
+    )
     assert partial.status_code == 200 and "calendar-preview" in partial.content.decode()
 
 
@@ -113,9 +134,15 @@ def test_a_core_limit_above_ten_is_shown_next_to_the_field(client_staff, custome
     today = timezone.localdate()
     response = client_staff.post(
         reverse("contracts:work_order_create"),
-        {"customer": customer_a.pk, "number": "WO-C11", "package": "core", "named_contact_limit": 11,
-         "start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=365)).isoformat(),
-         "cancellation_fee_percent": "100"},
+        {
+            "customer": customer_a.pk,
+            "number": "WO-C11",
+            "package": "core",
+            "named_contact_limit": 11,
+            "start_date": today.isoformat(),
+            "end_date": (today + dt.timedelta(days=365)).isoformat(),
+            "cancellation_fee_percent": "100",
+        },
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -125,11 +152,17 @@ def test_a_core_limit_above_ten_is_shown_next_to_the_field(client_staff, custome
 
 @pytest.mark.django_db
 def test_rates_partial_and_adding_a_customer_rate(client_staff, customer_a):
-    partial = client_staff.get(reverse("credits:rates", args=[customer_a.pk]), HTTP_HX_REQUEST="true")
+    partial = client_staff.get(
+        reverse("credits:rates", args=[customer_a.pk]), HTTP_HX_REQUEST="true"
+    )
     assert partial.status_code == 200 and "<html" not in partial.content.decode()
     response = client_staff.post(
         reverse("credits:rate_add", args=[customer_a.pk]),
-        {"rate-service": f.service("workshops").pk, "rate-credits_per_unit": "8", "rate-valid_from": timezone.localdate().isoformat()},
+        {
+            "rate-service": f.service("workshops").pk,
+            "rate-credits_per_unit": "8",
+            "rate-valid_from": timezone.localdate().isoformat(),
+        },
     )
     assert response.status_code == 302
     assert Rate.objects.get(customer=customer_a).credits_per_unit == Decimal("8")
@@ -137,12 +170,19 @@ def test_rates_partial_and_adding_a_customer_rate(client_staff, customer_a):
 
 @pytest.mark.django_db
 def test_redeem_quote_partial_for_htmx(client_a, work_order_a, contact_a, staff):
-    contract_services.work_order_line_add(work_order=work_order_a, service=f.service("proactive-credits"), quantity=50, by=staff)
+    contract_services.work_order_line_add(
+        work_order=work_order_a, service=f.service("proactive-credits"), quantity=50, by=staff
+    )
     f.RateFactory(service=f.service("workshops"), credits_per_unit=Decimal("10"))
     response = client_a.post(
         reverse("credits:redeem", args=[work_order_a.pk]),
-        {"service": f.service("workshops").pk, "quantity": "3", "delivery_mode": "per_participant",
-         "scheduled_for": (timezone.localdate() + dt.timedelta(days=5)).isoformat(), "action": "preview"},
+        {
+            "service": f.service("workshops").pk,
+            "quantity": "3",
+            "delivery_mode": "per_participant",
+            "scheduled_for": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
+            "action": "preview",
+        },
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
@@ -151,10 +191,17 @@ def test_redeem_quote_partial_for_htmx(client_a, work_order_a, contact_a, staff)
 
 
 @pytest.mark.django_db
-def test_staff_set_status_and_a_stale_status_form_is_refused(client_staff, work_order_a, contact_a, user_a):
-    incident = incident_services.incident_open(work_order=work_order_a, contact=contact_a, title="x", severity="normal", by=user_a)
+def test_staff_set_status_and_a_stale_status_form_is_refused(
+    client_staff, work_order_a, contact_a, user_a
+):
+    incident = incident_services.incident_open(
+        work_order=work_order_a, contact=contact_a, title="x", severity="normal", by=user_a
+    )
     url = reverse("incidents:status", args=[incident.pk])
-    assert client_staff.post(url, {"status": "in_progress", "version": incident.version}).status_code == 302
+    assert (
+        client_staff.post(url, {"status": "in_progress", "version": incident.version}).status_code
+        == 302
+    )
     incident.refresh_from_db()
     assert incident.status == "in_progress"
     stale = client_staff.post(url, {"status": "resolved", "version": incident.version - 1})
@@ -166,12 +213,16 @@ def test_staff_set_status_and_a_stale_status_form_is_refused(client_staff, work_
 def test_customer_sees_deadline_in_own_time_zone(client_a, user_a, work_order_a, contact_a):
     user_a.time_zone = "Asia/Tokyo"
     user_a.save()
-    response = client_a.get(reverse("incidents:preview"), {"work_order": work_order_a.pk, "severity": "normal"})
+    response = client_a.get(
+        reverse("incidents:preview"), {"work_order": work_order_a.pk, "severity": "normal"}
+    )
     assert "Asia/Tokyo" in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_incident_detail_explains_the_deadline(client_a, work_order_a, contact_a, user_a):
-    incident = incident_services.incident_open(work_order=work_order_a, contact=contact_a, title="x", severity="normal", by=user_a)
+    incident = incident_services.incident_open(
+        work_order=work_order_a, contact=contact_a, title="x", severity="normal", by=user_a
+    )
     body = client_a.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "Why this deadline" in body and "R4" in body and "business hours" in body.lower()

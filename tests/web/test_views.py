@@ -357,3 +357,24 @@ def test_preferences_set_language_and_time_zone(client_a, user_a):
     assert (user_a.language, user_a.time_zone) == ("nl", "America/New_York")
     page = client_a.get(reverse("preferences")).content.decode()
     assert "Voorkeuren" in page and "America/New_York" in page
+
+
+@pytest.mark.django_db
+def test_dashboard_and_customer_home_queries_do_not_grow_with_rows(
+    client_staff, client_a, work_order_a, contact_a, django_assert_max_num_queries
+):
+    def rows(n):
+        for _i in range(n):
+            wo = f.WorkOrderFactory(customer=work_order_a.customer)
+            f.IncidentFactory(work_order=wo, response_due_at=timezone.now() + dt.timedelta(hours=1))
+
+    rows(5)
+    with django_assert_max_num_queries(12):
+        assert client_staff.get(reverse("home")).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client_a.get(reverse("home")).status_code == 200
+    rows(35)
+    with django_assert_max_num_queries(12):
+        assert client_staff.get(reverse("home")).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client_a.get(reverse("home")).status_code == 200
