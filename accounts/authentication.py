@@ -49,7 +49,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
-        key = ApiKey.objects.select_related("customer", "created_by").filter(key_hash=ApiKey.hash_key(raw)).first()
+        key = (
+            ApiKey.objects.select_related("customer", "created_by")
+            .filter(key_hash=ApiKey.hash_key(raw))
+            .first()
+        )
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()

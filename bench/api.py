@@ -77,8 +77,12 @@ def recreate_database() -> None:
 
 def prepare() -> dict:
     recreate_database()
-    subprocess.run([PY, "manage.py", "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env(), check=True)
-    out = subprocess.run([PY, "-c", SEED], cwd=ROOT, env=env(), check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env(), check=True
+    )
+    out = subprocess.run(
+        [PY, "-c", SEED], cwd=ROOT, env=env(), check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -88,9 +92,20 @@ class Gunicorn:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [GUNICORN, "portal.wsgi:application", "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
-             "--worker-class", "sync", "--log-level", "warning"],
-            cwd=ROOT, env=env(),
+            [
+                GUNICORN,
+                "portal.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env(),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -109,7 +124,9 @@ class Gunicorn:
             self.proc.wait(timeout=20)
 
 
-def request(port: int, method: str, path: str, key: str, body: dict | None) -> tuple[int, float, int]:
+def request(
+    port: int, method: str, path: str, key: str, body: dict | None
+) -> tuple[int, float, int]:
     data = json.dumps(body) if body is not None else None
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     if data is not None:
@@ -181,10 +198,18 @@ def main() -> int:
         return "POST", "/bench/floor/", {"text": f"note {n}"}, key
 
     def create(n):
-        return "POST", "/api/v1/incidents/", {
-            "work_order": seed["work_order"], "contact": seed["contact"], "title": f"Bench incident {n}",
-            "severity": "normal", "external_reference": f"BENCH-{n}",
-        }, key
+        return (
+            "POST",
+            "/api/v1/incidents/",
+            {
+                "work_order": seed["work_order"],
+                "contact": seed["contact"],
+                "title": f"Bench incident {n}",
+                "severity": "normal",
+                "external_reference": f"BENCH-{n}",
+            },
+            key,
+        )
 
     def listing(n):
         return "GET", "/api/v1/incidents/?page_size=50", None, key
@@ -194,17 +219,27 @@ def main() -> int:
         run(args.port, 2, 1.0, floor)  # warm up every worker and connection
         run(args.port, 2, 1.0, create)
         for clients in (1, 8):
-            for name, make in (("floor create (bare DRF)", floor), ("incident create", create), ("incident list (50/page)", listing)):
+            for name, make in (
+                ("floor create (bare DRF)", floor),
+                ("incident create", create),
+                ("incident list (50/page)", listing),
+            ):
                 r = run(args.port, clients, args.seconds, make)
                 results.append((name, clients, r))
     finally:
         server.stop()
 
-    print(f"gunicorn {args.workers} sync workers on {HOST}, PostgreSQL {DB_NAME}, {args.seconds:.0f} s per run")
-    print(f"{'scenario':26} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/req':>8}  statuses")
+    print(
+        f"gunicorn {args.workers} sync workers on {HOST}, PostgreSQL {DB_NAME}, {args.seconds:.0f} s per run"
+    )
+    print(
+        f"{'scenario':26} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/req':>8}  statuses"
+    )
     for name, clients, r in results:
-        print(f"{name:26} {clients:>7} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-              f"{r['queries']:>8.1f}  {r['statuses']}")
+        print(
+            f"{name:26} {clients:>7} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+            f"{r['queries']:>8.1f}  {r['statuses']}"
+        )
     ok = True
     for clients in (1, 8):
         floor_rps = next(r["rps"] for n, c, r in results if c == clients and n.startswith("floor"))

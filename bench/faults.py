@@ -144,7 +144,8 @@ from notifications.models import OutboxMessage, WebhookDelivery
 print(json.dumps({
   "outbox": dict(OutboxMessage.objects.values_list("state").annotate(n=Count("id")).order_by()),
   "email_keys": list(OutboxMessage.objects.filter(channel="email").values_list("key", flat=True)),
-  "webhook_rows": OutboxMessage.objects.filter(channel="webhook").count(),
+  # The receiver subscribed to incident.created only; other events fan out to nobody.
+  "webhook_rows": OutboxMessage.objects.filter(channel="webhook", event="incident.created").count(),
   "deliveries": dict(WebhookDelivery.objects.values_list("state").annotate(n=Count("id")).order_by()),
   "delivery_ids": [str(x) for x in WebhookDelivery.objects.values_list("delivery_id", flat=True)],
 }))
@@ -235,7 +236,7 @@ def redis_fault(args) -> bool:
     print(f"  outbox after recovery ({drained_in:.0f} s to drain): {state['outbox']}; webhook deliveries: {state['deliveries']}")
     print(f"  e-mails: {len(email_keys)} outbox rows, {sum(mails.values())} sent, lost {len(lost_mail)}, doubled {len(doubled_mail)}")
     print(
-        f"  webhooks: {state['webhook_rows']} outbox rows, {len(state['delivery_ids'])} deliveries, "
+        f"  webhooks: {state['webhook_rows']} incident.created outbox rows, {len(state['delivery_ids'])} deliveries, "
         f"{sum(receiver.received.values())} received, lost {len(lost_hooks)}, doubled {len(doubled_hooks)}"
     )
     ok = (
@@ -382,7 +383,7 @@ def main() -> int:
     parser.add_argument("--outage", type=float, default=12, help="seconds Redis stays down")
     parser.add_argument("--pg-outage", type=float, default=6, help="seconds PostgreSQL stays down")
     parser.add_argument("--after", type=float, default=10)
-    parser.add_argument("--drain-timeout", type=float, default=120)
+    parser.add_argument("--drain-timeout", type=float, default=300)
     args = parser.parse_args()
     results = []
     if args.scenario in ("redis", "both"):

@@ -36,7 +36,9 @@ def verify_signature(secret: str, header: str, body: bytes) -> bool:
         return False
     if abs(time.time() - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
         return False  # an old signature: a replay
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
@@ -47,18 +49,28 @@ class Portal:
         self.base = base.rstrip("/")
         self.key = key
 
-    def call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+    def call(
+        self, method: str, path: str, body: dict | None = None, headers: dict | None = None
+    ) -> dict:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            f"{self.base}{path}", data=data, method=method,
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json",
-                     "Accept": "application/json", **(headers or {})},
+            f"{self.base}{path}",
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise SystemExit(f"{method} {path} failed: {exc.code} {exc.read().decode()[:500]}") from exc
+            raise SystemExit(
+                f"{method} {path} failed: {exc.code} {exc.read().decode()[:500]}"
+            ) from exc
         return json.loads(raw) if raw else {}
 
 
@@ -66,13 +78,26 @@ def serve_webhooks(secret_box: dict, received: list, port: int = 0) -> Threading
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            ok = verify_signature(secret_box.get("secret", ""), self.headers.get("X-Portal-Signature", ""), body)
+            ok = verify_signature(
+                secret_box.get("secret", ""), self.headers.get("X-Portal-Signature", ""), body
+            )
             delivery = self.headers.get("X-Portal-Delivery", "")
-            if ok and delivery not in {r["delivery"] for r in received}:  # drop repeats (at-least-once delivery)
+            if ok and delivery not in {
+                r["delivery"] for r in received
+            }:  # drop repeats (at-least-once delivery)
                 event = json.loads(body)
-                received.append({"delivery": delivery, "event": self.headers.get("X-Portal-Event"), "body": event})
-                print(f"webhook {self.headers.get('X-Portal-Event')} delivery={delivery} signature=valid "
-                      f"incident={event['data'].get('number')} ref={event['data'].get('external_reference')}", flush=True)
+                received.append(
+                    {
+                        "delivery": delivery,
+                        "event": self.headers.get("X-Portal-Event"),
+                        "body": event,
+                    }
+                )
+                print(
+                    f"webhook {self.headers.get('X-Portal-Event')} delivery={delivery} signature=valid "
+                    f"incident={event['data'].get('number')} ref={event['data'].get('external_reference')}",
+                    flush=True,
+                )
             elif not ok:
                 print(f"webhook delivery={delivery} signature=INVALID: rejected", flush=True)
             self.send_response(204 if ok else 401)
@@ -95,7 +120,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ticket", default=f"TOOL-{uuid.uuid4().hex[:6]}")
     parser.add_argument("--expect", type=int, default=1, help="stop after this many webhooks")
     parser.add_argument("--wait", type=float, default=30.0, help="give up after this many seconds")
-    parser.add_argument("--ready-file", help="write the webhook URL here once listening (for tests)")
+    parser.add_argument(
+        "--ready-file", help="write the webhook URL here once listening (for tests)"
+    )
     args = parser.parse_args(argv)
 
     portal = Portal(args.api, args.key)
@@ -103,17 +130,28 @@ def main(argv=None) -> int:
     secret_box: dict = {}
     server = serve_webhooks(secret_box, received)
     url = f"http://127.0.0.1:{server.server_port}/portal-webhooks"
-    subscription = portal.call("POST", "/webhooks/", {"url": url, "events": ["incident.created", "incident.updated"]})
+    subscription = portal.call(
+        "POST", "/webhooks/", {"url": url, "events": ["incident.created", "incident.updated"]}
+    )
     secret_box["secret"] = subscription["secret"]  # shown once: a real tool stores it
     print(f"subscribed {url} as webhook {subscription['id']}", flush=True)
 
     incident = portal.call(
-        "POST", "/incidents/",
-        {"work_order": args.work_order, "contact": args.contact, "title": f"Ticket {args.ticket}: mail is down",
-         "severity": "normal", "external_reference": args.ticket},
+        "POST",
+        "/incidents/",
+        {
+            "work_order": args.work_order,
+            "contact": args.contact,
+            "title": f"Ticket {args.ticket}: mail is down",
+            "severity": "normal",
+            "external_reference": args.ticket,
+        },
         headers={"Idempotency-Key": f"create-{args.ticket}"},  # safe to retry
     )
-    print(f"filed {incident['number']} ref={incident['external_reference']} due={incident['response_due_at']}", flush=True)
+    print(
+        f"filed {incident['number']} ref={incident['external_reference']} due={incident['response_due_at']}",
+        flush=True,
+    )
     if args.ready_file:
         with open(args.ready_file, "w") as fh:
             fh.write(json.dumps({"url": url, "incident": incident["id"]}))

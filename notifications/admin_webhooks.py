@@ -30,13 +30,29 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["delivery_id", "event", "subscription", "state", "attempts", "next_attempt_at", "delivered_at"]
+    list_display = [
+        "delivery_id",
+        "event",
+        "subscription",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+    ]
     list_filter = ["state", "event"]
     search_fields = ["delivery_id", "subscription__url"]
     list_select_related = ["subscription"]
     readonly_fields = [
-        "delivery_id", "subscription", "outbox", "event", "payload", "state", "attempts", "next_attempt_at",
-        "created_at", "delivered_at",
+        "delivery_id",
+        "subscription",
+        "outbox",
+        "event",
+        "payload",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
     ]
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
@@ -53,5 +69,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                 ok += 1
             else:
                 failed += 1
-        self.message_user(request, f"Redelivered {ok}; {failed} failed (see the attempt log).",
-                          messages.SUCCESS if not failed else messages.WARNING)
+        self.message_user(
+            request,
+            f"Redelivered {ok}; {failed} failed (see the attempt log).",
+            messages.SUCCESS if not failed else messages.WARNING,
+        )

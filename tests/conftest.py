@@ -138,3 +138,34 @@ def client_b(db, user_b):
     c = Client()
     c.force_login(user_b)
     return c
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Keeps the migration-seeded catalogue and response targets in place.
+
+    A transactional test (`transaction=True`) ends with a TRUNCATE of every table,
+    which also wipes the rows the data migrations seeded; the tests after it would
+    then see an empty catalogue. Re-seed them (idempotently) for every database test.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from incidents.models import ResponseTarget
+    from services.models import Service
+
+    if not Service.objects.exists():
+        from services.catalogue import catalogue_rows
+
+        Service.objects.bulk_create([Service(**row) for row in catalogue_rows()])
+    if not ResponseTarget.objects.exists():
+        targets = importlib.import_module("incidents.migrations.0002_seed_response_targets").TARGETS
+        ResponseTarget.objects.bulk_create(
+            [
+                ResponseTarget(package=p, severity=s, rapid_response=r, minutes=m, clock=c, note=n)
+                for p, s, r, m, c, n in targets
+            ]
+        )

@@ -12,8 +12,12 @@ from services.models import Service
 
 class CustomerSerializer(serializers.ModelSerializer):
     code = serializers.SlugField(max_length=32)
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166 alpha-2, e.g. NL")
-    timezone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Amsterdam")
+    country = serializers.CharField(
+        min_length=2, max_length=2, help_text="ISO 3166 alpha-2, e.g. NL"
+    )
+    timezone = serializers.CharField(
+        max_length=64, help_text="IANA time zone, e.g. Europe/Amsterdam"
+    )
     language = serializers.CharField(max_length=8, required=False, default="en")
 
     class Meta:
@@ -30,11 +34,21 @@ class WorkOrderLineSerializer(serializers.ModelSerializer):
     used = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     remaining = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     bounds_override = serializers.BooleanField(required=False, default=False, write_only=True)
-    override_reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=300, write_only=True)
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=300, write_only=True
+    )
 
     class Meta:
         model = WorkOrderLine
-        fields = ["service", "quantity", "unit", "used", "remaining", "bounds_override", "override_reason"]
+        fields = [
+            "service",
+            "quantity",
+            "unit",
+            "used",
+            "remaining",
+            "bounds_override",
+            "override_reason",
+        ]
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
@@ -44,17 +58,31 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     customer = serializers.SlugRelatedField(slug_field="code", queryset=Customer.objects.all())
     package = serializers.ChoiceField(choices=Package.choices)
     status = serializers.SerializerMethodField()
-    named_contact_limit = serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True, required=False)
+    named_contact_limit = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, allow_null=True, required=False
+    )
     lines = WorkOrderLineSerializer(many=True, required=False)
 
     class Meta:
         model = WorkOrder
         fields = [
-            "id", "number", "customer", "package", "start_date", "end_date", "status",
-            "named_contact_limit", "low_credit_threshold", "version", "lines",
+            "id",
+            "number",
+            "customer",
+            "package",
+            "start_date",
+            "end_date",
+            "status",
+            "named_contact_limit",
+            "low_credit_threshold",
+            "version",
+            "lines",
         ]
         read_only_fields = ["id", "version"]
-        extra_kwargs = {"number": {"validators": []}, "low_credit_threshold": {"max_value": 1_000_000_000}}
+        extra_kwargs = {
+            "number": {"validators": []},
+            "low_credit_threshold": {"max_value": 1_000_000_000},
+        }
 
     @extend_schema_field(serializers.ChoiceField(choices=WorkOrderStatus.choices))
     def get_status(self, obj) -> str:
@@ -67,8 +95,14 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         return lines
 
     def validate(self, attrs):
-        if self.instance is not None and "customer" in attrs and attrs["customer"].pk != self.instance.customer_id:
-            raise serializers.ValidationError({"customer": ["A work order cannot move to another customer."]})
+        if (
+            self.instance is not None
+            and "customer" in attrs
+            and attrs["customer"].pk != self.instance.customer_id
+        ):
+            raise serializers.ValidationError(
+                {"customer": ["A work order cannot move to another customer."]}
+            )
         if self.instance is not None:
             attrs.pop("customer", None)
         return attrs
@@ -97,9 +131,11 @@ def sync_lines(*, work_order, lines: list[dict], by) -> None:
         if code in current:
             if current[code].quantity != data["quantity"] or data.get("bounds_override"):
                 services.work_order_line_update(
-                    line=current[code], quantity=data["quantity"],
+                    line=current[code],
+                    quantity=data["quantity"],
                     bounds_override=data.get("bounds_override") or None,
-                    override_reason=data.get("override_reason") or None, by=by,
+                    override_reason=data.get("override_reason") or None,
+                    by=by,
                 )
         else:
             services.work_order_line_add(work_order=work_order, by=by, **line_args(data))

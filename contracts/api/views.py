@@ -27,7 +27,9 @@ from portal.api.base import (
 from portal.api.idempotency import run_idempotent
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet):
+class CustomerViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet
+):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     permission_classes = [IsStaff]
@@ -46,7 +48,11 @@ def work_order_queryset():
 
 
 class WorkOrderViewSet(
-    mixins.ListModelMixin, VersionedRetrieveMixin, IdempotentCreateMixin, ConditionalUpdateMixin, PortalViewSet
+    mixins.ListModelMixin,
+    VersionedRetrieveMixin,
+    IdempotentCreateMixin,
+    ConditionalUpdateMixin,
+    PortalViewSet,
 ):
     queryset = WorkOrder.objects.all()
     serializer_class = WorkOrderSerializer
@@ -82,15 +88,22 @@ class WorkOrderViewSet(
         summary="Named contacts of a work order (R1: 409 past the package's limit)",
     )
     @action(
-        detail=True, methods=["get", "post"], url_path="contacts",
-        permission_classes=[IsStaffEditorOrReadOnly], serializer_class=NamedContactSerializer,
+        detail=True,
+        methods=["get", "post"],
+        url_path="contacts",
+        permission_classes=[IsStaffEditorOrReadOnly],
+        serializer_class=NamedContactSerializer,
         filter_backends=[],
     )
     def contacts(self, request, pk=None):
         work_order = self.get_object()
         if request.method == "POST":
             return run_idempotent(request, lambda: self._add_contact(request, work_order))
-        qs = NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name", "id")
+        qs = (
+            NamedContact.objects.visible_to(request.user)
+            .filter(work_order=work_order)
+            .order_by("name", "id")
+        )
         if request.query_params.get("active") in ("true", "false"):
             qs = qs.filter(active=request.query_params["active"] == "true")
         if request.query_params.get("email"):

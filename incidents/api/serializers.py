@@ -36,14 +36,19 @@ class IncidentCreateSerializer(serializers.Serializer):
     )
     contact = serializers.EmailField(help_text="E-mail of a named contact of that work order.")
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=20000)
+    description = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=20000
+    )
     severity = serializers.ChoiceField(choices=Severity.choices)
     product = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
     is_cloud = serializers.BooleanField(required=False, default=False)
     around_the_clock = serializers.BooleanField(required=False, default=False)
-    external_reference = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    external_reference = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=200
+    )
     opened_at = serializers.DateTimeField(
-        required=False, help_text="Staff keys only; default now, never in the future (phone or imported incidents)."
+        required=False,
+        help_text="Staff keys only; default now, never in the future (phone or imported incidents).",
     )
 
     def validate(self, attrs):
@@ -51,8 +56,14 @@ class IncidentCreateSerializer(serializers.Serializer):
         work_orders = WorkOrder.objects.visible_to(request.user if request else None)
         # One query on the happy path: the contact with its (scoped) work order.
         contact = (
-            NamedContact.objects.select_related("work_order__customer", "work_order__support_location")
-            .filter(work_order__in=work_orders, work_order_id=attrs["work_order"], email__iexact=attrs["contact"])
+            NamedContact.objects.select_related(
+                "work_order__customer", "work_order__support_location"
+            )
+            .filter(
+                work_order__in=work_orders,
+                work_order_id=attrs["work_order"],
+                email__iexact=attrs["contact"],
+            )
             .first()
         )
         if contact is None:
@@ -61,7 +72,9 @@ class IncidentCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {"work_order": [f'Invalid pk "{attrs["work_order"]}" - object does not exist.']}
                 )
-            raise serializers.ValidationError({"contact": ["Not a named contact of this work order (R2)."]})
+            raise serializers.ValidationError(
+                {"contact": ["Not a named contact of this work order (R2)."]}
+            )
         attrs["work_order"] = contact.work_order
         attrs["contact"] = contact
         return attrs
@@ -76,9 +89,12 @@ class IncidentUpdateSerializer(serializers.Serializer):
     product = serializers.CharField(required=False, allow_blank=True, max_length=200)
     external_reference = serializers.CharField(required=False, allow_blank=True, max_length=200)
     around_the_clock = serializers.BooleanField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, write_only=True)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, write_only=True
+    )
     status = serializers.ChoiceField(
-        choices=IncidentStatus.choices, required=False,
+        choices=IncidentStatus.choices,
+        required=False,
         help_text="Staff move the status; a customer may only close its incident.",
     )
 
@@ -102,7 +118,9 @@ class IncidentUpdateSerializer(serializers.Serializer):
 
 
 class RespondSerializer(serializers.Serializer):
-    responded_at = serializers.DateTimeField(required=False, help_text="Default now; never in the future.")
+    responded_at = serializers.DateTimeField(
+        required=False, help_text="Default now; never in the future."
+    )
 
 
 class SeverityChangeSerializer(serializers.Serializer):
@@ -115,7 +133,9 @@ class SeverityAskedSerializer(serializers.Serializer):
 
     requested = serializers.BooleanField(default=True)
     incident = serializers.IntegerField()
-    severity = serializers.ChoiceField(choices=Severity.choices, help_text="The severity asked for.")
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, help_text="The severity asked for."
+    )
     current_severity = serializers.ChoiceField(choices=Severity.choices)
     reason = serializers.CharField()
     requested_at = serializers.DateTimeField()

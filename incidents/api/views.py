@@ -30,7 +30,11 @@ from portal.api.idempotency import run_idempotent
 
 
 class IncidentViewSet(
-    mixins.ListModelMixin, VersionedRetrieveMixin, IdempotentCreateMixin, ConditionalUpdateMixin, PortalViewSet
+    mixins.ListModelMixin,
+    VersionedRetrieveMixin,
+    IdempotentCreateMixin,
+    ConditionalUpdateMixin,
+    PortalViewSet,
 ):
     queryset = Incident.objects.all()
     serializer_class = IncidentSerializer
@@ -77,12 +81,24 @@ class IncidentViewSet(
             expected_version = None  # claimed by the edit above
         if new_status is not None and new_status != incident.status:
             incident = services.incident_set_status(
-                incident=incident, status=new_status, by=self.actor, expected_version=expected_version
+                incident=incident,
+                status=new_status,
+                by=self.actor,
+                expected_version=expected_version,
             )
         return incident
 
-    @extend_schema(request=RespondSerializer, responses={200: IncidentSerializer}, summary="Record the first response")
-    @action(detail=True, methods=["post"], permission_classes=[IsStaffEditor], serializer_class=RespondSerializer)
+    @extend_schema(
+        request=RespondSerializer,
+        responses={200: IncidentSerializer},
+        summary="Record the first response",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsStaffEditor],
+        serializer_class=RespondSerializer,
+    )
     def respond(self, request, pk=None):
         incident = self.get_object()
         data = RespondSerializer(data=request.data)
@@ -93,9 +109,12 @@ class IncidentViewSet(
     @extend_schema(
         request=SeverityChangeSerializer,
         responses={
-            200: OpenApiResponse(IncidentSerializer, description="Staff: severity changed, target recomputed (R3)."),
+            200: OpenApiResponse(
+                IncidentSerializer, description="Staff: severity changed, target recomputed (R3)."
+            ),
             202: OpenApiResponse(
-                SeverityAskedSerializer, description="A customer's key: the request is recorded; support decides (R3)."
+                SeverityAskedSerializer,
+                description="A customer's key: the request is recorded; support decides (R3).",
             ),
         },
         summary="Change the severity (staff) or ask for a change (the customer)",
@@ -109,12 +128,19 @@ class IncidentViewSet(
         data = SeverityChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if self.actor_is_staff:
-            done = services.incident_change_severity(incident=incident, by=self.actor, **data.validated_data)
+            done = services.incident_change_severity(
+                incident=incident, by=self.actor, **data.validated_data
+            )
             return Response(self.get_output_serializer(self.refetch(done)).data)
-        event = services.incident_request_severity_change(incident=incident, by=self.actor, **data.validated_data)
+        event = services.incident_request_severity_change(
+            incident=incident, by=self.actor, **data.validated_data
+        )
         body = {
-            "requested": True, "incident": incident.pk, "severity": data.validated_data["severity"],
-            "current_severity": incident.severity, "reason": data.validated_data["reason"].strip(),
+            "requested": True,
+            "incident": incident.pk,
+            "severity": data.validated_data["severity"],
+            "current_severity": incident.severity,
+            "reason": data.validated_data["reason"].strip(),
             "requested_at": event.created_at,
         }
         return Response(SeverityAskedSerializer(body).data, status=status.HTTP_202_ACCEPTED)

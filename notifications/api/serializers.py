@@ -14,13 +14,23 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     (generated when not sent), never again."""
 
     url = serializers.URLField(max_length=500)
-    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices), min_length=1, max_length=len(Event.values))
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=Event.choices),
+        min_length=1,
+        max_length=len(Event.values),
+    )
     secret = serializers.CharField(
-        min_length=16, max_length=200, required=False, write_only=True,
+        min_length=16,
+        max_length=200,
+        required=False,
+        write_only=True,
         help_text="Shared secret for X-Portal-Signature; generated when omitted and returned once.",
     )
     customer = serializers.SlugRelatedField(
-        slug_field="code", queryset=Customer.objects.all(), required=False, allow_null=True,
+        slug_field="code",
+        queryset=Customer.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="Staff keys: a customer code, or null for every customer's events. Customer keys: always their own.",
     )
 
@@ -57,7 +67,15 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["delivery_id", "event", "state", "attempts", "next_attempt_at", "created_at", "delivered_at"]
+        fields = [
+            "delivery_id",
+            "event",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "delivered_at",
+        ]
 
 
 def new_secret() -> str:

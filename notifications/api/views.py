@@ -24,7 +24,9 @@ from portal.api.base import IdempotentCreateMixin, PortalViewSet
 from portal.scoping import actor_is_staff
 
 
-class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet):
+class WebhookViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet
+):
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
@@ -55,7 +57,9 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Idempoten
     @extend_schema(
         parameters=[
             OpenApiParameter("id", OpenApiTypes.INT, description="The subscription to delete."),
-            OpenApiParameter("url", OpenApiTypes.URI, description="Delete the subscriptions with this URL."),
+            OpenApiParameter(
+                "url", OpenApiTypes.URI, description="Delete the subscriptions with this URL."
+            ),
         ],
         responses={204: None},
         summary="Delete subscriptions by id or url (one of them is required)",
@@ -73,5 +77,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Idempoten
         else:
             deleted, _ = qs.filter(url=params["url"]).delete()
             if not deleted:
-                return Response({"detail": "No such subscription."}, status=status.HTTP_404_NOT_FOUND)
+                return Response(
+                    {"detail": "No such subscription."}, status=status.HTTP_404_NOT_FOUND
+                )
         return Response(status=status.HTTP_204_NO_CONTENT)

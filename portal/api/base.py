@@ -107,7 +107,9 @@ class IdempotentCreateMixin:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = self.perform_create(serializer)
-        out = self.get_output_serializer(self.refetch(instance) if self.refetch_after_create else instance)
+        out = self.get_output_serializer(
+            self.refetch(instance) if self.refetch_after_create else instance
+        )
         return Response(out.data, status=status.HTTP_201_CREATED)
 
     def perform_create(self, serializer):  # pragma: no cover - subclasses implement

@@ -29,5 +29,7 @@ def exception_handler(exc, context):
     if isinstance(exc, RuleViolation):
         return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     return drf_exception_handler(exc, context)

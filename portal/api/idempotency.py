@@ -73,12 +73,18 @@ def run_idempotent(request, handler):
     now = timezone.now()
     with transaction.atomic():
         # A record past its lifetime is forgotten: the key may be used afresh.
-        IdempotencyRecord.objects.filter(principal=principal, key=key, created_at__lt=now - ttl()).delete()
+        IdempotencyRecord.objects.filter(
+            principal=principal, key=key, created_at__lt=now - ttl()
+        ).delete()
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    principal=principal, key=key, method=request.method, path=request.path[:300],
-                    fingerprint=fingerprint, created_at=now,
+                    principal=principal,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:300],
+                    fingerprint=fingerprint,
+                    created_at=now,
                 )
         except IntegrityError:
             record = None
@@ -86,7 +92,9 @@ def run_idempotent(request, handler):
             existing = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
             if existing is None or existing.status_code is None:
                 # Only possible in a race with a purge; ask the client to retry.
-                raise IdempotencyConflict("A request with this Idempotency-Key is in progress; retry shortly.")
+                raise IdempotencyConflict(
+                    "A request with this Idempotency-Key is in progress; retry shortly."
+                )
             if existing.fingerprint != fingerprint:
                 raise IdempotencyConflict()
             return _replay(existing)

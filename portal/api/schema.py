@@ -6,7 +6,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
-ERROR_SCHEMA = {"type": "object", "additionalProperties": True, "description": "Error: `detail`, or field → messages."}
+ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "Error: `detail`, or field → messages.",
+}
 
 ERRORS = {
     "400": "Invalid input: field → list of messages (DRF's usual body).",
@@ -25,14 +29,19 @@ class PortalAutoSchema(AutoSchema):
         return self.method in ("POST", "PUT", "PATCH", "DELETE")
 
     def _creates(self) -> bool:
-        return self.method == "POST" and bool(getattr(self.view, "creates", self._is_create_operation()))
+        return self.method == "POST" and bool(
+            getattr(self.view, "creates", self._is_create_operation())
+        )
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self._creates():
             params.append(
                 OpenApiParameter(
-                    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                    "Idempotency-Key",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
                     description="The same key with the same body returns the first response again and creates nothing; "
                     "with a different body it is 409. Kept at least 24 hours.",
                 )
@@ -40,7 +49,10 @@ class PortalAutoSchema(AutoSchema):
         if self.method in ("PUT", "PATCH"):
             params.append(
                 OpenApiParameter(
-                    "If-Match", str, OpenApiParameter.HEADER, required=False,
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
                     description="The `version` you read; 412 if the object changed meanwhile.",
                 )
             )
@@ -61,7 +73,10 @@ class PortalAutoSchema(AutoSchema):
         for code in codes:
             responses.setdefault(
                 code,
-                {"description": ERRORS[code], "content": {"application/json": {"schema": ERROR_SCHEMA}}},
+                {
+                    "description": ERRORS[code],
+                    "content": {"application/json": {"schema": ERROR_SCHEMA}},
+                },
             )
         return responses
 

@@ -37,8 +37,12 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("work-orders/<str:pk>/credits/", WorkOrderCreditsView.as_view(), name="work-order-credits"),
-    path("work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"),
+    path(
+        "work-orders/<str:pk>/credits/", WorkOrderCreditsView.as_view(), name="work-order-credits"
+    ),
+    path(
+        "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
+    ),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
     *router.urls,

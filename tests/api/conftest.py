@@ -40,7 +40,10 @@ def credits_a(work_order_a, staff):
     from contracts import services as contract_services
 
     contract_services.work_order_line_add(
-        work_order=work_order_a, service=f.service("proactive-credits"), quantity=Decimal("100"), by=staff
+        work_order=work_order_a,
+        service=f.service("proactive-credits"),
+        quantity=Decimal("100"),
+        by=staff,
     )
     return work_order_a
 
@@ -48,32 +51,48 @@ def credits_a(work_order_a, staff):
 @pytest.fixture
 def incident_a(work_order_a, contact_a, staff):
     return incident_services.incident_open(
-        work_order=work_order_a, contact=contact_a, title="A's database is down", severity="normal",
-        external_reference="ACME-1", by=staff,
+        work_order=work_order_a,
+        contact=contact_a,
+        title="A's database is down",
+        severity="normal",
+        external_reference="ACME-1",
+        by=staff,
     )
 
 
 @pytest.fixture
 def incident_b(work_order_b, contact_b, staff):
     return incident_services.incident_open(
-        work_order=work_order_b, contact=contact_b, title="B's secret outage", severity="normal",
-        external_reference="GLOBEX-1", by=staff,
+        work_order=work_order_b,
+        contact=contact_b,
+        title="B's secret outage",
+        severity="normal",
+        external_reference="GLOBEX-1",
+        by=staff,
     )
 
 
 @pytest.fixture
 def redemption_a(credits_a, rate_workshops, staff):
     return credit_services.credits_redeem(
-        work_order=credits_a, service=f.service("workshops"), quantity=Decimal("2"),
-        scheduled_for=timezone.localdate() + dt.timedelta(days=30), delivery_mode="per_participant", by=staff,
+        work_order=credits_a,
+        service=f.service("workshops"),
+        quantity=Decimal("2"),
+        scheduled_for=timezone.localdate() + dt.timedelta(days=30),
+        delivery_mode="per_participant",
+        by=staff,
     )
 
 
 @pytest.fixture
 def webhook_a(customer_a):
-    return f.WebhookSubscriptionFactory(customer=customer_a, url="http://127.0.0.1:9/acme", secret="acme-secret-0123456789")
+    return f.WebhookSubscriptionFactory(
+        customer=customer_a, url="http://127.0.0.1:9/acme", secret="acme-secret-0123456789"
+    )
 
 
 @pytest.fixture
 def webhook_b(customer_b):
-    return f.WebhookSubscriptionFactory(customer=customer_b, url="http://127.0.0.1:9/globex", secret="globex-secret-0123456789")
+    return f.WebhookSubscriptionFactory(
+        customer=customer_b, url="http://127.0.0.1:9/globex", secret="globex-secret-0123456789"
+    )

@@ -14,13 +14,34 @@ from notifications.models import OutboxMessage
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "ticketing_tool.py"
 
 
-def test_ticketing_tool_files_an_incident_and_verifies_the_webhook(transactional_db, live_server, work_order_a, contact_a, key_a, tmp_path):
+def test_ticketing_tool_files_an_incident_and_verifies_the_webhook(
+    transactional_db, live_server, work_order_a, contact_a, key_a, tmp_path
+):
     ready = tmp_path / "ready.json"
     tool = subprocess.Popen(
-        [sys.executable, str(SCRIPT), "--api", f"{live_server.url}/api/v1", "--key", "sp_acme_" + "a" * 40,
-         "--work-order", str(work_order_a.pk), "--contact", contact_a.email, "--ticket", "JIRA-4711",
-         "--expect", "1", "--wait", "30", "--ready-file", str(ready)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--api",
+            f"{live_server.url}/api/v1",
+            "--key",
+            "sp_acme_" + "a" * 40,
+            "--work-order",
+            str(work_order_a.pk),
+            "--contact",
+            contact_a.email,
+            "--ticket",
+            "JIRA-4711",
+            "--expect",
+            "1",
+            "--wait",
+            "30",
+            "--ready-file",
+            str(ready),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

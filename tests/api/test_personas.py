@@ -7,7 +7,15 @@ import pytest
 from django.utils import timezone
 
 PERSONAS = ["staff", "a", "b", "anon"]
-A_MARKERS = ["acme", "WO-A-1", "ACME-1", "bob@acme.example", "A&#x27;s database", "A's database", "acme-secret"]
+A_MARKERS = [
+    "acme",
+    "WO-A-1",
+    "ACME-1",
+    "bob@acme.example",
+    "A&#x27;s database",
+    "A's database",
+    "acme-secret",
+]
 
 
 def in_30_days() -> str:
@@ -20,41 +28,121 @@ ENDPOINTS = [
     ("service", "get", "/api/v1/services/dse/", None, (200, 200, 200, 401)),
     ("customers", "get", "/api/v1/customers/", None, (200, 403, 403, 401)),
     ("customer", "get", "/api/v1/customers/acme/", None, (200, 403, 403, 401)),
-    ("customer create", "post", "/api/v1/customers/",
-     {"code": "initech", "name": "Initech", "country": "US", "timezone": "America/Chicago", "language": "en"},
-     (201, 403, 403, 401)),
+    (
+        "customer create",
+        "post",
+        "/api/v1/customers/",
+        {
+            "code": "initech",
+            "name": "Initech",
+            "country": "US",
+            "timezone": "America/Chicago",
+            "language": "en",
+        },
+        (201, 403, 403, 401),
+    ),
     ("work orders", "get", "/api/v1/work-orders/", None, (200, 200, 200, 401)),
-    ("work order create", "post", "/api/v1/work-orders/",
-     {"number": "WO-NEW", "customer": "acme", "package": "core", "start_date": "2026-01-01", "end_date": "2030-12-31"},
-     (201, 403, 403, 401)),
+    (
+        "work order create",
+        "post",
+        "/api/v1/work-orders/",
+        {
+            "number": "WO-NEW",
+            "customer": "acme",
+            "package": "core",
+            "start_date": "2026-01-01",
+            "end_date": "2030-12-31",
+        },
+        (201, 403, 403, 401),
+    ),
     ("work order", "get", "/api/v1/work-orders/{wo}/", None, (200, 200, 404, 401)),
-    ("work order patch", "patch", "/api/v1/work-orders/{wo}/", {"named_contact_limit": 60}, (200, 403, 403, 401)),
+    (
+        "work order patch",
+        "patch",
+        "/api/v1/work-orders/{wo}/",
+        {"named_contact_limit": 60},
+        (200, 403, 403, 401),
+    ),
     ("contacts", "get", "/api/v1/work-orders/{wo}/contacts/", None, (200, 200, 404, 401)),
-    ("contact add", "post", "/api/v1/work-orders/{wo}/contacts/", {"email": "new@acme.example", "name": "New"},
-     (201, 201, 404, 401)),
+    (
+        "contact add",
+        "post",
+        "/api/v1/work-orders/{wo}/contacts/",
+        {"email": "new@acme.example", "name": "New"},
+        (201, 201, 404, 401),
+    ),
     ("rates", "get", "/api/v1/rates/", None, (200, 200, 200, 401)),
-    ("rate create", "post", "/api/v1/rates/",
-     {"service": "workshops", "customer": "acme", "credits_per_unit": "8.5", "valid_from": "2026-01-01"},
-     (201, 403, 403, 401)),
+    (
+        "rate create",
+        "post",
+        "/api/v1/rates/",
+        {
+            "service": "workshops",
+            "customer": "acme",
+            "credits_per_unit": "8.5",
+            "valid_from": "2026-01-01",
+        },
+        (201, 403, 403, 401),
+    ),
     ("credits", "get", "/api/v1/work-orders/{wo}/credits/", None, (200, 200, 404, 401)),
     ("redemptions", "get", "/api/v1/work-orders/{wo}/redemptions/", None, (200, 200, 404, 401)),
-    ("redeem", "post", "/api/v1/work-orders/{wo}/redemptions/",
-     {"service": "workshops", "quantity": "1", "scheduled_for": "+30d", "delivery_mode": "per_participant"},
-     (201, 201, 404, 401)),
+    (
+        "redeem",
+        "post",
+        "/api/v1/work-orders/{wo}/redemptions/",
+        {
+            "service": "workshops",
+            "quantity": "1",
+            "scheduled_for": "+30d",
+            "delivery_mode": "per_participant",
+        },
+        (201, 201, 404, 401),
+    ),
     ("redemption", "get", "/api/v1/redemptions/{red}/", None, (200, 200, 404, 401)),
-    ("cancel", "post", "/api/v1/redemptions/{red}/cancel/", {"reason": "moved"}, (200, 200, 404, 401)),
+    (
+        "cancel",
+        "post",
+        "/api/v1/redemptions/{red}/cancel/",
+        {"reason": "moved"},
+        (200, 200, 404, 401),
+    ),
     ("incidents", "get", "/api/v1/incidents/", None, (200, 200, 200, 401)),
-    ("incident create", "post", "/api/v1/incidents/",
-     {"work_order": "{wo}", "contact": "bob@acme.example", "title": "Down", "severity": "normal"},
-     (201, 201, 400, 401)),
+    (
+        "incident create",
+        "post",
+        "/api/v1/incidents/",
+        {
+            "work_order": "{wo}",
+            "contact": "bob@acme.example",
+            "title": "Down",
+            "severity": "normal",
+        },
+        (201, 201, 400, 401),
+    ),
     ("incident", "get", "/api/v1/incidents/{inc}/", None, (200, 200, 404, 401)),
-    ("incident patch", "patch", "/api/v1/incidents/{inc}/", {"description": "more detail"}, (200, 200, 404, 401)),
+    (
+        "incident patch",
+        "patch",
+        "/api/v1/incidents/{inc}/",
+        {"description": "more detail"},
+        (200, 200, 404, 401),
+    ),
     ("respond", "post", "/api/v1/incidents/{inc}/respond/", {}, (200, 403, 403, 401)),
-    ("severity", "post", "/api/v1/incidents/{inc}/severity/", {"severity": "critical", "reason": "production down"},
-     (200, 202, 404, 401)),
+    (
+        "severity",
+        "post",
+        "/api/v1/incidents/{inc}/severity/",
+        {"severity": "critical", "reason": "production down"},
+        (200, 202, 404, 401),
+    ),
     ("webhooks", "get", "/api/v1/webhooks/", None, (200, 200, 200, 401)),
-    ("webhook create", "post", "/api/v1/webhooks/",
-     {"url": "https://tickets.example/hook", "events": ["incident.created"]}, (201, 201, 201, 401)),
+    (
+        "webhook create",
+        "post",
+        "/api/v1/webhooks/",
+        {"url": "https://tickets.example/hook", "events": ["incident.created"]},
+        (201, 201, 201, 401),
+    ),
     ("webhook", "get", "/api/v1/webhooks/{hook}/", None, (200, 200, 404, 401)),
     ("webhook delete", "delete", "/api/v1/webhooks/{hook}/", None, (204, 204, 404, 401)),
     ("webhook delete by id", "delete", "/api/v1/webhooks/?id={hook}", None, (204, 204, 404, 401)),
@@ -62,12 +150,29 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def world(work_order_a, contact_a, credits_a, incident_a, redemption_a, webhook_a, work_order_b, contact_b, incident_b):
-    return {"wo": work_order_a.pk, "inc": incident_a.pk, "red": redemption_a.pk, "hook": webhook_a.pk}
+def world(
+    work_order_a,
+    contact_a,
+    credits_a,
+    incident_a,
+    redemption_a,
+    webhook_a,
+    work_order_b,
+    contact_b,
+    incident_b,
+):
+    return {
+        "wo": work_order_a.pk,
+        "inc": incident_a.pk,
+        "red": redemption_a.pk,
+        "hook": webhook_a.pk,
+    }
 
 
 def _client(request, persona):
-    return request.getfixturevalue({"staff": "api_staff", "a": "api_a", "b": "api_b", "anon": "api_anon"}[persona])
+    return request.getfixturevalue(
+        {"staff": "api_staff", "a": "api_a", "b": "api_b", "anon": "api_anon"}[persona]
+    )
 
 
 def _fill(value, ids):
@@ -88,8 +193,16 @@ def test_endpoint_answers_each_persona_as_api_md_says(request, world, endpoint, 
     client = _client(request, persona)
     url = path.format(**world)
     kwargs = {"format": "json"} if body is not None else {}
-    response = getattr(client, method)(url, _fill(body, world), **kwargs) if body is not None else getattr(client, method)(url)
-    assert response.status_code == expected[PERSONAS.index(persona)], (name, persona, response.content[:500])
+    response = (
+        getattr(client, method)(url, _fill(body, world), **kwargs)
+        if body is not None
+        else getattr(client, method)(url)
+    )
+    assert response.status_code == expected[PERSONAS.index(persona)], (
+        name,
+        persona,
+        response.content[:500],
+    )
     if persona == "b":
         # B never receives anything of A's, whatever the status.
         text = response.content.decode()
@@ -98,31 +211,50 @@ def test_endpoint_answers_each_persona_as_api_md_says(request, world, endpoint, 
 
 
 def test_customer_b_lists_only_its_own_rows(world, api_b, webhook_b):
-    for url in ["/api/v1/work-orders/", "/api/v1/incidents/", "/api/v1/webhooks/", "/api/v1/rates/"]:
+    for url in [
+        "/api/v1/work-orders/",
+        "/api/v1/incidents/",
+        "/api/v1/webhooks/",
+        "/api/v1/rates/",
+    ]:
         body = api_b.get(url).json()
         text = str(body)
         for marker in A_MARKERS:
             assert marker not in text, (url, marker)
-    assert [i["external_reference"] for i in api_b.get("/api/v1/incidents/").json()["results"]] == ["GLOBEX-1"]
+    assert [i["external_reference"] for i in api_b.get("/api/v1/incidents/").json()["results"]] == [
+        "GLOBEX-1"
+    ]
     assert [w["url"] for w in api_b.get("/api/v1/webhooks/").json()["results"]] == [webhook_b.url]
 
 
 def test_customer_b_cannot_file_on_a_work_order_and_is_not_told_it_exists(world, api_b):
     missing = api_b.post(
-        "/api/v1/incidents/", {"work_order": 999999, "contact": "x@y.example", "title": "t", "severity": "normal"}, format="json"
+        "/api/v1/incidents/",
+        {"work_order": 999999, "contact": "x@y.example", "title": "t", "severity": "normal"},
+        format="json",
     )
     foreign = api_b.post(
-        "/api/v1/incidents/", {"work_order": world["wo"], "contact": "bob@acme.example", "title": "t", "severity": "normal"},
+        "/api/v1/incidents/",
+        {
+            "work_order": world["wo"],
+            "contact": "bob@acme.example",
+            "title": "t",
+            "severity": "normal",
+        },
         format="json",
     )
     assert missing.status_code == foreign.status_code == 400
     # The same message for an unknown id and for A's id: no hint that A's exists.
-    assert missing.json()["work_order"][0].replace("999999", "X") == foreign.json()["work_order"][0].replace(str(world["wo"]), "X")
+    assert missing.json()["work_order"][0].replace("999999", "X") == foreign.json()["work_order"][
+        0
+    ].replace(str(world["wo"]), "X")
 
 
 def test_customer_webhook_subscription_is_always_for_its_own_customer(world, api_b):
     response = api_b.post(
-        "/api/v1/webhooks/", {"url": "https://b.example/hook", "events": ["incident.created"], "customer": "acme"}, format="json"
+        "/api/v1/webhooks/",
+        {"url": "https://b.example/hook", "events": ["incident.created"], "customer": "acme"},
+        format="json",
     )
     # Another customer's code reads as unknown (400), never as A's subscription.
     assert response.status_code == 400
@@ -138,7 +270,9 @@ def test_browser_session_needs_csrf_for_writes_and_reads_its_own_rows(world, use
     assert listing.status_code == 200
     assert listing.json()["count"] == 1
     body = '{"description": "x"}'
-    no_token = browser.patch(f"/api/v1/incidents/{world['inc']}/", body, content_type="application/json")
+    no_token = browser.patch(
+        f"/api/v1/incidents/{world['inc']}/", body, content_type="application/json"
+    )
     assert no_token.status_code == 403
     assert "CSRF" in no_token.json()["detail"]
     browser.get("/api/v1/incidents/")
@@ -152,6 +286,9 @@ def test_browser_session_needs_csrf_for_writes_and_reads_its_own_rows(world, use
     else:
         masked = token.value
     with_token = browser.patch(
-        f"/api/v1/incidents/{world['inc']}/", body, content_type="application/json", HTTP_X_CSRFTOKEN=masked
+        f"/api/v1/incidents/{world['inc']}/",
+        body,
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=masked,
     )
     assert with_token.status_code == 200, with_token.content

@@ -21,19 +21,35 @@ def many(customer_a, work_order_a, contact_a, staff, credits_a, rate_workshops):
 
     for i in range(30):
         incident_services.incident_open(
-            work_order=work_order_a, contact=contact_a, title=f"Incident {i}", severity="normal", by=staff
+            work_order=work_order_a,
+            contact=contact_a,
+            title=f"Incident {i}",
+            severity="normal",
+            by=staff,
         )
         f.NamedContactFactory(work_order=work_order_a, email=f"person{i}@acme.example")
         f.WebhookSubscriptionFactory(customer=customer_a, url=f"https://hooks.example/{i}")
-        f.RateFactory(service=f.service("workshops"), customer=customer_a, valid_from=timezone.localdate() - dt.timedelta(days=i))
+        f.RateFactory(
+            service=f.service("workshops"),
+            customer=customer_a,
+            valid_from=timezone.localdate() - dt.timedelta(days=i),
+        )
     for i in range(12):
         wo = f.WorkOrderFactory(customer=customer_a, number=f"WO-MANY-{i}")
-        contract_services.work_order_line_add(work_order=wo, service=f.service("dse"), quantity=Decimal("10"), by=staff)
-        contract_services.work_order_line_add(work_order=wo, service=f.service("proactive-credits"), quantity=Decimal("5"), by=staff)
+        contract_services.work_order_line_add(
+            work_order=wo, service=f.service("dse"), quantity=Decimal("10"), by=staff
+        )
+        contract_services.work_order_line_add(
+            work_order=wo, service=f.service("proactive-credits"), quantity=Decimal("5"), by=staff
+        )
     for i in range(8):
         credit_services.credits_redeem(
-            work_order=credits_a, service=f.service("workshops"), quantity=Decimal("1"),
-            scheduled_for=timezone.localdate() + dt.timedelta(days=20 + i), delivery_mode="per_participant", by=staff,
+            work_order=credits_a,
+            service=f.service("workshops"),
+            quantity=Decimal("1"),
+            scheduled_for=timezone.localdate() + dt.timedelta(days=20 + i),
+            delivery_mode="per_participant",
+            by=staff,
         )
     return work_order_a
 
@@ -76,7 +92,9 @@ def test_list_queries_do_not_grow_with_the_page_size(request, many, path, person
     assert large <= 8, (url, large)
 
 
-def test_list_endpoints_stay_under_the_bound_with_django_assert_max_num_queries(api_staff, many, django_assert_max_num_queries):
+def test_list_endpoints_stay_under_the_bound_with_django_assert_max_num_queries(
+    api_staff, many, django_assert_max_num_queries
+):
     for path in LISTS:
         with django_assert_max_num_queries(8):
             assert api_staff.get(path.format(wo=many.pk) + "?page_size=200").status_code == 200

@@ -53,14 +53,29 @@ def test_every_path_and_method_of_api_md_is_in_the_schema(schema):
 
 
 def test_the_schema_carries_api_md_enums_and_headers(schema):
-    enums = {name: set(body.get("enum", [])) for name, body in schema["components"]["schemas"].items()}
+    enums = {
+        name: set(body.get("enum", [])) for name, body in schema["components"]["schemas"].items()
+    }
     assert enums["SeverityEnum"] == {"normal", "critical"}
-    assert enums["IncidentStatusEnum"] == {"new", "responded", "in_progress", "awaiting_customer", "resolved", "closed"}
+    assert enums["IncidentStatusEnum"] == {
+        "new",
+        "responded",
+        "in_progress",
+        "awaiting_customer",
+        "resolved",
+        "closed",
+    }
     assert enums["AvailabilityEnum"] == {"included", "add_on", "limited", "unavailable"}
     assert {"core", "advanced", "performance"} <= enums["PackageEnum"]
     assert {
-        "incident.created", "incident.updated", "incident.response_warning", "incident.response_breached",
-        "incident.severity_changed", "credits.low", "work_order.expiring", "entitlement.expired",
+        "incident.created",
+        "incident.updated",
+        "incident.response_warning",
+        "incident.response_breached",
+        "incident.severity_changed",
+        "credits.low",
+        "work_order.expiring",
+        "entitlement.expired",
     } <= enums["EventEnum"]
     create = schema["paths"]["/api/v1/incidents/"]["post"]
     assert "Idempotency-Key" in {p["name"] for p in create["parameters"] if p["in"] == "header"}
@@ -69,11 +84,29 @@ def test_the_schema_carries_api_md_enums_and_headers(schema):
     assert "If-Match" in {p["name"] for p in patch["parameters"] if p["in"] == "header"}
     assert "412" in patch["responses"]
     incident = schema["components"]["schemas"]["Incident"]["properties"]
-    for field in ["id", "number", "work_order", "contact", "title", "description", "severity", "product", "is_cloud",
-                  "around_the_clock", "external_reference", "status", "opened_at", "response_due_at", "responded_at",
-                  "response_breached"]:
+    for field in [
+        "id",
+        "number",
+        "work_order",
+        "contact",
+        "title",
+        "description",
+        "severity",
+        "product",
+        "is_cloud",
+        "around_the_clock",
+        "external_reference",
+        "status",
+        "opened_at",
+        "response_due_at",
+        "responded_at",
+        "response_breached",
+    ]:
         assert field in incident, field
-    assert set(schema["components"]["securitySchemes"]["apiKey"].items()) >= {("type", "http"), ("scheme", "bearer")}
+    assert set(schema["components"]["securitySchemes"]["apiKey"].items()) >= {
+        ("type", "http"),
+        ("scheme", "bearer"),
+    }
 
 
 def test_docs_page_serves_its_assets_locally(api_anon):
@@ -86,6 +119,7 @@ def test_docs_page_serves_its_assets_locally(api_anon):
 
 # --- schemathesis ----------------------------------------------------------------------
 
+
 def _load():
     import schemathesis
     from drf_spectacular.generators import SchemaGenerator
@@ -93,9 +127,8 @@ def _load():
     document = SchemaGenerator().get_schema(request=None, public=True)
     import json
 
-    from rest_framework.renderers import JSONRenderer
-
     from django.core.wsgi import get_wsgi_application
+    from rest_framework.renderers import JSONRenderer
 
     loaded = schemathesis.openapi.from_dict(json.loads(JSONRenderer().render(document)))
     loaded.app = get_wsgi_application()
@@ -115,7 +148,6 @@ except Exception as exc:  # pragma: no cover - import-time trouble shows as a fa
 @pytest.fixture
 def fuzz_world(db, work_order_a, contact_a, incident_a, key_staff, key_a):
     from django.core.cache import cache
-
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
@@ -133,19 +165,29 @@ if generated is not None:
 
     @pytest.mark.django_db
     @generated.parametrize()
-    @settings(max_examples=10, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def test_schemathesis_finds_no_server_error_and_conforming_responses(case, fuzz_world):
+        from schemathesis.checks import not_a_server_error
         from schemathesis.specs.openapi.checks import (
             content_type_conformance,
             response_schema_conformance,
             status_code_conformance,
         )
-        from schemathesis.checks import not_a_server_error
 
         # The staff key reaches every operation; scoping has its own tests (test_personas).
         case.headers = {**(case.headers or {}), "Authorization": fuzz_world["staff"]}
         case.cookies = {}
         case.call_and_validate(
-            checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+            ],
         )

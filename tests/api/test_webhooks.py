@@ -55,16 +55,25 @@ def webhook_row(customer, event="incident.created", key="incident:1:created"):
     return OutboxMessage.objects.get(key=f"{key}:webhook")
 
 
-def test_fan_out_reaches_the_customers_own_and_staff_wide_subscriptions_only(customer_a, customer_b):
+def test_fan_out_reaches_the_customers_own_and_staff_wide_subscriptions_only(
+    customer_a, customer_b
+):
     own = f.WebhookSubscriptionFactory(customer=customer_a, events=["incident.created"])
-    staff_wide = f.WebhookSubscriptionFactory(customer=None, events=["incident.created", "credits.low"])
-    f.WebhookSubscriptionFactory(customer=customer_b, events=["incident.created"])  # B's: never A's events
+    staff_wide = f.WebhookSubscriptionFactory(
+        customer=None, events=["incident.created", "credits.low"]
+    )
+    f.WebhookSubscriptionFactory(
+        customer=customer_b, events=["incident.created"]
+    )  # B's: never A's events
     f.WebhookSubscriptionFactory(customer=customer_a, events=["credits.low"])  # another event
     f.WebhookSubscriptionFactory(customer=customer_a, events=["incident.created"], active=False)
     row = webhook_row(customer_a)
     webhooks.fan_out(row)
     webhooks.fan_out(row)  # a repeat writes nothing
-    assert set(WebhookDelivery.objects.values_list("subscription_id", flat=True)) == {own.pk, staff_wide.pk}
+    assert set(WebhookDelivery.objects.values_list("subscription_id", flat=True)) == {
+        own.pk,
+        staff_wide.pk,
+    }
 
 
 def test_delivery_is_signed_with_event_and_stable_delivery_id_headers(customer_a, receiver):
@@ -76,7 +85,9 @@ def test_delivery_is_signed_with_event_and_stable_delivery_id_headers(customer_a
     assert got["headers"]["X-Portal-Event"] == "incident.created"
     assert got["headers"]["X-Portal-Delivery"] == str(delivery.delivery_id)
     assert webhooks.verify("s" * 32, got["headers"]["X-Portal-Signature"], got["body"])
-    assert not webhooks.verify("wrong-secret-xxxxxxxx", got["headers"]["X-Portal-Signature"], got["body"])
+    assert not webhooks.verify(
+        "wrong-secret-xxxxxxxx", got["headers"]["X-Portal-Signature"], got["body"]
+    )
     assert not webhooks.verify("s" * 32, got["headers"]["X-Portal-Signature"], got["body"] + b" ")
     body = json.loads(got["body"])
     assert body["event"] == "incident.created"
@@ -93,7 +104,9 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     assert header == f"t=1700000000,v1={expected}"
 
 
-def test_failures_are_retried_with_exponential_backoff_keeping_the_delivery_id(customer_a, receiver):
+def test_failures_are_retried_with_exponential_backoff_keeping_the_delivery_id(
+    customer_a, receiver
+):
     f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url)
     webhooks.fan_out(webhook_row(customer_a))
     receiver.status = 500
@@ -142,16 +155,27 @@ def test_redeliver_sends_the_same_delivery_again(customer_a, receiver):
     delivery = WebhookDelivery.objects.get()
     log = webhooks.webhook_redeliver(delivery=delivery)
     assert log.status_code == 200
-    assert [r["headers"]["X-Portal-Delivery"] for r in receiver.requests] == [str(delivery.delivery_id)] * 2
+    assert [r["headers"]["X-Portal-Delivery"] for r in receiver.requests] == [
+        str(delivery.delivery_id)
+    ] * 2
 
 
-def test_opening_an_incident_through_the_api_ends_in_a_signed_delivery(api_a, work_order_a, contact_a, customer_a, receiver):
-    created = api_a.post("/api/v1/webhooks/", {"url": receiver.url, "events": ["incident.created"]}, format="json")
+def test_opening_an_incident_through_the_api_ends_in_a_signed_delivery(
+    api_a, work_order_a, contact_a, customer_a, receiver
+):
+    created = api_a.post(
+        "/api/v1/webhooks/", {"url": receiver.url, "events": ["incident.created"]}, format="json"
+    )
     secret = created.json()["secret"]
     response = api_a.post(
         "/api/v1/incidents/",
-        {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "Down", "severity": "normal",
-         "external_reference": "JIRA-7"},
+        {
+            "work_order": work_order_a.pk,
+            "contact": contact_a.email,
+            "title": "Down",
+            "severity": "normal",
+            "external_reference": "JIRA-7",
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -163,7 +187,9 @@ def test_opening_an_incident_through_the_api_ends_in_a_signed_delivery(api_a, wo
     assert json.loads(got["body"])["data"]["external_reference"] == "JIRA-7"
 
 
-def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(client_staff, staff, customer_a, receiver):
+def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(
+    client_staff, staff, customer_a, receiver
+):
     staff.is_superuser = True
     staff.save()
     f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url)
@@ -176,7 +202,8 @@ def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(client_staff, 
     assert b"500" in page.content
     receiver.status = 200
     response = client_staff.post(
-        "/admin/notifications/webhookdelivery/", {"action": "redeliver", "_selected_action": [delivery.pk]}
+        "/admin/notifications/webhookdelivery/",
+        {"action": "redeliver", "_selected_action": [delivery.pk]},
     )
     assert response.status_code == 302
     delivery.refresh_from_db()
