@@ -95,7 +95,10 @@ _STANDARD_ATTRS = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", Non
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # django.request logs 4xx/5xx after the middleware chain returned (the context
+        # variable is reset by then), but it attaches the request, which has its id.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 

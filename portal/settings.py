@@ -120,9 +120,6 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# serialized_rollback reloads data after transactional tests; content types are
-# recreated by post_migrate and would clash.
-TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes"]
 
 # --- Redis, Celery, cache -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

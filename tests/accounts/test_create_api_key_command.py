@@ -77,8 +77,8 @@ def _manage(*args):
     )
 
 
-# serialized_rollback puts the seeded catalogue back after the flush.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# tests/conftest.py puts the seeded catalogue back after the flush.
+@pytest.mark.django_db(transaction=True)
 def test_command_line_stdout_is_the_key_alone_even_with_logging():
     from tests import factories as f
 

@@ -258,7 +258,8 @@ def test_customer_files_an_incident_and_sees_its_due_time(page, live_server, use
 
 def test_the_dutch_interface_renders(page, live_server, staff, busy_portal):
     login(page, live_server, staff.username)
-    page.select_option("#language-switch", "nl")  # submits itself (portal.js)
+    page.select_option("#language-switch", "nl")
+    page.click("header button:has-text('Switch')")
     page.wait_for_selector("text=Werkopdrachten")
     assert page.locator("html").get_attribute("lang") == "nl"
     body = page.inner_text("body")

@@ -374,8 +374,8 @@ def test_stale_contact_version_is_refused(contact_a, staff):
     assert contact_a.phone == "+31 20 1234567" and contact_a.version == 2
 
 
-# Real commits from two connections; serialized_rollback restores the seeded catalogue.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real commits from two connections (the conftest re-seeds the catalogue after the flush).
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_saves_of_one_version_cannot_both_win():
     staff = f.StaffFactory()
     wo = f.WorkOrderFactory(package="advanced")
@@ -402,8 +402,8 @@ def test_two_concurrent_saves_of_one_version_cannot_both_win():
     assert wo.version == 2
 
 
-# Real commits from two connections; serialized_rollback restores the seeded catalogue.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real commits from two connections (the conftest re-seeds the catalogue after the flush).
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_adds_cannot_both_take_the_last_core_place():  # R1
     wo = f.WorkOrderFactory(package="core", named_contact_limit=10)
     for _ in range(9):

@@ -2,8 +2,8 @@
 
 A test wrapped in one transaction would hide these races, so these tests use
 `transaction=True`: every thread has its own database connection and commits for
-real. `serialized_rollback=True` puts the seeded catalogue back, which the flush
-after a transactional test empties. The threads are released together by a Barrier so their transactions overlap.
+real (tests/conftest.py re-seeds the catalogue that the flush after a
+transactional test empties). The threads are released together by a Barrier so their transactions overlap.
 The harness is proven able to fail: the same race against a deliberately naive
 read-modify-write redemption (no lock) must be caught overspending.
 """
@@ -140,7 +140,7 @@ def chalk():
     return f.service("chalk-talks")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_redemptions_on_a_balance_for_five_leave_exactly_five(chalk):  # R10
     customer = f.CustomerFactory(code="race")
     outcomes = run_trials(credits_redeem, customer, chalk)
@@ -149,7 +149,7 @@ def test_twenty_simultaneous_redemptions_on_a_balance_for_five_leave_exactly_fiv
     assert set(CreditAccount.objects.values_list("balance", flat=True)) == {0}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_harness_catches_a_naive_read_modify_write_redemption(chalk):
     # The control: without the lock the same race must overspend or lose updates in at
     # least one trial, or the test above would prove nothing.
@@ -159,7 +159,7 @@ def test_the_harness_catches_a_naive_read_modify_write_redemption(chalk):
     assert any(outcomes), "the harness did not catch a race it was built to catch"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_retries_with_one_idempotency_key_create_one_redemption(chalk):
     wo = new_funded_work_order(f.CustomerFactory(code="retry"), 1000)
 
@@ -174,7 +174,7 @@ def test_simultaneous_retries_with_one_idempotency_key_create_one_redemption(cha
     assert CreditAccount.objects.get(work_order=wo).balance == 950
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_time_entries_never_take_more_hours_than_remain():  # R11
     staff = f.StaffFactory(username="engineer")
     wo = f.WorkOrderFactory(customer=f.CustomerFactory(code="hours"))

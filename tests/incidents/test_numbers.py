@@ -11,7 +11,7 @@ from tests import factories as f
 from tests.incidents.support import open_incident, work_order
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_openings_get_distinct_numbers():
     customer = f.CustomerFactory(code="acme")
     staff = f.StaffFactory()

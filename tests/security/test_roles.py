@@ -70,7 +70,7 @@ def test_read_only_staff_cannot_post_anything_in_the_ui(client_read_only, work_o
 def test_read_only_staff_cannot_write_through_the_api(api_read_only, work_order_a, contact_a):
     attempts = [
         ("post", "/api/v1/incidents/", {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "x", "severity": "normal"}),
-        ("patch", f"/api/v1/work-orders/{work_order_a.pk}/", {"notes": "changed"}),
+        ("patch", f"/api/v1/work-orders/{work_order_a.pk}/", {"low_credit_threshold": 1}),
         ("post", f"/api/v1/work-orders/{work_order_a.pk}/redemptions/", {"service": "workshops", "quantity": "1"}),
         ("post", "/api/v1/customers/", {"code": "newco", "name": "New Co", "country": "NL", "timezone": "Europe/Amsterdam"}),
     ]
@@ -78,7 +78,7 @@ def test_read_only_staff_cannot_write_through_the_api(api_read_only, work_order_
         response = getattr(api_read_only, method)(path, body, format="json")
         assert response.status_code == 403, (path, response.status_code, response.content[:200])
     work_order_a.refresh_from_db()
-    assert work_order_a.notes == ""
+    assert work_order_a.low_credit_threshold is None
 
 
 def test_read_only_staff_may_still_log_out_and_change_language(client_read_only):

@@ -106,7 +106,9 @@ csrf = r.cookies.get("csrftoken")
 print(json.dumps({"status": r.status_code, "headers": dict(r.headers),
                   "csrf_secure": bool(csrf and csrf["secure"])}))
 """
-    result = _run(["-c", script], _production_env())
+    # Pages render static URLs: without collectstatic's manifest, plain storage.
+    env = _production_env(STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage")
+    result = _run(["-c", script], env)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["status"] == 200, out

@@ -226,3 +226,16 @@ def test_incident_detail_explains_the_deadline(client_a, work_order_a, contact_a
     )
     body = client_a.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "Why this deadline" in body and "R4" in body and "business hours" in body.lower()
+
+
+@pytest.mark.django_db
+def test_read_only_staff_read_the_editor_but_cannot_save(client, work_order_a):
+    reader = f.StaffFactory(username="reader", role="read_only")
+    client.force_login(reader)
+    url = reverse("contracts:work_order_edit", args=[work_order_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "Save header" not in page.content.decode()
+    assert client.post(url, {"number": "X"}).status_code == 403
+    assert (
+        client.post(reverse("contracts:contact_add", args=[work_order_a.pk]), {}).status_code == 403
+    )

@@ -28,9 +28,9 @@ from incidents.models import DeadlineEvent, Incident, IncidentEvent, ResponseTar
 from notifications.models import OutboxMessage
 from tests import factories as f
 
-# serialized_rollback: a transactional test's flush would otherwise wipe the seeded
-# catalogue and response targets for the tests after it.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Transactional: the worker and beat processes must see committed rows. The flush
+# after the test wipes seeded rows; tests/conftest.py re-seeds them.
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 BROKER = os.environ.get("WORKER_TEST_BROKER_URL", "redis://127.0.0.1:6379/6")
 CELERY = str(Path(sys.executable).with_name("celery"))

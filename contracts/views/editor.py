@@ -1,16 +1,9 @@
-"""Staff pages of the contracts app: customers, work orders, the work-order editor
-(header, term, lines, named contacts, support location) and its history.
-
-Reads go through `visible_to(request.user)`; every write calls contracts.services, and
-a RuleViolation/Conflict is shown next to the field it names (or above the form).
-"""
+"""The work-order editor: header and term (optimistic locking), lines, named contacts (R1),
+support location with a calendar preview, termination. Every write calls contracts.services."""
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,211 +15,16 @@ from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.forms import (
     ClosureDayForm,
     ContactForm,
-    CustomerForm,
     LineForm,
     LineQuantityForm,
     SupportLocationForm,
     WorkOrderForm,
 )
-from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
+from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
+from contracts.views.common import _edit_url, _editable, put_error
 from portal.errors import DomainError, StaleVersion
 from services.choices import Availability, Package
 from services.models import Service
-
-PAGE_SIZE = 25
-
-
-def put_error(form, error: DomainError) -> None:
-    """A service's RuleViolation/Conflict onto the form: next to its field, else on top."""
-    field = (
-        error.field
-        if error.field in form.fields and not form.fields[error.field].widget.is_hidden
-        else None
-    )
-    form.add_error(field, error.message)
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-# --- customers ------------------------------------------------------------------------------
-
-
-@staff_required
-def customer_list(request):
-    q = request.GET.get("q", "").strip()
-    customers = Customer.objects.visible_to(request.user).annotate(
-        work_order_count=Count("work_orders", distinct=True)
-    )
-    if q:
-        customers = customers.filter(
-            Q(name__icontains=q) | Q(code__icontains=q) | Q(country__iexact=q)
-        )
-    page_obj = _page(request, customers.order_by("name"))
-    return render(
-        request,
-        "contracts/customer_list.html",
-        {
-            "nav_section": "customers",
-            "page_obj": page_obj,
-            "customers": page_obj.object_list,
-            "q": q,
-        },
-    )
-
-
-@staff_editor_required
-def customer_create(request):
-    form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            customer = services.customer_create(
-                code=data["code"],
-                name=data["name"],
-                country=data["country"],
-                timezone=data["timezone"],
-                language=data["language"],
-                by=request.user,
-            )
-            if data["location_name"]:
-                services.support_location_create(
-                    customer=customer,
-                    name=data["location_name"],
-                    country=data["country"],
-                    timezone=data["timezone"],
-                    by=request.user,
-                )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
-            messages.success(request, _("Customer %(name)s was created.") % {"name": customer.name})
-            return redirect("contracts:customer_detail", pk=customer.pk)
-    return render(
-        request, "contracts/customer_form.html", {"nav_section": "customers", "form": form}
-    )
-
-
-@staff_required
-def customer_detail(request, pk):
-    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    work_orders = (
-        WorkOrder.objects.visible_to(request.user).filter(customer=customer).order_by("-end_date")
-    )
-    locations = SupportLocation.objects.visible_to(request.user).filter(customer=customer)
-    return render(
-        request,
-        "contracts/customer_detail.html",
-        {
-            "nav_section": "customers",
-            "customer": customer,
-            "work_orders": work_orders,
-            "locations": locations,
-        },
-    )
-
-
-# --- work orders ------------------------------------------------------------------------------
-
-
-@staff_required
-def work_order_list(request):
-    from contracts.filtersets import WorkOrderFilterSet
-
-    queryset = (
-        WorkOrder.objects.visible_to(request.user)
-        .with_status()
-        .select_related("customer", "account_manager")
-        .annotate(
-            contact_count=Count("contacts", filter=Q(contacts__active=True), distinct=True),
-            line_count=Count("lines", distinct=True),
-        )
-        .order_by("-end_date", "number")
-    )
-    filterset = WorkOrderFilterSet(request.GET or None, queryset=queryset, request=request)
-    fields = filterset.form.fields
-    for name in ("number", "account_manager", "start_date"):
-        fields.pop(name, None)
-    labels = {
-        "q": _("Search"),
-        "customer": _("Customer code"),
-        "package": _("Package"),
-        "status": _("Status"),
-        "end_date": _("Ends between"),
-        "ordering": _("Sort by"),
-    }
-    for name, label in labels.items():
-        if name in fields:
-            fields[name].label = label
-    if "status" in fields:
-        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
-    if "end_date" in fields:
-        for widget in fields["end_date"].widget.widgets:
-            widget.input_type = "date"
-    page_obj = _page(request, filterset.qs)
-    return render(
-        request,
-        "contracts/work_order_list.html",
-        {
-            "nav_section": "work_orders",
-            "filterset": filterset,
-            "page_obj": page_obj,
-            "work_orders": page_obj.object_list,
-        },
-    )
-
-
-@staff_editor_required
-def work_order_create(request):
-    customer = None
-    if request.method == "POST":
-        customer = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
-    elif request.GET.get("customer"):
-        customer = Customer.objects.filter(pk=request.GET.get("customer")).first()
-    today = timezone.localdate()
-    initial = {
-        "customer": customer,
-        "start_date": today,
-        "end_date": today.replace(year=today.year + 1) - dt.timedelta(days=1),
-        "account_manager": request.user,
-        "package": Package.ADVANCED,
-    }
-    form = WorkOrderForm(request.POST or None, customer=customer, creating=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        fields = form.service_kwargs()
-        if fields.get("support_location") is None:
-            # Most customers have one location: take it rather than fall back to the country calendar.
-            fields["support_location"] = (
-                SupportLocation.objects.filter(customer=form.cleaned_data["customer"])
-                .order_by("pk")
-                .first()
-            )
-        try:
-            work_order = services.work_order_create(
-                customer=form.cleaned_data["customer"], by=request.user, **fields
-            )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Work order %(number)s was created. Add its lines and named contacts below.")
-                % {"number": work_order.number},
-            )
-            return redirect("contracts:work_order_edit", pk=work_order.pk)
-    return render(
-        request, "contracts/work_order_create.html", {"nav_section": "work_orders", "form": form}
-    )
-
-
-def _editable(request, pk) -> WorkOrder:
-    return get_object_or_404(
-        WorkOrder.objects.visible_to(request.user).select_related(
-            "customer", "support_location", "account_manager"
-        ),
-        pk=pk,
-    )
 
 
 def _header_initial(work_order: WorkOrder) -> dict:
@@ -426,12 +224,6 @@ def line_add(request, pk):
         "contracts/work_order_edit.html",
         editor_context(request, work_order, line_form=form),
     )
-
-
-def _edit_url(work_order):
-    from django.urls import reverse
-
-    return reverse("contracts:work_order_edit", args=[work_order.pk])
 
 
 @staff_editor_required
@@ -641,75 +433,4 @@ def location_preview(request, pk):
         request,
         "contracts/_calendar_preview.html",
         {"calendar": calendar_preview(work_order.support_location)},
-    )
-
-
-# --- history ---------------------------------------------------------------------------
-
-
-def _diff_rows(records, label):
-    """Readable changes of a model's historical records, newest first."""
-    rows = []
-    by_object: dict = {}
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        by_object.setdefault(record.id, []).append(record)
-    for object_records in by_object.values():
-        previous = None
-        for record in object_records:
-            changes = []
-            if previous is not None and record.history_type == "~":
-                delta = record.diff_against(previous)
-                for change in delta.changes:
-                    if change.field in {"version", "updated_at", "calendar_version"}:
-                        continue
-                    field = record.instance_type._meta.get_field(change.field)
-                    changes.append(
-                        {"field": field.verbose_name, "old": change.old, "new": change.new}
-                    )
-                if not changes:
-                    previous = record
-                    continue
-            rows.append(
-                {
-                    "when": record.history_date,
-                    "who": record.history_user,
-                    "what": label(record),
-                    "type": record.history_type,
-                    "changes": changes,
-                    "reason": record.history_change_reason or "",
-                }
-            )
-            previous = record
-    return rows
-
-
-@staff_required
-def work_order_history(request, pk):
-    """Who changed what, when: the work order, its lines and contacts, as a readable diff."""
-    work_order = _editable(request, pk)
-    rows = _diff_rows(
-        WorkOrder.history.filter(id=work_order.pk).select_related("history_user"),
-        lambda r: _("Work order"),
-    )
-    rows += _diff_rows(
-        WorkOrderLine.history.filter(work_order_id=work_order.pk).select_related(
-            "history_user", "service"
-        ),
-        lambda r: _("Line: %(service)s") % {"service": r.service.name if r.service_id else "?"},
-    )
-    rows += _diff_rows(
-        NamedContact.history.filter(work_order_id=work_order.pk).select_related("history_user"),
-        lambda r: _("Contact: %(name)s") % {"name": r.name},
-    )
-    rows.sort(key=lambda r: r["when"], reverse=True)
-    page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "contracts/work_order_history.html",
-        {
-            "nav_section": "work_orders",
-            "work_order": work_order,
-            "page_obj": page_obj,
-            "rows": page_obj.object_list,
-        },
     )

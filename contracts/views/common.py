@@ -1,0 +1,38 @@
+"""Shared helpers of the contracts pages: domain errors onto forms, paging, scoped lookups."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+
+from contracts.models import WorkOrder
+from portal.errors import DomainError
+
+PAGE_SIZE = 25
+
+
+def put_error(form, error: DomainError) -> None:
+    """A service's RuleViolation/Conflict onto the form: next to its field, else on top."""
+    field = (
+        error.field
+        if error.field in form.fields and not form.fields[error.field].widget.is_hidden
+        else None
+    )
+    form.add_error(field, error.message)
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _editable(request, pk) -> WorkOrder:
+    return get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related(
+            "customer", "support_location", "account_manager"
+        ),
+        pk=pk,
+    )
+
+
+def _edit_url(work_order):
+    from django.urls import reverse
+
+    return reverse("contracts:work_order_edit", args=[work_order.pk])
