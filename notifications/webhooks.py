@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notifications.targets import url_target_error
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +121,25 @@ def fan_out(message: OutboxMessage) -> list[WebhookDelivery]:
     return WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is reported as the receiver's answer, never followed: following it
+    could lead to an address the target guard refused."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     """POST once; (status code, error text). Never raises for network trouble."""
+    refused = url_target_error(url)
+    if refused:
+        return None, f"refused: {refused}"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             response.read(1024)
             return response.status, ""
     except urllib.error.HTTPError as exc:

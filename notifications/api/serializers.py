@@ -7,6 +7,7 @@ from rest_framework import serializers
 from contracts.models import Customer
 from notifications.choices import DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.targets import url_target_error
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):
@@ -49,6 +50,9 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     def validate_url(self, value):
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http and https URLs.")
+        error = url_target_error(value)
+        if error:
+            raise serializers.ValidationError(error)
         return value
 
     def validate_events(self, value):

@@ -43,9 +43,22 @@ def parse_if_match(request) -> int | None:
 class UtcMixin:
     """API.md: timestamps in UTC with `Z`, whatever the user's portal time zone."""
 
+    # Serializers render datetimes while the view runs, so UTC is active from
+    # `initial` to `finalize_response`; the previous zone is then restored so that
+    # nothing leaks into the next request handled by this thread.
     def initial(self, request, *args, **kwargs):
-        timezone.activate(dt.UTC)
+        self._utc = timezone.override(dt.UTC)
+        self._utc.__enter__()
         super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        try:
+            return super().finalize_response(request, response, *args, **kwargs)
+        finally:
+            utc = getattr(self, "_utc", None)
+            if utc is not None:
+                self._utc = None
+                utc.__exit__(None, None, None)
 
 
 class PortalViewSet(UtcMixin, viewsets.GenericViewSet):
