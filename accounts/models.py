@@ -54,7 +54,7 @@ class ApiKey(models.Model):
     objects = scoped_queryset("customer").as_manager()
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

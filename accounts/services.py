@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
 from portal.errors import RuleViolation
@@ -20,9 +21,9 @@ def api_key_create(*, name: str, customer=None, by=None) -> tuple[ApiKey, str]:
     """Make a key; returns it with the raw key, which is shown once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise RuleViolation("An API key needs a name.", field="name")
+        raise RuleViolation(_("An API key needs a name."), field="name")
     if len(name) > ApiKey._meta.get_field("name").max_length:
-        raise RuleViolation("The name is too long (at most 100 characters).", field="name")
+        raise RuleViolation(_("The name is too long (at most 100 characters)."), field="name")
     raw = ApiKey.generate_raw_key()
     key = ApiKey.objects.create(
         name=name,

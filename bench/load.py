@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -72,7 +73,17 @@ class RedisServer:
         if shutil.which("redis-server") is None:
             raise SystemExit("redis-server is not installed")
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -104,12 +115,25 @@ class Gunicorn:
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
-                GUNICORN, "portal.wsgi:application", "--bind", f"{HOST}:{self.port}",
-                "--workers", str(self.workers), "--timeout", "60", "--graceful-timeout", "5",
+                GUNICORN,
+                "portal.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
             ],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
-        if not wait_until(lambda: requests.get(self.base + "/healthz", timeout=2).status_code in (200, 503), 30):
+        if not wait_until(
+            lambda: requests.get(self.base + "/healthz", timeout=2).status_code in (200, 503), 30
+        ):
             raise SystemExit(f"gunicorn did not come up; see {self.log_path}")
 
     def stop(self) -> None:
@@ -130,7 +154,9 @@ def database_url(name: str, port: int = 5432) -> str:
 def recreate_database(name: str, port: int = 5432) -> None:
     assert name.startswith("portal_bench"), "the bench only drops its own databases"
     for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
-        subprocess.run(["psql", "-h", HOST, "-p", str(port), "-U", "postgres", "-qc", sql], check=True)
+        subprocess.run(
+            ["psql", "-h", HOST, "-p", str(port), "-U", "postgres", "-qc", sql], check=True
+        )
 
 
 def app_env(*, db_url: str, redis_url: str, extra: dict | None = None) -> dict:
@@ -152,7 +178,9 @@ def app_env(*, db_url: str, redis_url: str, extra: dict | None = None) -> dict:
 
 
 def migrate(env: dict) -> None:
-    subprocess.run([PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
 
 
 # --- seed (runs inside a Django process: `python bench/load.py --seed`) -------------------
@@ -176,7 +204,9 @@ def seed() -> dict:
 
     today = timezone.localdate()
     workshops = Service.objects.get(code="workshops")
-    rate_create(service=workshops, credits_per_unit=Decimal(RATE), valid_from=today - dt.timedelta(days=1))
+    rate_create(
+        service=workshops, credits_per_unit=Decimal(RATE), valid_from=today - dt.timedelta(days=1)
+    )
     customers = []
     for n in range(SEED_CUSTOMERS):
         customer = contracts.customer_create(
@@ -186,25 +216,42 @@ def seed() -> dict:
             customer=customer, name="HQ", country="NL", timezone="Europe/Amsterdam"
         )
         work_order = contracts.work_order_create(
-            customer=customer, number=f"WO-BENCH-{n}", package="advanced",
-            start_date=today - dt.timedelta(days=30), end_date=today + dt.timedelta(days=335),
+            customer=customer,
+            number=f"WO-BENCH-{n}",
+            package="advanced",
+            start_date=today - dt.timedelta(days=30),
+            end_date=today + dt.timedelta(days=335),
             support_location=location,
-            lines=[{"service": Service.objects.get(code="proactive-credits"), "quantity": Decimal(SEED_CREDITS)}],
+            lines=[
+                {
+                    "service": Service.objects.get(code="proactive-credits"),
+                    "quantity": Decimal(SEED_CREDITS),
+                }
+            ],
         )
         contacts = [
-            contracts.named_contact_add(work_order=work_order, name=f"Contact {n}.{i}", email=f"c{i}@bench{n}.example")
+            contracts.named_contact_add(
+                work_order=work_order, name=f"Contact {n}.{i}", email=f"c{i}@bench{n}.example"
+            )
             for i in range(3)
         ]
         _key, raw = api_key_create(name=f"bench-{n}", customer=customer)
         customers.append(
-            {"code": customer.code, "key": raw, "work_order": work_order.pk, "contacts": [c.email for c in contacts]}
+            {
+                "code": customer.code,
+                "key": raw,
+                "work_order": work_order.pk,
+                "contacts": [c.email for c in contacts],
+            }
         )
     _key, staff_raw = api_key_create(name="bench-staff")
     return {"customers": customers, "staff_key": staff_raw}
 
 
 def run_seed(env: dict) -> dict:
-    out = subprocess.run([PY, __file__, "--seed"], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, __file__, "--seed"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if out.returncode != 0:
         raise SystemExit("seeding failed:\n" + out.stderr[-4000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -222,16 +269,32 @@ class Recorder:
         self.errors: Counter = Counter()
         self.timeline: list[tuple[float, str, int]] = []
 
-    def add(self, op: str, status: int, seconds: float, at: float) -> None:
+    def add(
+        self, op: str, status: int, seconds: float, at: float, count_created: bool = True
+    ) -> None:
         with self.lock:
             self.samples[op].append(seconds)
             self.statuses[op][status] += 1
             self.timeline.append((at, op, status))
-            if status == 201:
+            if status == 201 and count_created:
                 self.created[op] += 1
 
+    def count_created(self, op: str) -> None:
+        """One write the client knows succeeded (once per Idempotency-Key)."""
+        with self.lock:
+            self.created[op] += 1
 
-def _client_loop(base: str, seed_data: dict, stop_at: float, rec: Recorder, rng: random.Random, ops: tuple, start: float):
+
+def _client_loop(
+    base: str,
+    seed_data: dict,
+    stop_at: float,
+    rec: Recorder,
+    rng: random.Random,
+    ops: tuple,
+    start: float,
+    retry_503: bool,
+):
     customer = rng.choice(seed_data["customers"])
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {customer['key']}"
@@ -246,40 +309,80 @@ def _client_loop(base: str, seed_data: dict, stop_at: float, rec: Recorder, rng:
         if op == "file_incident":
             method, url = "post", f"{base}/api/v1/incidents/"
             body = {
-                "work_order": wo, "contact": rng.choice(customer["contacts"]),
+                "work_order": wo,
+                "contact": rng.choice(customer["contacts"]),
                 "title": f"Load incident {threading.get_ident()}-{n}",
                 "severity": rng.choice(["normal", "normal", "normal", "critical"]),
             }
         elif op == "redeem":
             method, url = "post", f"{base}/api/v1/work-orders/{wo}/redemptions/"
-            body = {"service": "workshops", "quantity": "1", "scheduled_for": scheduled, "delivery_mode": "per_participant"}
+            body = {
+                "service": "workshops",
+                "quantity": "1",
+                "scheduled_for": scheduled,
+                "delivery_mode": "per_participant",
+            }
         elif op == "list_incidents":
             method, url, body = "get", f"{base}/api/v1/incidents/?page_size=50", None
         elif op == "list_work_orders":
             method, url, body = "get", f"{base}/api/v1/work-orders/", None
         else:
             method, url, body = "get", f"{base}/api/v1/work-orders/{wo}/credits/", None
-        t0 = time.monotonic()
-        try:
-            response = session.request(method, url, json=body, timeout=30)
-            status = response.status_code
-            if status >= 500 and len(rec.errors) < 20:
-                rec.errors[f"{op} {status}: {response.text[:200]}"] += 1
-        except requests.RequestException as exc:
-            status = 0  # no answer at all
-            rec.errors[f"{op}: {exc.__class__.__name__}"] += 1
-        rec.add(op, status, time.monotonic() - t0, t0 - start)
+        # Every write carries an Idempotency-Key (API.md), so a client may retry it safely.
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "post" else {}
+        give_up_at = time.monotonic() + 60
+        while True:
+            t0 = time.monotonic()
+            try:
+                response = session.request(method, url, json=body, headers=headers, timeout=30)
+                status = response.status_code
+                if status >= 500 and len(rec.errors) < 20:
+                    rec.errors[f"{op} {status}: {response.text[:200]}"] += 1
+            except requests.RequestException as exc:
+                status = 0  # no answer at all
+                rec.errors[f"{op}: {exc.__class__.__name__}"] += 1
+            rec.add(op, status, time.monotonic() - t0, t0 - start, count_created=False)
+            # A well-behaved client retries a 503 with the same key (Retry-After); the
+            # server either replays the first answer or does the work once.
+            if status == 503 and retry_503 and method == "post" and time.monotonic() < give_up_at:
+                time.sleep(0.5)
+                continue
+            break
+        if status == 201:
+            rec.count_created(op)
 
 
-LOAD_OPS = ("file_incident", "file_incident", "list_incidents", "list_incidents", "list_work_orders", "credits", "redeem", "redeem")
+LOAD_OPS = (
+    "file_incident",
+    "file_incident",
+    "list_incidents",
+    "list_incidents",
+    "list_work_orders",
+    "credits",
+    "redeem",
+    "redeem",
+)
 
 
-def run_load(base: str, seed_data: dict, *, seconds: float, clients: int, ops: tuple = LOAD_OPS, seed: int = 8) -> tuple[Recorder, float]:
+def run_load(
+    base: str,
+    seed_data: dict,
+    *,
+    seconds: float,
+    clients: int,
+    ops: tuple = LOAD_OPS,
+    seed: int = 8,
+    retry_503: bool = False,
+) -> tuple[Recorder, float]:
     rec = Recorder()
     start = time.monotonic()
     stop_at = start + seconds
     threads = [
-        threading.Thread(target=_client_loop, args=(base, seed_data, stop_at, rec, random.Random(seed + i), ops, start), daemon=True)
+        threading.Thread(
+            target=_client_loop,
+            args=(base, seed_data, stop_at, rec, random.Random(seed + i), ops, start, retry_503),
+            daemon=True,
+        )
         for i in range(clients)
     ]
     for t in threads:
@@ -306,8 +409,12 @@ def report(rec: Recorder, elapsed: float, title: str) -> dict:
     no_answer = statuses.get(0, 0)
     print(f"\n== {title} ==")
     print(f"requests: {total} in {elapsed:.1f} s = {total / elapsed:.1f} req/s")
-    print(f"latency all: p50 {percentile(every, 50) * 1000:.0f} ms, p95 {percentile(every, 95) * 1000:.0f} ms, p99 {percentile(every, 99) * 1000:.0f} ms")
-    print(f"{'operation':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  statuses")
+    print(
+        f"latency all: p50 {percentile(every, 50) * 1000:.0f} ms, p95 {percentile(every, 95) * 1000:.0f} ms, p99 {percentile(every, 99) * 1000:.0f} ms"
+    )
+    print(
+        f"{'operation':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  statuses"
+    )
     for op in sorted(rec.samples):
         v = rec.samples[op]
         codes = ", ".join(f"{s}: {n}" for s, n in sorted(rec.statuses[op].items()))
@@ -319,8 +426,13 @@ def report(rec: Recorder, elapsed: float, title: str) -> dict:
     for err, n in rec.errors.most_common(5):
         print(f"  error x{n}: {err}")
     return {
-        "requests": total, "seconds": elapsed, "throughput": total / elapsed, "p95_ms": percentile(every, 95) * 1000,
-        "five_xx": five_xx, "no_answer": no_answer, "statuses": dict(statuses),
+        "requests": total,
+        "seconds": elapsed,
+        "throughput": total / elapsed,
+        "p95_ms": percentile(every, 95) * 1000,
+        "five_xx": five_xx,
+        "no_answer": no_answer,
+        "statuses": dict(statuses),
     }
 
 
@@ -341,13 +453,21 @@ def check_invariants() -> dict:
     sums = dict(CreditEntry.objects.values_list("work_order").annotate(s=Sum("amount")).order_by())
     for account in CreditAccount.objects.all():
         total = sums.get(account.work_order_id, 0)
-        last = CreditEntry.objects.filter(work_order_id=account.work_order_id).order_by("-created_at", "-id").first()
+        last = (
+            CreditEntry.objects.filter(work_order_id=account.work_order_id)
+            .order_by("-created_at", "-id")
+            .first()
+        )
         if account.balance != total or (last and last.balance_after != account.balance):
-            problems.append(f"work order {account.work_order_id}: balance {account.balance}, entries sum {total}")
+            problems.append(
+                f"work order {account.work_order_id}: balance {account.balance}, entries sum {total}"
+            )
     if Incident.objects.filter(response_due_at__isnull=True).exists():
         problems.append("incidents without response_due_at")
     incident_ids = set(Incident.objects.values_list("id", flat=True))
-    announced = OutboxMessage.objects.filter(event="incident.created", channel="webhook").values_list("payload", flat=True)
+    announced = OutboxMessage.objects.filter(
+        event="incident.created", channel="webhook"
+    ).values_list("payload", flat=True)
     announced_ids = Counter()
     for payload in announced:
         announced_ids[(payload or {}).get("id")] += 1
@@ -357,7 +477,9 @@ def check_invariants() -> dict:
         problems.append(f"{len(missing)} incidents without an incident.created outbox row")
     if doubled:
         problems.append(f"{len(doubled)} incidents announced twice")
-    redemption_credits = Redemption.objects.filter(status="scheduled").aggregate(s=Sum("credits"))["s"] or 0
+    redemption_credits = (
+        Redemption.objects.filter(status="scheduled").aggregate(s=Sum("credits"))["s"] or 0
+    )
     states = dict(OutboxMessage.objects.values_list("state").annotate(n=Count("id")).order_by())
     return {
         "ok": not problems,
@@ -371,7 +493,9 @@ def check_invariants() -> dict:
 
 
 def run_check(env: dict) -> dict:
-    out = subprocess.run([PY, __file__, "--check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, __file__, "--check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if out.returncode != 0:
         raise SystemExit("invariant check crashed:\n" + out.stderr[-4000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -381,10 +505,16 @@ def print_invariants(inv: dict, rec: Recorder) -> bool:
     filed, redeemed = rec.created["file_incident"], rec.created["redeem"]
     ok = inv["ok"] and inv["incidents"] == filed and inv["redemptions"] == redeemed
     print("invariants:")
-    print(f"  incidents in database {inv['incidents']} = 201 answers {filed}: {inv['incidents'] == filed}")
-    print(f"  redemptions in database {inv['redemptions']} = 201 answers {redeemed}: {inv['redemptions'] == redeemed}")
+    print(
+        f"  incidents in database {inv['incidents']} = incidents answered 201 {filed}: {inv['incidents'] == filed}"
+    )
+    print(
+        f"  redemptions in database {inv['redemptions']} = redemptions answered 201 {redeemed}: {inv['redemptions'] == redeemed}"
+    )
     print(f"  balances {inv['balances']} (never negative; each = sum of its ledger entries)")
-    print(f"  every incident has response_due_at and exactly one incident.created outbox row: {not inv['problems']}")
+    print(
+        f"  every incident has response_due_at and exactly one incident.created outbox row: {not inv['problems']}"
+    )
     print(f"  outbox states: {inv['outbox_states']}")
     for p in inv["problems"]:
         print(f"  PROBLEM: {p}")
@@ -400,7 +530,9 @@ def _django():
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -423,10 +555,14 @@ def main() -> int:
         recreate_database(args.database)
         migrate(env)
         seed_data = run_seed(env)
-        web = Gunicorn(env, args.port, args.workers, Path(tempfile.gettempdir()) / "portal-bench-gunicorn.log")
+        web = Gunicorn(
+            env, args.port, args.workers, Path(tempfile.gettempdir()) / "portal-bench-gunicorn.log"
+        )
         web.start()
-        print(f"load: {args.clients} clients for {args.seconds:.0f} s against gunicorn ({args.workers} workers) "
-              f"on {web.base}, PostgreSQL database {args.database}, redis on {args.redis_port}")
+        print(
+            f"load: {args.clients} clients for {args.seconds:.0f} s against gunicorn ({args.workers} workers) "
+            f"on {web.base}, PostgreSQL database {args.database}, redis on {args.redis_port}"
+        )
         rec, elapsed = run_load(web.base, seed_data, seconds=args.seconds, clients=args.clients)
         summary = report(rec, elapsed, "load")
     finally:

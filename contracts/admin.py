@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts import rules
@@ -282,7 +283,10 @@ class WorkOrderForm(forms.ModelForm):
         if not is_new and data.get("version") is not None:
             if not WorkOrder.objects.filter(pk=self.instance.pk, version=data["version"]).exists():
                 raise forms.ValidationError(
-                    "This work order was changed by someone else meanwhile; reload the page and try again."
+                    gettext(
+                        "This work order was changed by someone else meanwhile; "
+                        "reload the page and try again."
+                    )
                 )
         return data
 
@@ -360,7 +364,11 @@ class ContactFormSet(AdminInlineFormSet):
         limit = work_order.named_contact_limit
         if limit is not None and active > limit:
             raise forms.ValidationError(
-                f"R1: this work order allows at most {limit} active named contacts; {active} would be active."
+                gettext(
+                    "R1: this work order allows at most %(limit)s active named contacts; "
+                    "%(active)s would be active."
+                )
+                % {"limit": limit, "active": active}
             )
 
 

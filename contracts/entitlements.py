@@ -35,13 +35,22 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, NoticeKind, Urgency
+from notifications.localize import (
+    Reader,
+    Render,
+    contact_reader,
+    day,
+    localized_notify,
+    staff_reader,
+)
 from notifications.models import WorkOrderNotice
 from notifications.selectors import ENTITLEMENT_SWEEP_JOB
-from notifications.services import notify, sweep_run_finish, sweep_run_start
+from notifications.services import sweep_run_finish, sweep_run_start
 from services.choices import DSE, Package
 
 logger = logging.getLogger(__name__)
@@ -197,21 +206,28 @@ def claim_notice(
         return cursor.fetchone() is not None
 
 
-def recipients(work_order: WorkOrder) -> tuple[list[str], dict]:
-    """The account manager and the customer's lead contacts, with their calendars."""
-    emails: list[str] = []
+def recipients(work_order: WorkOrder) -> tuple[list[Reader], dict]:
+    """The account manager and the customer's lead contacts, with their calendars.
+
+    As notifications.localize Readers: each notice is written in its reader's
+    language and time zone (issue #7)."""
+    readers: list[Reader] = []
     calendars: dict = {}
     manager = work_order.account_manager
     if manager is not None and manager.email:
-        emails.append(manager.email)
+        readers.append(staff_reader(manager))
         calendars[manager.email] = staff_calendar(manager)
-    leads = [c.email for c in work_order.contacts.filter(is_lead=True, active=True) if c.email]
+    leads = [
+        c
+        for c in work_order.contacts.filter(is_lead=True, active=True).select_related("user")
+        if c.email
+    ]
     if leads:
         calendar = customer_calendar(work_order)
-        for email in leads:
-            emails.append(email)
-            calendars[email] = calendar
-    return emails, calendars
+        for contact in leads:
+            readers.append(contact_reader(contact, work_order))
+            calendars[contact.email] = calendar
+    return readers, calendars
 
 
 def _payload(work_order: WorkOrder, **extra) -> dict:
@@ -234,24 +250,22 @@ def _send(
     *,
     kind: str,
     event: str,
-    subject: str,
-    body: str,
+    render: Render,
     reference: str = "",
     **extra,
 ) -> None:
-    emails, calendars = recipients(work_order)
+    readers, calendars = recipients(work_order)
     key = f"work_order:{work_order.pk}:{kind}:{work_order.end_date.isoformat()}" + (
         f":{reference}" if reference else ""
     )
-    notify(
+    localized_notify(
+        readers=readers,
+        render=render,
         event=event,
         key=key,
         customer=work_order.customer,
-        emails=emails,
         calendars=calendars,
         urgency=Urgency.BUSINESS_HOURS,
-        subject=subject,
-        body=body,
         payload=_payload(work_order, notice=kind, **extra),
     )
 
@@ -284,33 +298,44 @@ def _term_notices(work_order: WorkOrder, today: dt.date, result: EntitlementSwee
         detail={"sent_on": today.isoformat()},
     ):
         return
-    end = f"{work_order.end_date:%d %B %Y}"
     cutoff = work_order.end_date - dt.timedelta(days=60)
-    if kind == NoticeKind.CUTOFF_60:
-        subject = f"Work order {work_order.number}: today is the 60-day cut-off (R15)"
-        body = (
-            f"Work order {work_order.number} ends on {end}. From today, requests for proactive services and "
-            "enhanced solutions can no longer be submitted under it (R15)."
-        )
-    elif r15:
-        subject = f"Work order {work_order.number}: {days} days until the end; requests close on {cutoff:%d %B %Y}"
-        body = (
-            f"Work order {work_order.number} ends on {end}. Requests for proactive services and enhanced "
-            f"solutions must be submitted by {cutoff:%d %B %Y}, 60 days before the end (R15). "
-            "Unused credits and hours expire at the end of the term (R14)."
-        )
-    else:
-        subject = f"Work order {work_order.number} ends in {days} days ({end})"
-        body = (
-            f"Work order {work_order.number} ends on {end}. Unused credits and hours expire at the end of "
-            "the term (R14)."
-        )
+
+    def render() -> tuple[str, str]:
+        # Called per reader language (notifications.localize): dates in that language.
+        facts = {
+            "number": work_order.number,
+            "end": day(work_order.end_date),
+            "cutoff": day(cutoff),
+            "days": days,
+        }
+        if kind == NoticeKind.CUTOFF_60:
+            subject = _("Work order %(number)s: today is the 60-day cut-off (R15)")
+            body = _(
+                "Work order %(number)s ends on %(end)s. From today, requests for proactive "
+                "services and enhanced solutions can no longer be submitted under it (R15)."
+            )
+        elif r15:
+            subject = _(
+                "Work order %(number)s: %(days)s days until the end; requests close on %(cutoff)s"
+            )
+            body = _(
+                "Work order %(number)s ends on %(end)s. Requests for proactive services and "
+                "enhanced solutions must be submitted by %(cutoff)s, 60 days before the end "
+                "(R15). Unused credits and hours expire at the end of the term (R14)."
+            )
+        else:
+            subject = _("Work order %(number)s ends in %(days)s days (%(end)s)")
+            body = _(
+                "Work order %(number)s ends on %(end)s. Unused credits and hours expire at the "
+                "end of the term (R14)."
+            )
+        return subject % facts, body % facts
+
     _send(
         work_order,
         kind=kind,
         event=event,
-        subject=subject,
-        body=body,
+        render=render,
         days_before_end=days,
         cutoff_date=cutoff.isoformat(),
     )
@@ -341,10 +366,19 @@ def _expire(work_order: WorkOrder, today: dt.date, result: EntitlementSweepResul
         work_order,
         kind=NoticeKind.EXPIRED,
         event=Event.ENTITLEMENT_EXPIRED,
-        subject=f"Work order {work_order.number} ended: unused entitlements expired",
-        body=(
-            f"Work order {work_order.number} ended on {work_order.end_date:%d %B %Y}. "
-            f"{credits} unused credits and {hours} unused hours expired (R14)."
+        render=lambda: (
+            _("Work order %(number)s ended: unused entitlements expired")
+            % {"number": work_order.number},
+            _(
+                "Work order %(number)s ended on %(end)s. %(credits)s unused credits and "
+                "%(hours)s unused hours expired (R14)."
+            )
+            % {
+                "number": work_order.number,
+                "end": day(work_order.end_date),
+                "credits": credits,
+                "hours": hours,
+            },
         ),
         credits_expired=credits,
         hours_expired=str(hours),
@@ -388,16 +422,27 @@ def _low_credit(work_order: WorkOrder, result: EntitlementSweepResult) -> None:
     ):
         return
     balance = work_order.credit_account.balance
-    emails, calendars = recipients(work_order)
-    notify(
+    readers, calendars = recipients(work_order)
+    facts = {
+        "number": work_order.number,
+        "balance": balance,
+        "threshold": work_order.low_credit_threshold,
+    }
+    localized_notify(
+        readers=readers,
+        render=lambda: (
+            _("Work order %(number)s: %(balance)s proactive credits left") % facts,
+            _(
+                "The proactive-credit balance of %(number)s is %(balance)s, under the "
+                "threshold of %(threshold)s."
+            )
+            % facts,
+        ),
         event=Event.CREDITS_LOW,
         key=f"work_order:{work_order.pk}:credits_low:{reference}",
         customer=work_order.customer,
-        emails=emails,
         calendars=calendars,
         urgency=Urgency.BUSINESS_HOURS,
-        subject=f"Work order {work_order.number}: {balance} proactive credits left",
-        body=f"The proactive-credit balance of {work_order.number} is {balance}, under the threshold of {work_order.low_credit_threshold}.",
         payload=_payload(work_order, balance=balance, threshold=work_order.low_credit_threshold),
     )
     result.low_credit += 1

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS, MAX_CORE_CONTACTS, WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
@@ -52,20 +53,25 @@ def check_timezone(value: str, field: str = "timezone") -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise RuleViolation(
-            f"{value!r} is not an IANA time zone (e.g. Europe/Amsterdam).", field=field
+            _("%(value)r is not an IANA time zone (e.g. Europe/Amsterdam).") % {"value": value},
+            field=field,
         ) from exc
 
 
 def check_country(value: str) -> None:
     if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
-        raise RuleViolation("Country must be an ISO 3166 alpha-2 code such as NL.", field="country")
+        raise RuleViolation(
+            _("Country must be an ISO 3166 alpha-2 code such as NL."), field="country"
+        )
 
 
 def check_term(start_date: dt.date, end_date: dt.date) -> None:
     if start_date is None or end_date is None:
-        raise RuleViolation("A work order needs a start date and an end date.", field="end_date")
+        raise RuleViolation(_("A work order needs a start date and an end date."), field="end_date")
     if end_date <= start_date:
-        raise RuleViolation("The term's end date must be after its start date.", field="end_date")
+        raise RuleViolation(
+            _("The term's end date must be after its start date."), field="end_date"
+        )
 
 
 def check_contact_limit_value(*, package: str, limit: int | None, active_count: int = 0) -> None:
@@ -73,7 +79,8 @@ def check_contact_limit_value(*, package: str, limit: int | None, active_count: 
     if package == Package.CORE:
         if limit is None or limit > MAX_CORE_CONTACTS:
             raise RuleViolation(
-                f"R1: Core allows at most {MAX_CORE_CONTACTS} named contacts; the limit cannot be raised.",
+                _("R1: Core allows at most %(limit)s named contacts; the limit cannot be raised.")
+                % {"limit": MAX_CORE_CONTACTS},
                 rule="R1",
                 field="named_contact_limit",
             )
@@ -81,20 +88,26 @@ def check_contact_limit_value(*, package: str, limit: int | None, active_count: 
         floor = DEFAULT_CONTACT_LIMITS[Package.ADVANCED]
         if limit is not None and limit < floor:
             raise RuleViolation(
-                f"R1: Advanced allows at least {floor} named contacts; the limit can only be raised.",
+                _(
+                    "R1: Advanced allows at least %(floor)s named contacts; the limit can only be raised."
+                )
+                % {"floor": floor},
                 rule="R1",
                 field="named_contact_limit",
             )
     elif package == Package.PERFORMANCE and limit is not None:
         raise RuleViolation(
-            "R1: Performance allows as many named contacts as needed; leave the limit empty.",
+            _("R1: Performance allows as many named contacts as needed; leave the limit empty."),
             rule="R1",
             field="named_contact_limit",
         )
     if limit is not None and active_count > limit:
         raise Conflict(
-            f"R1: the work order has {active_count} active named contacts; deactivate some before "
-            f"lowering the limit to {limit}.",
+            _(
+                "R1: the work order has %(active)s active named contacts; deactivate some before "
+                "lowering the limit to %(limit)s."
+            )
+            % {"active": active_count, "limit": limit},
             rule="R1",
             field="named_contact_limit",
         )
@@ -106,7 +119,9 @@ def check_room_for_contact(*, work_order: WorkOrder, exclude_pk=None, adding: in
     if limit is None or work_order.pk is None:
         if limit is not None and adding > limit:
             raise Conflict(
-                f"R1: this work order allows at most {limit} active named contacts.", rule="R1"
+                _("R1: this work order allows at most %(limit)s active named contacts.")
+                % {"limit": limit},
+                rule="R1",
             )
         return
     active = NamedContact.objects.filter(work_order=work_order, active=True)
@@ -114,8 +129,15 @@ def check_room_for_contact(*, work_order: WorkOrder, exclude_pk=None, adding: in
         active = active.exclude(pk=exclude_pk)
     if active.count() + adding > limit:
         raise Conflict(
-            f"R1: work order {work_order.number} ({work_order.get_package_display()}) allows at most "
-            f"{limit} active named contacts.",
+            _(
+                "R1: work order %(number)s (%(package)s) allows at most "
+                "%(limit)s active named contacts."
+            )
+            % {
+                "number": work_order.number,
+                "package": work_order.get_package_display(),
+                "limit": limit,
+            },
             rule="R1",
         )
 
@@ -125,7 +147,7 @@ def normalise_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise RuleViolation("Enter a valid e-mail address.", field="email") from exc
+        raise RuleViolation(_("Enter a valid e-mail address."), field="email") from exc
     return email
 
 
@@ -137,7 +159,8 @@ def check_contact_email(*, work_order: WorkOrder, email: str, exclude_pk=None) -
             dupes = dupes.exclude(pk=exclude_pk)
         if dupes.exists():
             raise RuleViolation(
-                f"{email} is already a named contact of this work order.", field="email"
+                _("%(email)s is already a named contact of this work order.") % {"email": email},
+                field="email",
             )
     return email
 
@@ -146,9 +169,9 @@ def _quantity(value) -> Decimal:
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise RuleViolation("Quantity must be a number.", field="quantity") from exc
+        raise RuleViolation(_("Quantity must be a number."), field="quantity") from exc
     if not quantity.is_finite() or quantity <= 0:
-        raise RuleViolation("Quantity must be more than zero.", field="quantity")
+        raise RuleViolation(_("Quantity must be more than zero."), field="quantity")
     return quantity
 
 
@@ -167,33 +190,38 @@ def check_line(
     package = Package(work_order.package).label
     if availability == Availability.INCLUDED:
         raise RuleViolation(
-            f"R12: {service.name} is included in the {package} package; it needs no line.",
+            _("R12: %(service)s is included in the %(package)s package; it needs no line.")
+            % {"service": service.name, "package": package},
             rule="R12",
             field="service",
         )
     if not service.is_purchasable_in(work_order.package):
         raise RuleViolation(
-            f"R12: {service.name} is not available with the {package} package.",
+            _("R12: %(service)s is not available with the %(package)s package.")
+            % {"service": service.name, "package": package},
             rule="R12",
             field="service",
         )
     bounds_error = service.quantity_bounds_error(quantity)
     if bounds_error and not bounds_override:
         raise RuleViolation(
-            f"{bounds_error} A smaller or larger custom agreement needs an explicit, recorded override.",
+            _(
+                "%(problem)s A smaller or larger custom agreement needs an explicit, recorded override."
+            )
+            % {"problem": bounds_error},
             rule="R12",
             field="quantity",
         )
     if bounds_override:
         if not (override_reason or "").strip():
             raise RuleViolation(
-                "R12: an override of the quantity bounds needs a reason.",
+                _("R12: an override of the quantity bounds needs a reason."),
                 rule="R12",
                 field="override_reason",
             )
         if not actor_is_staff(by):
             raise RuleViolation(
-                "R12: only staff may record an override of the quantity bounds.",
+                _("R12: only staff may record an override of the quantity bounds."),
                 rule="R12",
                 field="bounds_override",
             )
@@ -202,7 +230,11 @@ def check_line(
         WorkOrderStatus.TERMINATED,
     ):
         raise Conflict(
-            f"R13: DSE needs a current work order; {work_order.number} is {work_order.status}.",
+            _("R13: DSE needs a current work order; %(number)s is %(status)s.")
+            % {
+                "number": work_order.number,
+                "status": str(WorkOrderStatus(work_order.status).label).lower(),
+            },
             rule="R13",
             field="service",
         )

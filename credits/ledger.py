@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credits.models import CreditAccount, CreditEntry
 from portal.errors import Conflict
@@ -71,7 +72,11 @@ def post(
     new_balance = account.balance + amount
     if new_balance < 0:
         raise Conflict(
-            f"R10: the balance is {account.balance} credits; this needs {-amount}. The balance never goes below zero.",
+            _(
+                "R10: the balance is %(balance)s credits; this needs %(needed)s. "
+                "The balance never goes below zero."
+            )
+            % {"balance": account.balance, "needed": -amount},
             rule="R10",
             code="insufficient_credits",
         )

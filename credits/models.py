@@ -163,7 +163,7 @@ class CreditEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "credit entries"
+        verbose_name_plural = _("credit entries")
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="credit_entry_balance_never_negative"

@@ -6,5 +6,6 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents and response targets"
 
     def ready(self):
-        # Connects contracts.signals.calendar_changed (R5 recomputation).
-        from incidents import receivers  # noqa: F401
+        # receivers: contracts.signals.calendar_changed (R5 recomputation); caches: the
+        # model signals that keep incident_open's caches fresh.
+        from incidents import caches, receivers  # noqa: F401

@@ -56,6 +56,12 @@ def pending_deadlines(incident: Incident) -> list[Pending]:
     return sorted(pending, key=lambda d: d[2])
 
 
+def first_deadline(incident: Incident) -> dt.datetime | None:
+    """`next_deadline_at` of an incident being opened, set before its INSERT: nothing
+    is recorded for it yet, so every deadline it calls for is pending."""
+    return min((d[2] for d in all_deadlines(incident)), default=None)
+
+
 def next_deadline(incident: Incident) -> dt.datetime | None:
     pending = pending_deadlines(incident)
     return pending[0][2] if pending else None

@@ -1,7 +1,9 @@
 """Why a deadline is what it is, in data and in plain sentences (staff and customer screens).
 
 Built from the same functions that set the deadline (incidents.targets), so the
-explanation and the stored due time cannot drift apart.
+explanation and the stored due time cannot drift apart. The sentences, day and month
+names are in the active language (the reader's: issue #7); the stored rule text is
+English data and is shown translated when it is the one the target table produced.
 """
 
 from __future__ import annotations
@@ -9,20 +11,87 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from contracts.models import WEEKDAY_NAMES
+from django.utils import dateformat
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from incidents import targets
 from incidents.choices import Clock, Severity
 from portal.errors import Conflict
 from services.choices import Package
 
-_FORMAT = "%a %d %b %Y %H:%M %Z"
+# Django's date format letters: day and month names follow the active language
+# ("Tue 10 Mar 2026 11:30 CET", "di 10 mrt 2026 11:30 CET").
+_FORMAT = "D d M Y H:i T"
+_DAY = "D d M"
+_DATE = "D d M Y"
+
+
+def _weekday(day: int) -> str:
+    return str(WEEKDAYS_ABBR[day])
 
 
 def _weekday_text(days: list[int]) -> str:
     days = sorted(days)
     if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
-        return f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
-    return ", ".join(WEEKDAY_NAMES[d] for d in days)
+        return f"{_weekday(days[0])}–{_weekday(days[-1])}"
+    return ", ".join(_weekday(d) for d in days)
+
+
+def humanize_minutes(minutes: int, clock: str) -> str:
+    """targets.humanize_minutes in the reader's language ('4 business hours', '4 kantooruren')."""
+    business = clock == Clock.BUSINESS_HOURS
+    hours, rest = divmod(minutes, 60)
+    if business and hours and not rest:
+        return ngettext("%(count)s business hour", "%(count)s business hours", hours) % {
+            "count": hours
+        }
+    parts = []
+    if hours:
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
+    if rest or not hours:
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
+    text = " ".join(parts)
+    if business:
+        return _("%(duration)s of business hours") % {"duration": text}
+    return _("%(duration)s 24x7") % {"duration": text}
+
+
+def rule_label(
+    *, package: str, severity: str, minutes: int, clock: str, rapid: bool, around_the_clock: bool
+) -> str:
+    """targets.rule_text in the reader's language, for display only."""
+    target = humanize_minutes(minutes, clock)
+    if rapid:
+        return _("R9 Rapid Response: %(target)s") % {"target": target}
+    text = _("R4 %(package)s %(severity)s: %(target)s") % {
+        "package": Package(package).label,
+        "severity": str(Severity(severity).label).lower(),
+        "target": target,
+    }
+    if severity != Severity.CRITICAL and around_the_clock and clock == Clock.AROUND_THE_CLOCK:
+        text += " " + _("(R6 24x7 effort)")
+    return text
+
+
+def _shown_rule(*, stored: str, package, severity, minutes, clock, around_the_clock) -> str:
+    """The rule in the reader's language when `stored` is what the target table produced
+    (the same English text), else the stored text as it is."""
+    fields = {
+        "package": package,
+        "severity": severity,
+        "minutes": minutes,
+        "clock": clock,
+        "rapid": stored.startswith("R9"),
+        "around_the_clock": around_the_clock,
+    }
+    try:
+        if targets.rule_text(**fields) == stored:
+            return rule_label(**fields)
+    except ValueError:  # a package or severity no longer known: show what was stored
+        pass
+    return stored
 
 
 def describe_hours(work_order) -> dict:
@@ -39,7 +108,7 @@ def describe_hours(work_order) -> dict:
             targets.STANDARD_OPENS,
             targets.STANDARD_CLOSES,
         )
-        name = f"standard business hours of {customer.name}"
+        name = _("standard business hours of %(customer)s") % {"customer": customer.name}
         zone, country, standard = customer.timezone, customer.country, True
     return {
         "location": name,
@@ -54,7 +123,11 @@ def describe_hours(work_order) -> dict:
 
 
 def _local(value: dt.datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime(_FORMAT)
+    return dateformat.format(value.astimezone(zone), _FORMAT)
+
+
+def _days(days: list[dt.date]) -> str:
+    return ", ".join(dateformat.format(d, _DAY) for d in days)
 
 
 def _pauses(
@@ -74,19 +147,29 @@ def _pauses(
         closed = [d for d in days if d in names]
         weekend = [d for d in days if d.weekday() not in workdays and d not in names]
         if closed:
-            reason = "closed: " + "; ".join(f"{d:%a %d %b} {names[d]}".strip() for d in closed)
+            holidays = "; ".join(f"{dateformat.format(d, _DAY)} {names[d]}".strip() for d in closed)
             if weekend:
-                reason += " and no business hours on " + ", ".join(f"{d:%a %d %b}" for d in weekend)
+                reason = _("closed: %(closed)s and no business hours on %(days)s") % {
+                    "closed": holidays,
+                    "days": _days(weekend),
+                }
+            else:
+                reason = _("closed: %(closed)s") % {"closed": holidays}
         elif weekend:
-            reason = "no business hours on " + ", ".join(f"{d:%a %d %b}" for d in weekend)
+            reason = _("no business hours on %(days)s") % {"days": _days(weekend)}
         else:
-            reason = "outside business hours"
+            reason = _("outside business hours")
         found.append(
             {
                 "from": gap_start,
                 "to": gap_end,
                 "reason": reason,
-                "text": f"Paused from {_local(gap_start, zone)} to {_local(gap_end, zone)}: {reason}.",
+                "text": _("Paused from %(start)s to %(end)s: %(reason)s.")
+                % {
+                    "start": _local(gap_start, zone),
+                    "end": _local(gap_end, zone),
+                    "reason": reason,
+                },
             }
         )
     return found
@@ -120,7 +203,9 @@ def explain(
     if minutes is None:
         if choice is None:
             raise Conflict(
-                f"No response target is set for {work_order.package} {severity}.", rule="R4"
+                _("No response target is set for %(target)s.")
+                % {"target": f"{work_order.package} {severity}"},
+                rule="R4",
             )
         minutes, clock, rule = choice.minutes, choice.clock, choice.rule
     calendar, names = targets.business_calendar(work_order, opened_at)
@@ -136,32 +221,51 @@ def explain(
     closed_dates = [{"date": d, "name": names.get(d, "")} for d in closed]
     pauses = _pauses(calendar, opened_at, due, zone, names, hours["weekdays"]) if business else []
     package_label = Package(work_order.package).label
+    rule = _shown_rule(
+        stored=rule,
+        package=work_order.package,
+        severity=severity,
+        minutes=minutes,
+        clock=clock,
+        around_the_clock=around_the_clock,
+    )
 
     sentences = [
-        f"A {Severity(severity).label.lower()} incident on {package_label} work order {work_order.number}."
+        _("A %(severity)s incident on %(package)s work order %(number)s.")
+        % {
+            "severity": str(Severity(severity).label).lower(),
+            "package": package_label,
+            "number": work_order.number,
+        }
     ]
     sentences += list(choice.reasons if choice else ())
-    sentences.append(f"Target: {rule}.")
+    sentences.append(_("Target: %(rule)s.") % {"rule": rule})
     if business:
         sentences.append(
-            f"The clock counts only the business hours of {hours['location']}: {hours['text']}, "
-            "minus public holidays and the location's closure days (R5)."
+            _(
+                "The clock counts only the business hours of %(location)s: %(hours)s, "
+                "minus public holidays and the location's closure days (R5)."
+            )
+            % {"location": hours["location"], "hours": hours["text"]}
         )
     else:
         sentences.append(
-            "The clock runs 24x7: every minute counts, nights, weekends and holidays included (R6)."
+            _(
+                "The clock runs 24x7: every minute counts, nights, weekends and holidays "
+                "included (R6)."
+            )
         )
-    sentences.append(f"Opened {_local(opened_at, zone)}; first response due {_local(due, zone)}.")
+    sentences.append(
+        _("Opened %(opened)s; first response due %(due)s.")
+        % {"opened": _local(opened_at, zone), "due": _local(due, zone)}
+    )
     sentences += [p["text"] for p in pauses]
     if closed_dates:
-        sentences.append(
-            "Closed days skipped: "
-            + "; ".join(
-                f"{c['date']:%a %d %b %Y}" + (f" ({c['name']})" if c["name"] else "")
-                for c in closed_dates
-            )
-            + "."
+        days = "; ".join(
+            dateformat.format(c["date"], _DATE) + (f" ({c['name']})" if c["name"] else "")
+            for c in closed_dates
         )
+        sentences.append(_("Closed days skipped: %(days)s.") % {"days": days})
     if incident is not None:
         if (
             choice is not None
@@ -169,24 +273,28 @@ def explain(
             and incident.responded_at is None
         ):
             sentences.append(
-                "The response target table has changed since; this incident keeps the target it was opened under (R4)."
+                _(
+                    "The response target table has changed since; this incident keeps the "
+                    "target it was opened under (R4)."
+                )
             )
         if incident.responded_at is not None:
-            verdict = (
-                "late: the target was breached"
-                if incident.response_breached
-                else "within the target"
-            )
-            sentences.append(f"First response {_local(incident.responded_at, zone)}, {verdict}.")
+            responded = {"at": _local(incident.responded_at, zone)}
+            if incident.response_breached:
+                sentences.append(
+                    _("First response %(at)s, late: the target was breached.") % responded
+                )
+            else:
+                sentences.append(_("First response %(at)s, within the target.") % responded)
         elif incident.response_breached:
-            sentences.append("The target was breached: no response by the due time.")
+            sentences.append(_("The target was breached: no response by the due time."))
     return {
         "package": work_order.package,
         "package_label": package_label,
         "severity": severity,
         "rule": rule,
         "target_minutes": minutes,
-        "target": targets.humanize_minutes(minutes, clock),
+        "target": humanize_minutes(minutes, clock),
         "clock": clock,
         "clock_label": Clock(clock).label,
         "business_hours": hours if business else None,

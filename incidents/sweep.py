@@ -150,10 +150,13 @@ def _claim_batch(*, now: dt.datetime, size: int, skip: set[int]) -> list[Inciden
             incident_id__in=list(recorded)
         ).values_list("incident_id", "deadline", "threshold"):
             recorded[incident_id].append(_Recorded(deadline, threshold))
-        work_orders = WorkOrder.objects.select_related("customer", "account_manager").in_bulk(
-            {i.work_order_id for i in batch}
+        # support_location and the contact's user: each e-mail's language and zone.
+        work_orders = WorkOrder.objects.select_related(
+            "customer", "account_manager", "support_location"
+        ).in_bulk({i.work_order_id for i in batch})
+        contacts = NamedContact.objects.select_related("user").in_bulk(
+            {i.contact_id for i in batch}
         )
-        contacts = NamedContact.objects.in_bulk({i.contact_id for i in batch})
         for incident in batch:
             incident.work_order = work_orders[incident.work_order_id]
             incident.contact = contacts[incident.contact_id]
@@ -243,7 +246,12 @@ def announce_escalation(*, incident: Incident) -> bool:
     now = timezone.now()
     locked = (
         Incident.objects.select_for_update(of=("self",))
-        .select_related("work_order__customer", "work_order__account_manager", "contact")
+        .select_related(
+            "work_order__customer",
+            "work_order__account_manager",
+            "work_order__support_location",
+            "contact__user",
+        )
         .get(pk=incident.pk)
     )
     if not _auto_escalates(locked) or locked.escalated_at is None:

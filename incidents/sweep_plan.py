@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from incidents import deadlines
 from incidents.choices import (
@@ -23,7 +24,7 @@ from incidents.choices import (
 from incidents.models import Incident, IncidentEvent
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
-from notifications.services import outbox_rows
+from notifications.localize import contact_reader, localized_outbox_rows, staff_reader, when
 
 SYSTEM = "system"
 
@@ -121,6 +122,16 @@ def _people(incident: Incident) -> tuple[list[str], list[str]]:
     return managers, contacts
 
 
+def _readers(incident: Incident) -> tuple[list, list]:
+    """(account manager, contact) as notifications.localize.Readers: each e-mail is
+    written in its reader's language and time zone (issue #7)."""
+    managers = [staff_reader(incident.work_order.account_manager)]
+    contacts = (
+        [contact_reader(incident.contact, incident.work_order)] if incident.contact_id else []
+    )
+    return [r for r in managers if r], [r for r in contacts if r]
+
+
 def _payload(incident: Incident, **extra) -> dict:
     data = {
         "incident": {
@@ -206,10 +217,13 @@ def _event(incident: Incident, kind: str, body: str, at: dt.datetime, **data) ->
 
 def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
     """IncidentEvents and outbox rows for one threshold reached at its true time `at`."""
-    managers, contacts = _people(incident)
+    managers, _contacts = _people(incident)
+    staff, contacts = _readers(incident)
     key = f"incident:{incident.pk}:{kind}:{threshold}"
     base = {"customer": incident.work_order.customer, "occurred_at": at, "now": ctx.now}
     number = incident.number
+    # E-mail texts are rendered per reader (language, zone): see notifications.localize.
+    facts = {"number": number, "title": incident.title}
     if kind == DeadlineKind.RESPONSE and threshold == Threshold.WARNING:
         events.append(
             _event(
@@ -221,12 +235,19 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 due_at=incident.response_due_at,
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_RESPONSE_WARNING,
             key=key,
-            emails=managers + contacts,
-            subject=f"[{number}] Response target 75% used: due {incident.response_due_at:%Y-%m-%d %H:%M} UTC",
-            body=f"Incident {number} ({incident.title}) has had no first response; it is due at {incident.response_due_at.isoformat()}.",
+            readers=staff + contacts,
+            render=lambda: (
+                _("[%(number)s] Response target 75%% used: due %(due)s")
+                % {**facts, "due": when(incident.response_due_at)},
+                _(
+                    "Incident %(number)s (%(title)s) has had no first response; "
+                    "it is due at %(due)s."
+                )
+                % {**facts, "due": when(incident.response_due_at)},
+            ),
             payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
             **base,
         )
@@ -241,12 +262,15 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 deadline=kind,
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_RESPONSE_BREACHED,
             key=key,
-            emails=managers + contacts,
-            subject=f"[{number}] Response target breached",
-            body=f"Incident {number} ({incident.title}) had no first response by {incident.response_due_at.isoformat()}.",
+            readers=staff + contacts,
+            render=lambda: (
+                _("[%(number)s] Response target breached") % facts,
+                _("Incident %(number)s (%(title)s) had no first response by %(due)s.")
+                % {**facts, "due": when(incident.response_due_at)},
+            ),
             payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
             **base,
         )
@@ -261,13 +285,19 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 to=managers,
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_ESCALATED,
             key=f"{key}:escalation",
-            emails=managers,
+            readers=staff,
             webhook=False,
-            subject=f"[{number}] Escalation: response target breached",
-            body=f"Incident {number} breached its response target at {at.isoformat()} and is escalated to you.",
+            render=lambda: (
+                _("[%(number)s] Escalation: response target breached") % facts,
+                _(
+                    "Incident %(number)s breached its response target at %(at)s "
+                    "and is escalated to you."
+                )
+                % {**facts, "at": when(at)},
+            ),
             payload=_payload(incident, reason="response_breached", occurred_at=at),
             **base,
         )
@@ -302,16 +332,34 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                     deadline=kind,
                 )
             )
-        outbox += outbox_rows(
+
+        def overdue() -> tuple[str, str]:
+            subject = _("[%(number)s] Customer overdue: %(deadline)s") % {
+                **facts,
+                "deadline": DeadlineKind(kind).label,
+            }
+            if around_the_clock:
+                subject += " " + _("(R6: consider lowering severity or dropping 24x7)")
+            if kind == DeadlineKind.CUSTOMER_RESPONSE:
+                body = _(
+                    "On incident %(number)s the customer did not answer within 24 hours "
+                    "(due %(at)s)."
+                )
+            else:
+                body = _(
+                    "On incident %(number)s the customer did not grant change-control access "
+                    "within 4 business hours (due %(at)s)."
+                )
+            return subject, body % {**facts, "at": when(at)}
+
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_CUSTOMER_OVERDUE,
             key=key,
-            emails=managers,
+            readers=staff,
             webhook=False,
             urgency=Urgency.IMMEDIATE if around_the_clock else Urgency.BUSINESS_HOURS,
             calendars=_calendars(incident, ctx),
-            subject=f"[{number}] Customer overdue: {DeadlineKind(kind).label}"
-            + (" (R6: consider lowering severity or dropping 24x7)" if around_the_clock else ""),
-            body=f"On incident {number} the customer did not {what} (due {at.isoformat()}).",
+            render=overdue,
             payload=_payload(
                 incident,
                 deadline=kind,
@@ -334,13 +382,16 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 rule="R7",
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_ESCALATED,
             key=key,
-            emails=managers,
+            readers=staff,
             webhook=False,
-            subject=f"[{number}] Assign a critical situation resource (R7)",
-            body=f"Critical incident {number} needs a critical situation resource since {at.isoformat()}.",
+            render=lambda: (
+                _("[%(number)s] Assign a critical situation resource (R7)") % facts,
+                _("Critical incident %(number)s needs a critical situation resource since %(at)s.")
+                % {**facts, "at": when(at)},
+            ),
             payload=_payload(incident, reason="critical_situation", occurred_at=at),
             **base,
         )
@@ -355,13 +406,19 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 rule="R8",
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_ESCALATED,
             key=f"{key}:{int(at.timestamp())}",
-            emails=managers,
+            readers=staff,
             webhook=False,
-            subject=f"[{number}] Status update due (R8)",
-            body=f"Post a status update and action plan on critical incident {number} (due {at.isoformat()}).",
+            render=lambda: (
+                _("[%(number)s] Status update due (R8)") % facts,
+                _(
+                    "Post a status update and action plan on critical incident %(number)s "
+                    "(due %(at)s)."
+                )
+                % {**facts, "at": when(at)},
+            ),
             payload=_payload(incident, reason="status_update_due", occurred_at=at),
             **base,
         )
@@ -375,12 +432,16 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 deadline=kind,
             )
         )
-        outbox += outbox_rows(
+        outbox += localized_outbox_rows(
             event=Event.INCIDENT_UPDATED,
             key=key,
-            emails=managers,
+            readers=staff,
             webhook=False,
-            subject=f"[{number}] Deadline {kind} {threshold}",
+            render=lambda: (
+                _("[%(number)s] Deadline %(kind)s %(threshold)s")
+                % {**facts, "kind": kind, "threshold": threshold},
+                "",
+            ),
             payload=_payload(incident, deadline=kind, threshold=threshold),
             **base,
         )
@@ -389,7 +450,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
 def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> None:
     """R8: announce the escalation to the account manager and the customer; the
     status-update cadence (next_status_update_at) runs with it."""
-    managers, contacts = _people(incident)
+    staff, contacts = _readers(incident)
     at = incident.escalated_at
     cadence = (
         f"status updates every {STATUS_UPDATE_INTERVAL_MINUTES} minutes, the first due {incident.next_status_update_at:%Y-%m-%d %H:%M} UTC"
@@ -407,15 +468,33 @@ def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> 
             next_status_update_at=incident.next_status_update_at,
         )
     )
-    outbox += outbox_rows(
+    facts = {"number": incident.number, "title": incident.title}
+
+    def announcement() -> tuple[str, str]:
+        if incident.next_status_update_at:
+            body = _(
+                "Critical incident %(number)s (%(title)s) is escalated; status updates every "
+                "%(minutes)s minutes, the first due %(due)s."
+            ) % {
+                **facts,
+                "minutes": STATUS_UPDATE_INTERVAL_MINUTES,
+                "due": when(incident.next_status_update_at),
+            }
+        else:
+            body = (
+                _("Critical incident %(number)s (%(title)s) is escalated; status updates follow.")
+                % facts
+            )
+        return _("[%(number)s] Critical incident escalated (R8)") % facts, body
+
+    outbox += localized_outbox_rows(
         event=Event.INCIDENT_ESCALATED,
         key=escalation_key(incident),
-        emails=managers + contacts,
+        readers=staff + contacts,
         customer=incident.work_order.customer,
         occurred_at=at,
         now=ctx.now,
-        subject=f"[{incident.number}] Critical incident escalated (R8)",
-        body=f"Critical incident {incident.number} ({incident.title}) is escalated; {cadence}.",
+        render=announcement,
         payload=_payload(
             incident,
             reason="critical",

@@ -8,11 +8,16 @@ time arithmetic itself is contracts.clock.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from contracts.clock import AroundTheClock, BusinessCalendar, public_holidays
+from incidents import caches
 from incidents.choices import (
     CHANGE_CONTROL_BUSINESS_MINUTES,
     RAPID_RESPONSE_EXCLUDED_PRODUCTS,
@@ -66,30 +71,50 @@ def rapid_response_check(
     *, work_order, severity: str, is_cloud: bool, product: str
 ) -> tuple[bool, str]:
     """R9: whether Rapid Response overrides the package's target, and why (not)."""
+    # The reasons are shown (explanations), never stored: in the reader's language.
     if severity != Severity.CRITICAL:
-        return False, "Rapid Response (R9) covers critical incidents only."
+        return False, _("Rapid Response (R9) covers critical incidents only.")
     if not is_cloud:
-        return False, "Rapid Response (R9) covers cloud incidents only."
+        return False, _("Rapid Response (R9) covers cloud incidents only.")
     holds = work_order.lines.filter(service__code=RAPID_RESPONSE, expired_at__isnull=True).exists()
     if not holds:
-        return False, "The work order holds no Rapid Response add-on (R9)."
+        return False, _("The work order holds no Rapid Response add-on (R9).")
     if " ".join((product or "").split()).casefold() in _EXCLUDED:
-        return False, f"Rapid Response (R9) does not cover {product.strip()}."
+        return False, _("Rapid Response (R9) does not cover %(product)s.") % {
+            "product": product.strip()
+        }
     if not work_order.deployment_docs_on_file:
-        return False, "Rapid Response (R9) needs the customer's deployment documentation on file."
+        return False, _(
+            "Rapid Response (R9) needs the customer's deployment documentation on file."
+        )
     return (
         True,
-        "Rapid Response (R9) applies: a critical cloud incident on a work order holding the add-on.",
+        _(
+            "Rapid Response (R9) applies: a critical cloud incident on a work order holding the add-on."
+        ),
     )
 
 
-def _target_row(package: str, severity: str, rapid: bool) -> ResponseTarget:
-    row = ResponseTarget.objects.filter(
-        package=package, severity=severity, rapid_response=rapid
-    ).first()
+def _target_rows() -> dict[tuple[str, str, bool], ResponseTarget]:
+    return {(r.package, r.severity, r.rapid_response): r for r in ResponseTarget.objects.all()}
+
+
+def _target_row(
+    package: str, severity: str, rapid: bool, *, table_version: int | None = None
+) -> ResponseTarget:
+    if table_version is not None:
+        # A copy: the cached instance is shared by every incident this process opens.
+        rows = caches.response_targets(_target_rows, table_version)
+        row = rows.get((package, severity, rapid))
+        row = copy.copy(row) if row is not None else None
+    else:
+        row = ResponseTarget.objects.filter(
+            package=package, severity=severity, rapid_response=rapid
+        ).first()
     if row is None:
         raise Conflict(
-            f"No response target is set for {package} {severity}{' Rapid Response' if rapid else ''}.",
+            _("No response target is set for %(target)s.")
+            % {"target": f"{package} {severity}{' Rapid Response' if rapid else ''}"},
             rule="R4",
             field="severity",
         )
@@ -99,7 +124,25 @@ def _target_row(package: str, severity: str, rapid: bool) -> ResponseTarget:
 def rule_text(
     *, package: str, severity: str, minutes: int, clock: str, rapid: bool, around_the_clock: bool
 ) -> str:
-    """The human-readable rule copied onto the incident, e.g. 'R4 Advanced normal: 4 business hours'."""
+    """The human-readable rule copied onto the incident, e.g. 'R4 Advanced normal: 4 business hours'.
+
+    Stored data, so always English whatever the request's language (the labels below are
+    translatable); incidents.explain shows it in the reader's language.
+    """
+    with translation.override("en"):
+        return _rule_text(
+            package=package,
+            severity=severity,
+            minutes=minutes,
+            clock=clock,
+            rapid=rapid,
+            around_the_clock=around_the_clock,
+        )
+
+
+def _rule_text(
+    *, package: str, severity: str, minutes: int, clock: str, rapid: bool, around_the_clock: bool
+) -> str:
     if rapid:
         return f"R9 Rapid Response: {humanize_minutes(minutes, clock)}"
     text = f"R4 {Package(package).label} {Severity(severity).label.lower()}: {humanize_minutes(minutes, clock)}"
@@ -116,27 +159,37 @@ def effective_clock(*, row_clock: str, severity: str, rapid: bool, around_the_cl
 
 
 def select_target(
-    *, work_order, severity: str, is_cloud: bool, around_the_clock: bool, product: str
+    *,
+    work_order,
+    severity: str,
+    is_cloud: bool,
+    around_the_clock: bool,
+    product: str,
+    table_version: int | None = None,
 ) -> TargetChoice:
-    """R4 from the ResponseTarget table, R9 override, R6 clock; reasons for explain."""
+    """R4 from the ResponseTarget table, R9 override, R6 clock; reasons for explain.
+
+    table_version: the table's version as just read (incidents.caches), to use this
+    process's copy of it (incident_open); None reads the table.
+    """
     reasons = []
     rapid, why = rapid_response_check(
         work_order=work_order, severity=severity, is_cloud=is_cloud, product=product
     )
     if severity == Severity.CRITICAL and is_cloud:
         reasons.append(why)
-    row = _target_row(work_order.package, severity, rapid)
+    row = _target_row(work_order.package, severity, rapid, table_version=table_version)
     clock = effective_clock(
         row_clock=row.clock, severity=severity, rapid=rapid, around_the_clock=around_the_clock
     )
     if rapid:
-        reasons.append("Rapid Response targets run 24x7 and override the base package's (R9).")
+        reasons.append(_("Rapid Response targets run 24x7 and override the base package's (R9)."))
     elif severity == Severity.CRITICAL:
-        reasons.append("Critical incidents run 24x7 (R6).")
+        reasons.append(_("Critical incidents run 24x7 (R6)."))
     elif clock == Clock.AROUND_THE_CLOCK and around_the_clock:
-        reasons.append("24x7 effort was requested, so the target runs on the 24x7 clock (R6).")
+        reasons.append(_("24x7 effort was requested, so the target runs on the 24x7 clock (R6)."))
     elif clock == Clock.BUSINESS_HOURS:
-        reasons.append("Normal incidents count business hours only (R5).")
+        reasons.append(_("Normal incidents count business hours only (R5)."))
     rule = rule_text(
         package=work_order.package,
         severity=severity,
@@ -167,23 +220,31 @@ def _standard_calendar(
 
 
 def business_calendar(
-    work_order, around: dt.datetime | None = None
+    work_order, around: dt.datetime | None = None, *, cached: bool = False
 ) -> tuple[BusinessCalendar, dict]:
     """The work order's business calendar and the names of its closed dates (R5).
 
     Its support location's calendar; without one, 09:00-17:30 Mon-Fri in the
     customer's zone with the customer's country's public holidays (years around
     `around`, cached: holidays of a year do not change under a pinned package).
+    cached: a location's calendar through this process's copy, per calendar_version
+    (incidents.caches; incident_open).
     """
     location = work_order.support_location
     if location is not None:
-        days = list(location.closure_days.all())
-        names = {d.date: d.name for d in days if d.is_closed}
-        hours = {wd: [(location.opens_at, location.closes_at)] for wd in location.weekday_numbers}
-        return BusinessCalendar(location.timezone, hours, names.keys()), names
+        if cached:
+            return caches.location_calendar(location, lambda: _location_calendar(location))
+        return _location_calendar(location)
     customer = work_order.customer
     year = (around or dt.datetime.now(dt.UTC)).year
     return _standard_calendar(customer.timezone, customer.country.upper(), year - 1, year + 2)
+
+
+def _location_calendar(location) -> tuple[BusinessCalendar, dict]:
+    days = list(location.closure_days.all())
+    names = {d.date: d.name for d in days if d.is_closed}
+    hours = {wd: [(location.opens_at, location.closes_at)] for wd in location.weekday_numbers}
+    return BusinessCalendar(location.timezone, hours, names.keys()), names
 
 
 def clock_for(clock: str, calendar: BusinessCalendar):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from notifications.choices import Channel, DeliveryState, Event, NoticeKind, OutboxState, Urgency
 from portal.scoping import scoped_queryset
@@ -25,7 +26,7 @@ class OutboxMessage(models.Model):
         "contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     recipient = models.CharField(
-        max_length=254, blank=True, help_text="E-mail address, or empty for webhooks."
+        max_length=254, blank=True, help_text=_("E-mail address, or empty for webhooks.")
     )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)

@@ -4,6 +4,8 @@ commits or rolls back with the event it reports."""
 import datetime as dt
 import json
 import logging
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -220,16 +222,68 @@ def _next_opening(clock, at: dt.datetime) -> dt.datetime:
         return at
 
 
-def _enqueue_delivery() -> None:
+def _publish_delivery() -> None:
     # Imported here: tasks import services, not the other way round at module load.
     from notifications.tasks import deliver_outbox
 
     try:
-        # retry=False: a broker that is down must not stall the committing request;
+        # retry=False: a broker that is down must not stall the publisher;
         # the beat entry delivers the row within seconds anyway.
         deliver_outbox.apply_async(retry=False)
     except Exception as exc:  # the broker is an accelerator here, not a requirement
         logger.warning("could not enqueue outbox delivery: %s", exc)
+
+
+class _DeliveryPublisher:
+    """Publishes deliver_outbox from a daemon thread of this process (issue #6).
+
+    A publish is a broker round trip plus kombu's work; done in the committing request
+    it delayed every response that wrote an immediate outbox row. A request only sets
+    an event; the thread then publishes once for every request that set it meanwhile,
+    always after they committed, so a delivery run still starts moments after each
+    commit. Beat's delivery entry stays the guarantee: a publish lost with a dying
+    process is made up within portal.schedule.DELIVERY_INTERVAL_SECONDS.
+    """
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._wanted: threading.Event | None = None
+        self._guard = threading.Lock()
+
+    def request(self) -> None:
+        if self._pid != os.getpid():  # first use, or a forked child (threads do not fork)
+            self._start()
+        self._wanted.set()
+
+    def _start(self) -> None:
+        with self._guard:
+            if self._pid == os.getpid():
+                return
+            self._wanted = threading.Event()
+            threading.Thread(
+                target=self._run, args=(self._wanted,), name="outbox-publisher", daemon=True
+            ).start()
+            self._pid = os.getpid()
+
+    @staticmethod
+    def _run(wanted: threading.Event) -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            _publish_delivery()
+
+
+_publisher = _DeliveryPublisher()
+
+
+def _enqueue_delivery() -> None:
+    """Ask for a delivery run now (an on_commit callback of request_delivery)."""
+    from notifications.tasks import deliver_outbox
+
+    if deliver_outbox.app.conf.task_always_eager:
+        _publish_delivery()  # runs the task here and now, as eager mode means
+    else:
+        _publisher.request()
 
 
 def request_delivery() -> None:

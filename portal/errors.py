@@ -7,6 +7,8 @@ the message can name it, and neither leaves anything written: service functions
 raise before saving or inside a transaction that rolls back.
 """
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     def __init__(self, message: str, *, rule: str = "", field: str | None = None, code: str = ""):
@@ -32,5 +34,10 @@ class Conflict(DomainError):
 class StaleVersion(Conflict):
     """The object changed since the caller read it (optimistic locking)."""
 
-    def __init__(self, message: str = "This record was changed by someone else meanwhile; reload and try again."):
+    def __init__(self, message: str | None = None):
+        # Translated when raised: in the language of the request that hit the stale version.
+        if message is None:
+            message = gettext(
+                "This record was changed by someone else meanwhile; reload and try again."
+            )
         super().__init__(message, code="stale_version")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from portal.errors import RuleViolation
 from portal.scoping import actor_is_staff
@@ -38,9 +39,9 @@ def _decimal(value, field):
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise RuleViolation("Enter a number.", field=field) from exc
+        raise RuleViolation(_("Enter a number."), field=field) from exc
     if not number.is_finite() or number < 0:
-        raise RuleViolation("Enter a number of zero or more.", field=field)
+        raise RuleViolation(_("Enter a number of zero or more."), field=field)
     return number
 
 
@@ -48,17 +49,24 @@ def _decimal(value, field):
 def service_update(*, service: Service, by, **fields) -> Service:
     """Change a catalogue row; the code is part of the API contract and is refused."""
     if "code" in fields and fields.pop("code") != service.code:
-        raise RuleViolation("A service's code never changes (it is part of the API).", field="code")
+        raise RuleViolation(
+            _("A service's code never changes (it is part of the API)."), field="code"
+        )
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise RuleViolation(f"Unknown fields: {', '.join(sorted(unknown))}.", field=min(unknown))
+        raise RuleViolation(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            field=min(unknown),
+        )
     if by is not None and not actor_is_staff(by):
-        raise RuleViolation("Only staff may edit the catalogue.", field="code")
+        raise RuleViolation(_("Only staff may edit the catalogue."), field="code")
     for field, allowed in CHOICES.items():
         if field in fields and fields[field] not in allowed:
-            raise RuleViolation(f"Choose one of {', '.join(allowed)}.", field=field)
+            raise RuleViolation(
+                _("Choose one of %(choices)s.") % {"choices": ", ".join(allowed)}, field=field
+            )
     if "name" in fields and not (fields["name"] or "").strip():
-        raise RuleViolation("A service needs a name.", field="name")
+        raise RuleViolation(_("A service needs a name."), field="name")
     for field in ("min_quantity", "max_quantity"):
         if field in fields:
             fields[field] = _decimal(fields[field], field)
@@ -74,7 +82,7 @@ def service_update(*, service: Service, by, **fields) -> Service:
         and service.min_quantity > service.max_quantity
     ):
         raise RuleViolation(
-            "The minimum quantity cannot exceed the maximum (R12).",
+            _("The minimum quantity cannot exceed the maximum (R12)."),
             rule="R12",
             field="max_quantity",
         )

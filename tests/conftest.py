@@ -169,3 +169,18 @@ def _reference_data(request):
                 for p, s, r, m, c, n in targets
             ]
         )
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Every test starts in English, the portal's default language (issue #7).
+
+    A request through the test client leaves its language active on the thread (the
+    user's preference, or Accept-Language): without this, a Dutch page in one test
+    would turn the next test's rule messages Dutch.
+    """
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

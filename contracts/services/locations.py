@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as djtz
+from django.utils.translation import gettext as _
 
 from contracts import clock, signals
 from contracts.choices import ClosureSource
@@ -36,13 +37,13 @@ def customer_create(
 ) -> Customer:
     code = (code or "").strip().lower()
     if not code:
-        raise RuleViolation("A customer needs a code.", field="code")
+        raise RuleViolation(_("A customer needs a code."), field="code")
     if not (name or "").strip():
-        raise RuleViolation("A customer needs a name.", field="name")
+        raise RuleViolation(_("A customer needs a name."), field="name")
     check_country(country)
     check_timezone(timezone)
     if Customer.objects.filter(code=code).exists():
-        raise RuleViolation(f"Customer code {code!r} is taken.", field="code")
+        raise RuleViolation(_("Customer code %(code)r is taken.") % {"code": code}, field="code")
     customer = Customer(
         code=code, name=name.strip(), country=country, timezone=timezone, language=language
     )
@@ -55,7 +56,7 @@ def _check_hours(fields: dict) -> None:
     opens, closes = fields.get("opens_at"), fields.get("closes_at")
     if opens is not None and closes is not None and closes <= opens:
         raise RuleViolation(
-            "R5: a location must close after it opens.", rule="R5", field="closes_at"
+            _("R5: a location must close after it opens."), rule="R5", field="closes_at"
         )
     weekdays = fields.get("weekdays")
     if weekdays is not None:
@@ -66,7 +67,10 @@ def _check_hours(fields: dict) -> None:
             or len(set(parts)) != len(parts)
         ):
             raise RuleViolation(
-                "R5: weekdays are a comma-separated list of 0 (Monday) to 6 (Sunday), e.g. 0,1,2,3,4.",
+                _(
+                    "R5: weekdays are a comma-separated list of 0 (Monday) to 6 (Sunday), "
+                    "e.g. 0,1,2,3,4."
+                ),
                 rule="R5",
                 field="weekdays",
             )
@@ -139,7 +143,8 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
     unknown = set(fields) - LOCATION_FIELDS
     if unknown:
         raise RuleViolation(
-            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.",
+            _("These fields cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
             field=min(unknown),
         )
     # Lock the row: two staff edits of one calendar must not interleave.
@@ -212,13 +217,18 @@ def support_location_sync_holidays(
     SupportLocation.objects.select_for_update().filter(pk=location.pk).first()
     try:
         # One year more: a holiday of next year may be observed on a date in the last year asked.
+        # Named in the customer's language where the holidays package has it, else
+        # English (issue #7): staff and the customer read these names on their screens.
         found = clock.public_holidays(
-            location.country, location.subdivision or None, [*years, years[-1] + 1]
+            location.country,
+            location.subdivision or None,
+            [*years, years[-1] + 1],
+            language=location.customer.language or "en",
         )
     except clock.CalendarError as exc:
         raise RuleViolation(
-            f"R5: no public holidays known for {location.country} {location.subdivision}".strip()
-            + f": {exc}",
+            _("R5: no public holidays known for %(place)s: %(error)s")
+            % {"place": f"{location.country} {location.subdivision}".strip(), "error": exc},
             rule="R5",
             field="subdivision" if location.subdivision else "country",
         ) from exc

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone as djtz
+from django.utils.translation import gettext as _
 
 from contracts import signals
 from contracts.choices import DEFAULT_CONTACT_LIMITS
@@ -33,16 +34,22 @@ from contracts.rules import (
 )
 from portal.errors import Conflict, RuleViolation, StaleVersion
 from portal.scoping import actor_is_staff
-from services.choices import DSE, Package
+from services.choices import DSE, Package, Unit
 from services.models import Service
 
 UNSET = object()
 
 
+def _unit(value: str) -> str:
+    """A line's unit in the reader's language ('hours', 'uren')."""
+    return str(Unit(value).label) if value in Unit.values else value
+
+
 def _check_not_terminated(work_order: WorkOrder) -> None:
     if work_order.terminated_at is not None:
         raise Conflict(
-            f"Work order {work_order.number} is terminated; it can no longer change.",
+            _("Work order %(number)s is terminated; it can no longer change.")
+            % {"number": work_order.number},
             field="work_order",
         )
 
@@ -68,7 +75,7 @@ WORK_ORDER_FIELDS = {
 def _check_location(customer_id, location) -> None:
     if location is not None and location.customer_id != customer_id:
         raise RuleViolation(
-            "The support location belongs to another customer.", field="support_location"
+            _("The support location belongs to another customer."), field="support_location"
         )
 
 
@@ -92,19 +99,27 @@ def work_order_create(
     """Create a work order with its lines; `lines` are dicts of work_order_line_add's arguments."""
     unknown = set(extra) - {"deployment_docs_on_file", "products", "notes"}
     if unknown:
-        raise RuleViolation(f"Unknown fields: {', '.join(sorted(unknown))}.", field=min(unknown))
+        raise RuleViolation(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            field=min(unknown),
+        )
     number = (number or "").strip()
     if not number:
-        raise RuleViolation("A work order needs a number.", field="number")
+        raise RuleViolation(_("A work order needs a number."), field="number")
     if package not in Package.values:
-        raise RuleViolation(f"Package must be one of {', '.join(Package.values)}.", field="package")
+        raise RuleViolation(
+            _("Package must be one of %(choices)s.") % {"choices": ", ".join(Package.values)},
+            field="package",
+        )
     check_term(start_date, end_date)
     if named_contact_limit is UNSET:
         named_contact_limit = DEFAULT_CONTACT_LIMITS[package]
     check_contact_limit_value(package=package, limit=named_contact_limit)
     _check_location(customer.pk, support_location)
     if WorkOrder.objects.filter(number=number).exists():
-        raise RuleViolation(f"Work order number {number} is taken.", field="number")
+        raise RuleViolation(
+            _("Work order number %(number)s is taken.") % {"number": number}, field="number"
+        )
     work_order = WorkOrder(
         customer=customer,
         number=number,
@@ -139,7 +154,7 @@ def _claim_version(model, obj, expected_version) -> int:
     try:
         expected = int(expected_version)
     except (TypeError, ValueError) as exc:
-        raise RuleViolation("The version must be a whole number.", field="version") from exc
+        raise RuleViolation(_("The version must be a whole number."), field="version") from exc
     if not model.objects.filter(pk=obj.pk, version=expected).update(version=expected + 1):
         raise StaleVersion()
     return expected + 1
@@ -153,20 +168,25 @@ def work_order_update(
     unknown = set(fields) - WORK_ORDER_FIELDS
     if unknown:
         raise RuleViolation(
-            f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=min(unknown)
+            _("These fields cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+            field=min(unknown),
         )
     new_version = _claim_version(WorkOrder, work_order, expected_version)
     work_order = WorkOrder.objects.select_related("customer").get(pk=work_order.pk)
     _check_not_terminated(work_order)
     changed = {k: v for k, v in fields.items() if getattr(work_order, k) != v}
     if "package" in changed and changed["package"] not in Package.values:
-        raise RuleViolation(f"Package must be one of {', '.join(Package.values)}.", field="package")
+        raise RuleViolation(
+            _("Package must be one of %(choices)s.") % {"choices": ", ".join(Package.values)},
+            field="package",
+        )
     if "package" in changed and "named_contact_limit" not in fields:
         # A new package brings its own default limit (R1), unless one is given.
         changed["named_contact_limit"] = DEFAULT_CONTACT_LIMITS[changed["package"]]
     if "named_contact_limit" in changed and by is not None and not actor_is_staff(by):
         raise RuleViolation(
-            "R1: only staff may change the named-contact limit.",
+            _("R1: only staff may change the named-contact limit."),
             rule="R1",
             field="named_contact_limit",
         )
@@ -174,7 +194,10 @@ def work_order_update(
         "number" in changed
         and WorkOrder.objects.filter(number=changed["number"]).exclude(pk=work_order.pk).exists()
     ):
-        raise RuleViolation(f"Work order number {changed['number']} is taken.", field="number")
+        raise RuleViolation(
+            _("Work order number %(number)s is taken.") % {"number": changed["number"]},
+            field="number",
+        )
     if "support_location" in changed:
         _check_location(work_order.customer_id, changed["support_location"])
     for key, value in changed.items():
@@ -244,7 +267,7 @@ def work_order_line_add(
     if isinstance(service, str):
         service = Service.objects.filter(code=service).first()
         if service is None:
-            raise RuleViolation("Unknown service code.", field="service")
+            raise RuleViolation(_("Unknown service code."), field="service")
     quantity = check_line(
         work_order=work_order,
         service=service,
@@ -301,7 +324,8 @@ def work_order_line_update(
     )
     if quantity < line.used:
         raise Conflict(
-            f"R11: {line.used.normalize()} {line.unit} are already used; the quantity cannot go below that.",
+            _("R11: %(used)s %(unit)s are already used; the quantity cannot go below that.")
+            % {"used": line.used.normalize(), "unit": _unit(line.unit)},
             rule="R11",
             field="quantity",
         )
@@ -331,7 +355,8 @@ def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
     line = WorkOrderLine.objects.get(pk=line.pk)
     if line.used > 0:
         raise Conflict(
-            f"R11: {line.used.normalize()} {line.unit} of this line are used; it cannot be removed.",
+            _("R11: %(used)s %(unit)s of this line are used; it cannot be removed.")
+            % {"used": line.used.normalize(), "unit": _unit(line.unit)},
             rule="R11",
             field="quantity",
         )
@@ -342,7 +367,10 @@ def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
     except ProtectedError as exc:
         # Rows of other apps (credit ledger, time entries) still point at the line.
         raise Conflict(
-            "This line has ledger or time entries; it cannot be removed (lower its quantity instead).",
+            _(
+                "This line has ledger or time entries; it cannot be removed "
+                "(lower its quantity instead)."
+            ),
             field="service",
         ) from exc
     WorkOrder.objects.filter(pk=work_order.pk).update(version=F("version") + 1)
@@ -356,7 +384,7 @@ def _contact_user(work_order: WorkOrder, email: str, user):
 
     if user is not None:
         if user.customer_id != work_order.customer_id:
-            raise RuleViolation("That user belongs to another customer.", field="user")
+            raise RuleViolation(_("That user belongs to another customer."), field="user")
         return user
     return (
         get_user_model()
@@ -381,7 +409,7 @@ def named_contact_add(
     # The row lock makes count-then-insert safe against a concurrent add.
     work_order = _locked_work_order(work_order)
     if not (name or "").strip():
-        raise RuleViolation("A named contact needs a name.", field="name")
+        raise RuleViolation(_("A named contact needs a name."), field="name")
     email = check_contact_email(work_order=work_order, email=email)
     if active:
         check_room_for_contact(work_order=work_order)
@@ -409,7 +437,9 @@ def named_contact_update(
     unknown = set(fields) - CONTACT_FIELDS
     if unknown:
         raise RuleViolation(
-            f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=min(unknown)
+            _("These fields cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+            field=min(unknown),
         )
     work_order = _locked_work_order(contact.work_order)
     new_version = _claim_version(NamedContact, contact, expected_version)
@@ -419,7 +449,7 @@ def named_contact_update(
             work_order=work_order, email=fields["email"], exclude_pk=contact.pk
         )
     if "name" in fields and not (fields["name"] or "").strip():
-        raise RuleViolation("A named contact needs a name.", field="name")
+        raise RuleViolation(_("A named contact needs a name."), field="name")
     if fields.get("active") and not contact.active:
         # R1 counts active contacts: reactivating one takes a place too.
         check_room_for_contact(work_order=work_order, exclude_pk=contact.pk)

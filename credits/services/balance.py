@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from credits import ledger
 from credits.choices import EntryKind
@@ -23,10 +24,10 @@ def credits_grant(*, line, by=None) -> CreditEntry | None:
     Returns the new entry, or None when nothing changed.
     """
     if line.service.code != PROACTIVE_CREDITS:
-        raise RuleViolation("R10: only a proactive-credits line grants credits.", rule="R10")
+        raise RuleViolation(_("R10: only a proactive-credits line grants credits."), rule="R10")
     if line.quantity != line.quantity.to_integral_value():
         raise RuleViolation(
-            "R10: proactive credits come in whole credits.", rule="R10", field="quantity"
+            _("R10: proactive credits come in whole credits."), rule="R10", field="quantity"
         )
     with transaction.atomic():
         account = ledger.lock_account(line.work_order)
@@ -58,12 +59,16 @@ def credits_grant(*, line, by=None) -> CreditEntry | None:
 
 def credits_adjust(*, work_order, amount: int, reason: str, by) -> CreditEntry:
     """A staff correction of the balance, with a reason; never below zero."""
-    _require_staff(by, rule="R10", what="adjust a credit balance")
+    _require_staff(by, rule="R10", what=_("adjust a credit balance"))
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation("An adjustment needs a reason.", field="reason", code="reason_required")
+        raise RuleViolation(
+            _("An adjustment needs a reason."), field="reason", code="reason_required"
+        )
     if int(amount) != amount or amount == 0:
-        raise RuleViolation("An adjustment is a non-zero whole number of credits.", field="amount")
+        raise RuleViolation(
+            _("An adjustment is a non-zero whole number of credits."), field="amount"
+        )
     with transaction.atomic():
         account = ledger.lock_account(work_order)
         return ledger.post(
@@ -73,15 +78,17 @@ def credits_adjust(*, work_order, amount: int, reason: str, by) -> CreditEntry:
 
 def credits_sa_conversion(*, work_order, amount: int, reference: str, by) -> CreditEntry:
     """R18: Software Assurance incidents converted into credits at the value the vendor sets (staff)."""
-    _require_staff(by, rule="R18", what="record a Software Assurance conversion")
+    _require_staff(by, rule="R18", what=_("record a Software Assurance conversion"))
     if int(amount) != amount or amount <= 0:
         raise RuleViolation(
-            "R18: a conversion adds a positive whole number of credits.", rule="R18", field="amount"
+            _("R18: a conversion adds a positive whole number of credits."),
+            rule="R18",
+            field="amount",
         )
     reference = (reference or "").strip()
     if not reference:
         raise RuleViolation(
-            "R18: name the SA benefit converted (reference).", rule="R18", field="reference"
+            _("R18: name the SA benefit converted (reference)."), rule="R18", field="reference"
         )
     with transaction.atomic():
         account = ledger.lock_account(work_order)

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credits import ledger
 from portal.errors import RuleViolation
@@ -15,7 +16,12 @@ def _require_staff(by, *, rule: str, what: str) -> None:
     if not (
         by is not None and getattr(by, "is_authenticated", False) and getattr(by, "is_staff", False)
     ):
-        raise RuleViolation(f"{rule}: only staff may {what}.", rule=rule, code="staff_only")
+        # `what` comes translated from the caller ("adjust a credit balance").
+        raise RuleViolation(
+            _("%(rule)s: only staff may %(action)s.") % {"rule": rule, "action": what},
+            rule=rule,
+            code="staff_only",
+        )
 
 
 def _today() -> dt.date:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credits import ledger
 from credits.choices import EntryKind
@@ -32,25 +33,32 @@ def time_entry_record(
     work_order = line.work_order
     if not service.is_hour_block:
         raise RuleViolation(
-            f"R11: {service.name} is not an hour block; no time is recorded on it.", rule="R11"
+            _("R11: %(service)s is not an hour block; no time is recorded on it.")
+            % {"service": service.name},
+            rule="R11",
         )
     if hours == 0:
-        raise RuleViolation("R11: record a non-zero number of hours.", rule="R11", field="hours")
+        raise RuleViolation(_("R11: record a non-zero number of hours."), rule="R11", field="hours")
     if hours < 0:
-        _require_staff(by, rule="R11", what="correct recorded hours")
+        _require_staff(by, rule="R11", what=_("correct recorded hours"))
     if worked_on > _today():
         raise RuleViolation(
-            "R11: hours are recorded once worked, not in advance.", rule="R11", field="worked_on"
+            _("R11: hours are recorded once worked, not in advance."),
+            rule="R11",
+            field="worked_on",
         )
     if service.code == DSE and not work_order.covers(worked_on):
         raise RuleViolation(
-            f"R13: DSE hours count only within the term ({work_order.start_date} to {work_order.end_date}).",
+            _("R13: DSE hours count only within the term (%(start)s to %(end)s).")
+            % {"start": work_order.start_date, "end": work_order.end_date},
             rule="R13",
             field="worked_on",
         )
     if line.ends_on is not None and worked_on > line.ends_on:
         raise RuleViolation(
-            f"R14: this line ended on {line.ends_on}.", rule="R14", field="worked_on"
+            _("R14: this line ended on %(date)s.") % {"date": line.ends_on},
+            rule="R14",
+            field="worked_on",
         )
     with transaction.atomic():
         won = (
@@ -67,12 +75,16 @@ def time_entry_record(
             line.refresh_from_db(fields=["used", "quantity", "expired_at"])
             if line.expired_at is not None:
                 raise Conflict(
-                    "R14: the unused hours of this line expired with the term.",
+                    _("R14: the unused hours of this line expired with the term."),
                     rule="R14",
                     code="expired",
                 )
             raise Conflict(
-                f"R11: only {line.remaining.normalize()} of {line.quantity.normalize()} hours remain on this line.",
+                _("R11: only %(remaining)s of %(quantity)s hours remain on this line.")
+                % {
+                    "remaining": line.remaining.normalize(),
+                    "quantity": line.quantity.normalize(),
+                },
                 rule="R11",
                 code="insufficient_hours",
             )
@@ -102,7 +114,9 @@ def credits_expire(*, work_order, by=None) -> dict:
     now = timezone.now()
     if work_order.terminated_at is None and _today() <= work_order.end_date:
         raise RuleViolation(
-            f"R14: the term runs until {work_order.end_date}; nothing expires yet.", rule="R14"
+            _("R14: the term runs until %(date)s; nothing expires yet.")
+            % {"date": work_order.end_date},
+            rule="R14",
         )
     with transaction.atomic():
         account = ledger.lock_account(work_order)

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from credits.models import Rate
 from credits.services.common import round_credits
@@ -17,17 +18,24 @@ def rate_check(*, service, customer=None, credits_per_unit, valid_from: dt.date)
     """Raise what rate_create would refuse (shared with forms, so they can show it on a field)."""
     if Decimal(credits_per_unit) <= 0:
         raise RuleViolation(
-            "R10: a rate is a positive number of credits per unit.",
+            _("R10: a rate is a positive number of credits per unit."),
             rule="R10",
             field="credits_per_unit",
         )
     if service.code == PROACTIVE_CREDITS:
         raise RuleViolation(
-            "R10: proactive credits are not redeemed for themselves.", rule="R10", field="service"
+            _("R10: proactive credits are not redeemed for themselves."),
+            rule="R10",
+            field="service",
         )
     if Rate.objects.filter(service=service, customer=customer, valid_from=valid_from).exists():
         raise Conflict(
-            f"R10: {service.code} already has a {'customer' if customer else 'default'} rate from {valid_from}.",
+            (
+                _("R10: %(service)s already has a customer rate from %(date)s.")
+                if customer
+                else _("R10: %(service)s already has a default rate from %(date)s.")
+            )
+            % {"service": service.code, "date": valid_from},
             rule="R10",
             field="valid_from",
         )
@@ -49,7 +57,8 @@ def rate_create(*, service, customer=None, credits_per_unit, valid_from: dt.date
             )
     except IntegrityError as exc:  # a concurrent twin won the unique constraint
         raise Conflict(
-            f"R10: {service.code} already has a rate from {valid_from}.",
+            _("R10: %(service)s already has a rate from %(date)s.")
+            % {"service": service.code, "date": valid_from},
             rule="R10",
             field="valid_from",
         ) from exc

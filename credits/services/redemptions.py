@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
 from credits import ledger
@@ -26,7 +27,19 @@ from credits.selectors import rate_for
 from credits.services.common import _require_staff, _today, round_credits
 from credits.services.rates import redemption_cost
 from portal.errors import Conflict, RuleViolation
-from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, WORKSHOPS, Package
+from services.choices import (
+    ON_DEMAND_ASSESSMENT,
+    PROACTIVE_CREDITS,
+    WORKSHOPS,
+    Availability,
+    Package,
+)
+
+
+def _availability(value: str) -> str:
+    """'included', 'not available': an availability in the reader's language, for messages."""
+    return str(Availability(value).label).lower() if value in Availability.values else value
+
 
 # --- redemptions (R10, R12, R15, R19, R20, R21) -------------------------------------------------
 
@@ -41,22 +54,32 @@ def _check_request(
 ) -> None:
     """Every rule a redemption request must meet; raises the first one broken."""
     if quantity <= 0:
-        raise RuleViolation("Quantity must be positive.", field="quantity")
+        raise RuleViolation(_("Quantity must be positive."), field="quantity")
     status = work_order.status_on(today)
     if status != WorkOrderStatus.ACTIVE:
         raise RuleViolation(
-            f"R14: credits are redeemed during the term; work order {work_order.number} is {status}.",
+            _("R14: credits are redeemed during the term; work order %(number)s is %(status)s.")
+            % {"number": work_order.number, "status": str(WorkOrderStatus(status).label).lower()},
             rule="R14",
         )
     if service.code == PROACTIVE_CREDITS:
         raise RuleViolation(
-            "R10: proactive credits are not redeemed for themselves.", rule="R10", field="service"
+            _("R10: proactive credits are not redeemed for themselves."),
+            rule="R10",
+            field="service",
         )
     # R21: On-demand Assessment is included, but its optional engineer is paid: redeemable.
     if service.code != ON_DEMAND_ASSESSMENT and not service.is_purchasable_in(work_order.package):
         raise RuleViolation(
-            f"R10: {service.name} is not an add-on of the {Package(work_order.package).label} package "
-            f"({service.availability_for(work_order.package)}); credits buy add-on services only.",
+            _(
+                "R10: %(service)s is not an add-on of the %(package)s package "
+                "(%(availability)s); credits buy add-on services only."
+            )
+            % {
+                "service": service.name,
+                "package": Package(work_order.package).label,
+                "availability": _availability(service.availability_for(work_order.package)),
+            },
             rule="R10",
             field="service",
         )
@@ -65,11 +88,12 @@ def _check_request(
     _check_delivery_mode(service=service, quantity=quantity, delivery_mode=delivery_mode)
     if scheduled_for < today:
         raise RuleViolation(
-            "R10: the delivery date is in the past.", rule="R10", field="scheduled_for"
+            _("R10: the delivery date is in the past."), rule="R10", field="scheduled_for"
         )
     if not (work_order.start_date <= scheduled_for <= work_order.end_date):
         raise RuleViolation(
-            f"R14: the delivery date must fall within the term ({work_order.start_date} to {work_order.end_date}).",
+            _("R14: the delivery date must fall within the term (%(start)s to %(end)s).")
+            % {"start": work_order.start_date, "end": work_order.end_date},
             rule="R14",
             field="scheduled_for",
         )
@@ -79,25 +103,38 @@ def _check_request(
         and (work_order.end_date - today).days < CUTOFF_DAYS
     ):
         raise RuleViolation(
-            f"R15: with {Package(work_order.package).label}, requests for {service.name} must be submitted at least "
-            f"{CUTOFF_DAYS} days before the work order ends ({work_order.end_date}).",
+            _(
+                "R15: with %(package)s, requests for %(service)s must be submitted at least "
+                "%(days)s days before the work order ends (%(end)s)."
+            )
+            % {
+                "package": Package(work_order.package).label,
+                "service": service.name,
+                "days": CUTOFF_DAYS,
+                "end": work_order.end_date,
+            },
             rule="R15",
         )
 
 
 def _check_delivery_mode(*, service, quantity: Decimal, delivery_mode: str) -> None:
     if delivery_mode not in DeliveryMode.values:
-        raise RuleViolation(f"Unknown delivery mode {delivery_mode!r}.", field="delivery_mode")
+        raise RuleViolation(
+            _("Unknown delivery mode %(mode)r.") % {"mode": delivery_mode}, field="delivery_mode"
+        )
     if service.code == WORKSHOPS:
         if delivery_mode not in WORKSHOP_MODES:
             raise RuleViolation(
-                "R20: a workshop is bought per participant (quantity = participants) or as a dedicated delivery.",
+                _(
+                    "R20: a workshop is bought per participant (quantity = participants) "
+                    "or as a dedicated delivery."
+                ),
                 rule="R20",
                 field="delivery_mode",
             )
     elif delivery_mode in WORKSHOP_MODES:
         raise RuleViolation(
-            "R20: per-participant and dedicated delivery apply to workshops only.",
+            _("R20: per-participant and dedicated delivery apply to workshops only."),
             rule="R20",
             field="delivery_mode",
         )
@@ -105,13 +142,17 @@ def _check_delivery_mode(*, service, quantity: Decimal, delivery_mode: str) -> N
         limit = ASSESSMENT_ENGINEER_MAX_DAYS.get(delivery_mode)
         if limit is None:
             raise RuleViolation(
-                "R21: the On-demand Assessment engineer works onsite (at most 2 days) or remote (at most 1 day).",
+                _(
+                    "R21: the On-demand Assessment engineer works onsite (at most 2 days) "
+                    "or remote (at most 1 day)."
+                ),
                 rule="R21",
                 field="delivery_mode",
             )
         if quantity > limit:
             raise RuleViolation(
-                f"R21: the On-demand Assessment engineer works at most {limit} day(s) {delivery_mode}.",
+                _("R21: the On-demand Assessment engineer works at most %(limit)s day(s) %(mode)s.")
+                % {"limit": limit, "mode": str(DeliveryMode(delivery_mode).label).lower()},
                 rule="R21",
                 field="quantity",
             )
@@ -128,7 +169,7 @@ def _replay(*, work_order, idempotency_key: str, fingerprint: str) -> Redemption
         return None
     if first.request_fingerprint != fingerprint:
         raise Conflict(
-            "This idempotency key was already used for a different redemption request.",
+            _("This idempotency key was already used for a different redemption request."),
             field="idempotency_key",
             code="idempotency_key_reused",
         )
@@ -176,7 +217,8 @@ def credits_redeem(
     rate = rate_for(service=service, customer=work_order.customer, on=today)
     if rate is None:
         raise RuleViolation(
-            f"R10: there is no rate for {service.name} yet; ask your account manager.",
+            _("R10: there is no rate for %(service)s yet; ask your account manager.")
+            % {"service": service.name},
             rule="R10",
             field="service",
         )
@@ -192,7 +234,8 @@ def credits_redeem(
             return first
         if account.balance < cost:
             raise Conflict(
-                f"R10: {service.name} costs {cost} credits; the balance is {account.balance}.",
+                _("R10: %(service)s costs %(cost)s credits; the balance is %(balance)s.")
+                % {"service": service.name, "cost": cost, "balance": account.balance},
                 rule="R10",
                 code="insufficient_credits",
             )
@@ -229,7 +272,8 @@ def _lock_scheduled(redemption) -> tuple:
     current = Redemption.objects.select_for_update().select_related("service").get(pk=redemption.pk)
     if current.status != RedemptionStatus.SCHEDULED:
         raise Conflict(
-            f"This redemption is already {current.get_status_display().lower()}.",
+            _("This redemption is already %(status)s.")
+            % {"status": current.get_status_display().lower()},
             code="redemption_not_scheduled",
         )
     return account, current
@@ -247,16 +291,20 @@ def redemption_cancel(
     """
     today = _today()
     if minimum_enrolment_not_reached:
-        _require_staff(by, rule="R20", what="cancel a workshop for missing its minimum enrolment")
+        _require_staff(
+            by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")
+        )
         if redemption.service.code != WORKSHOPS:
             raise RuleViolation(
-                "R20: only workshops are cancelled for missing a minimum enrolment.", rule="R20"
+                _("R20: only workshops are cancelled for missing a minimum enrolment."),
+                rule="R20",
             )
     with transaction.atomic():
         account, current = _lock_scheduled(redemption)
         if current.scheduled_for < today and not minimum_enrolment_not_reached:
             raise Conflict(
-                "R16: the delivery date has passed; it can no longer be cancelled.", rule="R16"
+                _("R16: the delivery date has passed; it can no longer be cancelled."),
+                rule="R16",
             )
         days_before = (current.scheduled_for - today).days
         if minimum_enrolment_not_reached or days_before >= FREE_CANCELLATION_DAYS:
@@ -330,7 +378,9 @@ def redemption_exchange(
         and getattr(approved_by, "pk", None)
     ):
         raise RuleViolation(
-            "R17: an exchange needs an account manager's approval.", rule="R17", field="approved_by"
+            _("R17: an exchange needs an account manager's approval."),
+            rule="R17",
+            field="approved_by",
         )
     work_order = redemption.work_order
     quantity = Decimal(quantity)
@@ -351,7 +401,9 @@ def redemption_exchange(
     rate = rate_for(service=service, customer=work_order.customer, on=today)
     if rate is None:
         raise RuleViolation(
-            f"R10: there is no rate for {service.name} yet.", rule="R10", field="service"
+            _("R10: there is no rate for %(service)s yet.") % {"service": service.name},
+            rule="R10",
+            field="service",
         )
     cost = redemption_cost(rate=rate, quantity=quantity)
     with transaction.atomic():
@@ -359,8 +411,16 @@ def redemption_exchange(
         difference = cost - current.credits
         if abs(difference) * 100 > current.credits * EXCHANGE_TOLERANCE_PERCENT:
             raise RuleViolation(
-                f"R17: {service.name} costs {cost} credits, not equivalent to the {current.credits} paid "
-                f"(within {EXCHANGE_TOLERANCE_PERCENT}%).",
+                _(
+                    "R17: %(service)s costs %(cost)s credits, not equivalent to the %(paid)s paid "
+                    "(within %(tolerance)s%%)."
+                )
+                % {
+                    "service": service.name,
+                    "cost": cost,
+                    "paid": current.credits,
+                    "tolerance": EXCHANGE_TOLERANCE_PERCENT,
+                },
                 rule="R17",
             )
         new = Redemption.objects.create(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from incidents import targets
+from contracts.models import NamedContact
+from incidents import caches, targets
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
     CRITICAL_SITUATION_DELAY_MINUTES,
@@ -21,7 +24,13 @@ from incidents.choices import (
     Threshold,
 )
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
-from notifications.services import notify
+from notifications.localize import (
+    contact_reader,
+    localized_notify,
+    readers_for,
+    staff_reader,
+    when,
+)
 from portal.errors import StaleVersion
 from portal.scoping import actor_is_staff
 from services.choices import Package
@@ -47,7 +56,8 @@ def _label(by) -> str:
 
 def _require_staff(by, action: str) -> None:
     if not actor_is_staff(by) or not getattr(by, "can_edit", True):
-        raise PermissionDenied(f"Only support staff may {action}.")
+        # `action` comes translated from the caller ("record the first response").
+        raise PermissionDenied(_("Only support staff may %(action)s.") % {"action": action})
 
 
 def _require_party(by, work_order) -> None:
@@ -55,7 +65,7 @@ def _require_party(by, work_order) -> None:
     if by is None or actor_is_staff(by):
         return
     if getattr(by, "customer_id", None) != work_order.customer_id:
-        raise PermissionDenied("This incident belongs to another customer.")
+        raise PermissionDenied(_("This incident belongs to another customer."))
 
 
 # --- rows -----------------------------------------------------------------------
@@ -81,7 +91,7 @@ def _lock(
             "work_order__customer",
             "work_order__support_location",
             "work_order__account_manager",
-            "contact",
+            "contact__user",  # the contact's language for e-mails (notifications.localize)
         )
         .get(pk=incident.pk)
     )
@@ -150,25 +160,132 @@ def _manager_email(incident: Incident) -> str:
     return manager.email if manager else ""
 
 
+def _readers(incident: Incident, emails) -> list:
+    """Each address as a notifications.localize.Reader: the account manager, the
+    incident's contact, or (anyone else) looked up by address."""
+    manager = incident.work_order.account_manager
+    contact = incident.contact if incident.contact_id else None
+    readers = []
+    for email in emails:
+        if not email:
+            continue
+        if manager is not None and email == manager.email:
+            readers.append(staff_reader(manager))
+        elif contact is not None and email == contact.email:
+            readers.append(contact_reader(contact, incident.work_order))
+        else:
+            readers += readers_for([email], customer=incident.work_order.customer)
+    return readers
+
+
+def _body(incident: Incident, event: str, extra: dict) -> str:
+    """An incident e-mail's text, in the active language and zone (localized_notify)."""
+    facts = {
+        "number": incident.number,
+        "title": incident.title,
+        "severity": str(incident.get_severity_display()).lower(),
+        "status": str(incident.get_status_display()).lower(),
+        "due": when(incident.response_due_at),
+    }
+    if event == "incident.created":
+        text = (
+            _(
+                "Incident %(number)s (%(title)s) was opened with severity %(severity)s; "
+                "the first response is due %(due)s."
+            )
+            % facts
+        )
+    elif event == "incident.severity_changed":
+        text = _(
+            "The severity of incident %(number)s (%(title)s) changed from %(old)s to "
+            "%(severity)s. Reason: %(reason)s"
+        ) % {
+            **facts,
+            "old": str(Severity(extra["previous_severity"]).label).lower(),
+            "reason": extra.get("reason", ""),
+        }
+    elif "requested_severity" in extra:
+        text = _(
+            "The customer asks to change the severity of incident %(number)s (%(title)s) "
+            "to %(requested)s. Reason: %(reason)s"
+        ) % {
+            **facts,
+            "requested": str(Severity(extra["requested_severity"]).label).lower(),
+            "reason": extra.get("reason", ""),
+        }
+    elif "comment" in extra:
+        text = _("New comment on incident %(number)s (%(title)s):") % facts
+        text += "\n\n" + extra["comment"]
+    elif "advisory_minutes" in extra:
+        text = _(
+            "Advisory request %(number)s (%(title)s) has %(hours)s hours of effort, past the "
+            "6-hour cap of Advisory Support (R23). Consider converting it to a proactive or "
+            "consulting engagement."
+        ) % {**facts, "hours": round(extra["advisory_minutes"] / 60, 1)}
+    else:
+        text = _("Incident %(number)s (%(title)s) is now %(status)s.") % facts
+    link = payload_url(incident)
+    return text + "\n\n" + _("Open it in the portal: %(url)s") % {"url": link}
+
+
+def payload_url(incident: Incident) -> str:
+    return f"{settings.PORTAL_BASE_URL}/incidents/{incident.pk}/"
+
+
 def _notify(
     incident: Incident,
     event: str,
     key: str,
     *,
     emails,
-    subject: str = "",
+    subject=None,
     webhook: bool = True,
     **extra,
 ):
-    notify(
+    """Outbox rows for an incident event; each e-mail in its reader's language and zone.
+
+    `subject` is a callable (rendered per reader) or None for "<number>: <title>"."""
+
+    def render() -> tuple[str, str]:
+        text = subject() if subject is not None else f"{incident.number}: {incident.title}"
+        return text, _body(incident, event, extra)
+
+    localized_notify(
+        readers=_readers(incident, emails),
+        render=render,
         event=event,
         key=key,
         customer=incident.work_order.customer,
         payload={**payload(incident), **extra},
-        emails=[e for e in emails if e],
-        subject=subject or f"{incident.number}: {incident.title}",
         webhook=webhook,
     )
+
+
+def _opening_reads(contact) -> tuple[dict | None, str, int | None]:
+    """What incident_open reads inside its transaction: the contact's committed work
+    order and active flag (a deactivation a moment ago counts), the next incident
+    number, and the target table's version for incidents.caches (None: uncached).
+
+    One statement on PostgreSQL (issue #6). A number drawn for a refused contact is a
+    gap, as after any rollback.
+    """
+    if connection.vendor != "postgresql":
+        fresh = NamedContact.objects.filter(pk=contact.pk).values("work_order_id", "active").first()
+        return fresh, _next_number(), None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT work_order_id, active, nextval(%s), {caches.targets_version_sql()} "
+            f"FROM {NamedContact._meta.db_table} WHERE id = %s",
+            [NUMBER_SEQUENCE, contact.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, "", None
+    return {"work_order_id": row[0], "active": row[1]}, _format_number(row[2]), row[3]
+
+
+def _format_number(value: int) -> str:
+    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
 
 
 def _next_number() -> str:
@@ -186,7 +303,7 @@ def _next_number() -> str:
             .first()
         )
         value = int(last[len(NUMBER_PREFIX) :]) + 1 if last else 1
-    return f"{NUMBER_PREFIX}{value:0{NUMBER_DIGITS}d}"
+    return _format_number(value)
 
 
 # --- deadlines ------------------------------------------------------------------

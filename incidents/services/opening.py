@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from contracts.models import NamedContact
+from contracts.choices import WorkOrderStatus
 from incidents import targets
 from incidents.choices import (
     OPEN_STATUSES,
@@ -16,7 +17,7 @@ from incidents.choices import (
     EventKind,
     Severity,
 )
-from incidents.deadlines import refresh_next_deadline
+from incidents.deadlines import first_deadline, refresh_next_deadline
 from incidents.models import Incident, IncidentEvent
 from incidents.services.common import (
     _announce_escalation,
@@ -27,8 +28,8 @@ from incidents.services.common import (
     _label,
     _lock,
     _manager_email,
-    _next_number,
     _notify,
+    _opening_reads,
     _require_party,
     _require_staff,
     _retarget,
@@ -63,33 +64,39 @@ def incident_open(
     now = timezone.now()
     title = (title or "").strip()
     if not title:
-        raise RuleViolation("An incident needs a title.", field="title")
+        raise RuleViolation(_("An incident needs a title."), field="title")
     if severity not in Severity.values:
         raise RuleViolation(
-            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+            _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
+            rule="R3",
+            field="severity",
         )
     if channel not in Channel.values:
-        raise RuleViolation(f"Unknown channel {channel!r}.", field="channel")
+        raise RuleViolation(
+            _("Unknown channel %(channel)r.") % {"channel": channel}, field="channel"
+        )
     _require_party(by, work_order)
     if not staff:
         if opened_at is not None:
             raise RuleViolation(
-                "Only support staff may set when an incident was opened.",
+                _("Only support staff may set when an incident was opened."),
                 rule="R2",
                 field="opened_at",
             )
         if channel in (Channel.PHONE, Channel.IMPORT):
             raise RuleViolation(
-                "Phone and imported incidents are entered by staff.", rule="R2", field="channel"
+                _("Phone and imported incidents are entered by staff."),
+                rule="R2",
+                field="channel",
             )
     if opened_at is None:
         opened_at = now
     else:
         if timezone.is_naive(opened_at):
-            raise RuleViolation("opened_at needs a time zone.", rule="R2", field="opened_at")
+            raise RuleViolation(_("opened_at needs a time zone."), rule="R2", field="opened_at")
         if opened_at > now:
             raise RuleViolation(
-                "An incident cannot be opened in the future.", rule="R2", field="opened_at"
+                _("An incident cannot be opened in the future."), rule="R2", field="opened_at"
             )
         if channel in (Channel.WEB, Channel.API):
             channel = Channel.IMPORT
@@ -97,36 +104,46 @@ def incident_open(
     local_day = opened_at.astimezone(ZoneInfo(targets.local_zone_name(work_order))).date()
     if not work_order.covers(local_day):
         raise RuleViolation(
-            f"Work order {work_order.number} does not cover {local_day:%Y-%m-%d} (status {work_order.status_on(local_day)}).",
+            _("Work order %(number)s does not cover %(day)s (status %(status)s).")
+            % {
+                "number": work_order.number,
+                "day": f"{local_day:%Y-%m-%d}",
+                "status": str(WorkOrderStatus(work_order.status_on(local_day)).label).lower(),
+            },
             rule="R2",
             field="work_order",
         )
     with transaction.atomic():
         # Re-read the contact inside the transaction: a deactivation a moment ago counts.
-        fresh = NamedContact.objects.filter(pk=contact.pk).values("work_order_id", "active").first()
+        fresh, number, targets_version = _opening_reads(contact)
         if fresh is None or fresh["work_order_id"] != work_order.pk:
             raise RuleViolation(
-                "The contact is not a named contact of this work order.", rule="R2", field="contact"
+                _("The contact is not a named contact of this work order."),
+                rule="R2",
+                field="contact",
             )
         if not fresh["active"]:
             raise RuleViolation(
-                "The contact is no longer an active named contact.", rule="R2", field="contact"
+                _("The contact is no longer an active named contact."), rule="R2", field="contact"
             )
+        # The target table and the location's calendar through this process's caches
+        # (incidents.caches: current with every committed edit; issue #6).
         choice = targets.select_target(
             work_order=work_order,
             severity=severity,
             is_cloud=is_cloud,
             around_the_clock=around_the_clock,
             product=product,
+            table_version=targets_version,
         )
-        calendar = _calendar(work_order, opened_at)
+        calendar = targets.business_calendar(work_order, opened_at, cached=True)[0]
         due, warning = targets.response_deadlines(
             opened_at=opened_at,
             minutes=choice.minutes,
             clock=targets.clock_for(choice.clock, calendar),
         )
         incident = Incident(
-            number=_next_number(),
+            number=number,
             work_order=work_order,
             contact=contact,
             title=title[:200],
@@ -148,6 +165,8 @@ def incident_open(
             response_warning_at=warning,
         )
         escalated = _apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
+        # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
+        incident.next_deadline_at = first_deadline(incident)
         _save(incident, by, "opened")
         _event(
             incident,
@@ -158,7 +177,6 @@ def incident_open(
         )
         if escalated:
             _announce_escalation(incident)
-        refresh_next_deadline(incident)
         _notify(
             incident,
             "incident.created",
@@ -173,25 +191,31 @@ def incident_open(
 
 def incident_change_severity(*, incident: Incident, severity: str, reason: str, by) -> Incident:
     """R3: support changes the severity; recorded, target recomputed from opened_at."""
-    _require_staff(by, "change an incident's severity")
+    _require_staff(by, _("change an incident's severity"))
     if severity not in Severity.values:
         raise RuleViolation(
-            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+            _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
+            rule="R3",
+            field="severity",
         )
     if not (reason or "").strip():
-        raise RuleViolation("Say why the severity changes.", rule="R3", field="reason")
+        raise RuleViolation(_("Say why the severity changes."), rule="R3", field="reason")
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(incident)
         if locked.status not in OPEN_STATUSES:
             raise Conflict(
-                f"{locked.number} is {locked.get_status_display().lower()}.",
+                _("%(number)s is %(status)s.")
+                % {"number": locked.number, "status": locked.get_status_display().lower()},
                 rule="R3",
                 field="severity",
             )
         if locked.severity == severity:
             raise RuleViolation(
-                f"{locked.number} is already {severity}.", rule="R3", field="severity"
+                _("%(number)s is already %(severity)s.")
+                % {"number": locked.number, "severity": str(Severity(severity).label).lower()},
+                rule="R3",
+                field="severity",
             )
         before, old = _deadline_snapshot(locked), locked.severity
         locked.severity = severity
@@ -236,21 +260,27 @@ def incident_request_severity_change(
     _require_party(by, incident.work_order)
     if severity not in Severity.values:
         raise RuleViolation(
-            f"Severity must be one of {', '.join(Severity.values)}.", rule="R3", field="severity"
+            _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
+            rule="R3",
+            field="severity",
         )
     if not (reason or "").strip():
-        raise RuleViolation("Say why the severity should change.", rule="R3", field="reason")
+        raise RuleViolation(_("Say why the severity should change."), rule="R3", field="reason")
     with transaction.atomic():
         locked = _lock(incident, bump=False)
         if locked.status not in OPEN_STATUSES:
             raise Conflict(
-                f"{locked.number} is {locked.get_status_display().lower()}.",
+                _("%(number)s is %(status)s.")
+                % {"number": locked.number, "status": locked.get_status_display().lower()},
                 rule="R3",
                 field="severity",
             )
         if locked.severity == severity:
             raise RuleViolation(
-                f"{locked.number} is already {severity}.", rule="R3", field="severity"
+                _("%(number)s is already %(severity)s.")
+                % {"number": locked.number, "severity": str(Severity(severity).label).lower()},
+                rule="R3",
+                field="severity",
             )
         event = _event(
             locked,

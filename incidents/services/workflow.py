@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.choices import (
     ADVISORY_CAP_MINUTES,
@@ -71,13 +72,15 @@ def incident_set_status(
 ) -> Incident:
     """Move along incidents.choices.TRANSITIONS; customers may only close their incident."""
     if status not in IncidentStatus.values:
-        raise RuleViolation(f"Unknown status {status!r}.", field="status")
+        raise RuleViolation(_("Unknown status %(status)r.") % {"status": status}, field="status")
     if status == IncidentStatus.RESPONDED:
         raise RuleViolation(
-            "Record the first response instead of setting 'responded'.", rule="R4", field="status"
+            _("Record the first response instead of setting 'responded'."),
+            rule="R4",
+            field="status",
         )
     if status != IncidentStatus.CLOSED:
-        _require_staff(by, "change an incident's status")
+        _require_staff(by, _("change an incident's status"))
     _require_party(by, incident.work_order)
     now = timezone.now()
     with transaction.atomic():
@@ -85,7 +88,12 @@ def incident_set_status(
         old = locked.status
         if status not in TRANSITIONS[old]:
             raise Conflict(
-                f"{locked.number} cannot go from {old} to {status}.",
+                _("%(number)s cannot go from %(old)s to %(new)s.")
+                % {
+                    "number": locked.number,
+                    "old": str(IncidentStatus(old).label).lower(),
+                    "new": str(IncidentStatus(status).label).lower(),
+                },
                 field="status",
                 code="transition",
             )
@@ -107,26 +115,28 @@ def incident_respond(
     *, incident: Incident, responded_at: dt.datetime | None = None, by
 ) -> Incident:
     """R4: record the first response, once; breached if it came after the due time."""
-    _require_staff(by, "record the first response")
+    _require_staff(by, _("record the first response"))
     now = timezone.now()
     responded_at = responded_at or now
     if timezone.is_naive(responded_at):
-        raise RuleViolation("responded_at needs a time zone.", field="responded_at")
+        raise RuleViolation(_("responded_at needs a time zone."), field="responded_at")
     if responded_at > now:
-        raise RuleViolation("A response cannot be recorded in the future.", field="responded_at")
+        raise RuleViolation(_("A response cannot be recorded in the future."), field="responded_at")
     with transaction.atomic():
         locked = _lock(incident)
         if locked.responded_at is not None:
             raise Conflict(
-                f"{locked.number} already has its first response.",
+                _("%(number)s already has its first response.") % {"number": locked.number},
                 rule="R4",
                 code="already_responded",
             )
         if locked.status == IncidentStatus.CLOSED:
-            raise Conflict(f"{locked.number} is closed.", rule="R4", field="status")
+            raise Conflict(
+                _("%(number)s is closed.") % {"number": locked.number}, rule="R4", field="status"
+            )
         if responded_at < locked.opened_at:
             raise RuleViolation(
-                "The response cannot precede the opening.", rule="R4", field="responded_at"
+                _("The response cannot precede the opening."), rule="R4", field="responded_at"
             )
         locked.responded_at, locked.responded_by = responded_at, _user(by)
         locked.response_breached = locked.response_breached or responded_at > locked.response_due_at
@@ -160,13 +170,13 @@ def incident_comment(*, incident: Incident, body: str, by) -> IncidentEvent:
     _require_party(by, incident.work_order)
     body = (body or "").strip()
     if not body:
-        raise RuleViolation("A comment needs some text.", field="body")
+        raise RuleViolation(_("A comment needs some text."), field="body")
     staff = actor_is_staff(by)
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(incident, bump=False)
         if locked.status == IncidentStatus.CLOSED:
-            raise Conflict(f"{locked.number} is closed.", field="body")
+            raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, field="body")
         changed = False
         if not staff and locked.status == IncidentStatus.AWAITING_CUSTOMER:
             _enter_status(locked, IncidentStatus.IN_PROGRESS, now)
@@ -213,7 +223,8 @@ def incident_update(
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise RuleViolation(
-            f"These fields cannot be edited: {', '.join(sorted(unknown))}.",
+            _("These fields cannot be edited: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
             field=sorted(unknown)[0],
         )
     _require_party(by, incident.work_order)
@@ -222,21 +233,21 @@ def incident_update(
         if name in fields:
             fields[name] = (fields[name] or "").strip()
             if len(fields[name]) > 200:
-                raise RuleViolation("At most 200 characters.", field=name)
+                raise RuleViolation(_("At most 200 characters."), field=name)
     if "title" in fields and not fields["title"]:
-        raise RuleViolation("An incident needs a title.", field="title")
+        raise RuleViolation(_("An incident needs a title."), field="title")
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(incident, expected_version=expected_version)
         if locked.status == IncidentStatus.CLOSED:
-            raise Conflict(f"{locked.number} is closed.", code="closed")
+            raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, code="closed")
         changes = {k: v for k, v in fields.items() if getattr(locked, k) != v}
         if "around_the_clock" in changes:
             dropping = not changes["around_the_clock"]
             if dropping and not staff:
-                raise PermissionDenied("Only support staff may drop 24x7 effort (R6).")
+                raise PermissionDenied(_("Only support staff may drop 24x7 effort (R6)."))
             if dropping and not reason.strip():
-                raise RuleViolation("Say why 24x7 effort is dropped.", rule="R6", field="reason")
+                raise RuleViolation(_("Say why 24x7 effort is dropped."), rule="R6", field="reason")
         for name, value in changes.items():
             setattr(locked, name, value)
         if "around_the_clock" in changes:
@@ -274,14 +285,18 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
     """R23: log advisory effort. Past the 6-hour cap it is still recorded (the work was
     done) but flagged, and the account manager is told once to propose a proactive or
     consulting engagement instead."""
-    _require_staff(by, "log advisory effort")
+    _require_staff(by, _("log advisory effort"))
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
-        raise RuleViolation("Effort is a positive number of minutes.", rule="R23", field="minutes")
+        raise RuleViolation(
+            _("Effort is a positive number of minutes."), rule="R23", field="minutes"
+        )
     with transaction.atomic():
         locked = _lock(incident)
         if not locked.is_advisory:
             raise RuleViolation(
-                f"{locked.number} is not an advisory request.", rule="R23", field="minutes"
+                _("%(number)s is not an advisory request.") % {"number": locked.number},
+                rule="R23",
+                field="minutes",
             )
         before = locked.advisory_minutes
         locked.advisory_minutes = before + minutes
@@ -313,7 +328,10 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
                 "incident.updated",
                 f"incident:{locked.pk}:advisory_over_cap",
                 emails=[_manager_email(locked)],
-                subject=f"{locked.number}: advisory request past the 6-hour cap (R23)",
+                subject=lambda: (
+                    _("%(number)s: advisory request past the 6-hour cap (R23)")
+                    % {"number": locked.number}
+                ),
                 webhook=False,
                 advisory_minutes=locked.advisory_minutes,
                 suggestion="convert to a proactive or consulting engagement",
@@ -330,11 +348,13 @@ def incident_grant_change_control(*, incident: Incident, by) -> Incident:
         locked = _lock(incident)
         if locked.change_control_due_at is None:
             raise RuleViolation(
-                f"{locked.number} needs no change-control access.", field="change_control"
+                _("%(number)s needs no change-control access.") % {"number": locked.number},
+                field="change_control",
             )
         if locked.change_control_granted_at is not None:
             raise Conflict(
-                f"Change-control access was already granted on {locked.number}.",
+                _("Change-control access was already granted on %(number)s.")
+                % {"number": locked.number},
                 code="already_granted",
             )
         locked.change_control_granted_at = now
@@ -354,20 +374,27 @@ def incident_assign_critical_situation(
     *, incident: Incident, by, assigned_at: dt.datetime | None = None
 ) -> Incident:
     """R7: the critical situation resource is assigned (stops that deadline)."""
-    _require_staff(by, "assign a critical situation resource")
+    _require_staff(by, _("assign a critical situation resource"))
     now = timezone.now()
     assigned_at = assigned_at or now
     if timezone.is_naive(assigned_at) or assigned_at > now:
         raise RuleViolation(
-            "assigned_at must be an aware time, not in the future.", rule="R7", field="assigned_at"
+            _("assigned_at must be an aware time, not in the future."),
+            rule="R7",
+            field="assigned_at",
         )
     with transaction.atomic():
         locked = _lock(incident)
         if locked.critical_situation_due_at is None:
-            raise RuleViolation(f"{locked.number} needs no critical situation resource.", rule="R7")
+            raise RuleViolation(
+                _("%(number)s needs no critical situation resource.") % {"number": locked.number},
+                rule="R7",
+            )
         if locked.critical_situation_assigned_at is not None:
             raise Conflict(
-                f"A critical situation resource is already assigned to {locked.number}.", rule="R7"
+                _("A critical situation resource is already assigned to %(number)s.")
+                % {"number": locked.number},
+                rule="R7",
             )
         locked.critical_situation_assigned_at = assigned_at
         _save(locked, by, "critical situation resource assigned")

@@ -77,10 +77,17 @@ def test_healthz_reports_the_database_down_and_up_again():
     assert response.status_code == 200 and response.json()["checks"]["database"]["status"] == "ok"
 
 
-def test_filing_an_incident_during_an_outage_leaves_nothing_behind_and_works_after(key_a, work_order_a, contact_a):
+def test_filing_an_incident_during_an_outage_leaves_nothing_behind_and_works_after(
+    key_a, work_order_a, contact_a
+):
     api = APIClient(raise_request_exception=False)
     api.credentials(HTTP_AUTHORIZATION="Bearer sp_acme_" + "a" * 40)
-    body = {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "Outage test", "severity": "normal"}
+    body = {
+        "work_order": work_order_a.pk,
+        "contact": contact_a.email,
+        "title": "Outage test",
+        "severity": "normal",
+    }
     with database_down():
         _assert_clear_503(api.post("/api/v1/incidents/", body, format="json"))
     assert not Incident.objects.filter(title="Outage test").exists()

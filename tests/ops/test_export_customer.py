@@ -17,10 +17,20 @@ def acme_data(work_order_a, contact_a, staff):
     f.ClosureDayFactory(location=location, name="Acme founders day")
     line = f.WorkOrderLineFactory(work_order=work_order_a)
     f.CreditAccountFactory(work_order=work_order_a, balance=90)
-    f.CreditEntryFactory(work_order=work_order_a, line=line, kind="grant", amount=100, balance_after=100)
+    f.CreditEntryFactory(
+        work_order=work_order_a, line=line, kind="grant", amount=100, balance_after=100
+    )
     redemption = f.RedemptionFactory(work_order=work_order_a, idempotency_key="acme-r1")
-    f.CreditEntryFactory(work_order=work_order_a, redemption=redemption, kind="redemption", amount=-10, balance_after=90)
-    incident = f.IncidentFactory(work_order=work_order_a, contact=contact_a, title="Acme mail is down")
+    f.CreditEntryFactory(
+        work_order=work_order_a,
+        redemption=redemption,
+        kind="redemption",
+        amount=-10,
+        balance_after=90,
+    )
+    incident = f.IncidentFactory(
+        work_order=work_order_a, contact=contact_a, title="Acme mail is down"
+    )
     f.IncidentEventFactory(incident=incident, kind="comment", body="Looking into it", author=staff)
     f.WebhookSubscriptionFactory(customer=work_order_a.customer, secret="never-export-me")
     return {"incident": incident, "redemption": redemption, "line": line}

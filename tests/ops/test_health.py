@@ -17,7 +17,10 @@ def test_healthz_is_200_with_every_dependency_reported(client):
     for name in ("database", "redis", "broker"):
         assert body["checks"][name]["status"] == "ok", body
         assert body["checks"][name]["ms"] >= 0
-    assert "no-store" in response.headers["Cache-Control"] or "max-age=0" in response.headers["Cache-Control"]
+    assert (
+        "no-store" in response.headers["Cache-Control"]
+        or "max-age=0" in response.headers["Cache-Control"]
+    )
 
 
 def _closed_port() -> int:
@@ -71,12 +74,18 @@ def test_a_stale_beat_fails_healthz_only_when_required(client):
 
     old = timezone.now() - timezone.timedelta(hours=2)
     original = health.CHECKS["beat"]
-    health.CHECKS["beat"] = lambda: {"status": "stale", "last_tick": old.isoformat(), "age_seconds": 7200}
+    health.CHECKS["beat"] = lambda: {
+        "status": "stale",
+        "last_tick": old.isoformat(),
+        "age_seconds": 7200,
+    }
     try:
         assert client.get("/healthz").status_code == 200
         with override_settings(HEALTHZ_REQUIRE_BEAT=True):
             response = client.get("/healthz")
-        assert response.status_code == 503 and response.json()["checks"]["beat"]["status"] == "stale"
+        assert (
+            response.status_code == 503 and response.json()["checks"]["beat"]["status"] == "stale"
+        )
     finally:
         health.CHECKS["beat"] = original
 

@@ -34,14 +34,26 @@ def _free_port() -> int:
 class OwnRedis:
     def __init__(self):
         if shutil.which("redis-server") is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server): the fault test needs it")
+            pytest.fail(
+                "redis-server is not installed (apt-get install redis-server): the fault test needs it"
+            )
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = None
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -147,7 +159,12 @@ def test_incidents_are_filed_while_redis_is_down_and_each_notification_is_delive
     for n in range(3):
         response = api_a.post(
             "/api/v1/incidents/",
-            {"work_order": work_order_a.pk, "contact": contact_a.email, "title": f"Filed in the dark {n}", "severity": "normal"},
+            {
+                "work_order": work_order_a.pk,
+                "contact": contact_a.email,
+                "title": f"Filed in the dark {n}",
+                "severity": "normal",
+            },
             format="json",
         )
         assert response.status_code == 201, response.content
@@ -159,7 +176,9 @@ def test_incidents_are_filed_while_redis_is_down_and_each_notification_is_delive
     held = list(OutboxMessage.objects.filter(event="incident.created", state="pending"))
     webhook_rows = [m for m in held if m.channel == "webhook"]
     email_rows = [m for m in held if m.channel == "email"]
-    assert {m.payload["number"] for m in webhook_rows} == set(numbers)  # one per incident, written with it
+    assert {m.payload["number"] for m in webhook_rows} == set(
+        numbers
+    )  # one per incident, written with it
     assert email_rows and not mail.outbox and not receiver.received  # nothing went out yet
 
     own_redis.start()  # back, empty (no persistence): the outbox in PostgreSQL is the truth
@@ -172,9 +191,15 @@ def test_incidents_are_filed_while_redis_is_down_and_each_notification_is_delive
     _deliver_everything()
     _deliver_everything()  # a second run (a duplicate tick, a redelivered task) sends nothing more
 
-    assert OutboxMessage.objects.filter(pk__in=[m.pk for m in held], state="sent").count() == len(held)
+    assert OutboxMessage.objects.filter(pk__in=[m.pk for m in held], state="sent").count() == len(
+        held
+    )
     sent_keys = [m.extra_headers["X-Portal-Delivery"] for m in mail.outbox]
     assert sorted(sent_keys) == sorted(m.key for m in email_rows), "each held e-mail exactly once"
     deliveries = WebhookDelivery.objects.filter(outbox__in=webhook_rows)
-    assert deliveries.count() == 3 and set(deliveries.values_list("state", flat=True)) == {"delivered"}
-    assert sorted(receiver.received) == sorted(str(d.delivery_id) for d in deliveries), "each webhook exactly once"
+    assert deliveries.count() == 3 and set(deliveries.values_list("state", flat=True)) == {
+        "delivered"
+    }
+    assert sorted(receiver.received) == sorted(str(d.delivery_id) for d in deliveries), (
+        "each webhook exactly once"
+    )

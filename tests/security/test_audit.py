@@ -30,9 +30,14 @@ def _last_history(obj):
 def wo(staff, customer_a):
     today = timezone.localdate()
     return contracts.work_order_create(
-        customer=customer_a, number="WO-AUDIT-1", package="advanced",
-        start_date=today - dt.timedelta(days=10), end_date=today + dt.timedelta(days=300),
-        lines=[{"service": Service.objects.get(code="proactive-credits"), "quantity": Decimal("500")}],
+        customer=customer_a,
+        number="WO-AUDIT-1",
+        package="advanced",
+        start_date=today - dt.timedelta(days=10),
+        end_date=today + dt.timedelta(days=300),
+        lines=[
+            {"service": Service.objects.get(code="proactive-credits"), "quantity": Decimal("500")}
+        ],
         by=staff,
     )
 
@@ -44,14 +49,27 @@ def test_contract_changes_record_the_staff_member(staff, wo):
     contracts.work_order_update(work_order=wo, notes="Renewal discussed", by=staff)
     wo.refresh_from_db()
     changed = _last_history(wo)
-    assert changed.history_type == "~" and changed.history_user == staff and changed.notes == "Renewal discussed"
+    assert (
+        changed.history_type == "~"
+        and changed.history_user == staff
+        and changed.notes == "Renewal discussed"
+    )
 
-    line = contracts.work_order_line_add(work_order=wo, service=Service.objects.get(code="workshops"), quantity=Decimal("3"), by=staff)
+    line = contracts.work_order_line_add(
+        work_order=wo,
+        service=Service.objects.get(code="workshops"),
+        quantity=Decimal("3"),
+        by=staff,
+    )
     assert _last_history(line).history_user == staff
     contracts.work_order_line_update(line=line, quantity=Decimal("4"), by=staff)
-    assert _last_history(line).history_user == staff and _last_history(line).quantity == Decimal("4")
+    assert _last_history(line).history_user == staff and _last_history(line).quantity == Decimal(
+        "4"
+    )
 
-    contact = contracts.named_contact_add(work_order=wo, name="Dana", email="dana@acme.example", by=staff)
+    contact = contracts.named_contact_add(
+        work_order=wo, name="Dana", email="dana@acme.example", by=staff
+    )
     assert _last_history(contact).history_user == staff  # R25: contact history kept
     contracts.named_contact_update(contact=contact, phone="+31 20 000", by=staff)
     assert _last_history(contact).history_user == staff
@@ -64,13 +82,18 @@ def test_balance_changes_record_the_staff_member(staff, wo):
     grant = CreditEntry.objects.get(work_order=wo, kind="grant")
     assert grant.amount == 500 and grant.created_by == staff
 
-    adjustment = credits.credits_adjust(work_order=wo, amount=-20, reason="Goodwill correction", by=staff)
+    adjustment = credits.credits_adjust(
+        work_order=wo, amount=-20, reason="Goodwill correction", by=staff
+    )
     assert adjustment.created_by == staff and adjustment.reason == "Goodwill correction"
 
     f.RateFactory(service=Service.objects.get(code="chalk-talks"), credits_per_unit=Decimal("25"))
     redemption = credits.credits_redeem(
-        work_order=wo, service=Service.objects.get(code="chalk-talks"), quantity=Decimal("1"),
-        scheduled_for=timezone.localdate() + dt.timedelta(days=40), by=staff,
+        work_order=wo,
+        service=Service.objects.get(code="chalk-talks"),
+        quantity=Decimal("1"),
+        scheduled_for=timezone.localdate() + dt.timedelta(days=40),
+        by=staff,
     )
     assert redemption.created_by == staff
     assert CreditEntry.objects.get(redemption=redemption, amount__lt=0).created_by == staff
@@ -86,12 +109,21 @@ def test_balance_changes_record_the_staff_member(staff, wo):
 
 
 def test_incident_changes_record_the_staff_member(staff, wo):
-    contact = contracts.named_contact_add(work_order=wo, name="Eve", email="eve@acme.example", by=staff)
+    contact = contracts.named_contact_add(
+        work_order=wo, name="Eve", email="eve@acme.example", by=staff
+    )
     incident = incidents.incident_open(
-        work_order=wo, contact=contact, title="Phone: mail down", severity="normal", channel="phone", by=staff
+        work_order=wo,
+        contact=contact,
+        title="Phone: mail down",
+        severity="normal",
+        channel="phone",
+        by=staff,
     )
     assert incident.opened_by == staff and _last_history(incident).history_user == staff
-    incidents.incident_change_severity(incident=incident, severity="critical", reason="Production down", by=staff)
+    incidents.incident_change_severity(
+        incident=incident, severity="critical", reason="Production down", by=staff
+    )
     incident.refresh_from_db()
     incidents.incident_respond(incident=incident, by=staff)
     incident.refresh_from_db()
@@ -107,14 +139,18 @@ def test_incident_changes_record_the_staff_member(staff, wo):
     assert "Production down" in (events["severity"].body + str(events["severity"].data))
 
 
-def test_a_staff_api_key_is_recorded_as_the_staff_member_who_made_it(staff, key_staff, wo, api_staff):
+def test_a_staff_api_key_is_recorded_as_the_staff_member_who_made_it(
+    staff, key_staff, wo, api_staff
+):
     actor = ApiKeyActor(key_staff)
     contracts.work_order_update(work_order=wo, notes="Changed by a tool", by=actor)
     assert _last_history(WorkOrder.objects.get(pk=wo.pk)).history_user == staff
     entry = credits.credits_adjust(work_order=wo, amount=5, reason="Tool correction", by=actor)
     assert entry.created_by == staff
 
-    response = api_staff.patch(f"/api/v1/work-orders/{wo.pk}/", {"low_credit_threshold": 77}, format="json")
+    response = api_staff.patch(
+        f"/api/v1/work-orders/{wo.pk}/", {"low_credit_threshold": 77}, format="json"
+    )
     assert response.status_code == 200, response.content
     last = _last_history(WorkOrder.objects.get(pk=wo.pk))
     assert last.low_credit_threshold == 77 and last.history_user == staff
@@ -127,7 +163,9 @@ def test_a_staff_change_in_the_web_ui_records_the_staff_member(client_staff, sta
     page = client_staff.get(url)
     assert page.status_code == 200
     form = page.context["form"]
-    data = {name: form[name].value() if form[name].value() is not None else "" for name in form.fields}
+    data = {
+        name: form[name].value() if form[name].value() is not None else "" for name in form.fields
+    }
     data["notes"] = "Edited in the portal"
     response = client_staff.post(url, data)
     assert response.status_code in (302, 303), response.content[:500]

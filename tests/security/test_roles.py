@@ -35,7 +35,9 @@ def api_read_only(read_only_staff):
     return c
 
 
-def test_only_administrators_and_account_managers_may_edit(staff, administrator, read_only_staff, user_a):
+def test_only_administrators_and_account_managers_may_edit(
+    staff, administrator, read_only_staff, user_a
+):
     assert perms.can_edit(staff) and perms.can_edit(administrator)
     assert not perms.can_edit(read_only_staff)
     assert not perms.can_edit(user_a)  # customers act for themselves, they do not edit contracts
@@ -62,17 +64,49 @@ def test_read_only_staff_can_read_pages_and_the_api(client_read_only, api_read_o
     assert work_order_a.number in response.content.decode()
 
 
-def test_read_only_staff_cannot_post_anything_in_the_ui(client_read_only, work_order_a):
-    for path in ("/", f"/work-orders/{work_order_a.pk}/", "/incidents/"):
-        assert client_read_only.post(path, {"title": "x"}).status_code == 403, path
+def test_read_only_staff_cannot_post_anything_in_the_ui(client_read_only, work_order_a, contact_a):
+    from django.urls import reverse
+
+    incident = f.IncidentFactory(work_order=work_order_a, contact=contact_a)
+    paths = [
+        "/",
+        f"/work-orders/{work_order_a.pk}/",
+        "/incidents/",
+        reverse("contracts:work_order_edit", args=[work_order_a.pk]),
+        reverse("contracts:line_add", args=[work_order_a.pk]),
+        reverse("credits:redeem", args=[work_order_a.pk]),
+        reverse("incidents:comment", args=[incident.pk]),
+        reverse("incidents:severity", args=[incident.pk]),
+        reverse("incidents:respond", args=[incident.pk]),
+    ]
+    for path in paths:
+        assert client_read_only.post(path, {"title": "x", "body": "x", "notes": "x"}).status_code == 403, path
+    assert not incident.events.exists()
 
 
 def test_read_only_staff_cannot_write_through_the_api(api_read_only, work_order_a, contact_a):
     attempts = [
-        ("post", "/api/v1/incidents/", {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "x", "severity": "normal"}),
+        (
+            "post",
+            "/api/v1/incidents/",
+            {
+                "work_order": work_order_a.pk,
+                "contact": contact_a.email,
+                "title": "x",
+                "severity": "normal",
+            },
+        ),
         ("patch", f"/api/v1/work-orders/{work_order_a.pk}/", {"low_credit_threshold": 1}),
-        ("post", f"/api/v1/work-orders/{work_order_a.pk}/redemptions/", {"service": "workshops", "quantity": "1"}),
-        ("post", "/api/v1/customers/", {"code": "newco", "name": "New Co", "country": "NL", "timezone": "Europe/Amsterdam"}),
+        (
+            "post",
+            f"/api/v1/work-orders/{work_order_a.pk}/redemptions/",
+            {"service": "workshops", "quantity": "1"},
+        ),
+        (
+            "post",
+            "/api/v1/customers/",
+            {"code": "newco", "name": "New Co", "country": "NL", "timezone": "Europe/Amsterdam"},
+        ),
     ]
     for method, path, body in attempts:
         response = getattr(api_read_only, method)(path, body, format="json")
@@ -86,7 +120,9 @@ def test_read_only_staff_may_still_log_out_and_change_language(client_read_only)
     assert client_read_only.post("/accounts/logout/").status_code == 302
 
 
-def test_the_drf_permission_class_refuses_read_only_staff_writes_only(rf, read_only_staff, staff, user_a):
+def test_the_drf_permission_class_refuses_read_only_staff_writes_only(
+    rf, read_only_staff, staff, user_a
+):
     permission = perms.IsStaffEditorOrReadOnly()
     for user, method, allowed in [
         (read_only_staff, "get", True),

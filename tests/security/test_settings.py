@@ -40,7 +40,9 @@ def _run(args, env) -> subprocess.CompletedProcess:
 def test_check_deploy_reports_no_issue_at_all_in_production():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env())
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, (
+        result.stdout + result.stderr
+    )
 
 
 PRINT_SETTINGS = """
@@ -63,12 +65,18 @@ def test_production_cookies_are_secure_and_hsts_is_a_year_with_subdomains():
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values["DEBUG"] is False
-    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SESSION_COOKIE_HTTPONLY"]
+    assert (
+        values["SESSION_COOKIE_SECURE"]
+        and values["CSRF_COOKIE_SECURE"]
+        and values["SESSION_COOKIE_HTTPONLY"]
+    )
     assert values["SECURE_HSTS_SECONDS"] >= 31536000 and values["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
     assert values["SECURE_SSL_REDIRECT"] is True
     assert values["X_FRAME_OPTIONS"] == "DENY"
     assert values["ALLOWED_HOSTS"] == ["portal.example.com"]
-    assert values["CSP"]["frame-ancestors"] == ["'none'"] and values["CSP"]["default-src"] == ["'self'"]
+    assert values["CSP"]["frame-ancestors"] == ["'none'"] and values["CSP"]["default-src"] == [
+        "'self'"
+    ]
 
 
 def test_production_reads_the_secret_key_from_a_file(tmp_path):
@@ -107,7 +115,9 @@ print(json.dumps({"status": r.status_code, "headers": dict(r.headers),
                   "csrf_secure": bool(csrf and csrf["secure"])}))
 """
     # Pages render static URLs: without collectstatic's manifest, plain storage.
-    env = _production_env(STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage")
+    env = _production_env(
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
     result = _run(["-c", script], env)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -132,7 +142,9 @@ print(r.status_code, r.headers.get("Location"))
 """
     result = _run(["-c", script], _production_env())
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "301 https://portal.example.com/accounts/login/"
+    assert (
+        result.stdout.strip().splitlines()[-1] == "301 https://portal.example.com/accounts/login/"
+    )
 
 
 # --- env readers ----------------------------------------------------------------------
@@ -177,7 +189,11 @@ def test_login_page_has_a_content_security_policy_and_frame_protection(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert (
+        "default-src 'self'" in csp
+        and "script-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+    )
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
 
@@ -185,3 +201,16 @@ def test_login_page_has_a_content_security_policy_and_frame_protection(client):
 def test_signed_in_pages_and_api_answers_have_the_csp_header(client_a, api_a):
     assert "Content-Security-Policy" in client_a.get("/").headers
     assert "Content-Security-Policy" in api_a.get("/api/v1/services/").headers
+
+
+def test_the_api_docs_page_needs_no_inline_script_under_the_csp(api_staff):
+    import re
+
+    page = api_staff.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)
+    assert not inline, "an inline <script> is blocked by script-src 'self'"
+    script = re.search(r'<script src="([^"]*script[^"]*)"', html).group(1)
+    init = api_staff.get(script.replace("&amp;", "&"))
+    assert init.status_code == 200 and "SwaggerUIBundle" in init.content.decode()
