@@ -10,4 +10,4 @@ USER portal
 # collectstatic needs no database or secrets.
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

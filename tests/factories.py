@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import ApiKey, User
-from contracts.models import ClosureDay, Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
+from contracts.models import (
+    ClosureDay,
+    Customer,
+    NamedContact,
+    SupportLocation,
+    WorkOrder,
+    WorkOrderLine,
+)
 from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
 from incidents.models import DeadlineEvent, Incident, IncidentEvent, ResponseTarget
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery, WebhookSubscription

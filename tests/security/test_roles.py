@@ -80,7 +80,10 @@ def test_read_only_staff_cannot_post_anything_in_the_ui(client_read_only, work_o
         reverse("incidents:respond", args=[incident.pk]),
     ]
     for path in paths:
-        assert client_read_only.post(path, {"title": "x", "body": "x", "notes": "x"}).status_code == 403, path
+        assert (
+            client_read_only.post(path, {"title": "x", "body": "x", "notes": "x"}).status_code
+            == 403
+        ), path
     assert not incident.events.exists()
 
 
