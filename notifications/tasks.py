@@ -46,12 +46,9 @@ def deliver_outbox() -> dict:
 )
 def deliver_webhooks() -> object:
     """Retry due webhook deliveries (signed HTTP POSTs, built by the API: notifications.webhooks)."""
-    try:
-        from notifications.webhooks import deliver_due
-    except ImportError:
-        logger.warning("notifications.webhooks.deliver_due is not available yet; nothing delivered")
-        return None
-    return deliver_due()
+    from notifications.webhooks import deliver_until_drained
+
+    return deliver_until_drained()
 
 
 @shared_task(

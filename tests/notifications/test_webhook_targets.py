@@ -52,3 +52,17 @@ def test_a_delivery_to_a_private_address_is_refused_and_logged_not_sent(producti
     assert logged.status_code is None
     assert logged.error.startswith("refused:")
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
+
+
+def test_one_task_run_drains_more_than_one_batch(db, monkeypatch):
+    """After an outage the backlog must drain within a run, not 50 per beat tick."""
+    from notifications import webhooks
+    from notifications.models import WebhookDelivery
+
+    monkeypatch.setattr(webhooks, "_post", lambda url, body, headers: (204, ""))
+    subscription = f.WebhookSubscriptionFactory()
+    for _ in range(7):
+        f.WebhookDeliveryFactory(subscription=subscription)
+    totals = webhooks.deliver_until_drained(limit=3)
+    assert totals == {"delivered": 7, "failed": 0, "batches": 3}
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
