@@ -6,6 +6,7 @@ language switch) and save the screenshots under docs/screenshots/.
 
 import datetime as dt
 import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,11 +21,17 @@ from tests import factories as f
 # the test itself are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# SAVE_SCREENSHOTS=1 refreshes the README's pictures; otherwise they go to a temp folder
+# so a test run leaves the work tree clean.
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("SAVE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "portal-screenshots"
+)
 PASSWORD = "correct horse battery staple"
 CHROMIUM = "/usr/bin/chromium"
 
