@@ -2,6 +2,8 @@
 API.md is in it; the docs page needs no outside network; and schemathesis, fed the
 generated schema, finds no 5xx and no response that breaks the schema."""
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -33,14 +35,15 @@ PATHS = {
 def schema(api_anon):
     response = api_anon.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    import json
-
     return json.loads(response.content)
 
 
 def test_the_contract_table_matches_api_md():
     # If API.md gains a path, this test's table must follow it.
     if not API_MD.exists():
+        # CI always has shared/ beside the clone: there a missing contract is a failure.
+        if os.environ.get("CI"):
+            pytest.fail("shared/API.md is not beside the checkout")
         pytest.skip("shared/API.md is not beside the checkout")
     listed = set(re.findall(r"^\| `(/api/v1/[^`]+)`", API_MD.read_text(), flags=re.M))
     assert listed == set(PATHS)
