@@ -29,6 +29,7 @@ the tables directly (incidents.targets).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -76,8 +77,10 @@ def _mark_dirty(location_id) -> None:
     _dirty[location_id] = block
 
 
+@functools.cache
 def targets_version_sql() -> str:
     """A scalar subquery: the target table's version (its highest history id, 0 if none)."""
+    # Computed once: simple_history builds a new manager class on every `.history`.
     table = ResponseTarget.history.model._meta.db_table
     return f"(SELECT COALESCE(MAX(history_id), 0) FROM {table})"
 
