@@ -160,12 +160,15 @@ def localized_outbox_rows(
 
 def localized_notify(
     *, readers: Iterable[Reader | None], render: Render, webhook: bool = True, **kwargs
-) -> list:
-    """notifications.services.notify with per-reader language and zone (see module doc)."""
+) -> list[OutboxRow]:
+    """notifications.services.notify with per-reader language and zone (see module doc).
+
+    Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads
+    them, and building model instances on every incident write cost time (issue #6)."""
     now = timezone.now()
     rows = localized_outbox_rows(readers=readers, render=render, webhook=webhook, now=now, **kwargs)
     outbox_write(rows, now=now)
-    return [r.to_model() for r in rows]
+    return rows
 
 
 def when(value: dt.datetime | None) -> str:

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -83,7 +84,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    # Hashed with the test hasher (fast MD5, tests/conftest.py): the raw password is
+    # "correct horse battery staple".
+    password = factory.LazyFunction(lambda: make_password("correct horse battery staple"))
     role = Role.CUSTOMER_CONTACT
 
 

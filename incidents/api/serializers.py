@@ -1,5 +1,6 @@
 """Incidents as API.md writes and reads them."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from contracts.models import NamedContact, WorkOrder
@@ -28,6 +29,43 @@ class IncidentSerializer(serializers.Serializer):
     response_breached = serializers.BooleanField(read_only=True)
     target_rule = serializers.CharField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+
+    def to_representation(self, instance):
+        """The fields above, written out directly (issue #6): DRF's generic path deep-
+        copies the twenty declared fields per serializer and calls each one's
+        to_representation, a third of a millisecond per incident. Same output: the
+        declared fields stay the schema, and tests/api/test_incident_representation.py
+        compares both paths."""
+        contact = instance.contact
+        return {
+            "id": instance.pk,
+            "number": instance.number,
+            "work_order": instance.work_order_id,
+            "contact": contact.email if contact is not None else None,
+            "title": instance.title,
+            "description": instance.description,
+            "severity": instance.severity,
+            "product": instance.product,
+            "is_cloud": bool(instance.is_cloud),
+            "around_the_clock": bool(instance.around_the_clock),
+            "external_reference": instance.external_reference,
+            "status": instance.status,
+            "channel": instance.channel,
+            "opened_at": _utc_iso(instance.opened_at),
+            "response_due_at": _utc_iso(instance.response_due_at),
+            "responded_at": _utc_iso(instance.responded_at),
+            "response_breached": bool(instance.response_breached),
+            "target_rule": instance.target_rule,
+            "version": instance.version,
+        }
+
+
+def _utc_iso(value):
+    """DRF's DateTimeField output: ISO 8601 in the active zone (UTC in the API), `Z`."""
+    if not value:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class IncidentCreateSerializer(serializers.Serializer):
