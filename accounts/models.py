@@ -24,6 +24,21 @@ class User(AbstractUser):
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True, default="")
     time_zone = models.CharField(max_length=64, blank=True, default="")
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        # The admin asks model permissions: a staff user's group follows its role.
+        # Skipped for saves that cannot change it (a login touches last_login only)
+        # and for new customer contacts, who belong to no group.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"role", "is_staff"} & set(update_fields):
+            return
+        if adding and not self.is_staff:
+            return
+        from accounts.roles import user_sync_role_group
+
+        user_sync_role_group(self)
+
     @property
     def is_account_manager(self) -> bool:
         return self.is_staff and self.role in (Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER)
