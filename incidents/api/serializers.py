@@ -97,17 +97,7 @@ class IncidentCreateSerializer(serializers.Serializer):
         # Performance, gets the notice), so the service reads none of them again. Not
         # the contact's user: often absent, and each joined table costs planning time.
         # Unordered: contracts refuses two contacts whose e-mails differ only in case.
-        found = (
-            NamedContact.objects.visible_to(actor)
-            .select_related(
-                "work_order__customer",
-                "work_order__support_location",
-                "work_order__account_manager",
-            )
-            .filter(work_order_id=attrs["work_order"], email__iexact=attrs["contact"])
-            .order_by()[:1]
-        )
-        contact = next(iter(found), None)
+        contact = scoped_contact(actor, attrs["work_order"], attrs["contact"])
         if contact is None:
             if not WorkOrder.objects.visible_to(actor).filter(pk=attrs["work_order"]).exists():
                 # Another customer's id reads exactly like an unknown one.
@@ -120,6 +110,26 @@ class IncidentCreateSerializer(serializers.Serializer):
         attrs["work_order"] = contact.work_order
         attrs["contact"] = contact
         return attrs
+
+
+def _contact_queryset(actor, work_order_id, email):
+    """The named contact of `work_order_id` with address `email` (any case), that `actor`
+    may see (the one door), with the rows incident_open reads."""
+    return (
+        NamedContact.objects.visible_to(actor)
+        .select_related(
+            "work_order__customer",
+            "work_order__support_location",
+            "work_order__account_manager",
+        )
+        .filter(work_order_id=work_order_id, email__iexact=email)
+        .order_by()[:1]
+    )
+
+
+def scoped_contact(actor, work_order_id: int, email: str):
+    """The named contact with this e-mail on this work order, if the actor may see it."""
+    return next(iter(_contact_queryset(actor, work_order_id, email)), None)
 
 
 class IncidentUpdateSerializer(serializers.Serializer):
