@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -26,36 +24,13 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
+from portal.admin_utils import (
+    DomainErrorsAdmin,
+    ReadOnlyAdminMixin,
+    add_domain_error,
+    copy_fields,
+)
 from portal.errors import DomainError
-
-
-def add_domain_error(form, exc: DomainError) -> None:
-    """Show a rule as an error on its field when the form has it, else on the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
-def copy_fields(target, source) -> None:
-    """Make the admin's in-memory object the row a service function saved."""
-    for field in source._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
-    target._state.adding = False
-    target._state.db = source._state.db
-
-
-class DomainErrorsAdmin(SimpleHistoryAdmin):
-    """Turn a rule that fails during save into an error message, with nothing written."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            # The admin's own atomic block is inside; this one makes sure a failing
-            # service call rolls back everything the same submit wrote.
-            with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
 
 # --- Customers and locations ------------------------------------------------------------
 
@@ -266,18 +241,8 @@ class WorkOrderForm(forms.ModelForm):
             rules.check_contact_limit_value(
                 package=package, limit=data.get("named_contact_limit"), active_count=active
             )
-            location = data.get("support_location")
-            if (
-                location is not None
-                and customer is not None
-                and location.customer_id != customer.pk
-            ):
-                add_domain_error(
-                    self,
-                    DomainError(
-                        "This location belongs to another customer.", field="support_location"
-                    ),
-                )
+            if customer is not None:
+                rules.check_location(customer.pk, data.get("support_location"))
         except DomainError as exc:
             add_domain_error(self, exc)
         if not is_new and data.get("version") is not None:
@@ -596,7 +561,7 @@ class NamedContactAdmin(DomainErrorsAdmin):
 
 
 @admin.register(WorkOrderLine)
-class WorkOrderLineAdmin(SimpleHistoryAdmin):
+class WorkOrderLineAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Read-only list of lines; they are added and changed on their work order (R12, R13)."""
 
     list_display = [
@@ -616,12 +581,3 @@ class WorkOrderLineAdmin(SimpleHistoryAdmin):
         "service__name",
         "work_order__customer__name",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -74,6 +74,14 @@ def check_term(start_date: dt.date, end_date: dt.date) -> None:
         )
 
 
+def check_location(customer_id, location) -> None:
+    """A work order's support location is one of its own customer's."""
+    if location is not None and location.customer_id != customer_id:
+        raise RuleViolation(
+            _("The support location belongs to another customer."), field="support_location"
+        )
+
+
 def check_contact_limit_value(*, package: str, limit: int | None, active_count: int = 0) -> None:
     """R1: Core at most 10, Advanced at least its default of 50, Performance unlimited."""
     if package == Package.CORE:

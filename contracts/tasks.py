@@ -1,17 +1,13 @@
 """Celery tasks of contracts: the daily entitlement sweep (contracts/entitlements.py)."""
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from portal.task_policy import db_task
 
 
-@shared_task(
+@db_task(
     name="contracts.tasks.entitlement_sweep",
-    acks_late=True,
     soft_time_limit=1500,
     time_limit=1800,
-    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=30,
-    max_retries=3,
 )
 def entitlement_sweep() -> dict:
     """R15 reminders, expiry notices, expiry at the end (R13, R14), low credit; idempotent."""

@@ -9,20 +9,12 @@ from django.contrib import admin, messages
 
 from credits import services
 from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+from portal.admin_utils import ReadOnlyAdminMixin, add_domain_error
 from portal.errors import DomainError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Visible to staff, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditEntry)
@@ -73,9 +65,7 @@ class RateAdminForm(forms.ModelForm):
                     valid_from=data["valid_from"],
                 )
             except DomainError as exc:
-                raise forms.ValidationError(
-                    {exc.field: exc.message} if exc.field else exc.message
-                ) from exc
+                add_domain_error(self, exc)
         return data
 
 

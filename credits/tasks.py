@@ -1,18 +1,9 @@
 """Celery tasks of credits."""
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from portal.task_policy import db_task
 
 
-@shared_task(
-    name="credits.tasks.check_low_credit",
-    acks_late=True,
-    soft_time_limit=30,
-    time_limit=40,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    max_retries=3,
-)
+@db_task(name="credits.tasks.check_low_credit", soft_time_limit=30, time_limit=40, retry_backoff=2)
 def check_low_credit(work_order_id: int) -> bool:
     """Warn (credits.low) if this work order's balance fell under its threshold; once per
     crossing. Enqueue with transaction.on_commit after a redemption; the daily

@@ -16,12 +16,11 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
-from contracts.views import put_error
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import CancelForm, RateForm, RedeemForm
 from credits.models import Redemption
-from portal.errors import DomainError
+from portal.forms import errors_onto
 from services.choices import Package
 
 
@@ -73,7 +72,7 @@ def redeem(request, pk):
             scheduled_for=data["scheduled_for"],
         )
         if request.POST.get("action") == "confirm":
-            try:
+            with errors_onto(form):
                 redemption = services.credits_redeem(
                     work_order=work_order,
                     service=data["service"],
@@ -83,9 +82,6 @@ def redeem(request, pk):
                     idempotency_key=data["idempotency_key"],
                     by=request.user,
                 )
-            except DomainError as exc:
-                put_error(form, exc)
-            else:
                 messages.success(
                     request,
                     _("%(service)s on %(date)s is booked for %(credits)s credits.")
@@ -130,7 +126,7 @@ def cancel(request, pk):
     if not can_edit(request.user):
         del form.fields["minimum_enrolment_not_reached"]
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_onto(form):
             services.redemption_cancel(
                 redemption=redemption,
                 by=request.user,
@@ -139,9 +135,6 @@ def cancel(request, pk):
                     "minimum_enrolment_not_reached", False
                 ),
             )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(
                 request, _("The redemption was cancelled; the ledger shows the refund.")
             )
@@ -203,11 +196,8 @@ def rate_add(request, customer_pk):
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
     form = RateForm(request.POST or None, prefix="rate")
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_onto(form):
             services.rate_create(customer=customer, by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(request, _("The rate was added."))
             return redirect("credits:rates", customer_pk=customer.pk)
     return render(request, "credits/rates.html", _rate_context(request, customer, form))

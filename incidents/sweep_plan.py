@@ -219,7 +219,11 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
     """IncidentEvents and outbox rows for one threshold reached at its true time `at`."""
     managers, _contacts = _people(incident)
     staff, contacts = _readers(incident)
-    key = f"incident:{incident.pk}:{kind}:{threshold}"
+    # The due instant is part of the key: a deadline re-armed at a new time (R3
+    # severity change, calendar change, a new wait on the customer) is notified once
+    # more, while a re-run of the same sweep (same deadline, same instant) writes
+    # nothing twice (the outbox key is unique; ON CONFLICT DO NOTHING).
+    key = f"incident:{incident.pk}:{kind}:{threshold}:{int(at.timestamp())}"
     base = {"customer": incident.work_order.customer, "occurred_at": at, "now": ctx.now}
     number = incident.number
     # E-mail texts are rendered per reader (language, zone): see notifications.localize.
@@ -408,7 +412,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
         )
         outbox += localized_outbox_rows(
             event=Event.INCIDENT_ESCALATED,
-            key=f"{key}:{int(at.timestamp())}",
+            key=key,
             readers=staff,
             webhook=False,
             render=lambda: (

@@ -12,7 +12,8 @@ from portal.scoping import actor_is_staff
 from services.choices import Availability, Category, Unit
 from services.models import Service
 
-EDITABLE_FIELDS = {
+#: What service_update may change, in the order the admin form shows them (after `code`).
+EDITABLE_FIELD_ORDER = (
     "name",
     "category",
     "unit",
@@ -23,7 +24,8 @@ EDITABLE_FIELDS = {
     "max_quantity",
     "is_hour_block",
     "notes",
-}
+)
+EDITABLE_FIELDS = set(EDITABLE_FIELD_ORDER)
 CHOICES = {
     "category": Category.values,
     "unit": Unit.values,
@@ -43,6 +45,16 @@ def _decimal(value, field):
     if not number.is_finite() or number < 0:
         raise RuleViolation(_("Enter a number of zero or more."), field=field)
     return number
+
+
+def check_quantity_bounds(low, high) -> None:
+    """R12: a service's minimum quantity is not above its maximum (either may be open)."""
+    if low is not None and high is not None and low > high:
+        raise RuleViolation(
+            _("The minimum quantity cannot exceed the maximum (R12)."),
+            rule="R12",
+            field="max_quantity",
+        )
 
 
 @transaction.atomic
@@ -76,16 +88,7 @@ def service_update(*, service: Service, by, **fields) -> Service:
         return service
     for key, value in changed.items():
         setattr(service, key, value)
-    if (
-        service.min_quantity is not None
-        and service.max_quantity is not None
-        and service.min_quantity > service.max_quantity
-    ):
-        raise RuleViolation(
-            _("The minimum quantity cannot exceed the maximum (R12)."),
-            rule="R12",
-            field="max_quantity",
-        )
+    check_quantity_bounds(service.min_quantity, service.max_quantity)
     user = getattr(by, "audit_user", by)
     service._history_user = user if getattr(user, "pk", None) is not None else None
     service.save(update_fields=list(changed))

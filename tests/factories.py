@@ -46,6 +46,15 @@ def service(code: str) -> Service:
     return Service.objects.get(code=code)
 
 
+def open_incident(*, work_order, contact, by, title: str, severity: str = "normal", **extra):
+    """An incident opened through incident_open, so it has its deadlines and events (R2)."""
+    from incidents.services import incident_open
+
+    return incident_open(
+        work_order=work_order, contact=contact, title=title, severity=severity, by=by, **extra
+    )
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
@@ -105,7 +114,9 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
     package = "advanced"
     start_date = factory.LazyFunction(lambda: today() - dt.timedelta(days=100))
     end_date = factory.LazyFunction(lambda: today() + dt.timedelta(days=265))
-    named_contact_limit = factory.LazyAttribute(lambda o: {"core": 10, "advanced": 50, "performance": None}[o.package])
+    named_contact_limit = factory.LazyAttribute(
+        lambda o: {"core": 10, "advanced": 50, "performance": None}[o.package]
+    )
     support_location = factory.LazyAttribute(lambda o: SupportLocationFactory(customer=o.customer))
 
 

@@ -25,6 +25,7 @@ from contracts.rules import (
     check_contact_limit_value,
     check_fields,
     check_line,
+    check_location,
     check_room_for_contact,
     check_term,
     history_user,
@@ -72,13 +73,6 @@ WORK_ORDER_FIELDS = {
 }
 
 
-def _check_location(customer_id, location) -> None:
-    if location is not None and location.customer_id != customer_id:
-        raise RuleViolation(
-            _("The support location belongs to another customer."), field="support_location"
-        )
-
-
 @transaction.atomic
 def work_order_create(
     *,
@@ -115,7 +109,7 @@ def work_order_create(
     if named_contact_limit is UNSET:
         named_contact_limit = DEFAULT_CONTACT_LIMITS[package]
     check_contact_limit_value(package=package, limit=named_contact_limit)
-    _check_location(customer.pk, support_location)
+    check_location(customer.pk, support_location)
     if WorkOrder.objects.filter(number=number).exists():
         raise RuleViolation(
             _("Work order number %(number)s is taken.") % {"number": number}, field="number"
@@ -199,7 +193,7 @@ def work_order_update(
             field="number",
         )
     if "support_location" in changed:
-        _check_location(work_order.customer_id, changed["support_location"])
+        check_location(work_order.customer_id, changed["support_location"])
     for key, value in changed.items():
         setattr(work_order, key, value)
     check_term(work_order.start_date, work_order.end_date)

@@ -4,19 +4,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 
 from contracts.models import WorkOrder
-from portal.errors import DomainError
+from portal.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
 
 PAGE_SIZE = 25
-
-
-def put_error(form, error: DomainError) -> None:
-    """A service's RuleViolation/Conflict onto the form: next to its field, else on top."""
-    field = (
-        error.field
-        if error.field in form.fields and not form.fields[error.field].widget.is_hidden
-        else None
-    )
-    form.add_error(field, error.message)
 
 
 def _page(request, queryset):

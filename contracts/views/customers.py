@@ -11,8 +11,8 @@ from contracts.forms import (
     CustomerForm,
 )
 from contracts.models import Customer, SupportLocation, WorkOrder
-from contracts.views.common import _page, put_error
-from portal.errors import DomainError
+from contracts.views.common import _page
+from portal.forms import errors_onto
 
 # --- customers ------------------------------------------------------------------------------
 
@@ -45,7 +45,7 @@ def customer_create(request):
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_onto(form):
             customer = services.customer_create(
                 code=data["code"],
                 name=data["name"],
@@ -62,9 +62,6 @@ def customer_create(request):
                     timezone=data["timezone"],
                     by=request.user,
                 )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(request, _("Customer %(name)s was created.") % {"name": customer.name})
             return redirect("contracts:customer_detail", pk=customer.pk)
     return render(

@@ -23,6 +23,7 @@ from contracts.forms import (
 from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _edit_url, _editable, put_error
 from portal.errors import DomainError, StaleVersion
+from portal.forms import errors_onto
 from services.choices import Availability, Package
 from services.models import Service
 
@@ -205,7 +206,7 @@ def line_add(request, pk):
     form = LineForm(request.POST, package=work_order.package, prefix="line")
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_onto(form):
             line = services.work_order_line_add(
                 work_order=work_order,
                 service=data["service"],
@@ -214,9 +215,6 @@ def line_add(request, pk):
                 override_reason=data["override_reason"],
                 by=request.user,
             )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(request, _("%(service)s was added.") % {"service": line.service.name})
             return redirect(f"{_edit_url(work_order)}#lines")
     return render(
@@ -388,13 +386,10 @@ def location_update(request, pk):
         return redirect("contracts:work_order_edit", pk=pk)
     form = SupportLocationForm(request.POST, prefix="loc")
     if form.is_valid():
-        try:
+        with errors_onto(form):
             services.support_location_update(
                 location=location, by=request.user, **form.service_kwargs()
             )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(
                 request, _("The support location was saved; open incidents follow its new hours.")
             )

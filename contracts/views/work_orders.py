@@ -16,8 +16,8 @@ from contracts.forms import (
     WorkOrderForm,
 )
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
-from contracts.views.common import _editable, _page, put_error
-from portal.errors import DomainError
+from contracts.views.common import _editable, _page
+from portal.forms import errors_onto
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------
@@ -95,13 +95,10 @@ def work_order_create(request):
                 .order_by("pk")
                 .first()
             )
-        try:
+        with errors_onto(form):
             work_order = services.work_order_create(
                 customer=form.cleaned_data["customer"], by=request.user, **fields
             )
-        except DomainError as exc:
-            put_error(form, exc)
-        else:
             messages.success(
                 request,
                 _("Work order %(number)s was created. Add its lines and named contacts below.")

@@ -43,6 +43,10 @@ class CreditsSerializer(serializers.Serializer):
     entries = CreditEntrySerializer(many=True)
 
 
+#: What a client sends to redeem; every other field of a redemption is the server's.
+REDEMPTION_REQUEST_FIELDS = ("service", "quantity", "scheduled_for", "delivery_mode")
+
+
 class RedemptionSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
@@ -69,18 +73,7 @@ class RedemptionSerializer(serializers.ModelSerializer):
             "cancellation_reason",
             "version",
         ]
-        read_only_fields = [
-            "id",
-            "work_order",
-            "credits_per_unit",
-            "credits",
-            "status",
-            "travel_expenses_billable",
-            "created_at",
-            "cancelled_at",
-            "cancellation_reason",
-            "version",
-        ]
+        read_only_fields = [f for f in fields if f not in REDEMPTION_REQUEST_FIELDS]
 
 
 class RedemptionCancelSerializer(serializers.Serializer):

@@ -176,6 +176,45 @@ def _replay(*, work_order, idempotency_key: str, fingerprint: str) -> Redemption
     return first
 
 
+def _checked_cost(
+    *, work_order, service, quantity: Decimal, scheduled_for: dt.date, delivery_mode: str, no_rate
+) -> tuple:
+    """(rate, cost) of a request that meets every rule, at today's rate (R10); `no_rate` names the service."""
+    today = _today()
+    _check_request(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        scheduled_for=scheduled_for,
+        delivery_mode=delivery_mode,
+        today=today,
+    )
+    rate = rate_for(service=service, customer=work_order.customer, on=today)
+    if rate is None:
+        raise RuleViolation(no_rate % {"service": service.name}, rule="R10", field="service")
+    return rate, redemption_cost(rate=rate, quantity=quantity)
+
+
+def _new_redemption(
+    *, work_order, service, quantity, scheduled_for, delivery_mode, rate, cost, by, **extra
+) -> Redemption:
+    """Write a Redemption priced at `rate`; `extra` are the fields only redeem or exchange set."""
+    return Redemption.objects.create(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        scheduled_for=scheduled_for,
+        delivery_mode=delivery_mode,
+        rate=rate,
+        credits_per_unit=rate.credits_per_unit,
+        credits=cost,
+        travel_expenses_billable=delivery_mode == DeliveryMode.ONSITE
+        or service.code in ONSITE_SERVICES,  # R19
+        created_by=ledger.audit_user(by),
+        **extra,
+    )
+
+
 def credits_redeem(
     *,
     work_order,
@@ -205,24 +244,16 @@ def credits_redeem(
         )
     ) is not None:
         return first
-    today = _today()
-    _check_request(
+    request = dict(
         work_order=work_order,
         service=service,
         quantity=quantity,
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
-        today=today,
     )
-    rate = rate_for(service=service, customer=work_order.customer, on=today)
-    if rate is None:
-        raise RuleViolation(
-            _("R10: there is no rate for %(service)s yet; ask your account manager.")
-            % {"service": service.name},
-            rule="R10",
-            field="service",
-        )
-    cost = redemption_cost(rate=rate, quantity=quantity)
+    rate, cost = _checked_cost(
+        **request, no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager.")
+    )
     with transaction.atomic():
         account = ledger.lock_account(work_order)
         # Re-check under the lock: a concurrent retry with this key may have committed meanwhile.
@@ -239,20 +270,13 @@ def credits_redeem(
                 rule="R10",
                 code="insufficient_credits",
             )
-        redemption = Redemption.objects.create(
-            work_order=work_order,
-            service=service,
-            quantity=quantity,
-            scheduled_for=scheduled_for,
-            delivery_mode=delivery_mode,
+        redemption = _new_redemption(
+            **request,
             rate=rate,
-            credits_per_unit=rate.credits_per_unit,
-            credits=cost,
-            travel_expenses_billable=delivery_mode == DeliveryMode.ONSITE
-            or service.code in ONSITE_SERVICES,  # R19
+            cost=cost,
+            by=by,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
-            created_by=ledger.audit_user(by),
         )
         ledger.post(
             account,
@@ -389,23 +413,14 @@ def redemption_exchange(
         delivery_mode = (
             DeliveryMode.DEDICATED if service.code == WORKSHOPS else DeliveryMode.STANDARD
         )
-    today = _today()
-    _check_request(
+    request = dict(
         work_order=work_order,
         service=service,
         quantity=quantity,
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
-        today=today,
     )
-    rate = rate_for(service=service, customer=work_order.customer, on=today)
-    if rate is None:
-        raise RuleViolation(
-            _("R10: there is no rate for %(service)s yet.") % {"service": service.name},
-            rule="R10",
-            field="service",
-        )
-    cost = redemption_cost(rate=rate, quantity=quantity)
+    rate, cost = _checked_cost(**request, no_rate=_("R10: there is no rate for %(service)s yet."))
     with transaction.atomic():
         account, current = _lock_scheduled(redemption)
         difference = cost - current.credits
@@ -423,19 +438,12 @@ def redemption_exchange(
                 },
                 rule="R17",
             )
-        new = Redemption.objects.create(
-            work_order=work_order,
-            service=service,
-            quantity=quantity,
-            scheduled_for=scheduled_for,
-            delivery_mode=delivery_mode,
+        new = _new_redemption(
+            **request,
             rate=rate,
-            credits_per_unit=rate.credits_per_unit,
-            credits=cost,
-            travel_expenses_billable=delivery_mode == DeliveryMode.ONSITE
-            or service.code in ONSITE_SERVICES,  # R19
+            cost=cost,
+            by=by,
             approved_by=approved_by,
-            created_by=ledger.audit_user(by),
         )
         ledger.post(
             account,

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from credits import services as credit_services
-from incidents import services as incident_services
 from tests import factories as f
 
 
@@ -50,11 +49,10 @@ def credits_a(work_order_a, staff):
 
 @pytest.fixture
 def incident_a(work_order_a, contact_a, staff):
-    return incident_services.incident_open(
+    return f.open_incident(
         work_order=work_order_a,
         contact=contact_a,
         title="A's database is down",
-        severity="normal",
         external_reference="ACME-1",
         by=staff,
     )
@@ -62,11 +60,10 @@ def incident_a(work_order_a, contact_a, staff):
 
 @pytest.fixture
 def incident_b(work_order_b, contact_b, staff):
-    return incident_services.incident_open(
+    return f.open_incident(
         work_order=work_order_b,
         contact=contact_b,
         title="B's secret outage",
-        severity="normal",
         external_reference="GLOBEX-1",
         by=staff,
     )

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from credits.models import CreditAccount, CreditEntry, Redemption, TimeEntry
-from credits.services import credits_grant
+from credits.services import credits_grant, credits_redeem
 from tests import factories as f
 
 #: Default rates (credits per unit) the tests redeem at.
@@ -30,6 +30,17 @@ def fund(work_order, credits: int, by=None):
     line = f.WorkOrderLineFactory(work_order=work_order, quantity=Decimal(credits))
     credits_grant(line=line, by=by)
     return line
+
+
+def spend_on_chalk_talks(work_order, quantity: int, by):
+    """Redeem `quantity` chalk talks (50 credits each at RATES) a month ahead."""
+    return credits_redeem(
+        work_order=work_order,
+        service=f.service("chalk-talks"),
+        quantity=quantity,
+        scheduled_for=days(30),
+        by=by,
+    )
 
 
 def snapshot(work_order) -> tuple:

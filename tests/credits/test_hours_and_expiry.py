@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from credits.models import CreditEntry, TimeEntry
 from credits.selectors import balance, credits_forecast
-from credits.services import credits_expire, credits_redeem, time_entry_record
+from credits.services import credits_expire, time_entry_record
 from portal.errors import Conflict, RuleViolation
 from tests import factories as f
-from tests.credits.conftest import days, fund, snapshot, today
+from tests.credits.conftest import days, fund, snapshot, spend_on_chalk_talks, today
 
 
 def hour_line(work_order, code="dse", quantity="40"):
@@ -103,13 +103,7 @@ def test_nothing_expires_before_the_term_ends(funded):  # R14
 
 
 def test_expiry_takes_the_balance_to_zero_once_and_lapses_unused_hours(funded, staff):  # R14
-    credits_redeem(
-        work_order=funded,
-        service=f.service("chalk-talks"),
-        quantity=3,
-        scheduled_for=days(30),
-        by=staff,
-    )
+    spend_on_chalk_talks(funded, 3, by=staff)
     line = hour_line(funded, "dse", "40")
     time_entry_record(line=line, hours=10, worked_on=today(), by=staff)
     _ended(funded)
@@ -158,13 +152,7 @@ def test_the_database_allows_one_expiry_entry_per_work_order(funded):  # R14
 
 def test_the_forecast_projects_the_burn_rate_to_the_end_of_the_term(funded, staff):  # R14
     # Term: 100 days elapsed, 265 to go. 100 credits spent in 100 days -> 265 more by the end.
-    credits_redeem(
-        work_order=funded,
-        service=f.service("chalk-talks"),
-        quantity=2,
-        scheduled_for=days(30),
-        by=staff,
-    )
+    spend_on_chalk_talks(funded, 2, by=staff)
     line = hour_line(funded, "dse", "100")
     time_entry_record(line=line, hours=20, worked_on=today(), by=staff)
     fc = credits_forecast(work_order=funded)
@@ -186,12 +174,6 @@ def test_the_forecast_projects_the_burn_rate_to_the_end_of_the_term(funded, staf
 
 def test_a_work_order_spending_fast_has_nothing_at_risk(work_order_a, rates, staff):
     fund(work_order_a, 200)
-    credits_redeem(
-        work_order=work_order_a,
-        service=f.service("chalk-talks"),
-        quantity=2,
-        scheduled_for=days(30),
-        by=staff,
-    )
+    spend_on_chalk_talks(work_order_a, 2, by=staff)
     fc = credits_forecast(work_order=work_order_a)
     assert (fc["balance"], fc["projected_balance_at_end"], fc["at_risk"]) == (100, 0, 0)

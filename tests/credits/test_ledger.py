@@ -9,10 +9,10 @@ from django.db.models import Sum
 from contracts.signals import line_changed
 from credits.models import CreditAccount, CreditEntry
 from credits.selectors import balance, ledger
-from credits.services import credits_adjust, credits_grant, credits_redeem, credits_sa_conversion
+from credits.services import credits_adjust, credits_grant, credits_sa_conversion
 from portal.errors import Conflict, RuleViolation
 from tests import factories as f
-from tests.credits.conftest import days, fund, snapshot
+from tests.credits.conftest import fund, snapshot, spend_on_chalk_talks
 
 
 def entries_sum(work_order) -> int:
@@ -58,13 +58,7 @@ def test_a_quantity_increase_grants_the_difference_as_a_new_entry_on_the_line(wo
 
 def test_a_quantity_decrease_takes_back_unspent_credits_but_never_spent_ones(funded, staff):  # R10
     line = funded.lines.get(service__code="proactive-credits")
-    credits_redeem(
-        work_order=funded,
-        service=f.service("chalk-talks"),
-        quantity=15,
-        scheduled_for=days(30),
-        by=staff,
-    )
+    spend_on_chalk_talks(funded, 15, by=staff)
     assert balance(work_order=funded) == 250
     line.quantity = Decimal("900")
     entry = credits_grant(line=line, by=staff)
@@ -145,13 +139,7 @@ def test_sa_conversion_adds_credits_with_its_reference(work_order_a, staff, user
 
 
 def test_the_ledger_recomputes_a_running_balance_equal_to_balance_after(funded, staff):
-    credits_redeem(
-        work_order=funded,
-        service=f.service("chalk-talks"),
-        quantity=2,
-        scheduled_for=days(30),
-        by=staff,
-    )
+    spend_on_chalk_talks(funded, 2, by=staff)
     credits_adjust(work_order=funded, amount=5, reason="Rounding goodwill", by=staff)
     rows = list(ledger(work_order=funded))
     assert [r.kind for r in rows] == ["grant", "redemption", "adjustment"]

@@ -14,18 +14,13 @@ from django.utils import timezone
 from contracts import services as contract_services
 from contracts.models import NamedContact, WorkOrder
 from credits import services as credit_services
-from incidents import services as incident_services
 from tests import factories as f
 
 
 @pytest.fixture
 def incident_a(work_order_a, contact_a, user_a):
-    return incident_services.incident_open(
-        work_order=work_order_a,
-        contact=contact_a,
-        title="Mail is down",
-        severity="normal",
-        by=user_a,
+    return f.open_incident(
+        work_order=work_order_a, contact=contact_a, title="Mail is down", by=user_a
     )
 
 
