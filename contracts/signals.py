@@ -7,7 +7,8 @@ inside their transaction; see docs/ARCHITECTURE.md.
 
 from django.dispatch import Signal
 
-#: A work-order line was added or its quantity changed: kwargs line, created, by.
+#: A work-order line was added, its quantity changed, or it is about to be removed:
+#: kwargs line, created, by, and removed=True (sent before the delete, in its transaction).
 line_changed = Signal()
 #: A support location's hours or closed days changed: kwargs location, by.
 calendar_changed = Signal()

@@ -10,6 +10,23 @@ from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
 from portal.scoping import scoped_queryset
 
 
+def set_null_once_settled(collector, field, sub_objs, using):
+    """on_delete of CreditEntry.line: a removed line's entries keep their `reference`
+    text and lose the link, but only once they net to zero (the grant was taken back,
+    see credits.receivers); otherwise the line is protected like PROTECT."""
+    ids = [entry.pk for entry in sub_objs]
+    net = (
+        CreditEntry.objects.using(using).filter(pk__in=ids).aggregate(s=models.Sum("amount"))["s"]
+        or 0
+    )
+    if net:
+        raise models.ProtectedError(
+            f"Cannot delete the line: its ledger entries net {net:+d} credits.", list(sub_objs)
+        )
+    # The append-only trigger (migration 0003) allows exactly this: line_id set to NULL.
+    models.SET_NULL(collector, field, sub_objs, using)
+
+
 class Rate(models.Model):
     """A rate-card entry (R10): credits per unit of a service, default or per customer, from a date."""
 
@@ -155,7 +172,7 @@ class CreditEntry(models.Model):
         "contracts.WorkOrderLine",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=set_null_once_settled,
         related_name="credit_entries",
     )
 

@@ -12,10 +12,15 @@ from services.choices import PROACTIVE_CREDITS
 
 
 @receiver(line_changed, dispatch_uid="credits.grant_proactive_credits")
-def grant_proactive_credits(sender, line, created=False, by=None, **kwargs):
-    """A proactive-credits line added or resized: grant (or take back) the difference (R10)."""
+def grant_proactive_credits(sender, line, created=False, by=None, removed=False, **kwargs):
+    """A proactive-credits line added, resized or removed: grant (or take back) the difference (R10).
+
+    On removal the whole grant is taken back (an adjustment), or the removal is refused
+    (Conflict R10) when those credits were spent; the line's entries then net zero, so
+    deleting the line only unlinks them (CreditEntry.line, set_null_once_settled).
+    """
     if line.service.code != PROACTIVE_CREDITS:
         return
     from credits.services import credits_grant
 
-    credits_grant(line=line, by=by)
+    credits_grant(line=line, by=by, removed=removed)

@@ -13,7 +13,8 @@
 - Retries: exponential backoff (30 s, 1 min, 2 min ... capped at 2 hours) for
   WEBHOOK_RETRY_HOURS (at least 24 hours) from the first attempt, the last attempt
   at the end of that window; then `gave_up`.
-- `webhook_redeliver(delivery)`: staff's "send it again now" (admin action).
+- `webhook_redeliver(delivery)`: staff's "send it again now" (admin action); a failure
+  restarts the retry window from now.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ BACKOFF_CAP_SECONDS = 2 * 3600
 LEASE_SECONDS = 300
 BATCH_SIZE = 50
 USER_AGENT = "support-portal-webhooks/1"
+#: Prefix of the logged error of a failed staff redelivery: it marks where a new retry
+#: window began (no schema change: the attempt log is the record).
+REDELIVERED = "redelivered by staff, new retry window: "
 
 
 def retry_window() -> dt.timedelta:
@@ -148,8 +152,29 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
         return None, f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}"[:2000]
 
 
-def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> WebhookAttempt:
-    """Send one delivery once, log the attempt, and move its state (delivered / retrying / gave_up)."""
+def _window_start(delivery: WebhookDelivery) -> dt.datetime | None:
+    """Where the current retry window began: the latest failed staff redelivery, else the first attempt."""
+    log = WebhookAttempt.objects.filter(delivery=delivery)
+    restarted = (
+        log.filter(error__startswith=REDELIVERED)
+        .order_by("-attempted_at")
+        .values_list("attempted_at", flat=True)
+        .first()
+    )
+    if restarted is not None:
+        return restarted
+    return log.order_by("attempted_at").values_list("attempted_at", flat=True).first()
+
+
+def attempt(
+    delivery: WebhookDelivery, *, now: dt.datetime | None = None, restart_window: bool = False
+) -> WebhookAttempt:
+    """Send one delivery once, log the attempt, and move its state (delivered / retrying / gave_up).
+
+    `restart_window` (a staff redelivery): a failure starts a new retry window from now,
+    with the backoff from its first step again; the attempt's error says so, which is
+    also how later attempts find where the window began.
+    """
     subscription = delivery.subscription
     body = body_of(delivery)
     timestamp = int(time.time())
@@ -165,6 +190,8 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
     duration_ms = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
     now = now or timezone.now()
+    if restart_window and not ok:
+        error = f"{REDELIVERED}{error}"
     with transaction.atomic():
         log = WebhookAttempt.objects.create(
             delivery=delivery,
@@ -178,13 +205,12 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
             delivery.state = DeliveryState.DELIVERED
             delivery.delivered_at = now
         else:
-            first = (
-                WebhookAttempt.objects.filter(delivery=delivery)
-                .order_by("attempted_at")
-                .values_list("attempted_at", flat=True)
-                .first()
-            )
+            first = _window_start(delivery)
             deadline = (first or now) + retry_window()
+            # Attempts within this window (this one included) drive the backoff.
+            tries = WebhookAttempt.objects.filter(
+                delivery=delivery, attempted_at__gte=first or now
+            ).count()
             if now >= deadline:
                 delivery.state = DeliveryState.GAVE_UP
                 logger.warning(
@@ -196,7 +222,7 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
             else:
                 delivery.state = DeliveryState.RETRYING
                 # The last try falls at the end of the window, so retries span all of it.
-                delivery.next_attempt_at = min(now + backoff(delivery.attempts), deadline)
+                delivery.next_attempt_at = min(now + backoff(tries), deadline)
         delivery.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
     return log
 
@@ -249,7 +275,10 @@ def deliver_until_drained(*, budget_seconds: float = 40.0, limit: int = BATCH_SI
         totals["delivered"] += counts["delivered"]
         totals["failed"] += counts["failed"]
         totals["batches"] += 1
-        if counts["delivered"] + counts["failed"] < limit or time.monotonic() - started > budget_seconds:
+        if (
+            counts["delivered"] + counts["failed"] < limit
+            or time.monotonic() - started > budget_seconds
+        ):
             return totals
 
 
@@ -271,10 +300,11 @@ def webhook_subscribe(
 
 def webhook_redeliver(*, delivery: WebhookDelivery, by=None) -> WebhookAttempt:
     """Send a delivery again now, whatever its state (staff's "redeliver"); the same
-    X-Portal-Delivery id, a new attempt in the log. A failure after the retry window
-    gives up again rather than starting another day of retries."""
+    X-Portal-Delivery id, a new attempt in the log. A failure restarts the retry window:
+    the delivery is `retrying` for a full window from now, with the whole backoff again
+    (a receiver fixed after we gave up gets every chance)."""
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery.pk)
-    log = attempt(delivery)
+    log = attempt(delivery, restart_window=True)
     logger.info(
         "webhook %s redelivered by %s: %s", delivery.delivery_id, by, log.status_code or log.error
     )

@@ -134,6 +134,13 @@ def work_order_create(
     return work_order
 
 
+def _as_version(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise RuleViolation(_("The version must be a whole number."), field="version") from exc
+
+
 def _claim_version(model, obj, expected_version) -> int:
     """Compare-and-swap the version; returns the new one. StaleVersion if it moved.
 
@@ -145,13 +152,23 @@ def _claim_version(model, obj, expected_version) -> int:
         current = model.objects.select_for_update().values_list("version", flat=True).get(pk=obj.pk)
         model.objects.filter(pk=obj.pk).update(version=current + 1)
         return current + 1
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError) as exc:
-        raise RuleViolation(_("The version must be a whole number."), field="version") from exc
+    expected = _as_version(expected_version)
     if not model.objects.filter(pk=obj.pk, version=expected).update(version=expected + 1):
         raise StaleVersion()
     return expected + 1
+
+
+def _differs(work_order: WorkOrder, name: str, value) -> bool:
+    """Whether setting `name` to `value` changes the work order ("2026-01-31" equals the date)."""
+    field = WorkOrder._meta.get_field(name)
+    if field.is_relation:
+        current = getattr(work_order, field.attname)
+        return current != (value.pk if hasattr(value, "pk") else value)
+    try:
+        value = field.to_python(value)
+    except Exception:  # noqa: BLE001 - a bad value is "changed": the checks below refuse it
+        return True
+    return getattr(work_order, name) != value
 
 
 @transaction.atomic
@@ -166,10 +183,21 @@ def work_order_update(
             % {"fields": ", ".join(sorted(unknown))},
             field=min(unknown),
         )
+    # Lock the row before comparing, so "nothing changed" is judged on the latest version.
+    current = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=work_order.pk)
+    )
+    _check_not_terminated(current)
+    changed = {k: v for k, v in fields.items() if _differs(current, k, v)}
+    if not changed:
+        # A no-op: no version bump and no history row; a stale version is still refused.
+        if expected_version is not None and _as_version(expected_version) != current.version:
+            raise StaleVersion()
+        return current
     new_version = _claim_version(WorkOrder, work_order, expected_version)
     work_order = WorkOrder.objects.select_related("customer").get(pk=work_order.pk)
-    _check_not_terminated(work_order)
-    changed = {k: v for k, v in fields.items() if getattr(work_order, k) != v}
     if "package" in changed and changed["package"] not in Package.values:
         raise RuleViolation(
             _("Package must be one of %(choices)s.") % {"choices": ", ".join(Package.values)},
@@ -354,6 +382,17 @@ def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
             rule="R11",
             field="quantity",
         )
+    # Before deleting, inside this transaction: credits takes a proactive-credits line's
+    # grant back (or refuses with a Conflict if it was spent), so the ledger and the
+    # lines never disagree; a refusal rolls the whole removal back.
+    signals.line_changed.send(
+        sender=WorkOrderLine,
+        line=line,
+        created=False,
+        removed=True,
+        by=by,
+        previous_quantity=line.quantity,
+    )
     try:
         # A savepoint: a refused delete must leave the outer transaction usable.
         with transaction.atomic():

@@ -83,3 +83,10 @@ class RedemptionCancelSerializer(serializers.Serializer):
         default=False,
         help_text="Staff only: a workshop cancelled for its enrolment (R20), refunded in full.",
     )
+
+
+class RedemptionRescheduleSerializer(serializers.Serializer):
+    """Move a scheduled redemption (R16: less than 14 days before delivery costs a fee)."""
+
+    scheduled_for = serializers.DateField(help_text="The new delivery date, inside the term.")
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)

@@ -18,11 +18,13 @@ from credits.api.serializers import (
     CreditsSerializer,
     RateSerializer,
     RedemptionCancelSerializer,
+    RedemptionRescheduleSerializer,
     RedemptionSerializer,
 )
 from credits.models import Rate, Redemption
 from portal.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
 from portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from portal.api.idempotency import run_idempotent
 
 
 def in_force_on(qs, on):
@@ -151,11 +153,13 @@ class WorkOrderRedemptionViewSet(mixins.ListModelMixin, IdempotentCreateMixin, P
 
 
 class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
-    """`/redemptions/{id}/` and its `cancel` action (R16)."""
+    """`/redemptions/{id}/` and its `cancel` and `reschedule` actions (R16)."""
 
     queryset = Redemption.objects.all()
     serializer_class = RedemptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
+    #: Set per action: a POST that writes (a fee entry) takes an Idempotency-Key (schema).
+    creates = False
 
     def get_queryset(self):
         return selectors.redemption_list(actor=self.request.user)
@@ -171,5 +175,32 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
         )
         return Response(
             RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data,
+            status=status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=RedemptionRescheduleSerializer,
+        responses={200: RedemptionSerializer},
+        description="Move a scheduled redemption to another delivery date inside the term "
+        "(R14, R15). Less than 14 days before the current delivery date the work order's "
+        "cancellation-fee percentage of its credits is charged as a `cancellation_fee` "
+        "entry (R16); 409 if the balance cannot pay it.",
+    )
+    @action(
+        detail=True, methods=["post"], serializer_class=RedemptionRescheduleSerializer, creates=True
+    )
+    def reschedule(self, request, pk=None):
+        # Under Idempotency-Key: a retried move must not pay the R16 fee twice.
+        return run_idempotent(request, lambda: self._reschedule(request))
+
+    def _reschedule(self, request):
+        redemption = self.get_object()
+        data = RedemptionRescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = services.redemption_reschedule(
+            redemption=redemption, by=self.actor, **data.validated_data
+        )
+        return Response(
+            RedemptionSerializer(self.get_queryset().get(pk=moved.pk)).data,
             status=status.HTTP_200_OK,
         )

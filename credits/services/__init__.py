@@ -11,6 +11,7 @@ from credits.services.common import round_credits
 from credits.services.hours import credits_expire, time_entry_record
 from credits.services.rates import rate_check, rate_create, redemption_cost
 from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
+from credits.services.reschedule import redemption_reschedule, reschedule_fee
 
 __all__ = [
     "credits_adjust",
@@ -23,6 +24,8 @@ __all__ = [
     "redemption_cancel",
     "redemption_cost",
     "redemption_exchange",
+    "redemption_reschedule",
+    "reschedule_fee",
     "round_credits",
     "time_entry_record",
 ]

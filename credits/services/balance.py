@@ -8,24 +8,25 @@ from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry
 from credits.services.common import _require_staff
-from portal.errors import RuleViolation
+from portal.errors import Conflict, RuleViolation
 from services.choices import PROACTIVE_CREDITS
 
 # --- grants, adjustments, SA conversion ------------------------------------------------------
 
 
-def credits_grant(*, line, by=None) -> CreditEntry | None:
+def credits_grant(*, line, by=None, removed: bool = False) -> CreditEntry | None:
     """Grant the credits of a `proactive-credits` line (sent by contracts.signals.line_changed).
 
     Idempotent: under the account lock it compares the line's quantity with what was
     already granted for it, and grants only the difference as a new `grant` entry
     (a quantity increase). A decrease takes the difference back as an `adjustment`
     referencing the line, refused (Conflict R10) if those credits were already spent.
+    `removed`: the line is being removed; everything granted for it is taken back.
     Returns the new entry, or None when nothing changed.
     """
     if line.service.code != PROACTIVE_CREDITS:
         raise RuleViolation(_("R10: only a proactive-credits line grants credits."), rule="R10")
-    if line.quantity != line.quantity.to_integral_value():
+    if not removed and line.quantity != line.quantity.to_integral_value():
         raise RuleViolation(
             _("R10: proactive credits come in whole credits."), rule="R10", field="quantity"
         )
@@ -37,15 +38,27 @@ def credits_grant(*, line, by=None) -> CreditEntry | None:
             ).aggregate(s=Sum("amount"))["s"]
             or 0
         )
-        delta = int(line.quantity) - granted
+        target = 0 if removed else int(line.quantity)
+        delta = target - granted
         if delta == 0:
             return None
+        if removed and account.balance < -delta:
+            raise Conflict(
+                _(
+                    "R10: this line granted %(granted)s credits and only %(balance)s are left "
+                    "unspent; a line whose credits were spent cannot be removed."
+                )
+                % {"granted": granted, "balance": account.balance},
+                rule="R10",
+                code="credits_spent",
+            )
         kind = EntryKind.GRANT if delta > 0 else EntryKind.ADJUSTMENT
-        reason = (
-            "Proactive credits bought"
-            if granted == 0
-            else f"Line quantity changed from {granted} to {int(line.quantity)}"
-        )
+        if removed:
+            reason = f"Line removed: {granted} credits taken back"
+        elif granted == 0:
+            reason = "Proactive credits bought"
+        else:
+            reason = f"Line quantity changed from {granted} to {target}"
         return ledger.post(
             account,
             kind=kind,

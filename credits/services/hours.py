@@ -26,7 +26,9 @@ def time_entry_record(
     The deduction is one conditional UPDATE (used = used + h WHERE used + h <= quantity):
     PostgreSQL re-checks the condition on the latest row version after waiting for a
     concurrent writer, so two entries can never both take the last hours. Negative
-    hours (a correction) are staff-only. DSE hours count only within the term (R13).
+    hours (a correction: entries are never edited, migration 0003) are staff-only, need
+    the reason in `description` and take back at most what was used. DSE hours count
+    only within the term (R13).
     """
     hours = Decimal(hours)
     service = line.service
@@ -41,6 +43,13 @@ def time_entry_record(
         raise RuleViolation(_("R11: record a non-zero number of hours."), rule="R11", field="hours")
     if hours < 0:
         _require_staff(by, rule="R11", what=_("correct recorded hours"))
+        if not description.strip():
+            raise RuleViolation(
+                _("R11: a correction of recorded hours needs a reason."),
+                rule="R11",
+                field="description",
+                code="reason_required",
+            )
     if worked_on > _today():
         raise RuleViolation(
             _("R11: hours are recorded once worked, not in advance."),
@@ -78,6 +87,16 @@ def time_entry_record(
                     _("R14: the unused hours of this line expired with the term."),
                     rule="R14",
                     code="expired",
+                )
+            if hours < 0:
+                raise Conflict(
+                    _(
+                        "R11: %(used)s hours are used on this line; a correction cannot "
+                        "take back more than that."
+                    )
+                    % {"used": line.used.normalize()},
+                    rule="R11",
+                    code="correction_exceeds_used",
                 )
             raise Conflict(
                 _("R11: only %(remaining)s of %(quantity)s hours remain on this line.")

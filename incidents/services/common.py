@@ -213,6 +213,20 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
             "requested": str(Severity(extra["requested_severity"]).label).lower(),
             "reason": extra.get("reason", ""),
         }
+    elif "deadlines_recomputed" in extra:
+        if extra.get("recompute_cause") == "calendar":
+            text = _(
+                "The business hours or closed days of incident %(number)s (%(title)s) "
+                "changed; its deadlines were recomputed."
+            )
+        else:
+            text = _(
+                "An edited response target was applied to incident %(number)s (%(title)s); "
+                "its deadlines were recomputed."
+            )
+        text %= facts
+        if incident.responded_at is None:
+            text += " " + _("The first response is now due %(due)s.") % facts
     elif "comment" in extra:
         text = _("New comment on incident %(number)s (%(title)s):") % facts
         text += "\n\n" + extra["comment"]

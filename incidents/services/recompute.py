@@ -23,6 +23,9 @@ from incidents.choices import (
 )
 from incidents.deadlines import all_deadlines
 from incidents.models import DeadlineEvent, DeadlineRecomputation, Incident, IncidentEvent
+from incidents.services.common import _body, payload
+from notifications.localize import localized_outbox_rows, staff_reader
+from notifications.services import outbox_write
 
 FIELDS = [
     "target",
@@ -99,7 +102,11 @@ def incidents_recompute_deadlines(*, location=None, target=None, by=None) -> int
             batch = list(
                 queryset.filter(pk__gt=last_pk)
                 .order_by("pk")
-                .select_related("work_order__customer", "work_order__support_location")
+                .select_related(
+                    "work_order__customer",
+                    "work_order__support_location",
+                    "work_order__account_manager",
+                )
                 .prefetch_related("work_order__support_location__closure_days", "deadline_events")
                 .select_for_update(of=("self",))[:RECOMPUTE_BATCH_SIZE]
             )
@@ -159,19 +166,49 @@ def incidents_recompute_deadlines(*, location=None, target=None, by=None) -> int
                         author=user,
                         author_label=(user.get_username() if user else "system"),
                         body=_reason(location, target),
-                        data={"before": before, "after": after, "run": run.pk},
+                        data={
+                            "before": before,
+                            "after": after,
+                            "run": run.pk,
+                            # For incidents.timeline.describe (rendered per viewer).
+                            "location": location.name if location is not None else "",
+                            "target": str(target) if target is not None else "",
+                        },
                     )
                 )
             if moved:
                 DeadlineEvent.objects.filter(rearm).delete()
                 Incident.objects.bulk_update(moved, FIELDS)
                 IncidentEvent.objects.bulk_create(events)
+                outbox_write(_notices(moved, run, location, target, now), now=now)
                 changed += len(moved)
         if len(batch) < RECOMPUTE_BATCH_SIZE:
             break
     run.examined, run.changed, run.finished_at = examined, changed, timezone.now()
     run.save(update_fields=["examined", "changed", "finished_at"])
     return changed
+
+
+def _notices(moved: list[Incident], run, location, target, now) -> list:
+    """incident.updated per moved incident (webhook + the account manager), in the
+    batch's transaction. Keyed by the run: a retried batch never sends it twice."""
+    cause = "calendar" if location is not None else "target"
+    rows: list = []
+    for incident in moved:
+        extra = {"deadlines_recomputed": run.pk, "recompute_cause": cause}
+        rows += localized_outbox_rows(
+            readers=[staff_reader(incident.work_order.account_manager)],
+            render=lambda incident=incident, extra=extra: (
+                f"{incident.number}: {incident.title}",
+                _body(incident, "incident.updated", extra),
+            ),
+            event="incident.updated",
+            key=f"incident:{incident.pk}:recomputed:{run.pk}",
+            customer=incident.work_order.customer,
+            payload={**payload(incident), **extra},
+            now=now,
+        )
+    return rows
 
 
 def _reason(location, target) -> str:

@@ -106,6 +106,13 @@ ENDPOINTS = [
         {"reason": "moved"},
         (200, 200, 404, 401),
     ),
+    (
+        "reschedule",
+        "post",
+        "/api/v1/redemptions/{red}/reschedule/",
+        {"scheduled_for": "+45d", "reason": "venue"},
+        (200, 200, 404, 401),
+    ),
     ("incidents", "get", "/api/v1/incidents/", None, (200, 200, 200, 401)),
     (
         "incident create",
@@ -179,6 +186,8 @@ def _fill(value, ids):
     if isinstance(value, str):
         if value == "+30d":
             return in_30_days()
+        if value == "+45d":
+            return (timezone.localdate() + dt.timedelta(days=45)).isoformat()
         out = value.format(**ids)
         return int(out) if value.startswith("{") and out.isdigit() else out
     if isinstance(value, dict):

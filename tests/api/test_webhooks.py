@@ -209,3 +209,36 @@ def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_redelivering_a_delivery_that_gave_up_restarts_the_whole_retry_window(customer_a):
+    # Port 9 (discard) on loopback refuses every connection: it gave up a day ago.
+    f.WebhookSubscriptionFactory(customer=customer_a, url="http://127.0.0.1:9/refused")
+    webhooks.fan_out(webhook_row(customer_a))
+    delivery = WebhookDelivery.objects.get()
+    now = timezone.now() - dt.timedelta(hours=30)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now)
+    while delivery.state != "gave_up":
+        webhooks.deliver_due(now=now)
+        delivery.refresh_from_db()
+        now = delivery.next_attempt_at
+    gave_up_after = delivery.attempts
+
+    redelivered_at = timezone.now()
+    log = webhooks.webhook_redeliver(delivery=delivery)
+    delivery.refresh_from_db()
+    assert log.error.startswith(webhooks.REDELIVERED)  # staff see why it retries again
+    assert delivery.state == "retrying"
+    assert delivery.next_attempt_at - log.attempted_at == dt.timedelta(seconds=30)  # backoff anew
+
+    waits, now = [], delivery.next_attempt_at
+    while delivery.state == "retrying":
+        webhooks.deliver_due(now=now)
+        delivery.refresh_from_db()
+        waits.append(delivery.next_attempt_at - now)
+        now = delivery.next_attempt_at
+    assert waits[:3] == [dt.timedelta(seconds=s) for s in (60, 120, 240)]
+    assert delivery.state == "gave_up"
+    last = WebhookAttempt.objects.filter(delivery=delivery).order_by("-attempted_at").first()
+    assert last.attempted_at - redelivered_at >= dt.timedelta(hours=24)  # a full new window
+    assert delivery.attempts > gave_up_after + 10

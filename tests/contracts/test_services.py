@@ -567,3 +567,31 @@ def test_oversized_input_is_a_rule_violation_not_a_database_error(customer_a, wo
         s.named_contact_add(work_order=work_order_a, name="x" * 300, email="x@acme.example")
     assert exc.value.field == "name"
     assert work_order_a.lines.count() == 0 and work_order_a.contacts.count() == 0
+
+
+# --- no-op updates (versions, R25) -----------------------------------------------------------
+
+
+def test_an_update_that_changes_nothing_bumps_no_version_and_writes_no_history(work_order_a, staff):
+    wo = WorkOrder.objects.get(pk=work_order_a.pk)
+    version, rows = wo.version, wo.history.count()
+    same = s.work_order_update(
+        work_order=wo,
+        notes=wo.notes,
+        end_date=wo.end_date.isoformat(),  # the same date as text is no change either
+        package=wo.package,
+        expected_version=version,
+        by=staff,
+    )
+    wo.refresh_from_db()
+    assert (same.version, wo.version, wo.history.count()) == (version, version, rows)
+    changed = s.work_order_update(work_order=wo, notes="new", by=staff)
+    assert changed.version == version + 1 and wo.history.count() == rows + 1
+
+
+def test_a_no_op_update_with_a_stale_version_is_still_refused(work_order_a, staff):
+    wo = WorkOrder.objects.get(pk=work_order_a.pk)
+    with pytest.raises(StaleVersion):
+        s.work_order_update(
+            work_order=wo, notes=wo.notes, expected_version=wo.version - 1, by=staff
+        )

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from credits.models import CreditEntry, TimeEntry
@@ -75,13 +76,48 @@ def test_future_hours_and_customer_corrections_are_refused(work_order_a, staff, 
     with pytest.raises(RuleViolation):
         time_entry_record(line=line, hours=1, worked_on=days(1), by=staff)
     with pytest.raises(RuleViolation):
-        time_entry_record(line=line, hours=-1, worked_on=today(), by=user_a)
-    with pytest.raises(Conflict):
-        time_entry_record(line=line, hours=-3, worked_on=today(), by=staff)  # below zero used
+        time_entry_record(line=line, hours=-1, worked_on=today(), description="Typo", by=user_a)
+    with pytest.raises(Conflict) as exc:  # below zero used
+        time_entry_record(line=line, hours=-3, worked_on=today(), description="Typo", by=staff)
+    assert exc.value.rule == "R11" and "2 hours are used" in exc.value.message
+    with pytest.raises(RuleViolation) as exc:  # a correction says why
+        time_entry_record(line=line, hours=-1, worked_on=today(), by=staff)
+    assert exc.value.field == "description"
     assert snapshot(work_order_a) == before
-    time_entry_record(line=line, hours=-1, worked_on=today(), by=staff)
+    time_entry_record(line=line, hours=-1, worked_on=today(), description="Typo", by=staff)
     line.refresh_from_db()
     assert line.used == 1
+
+
+def test_the_database_refuses_to_update_or_delete_a_time_entry(work_order_a, staff):  # R11
+    line = hour_line(work_order_a, "dse")
+    entry = time_entry_record(line=line, hours=2, worked_on=today(), by=staff)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        TimeEntry.objects.filter(pk=entry.pk).update(hours=Decimal("0.5"))
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM credits_timeentry WHERE id = %s", [entry.pk])
+    entry.refresh_from_db()
+    assert entry.hours == 2
+    # The correction is a new, negative entry within what was used, with a reason.
+    time_entry_record(
+        line=line, hours=-2, worked_on=today(), description="Booked on the wrong line", by=staff
+    )
+    line.refresh_from_db()
+    assert line.used == 0
+    assert list(
+        TimeEntry.objects.filter(line=line).order_by("id").values_list("hours", flat=True)
+    ) == [2, -2]
+
+
+def test_deleting_an_author_only_clears_created_by_on_their_time_entries(work_order_a):
+    leaver = f.StaffFactory(username="hours-leaver")
+    entry = time_entry_record(
+        line=hour_line(work_order_a, "dse"), hours=1, worked_on=today(), by=leaver
+    )
+    leaver.delete()
+    entry.refresh_from_db()
+    assert (entry.created_by, entry.hours) == (None, 1)
 
 
 # --- expiry -----------------------------------------------------------------------------------

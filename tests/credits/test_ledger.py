@@ -209,3 +209,51 @@ def test_round_credits_rounds_halves_up(value, credits):  # R10
     from credits.services import round_credits
 
     assert round_credits(Decimal(value)) == credits
+
+
+# --- removing a proactive-credits line (contracts.signals.line_changed, removed=True) ------
+
+
+def test_removing_an_unspent_credits_line_takes_its_grant_back_in_the_ledger(work_order_a, staff):
+    # R10
+    from contracts import services as contract_services
+    from contracts.models import WorkOrderLine
+
+    line = contract_services.work_order_line_add(
+        work_order=work_order_a, service="proactive-credits", quantity=300, by=staff
+    )
+    contract_services.work_order_line_remove(line=line, by=staff)
+    assert not WorkOrderLine.objects.filter(pk=line.pk).exists()
+    rows = list(
+        CreditEntry.objects.filter(work_order=work_order_a)
+        .order_by("id")
+        .values_list("kind", "amount", "balance_after", "line_id", "reference")
+    )
+    # The entries stay (append-only), unlinked from the deleted line but naming it.
+    assert rows == [
+        ("grant", 300, 300, None, f"line:{line.pk}"),
+        ("adjustment", -300, 0, None, f"line:{line.pk}"),
+    ]
+    assert balance(work_order=work_order_a) == entries_sum(work_order_a) == 0
+
+
+def test_a_credits_line_whose_credits_were_spent_cannot_be_removed(funded, staff):  # R10
+    from contracts import services as contract_services
+
+    line = funded.lines.get(service__code="proactive-credits")
+    spend_on_chalk_talks(funded, 1, by=staff)
+    before = snapshot(funded)
+    with pytest.raises(Conflict) as exc:
+        contract_services.work_order_line_remove(line=line, by=staff)
+    assert exc.value.rule == "R10" and "spent" in exc.value.message
+    assert snapshot(funded) == before
+    assert CreditEntry.objects.filter(line=line).count() == 1
+
+
+def test_the_database_allows_unlinking_a_line_from_a_settled_entry_and_nothing_else(funded):
+    entry = CreditEntry.objects.get(work_order=funded)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        CreditEntry.objects.filter(pk=entry.pk).update(line=None, amount=1)
+    CreditEntry.objects.filter(pk=entry.pk).update(line=None)  # what on_delete does
+    entry.refresh_from_db()
+    assert (entry.line_id, entry.amount) == (None, 1000)
