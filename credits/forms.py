@@ -1,4 +1,4 @@
-"""Web forms of the credits app: redeeming credits, cancelling, the rate card."""
+"""Web forms of the credits app: redeeming credits, cancelling, moving, the rate card."""
 
 import datetime as dt
 import uuid
@@ -54,6 +54,13 @@ class CancelForm(forms.Form):
         label=_("Workshop cancelled: minimum enrolment not reached (R20, full refund)"),
         required=False,
     )
+
+
+class RescheduleForm(forms.Form):
+    """A new delivery date for a scheduled redemption (R16; the fee is shown first)."""
+
+    scheduled_for = forms.DateField(label=_("New delivery date"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
 
 
 class RateForm(forms.Form):

@@ -9,6 +9,7 @@ app_name = "credits"
 urlpatterns = [
     path("work-orders/<int:pk>/redeem/", views.redeem, name="redeem"),
     path("redemptions/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("redemptions/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("customers/<int:customer_pk>/rates/", views.rates, name="rates"),
     path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),
 ]

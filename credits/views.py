@@ -1,5 +1,5 @@
 """Web pages of the credits app: redeem credits (cost and the 14-day rule shown first),
-cancel a redemption, the rate card. Writes go through credits.services only."""
+cancel or move a redemption (the R16 fee shown first), the rate card. Writes go through credits.services only."""
 
 import datetime as dt
 
@@ -18,7 +18,7 @@ from accounts.permissions import (
 from contracts.models import Customer, WorkOrder
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
-from credits.forms import CancelForm, RateForm, RedeemForm
+from credits.forms import CancelForm, RateForm, RedeemForm, RescheduleForm
 from credits.models import Redemption
 from portal.forms import errors_onto
 from services.choices import Package
@@ -151,6 +151,53 @@ def cancel(request, pk):
             "late": late,
             "fee": fee,
             "refund": redemption.credits - fee,
+            "scheduled": redemption.status == RedemptionStatus.SCHEDULED,
+            "free_days": FREE_CANCELLATION_DAYS,
+        },
+    )
+
+
+@editor_writes
+def reschedule(request, pk):
+    """Confirm page showing any R16 fee for moving, then move to the new date."""
+    redemption = get_object_or_404(
+        Redemption.objects.visible_to(request.user).select_related(
+            "work_order__customer", "service"
+        ),
+        pk=pk,
+    )
+    work_order = redemption.work_order
+    days_before = (redemption.scheduled_for - timezone.localdate()).days
+    # The service's own computation: what the page shows is what the move charges.
+    fee = services.reschedule_fee(redemption=redemption)
+    form = RescheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with errors_onto(form):
+            moved = services.redemption_reschedule(
+                redemption=redemption,
+                by=request.user,
+                scheduled_for=form.cleaned_data["scheduled_for"],
+                reason=form.cleaned_data.get("reason", ""),
+            )
+            messages.success(
+                request,
+                _("%(service)s is moved to %(date)s.")
+                % {
+                    "service": moved.service.name,
+                    "date": moved.scheduled_for.strftime("%d-%m-%Y"),
+                },
+            )
+            return redirect("work_order_overview", pk=work_order.pk)
+    return render(
+        request,
+        "credits/reschedule.html",
+        {
+            "nav_section": "home",
+            "redemption": redemption,
+            "work_order": work_order,
+            "form": form,
+            "days_before": days_before,
+            "fee": fee,
             "scheduled": redemption.status == RedemptionStatus.SCHEDULED,
             "free_days": FREE_CANCELLATION_DAYS,
         },

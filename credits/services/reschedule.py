@@ -27,7 +27,9 @@ def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:
     )
 
 
-def redemption_reschedule(*, redemption, scheduled_for: dt.date, by, reason: str = "") -> Redemption:
+def redemption_reschedule(
+    *, redemption, scheduled_for: dt.date, by, reason: str = ""
+) -> Redemption:
     """Move a scheduled redemption to `scheduled_for` (R16).
 
     The new date meets the rules of a new request (R10 not in the past, R14 inside the

@@ -1,5 +1,6 @@
 """Moving a scheduled redemption (R16: moving, like cancelling, late costs a fee; R14, R15)."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -36,7 +37,11 @@ def refused(redemption, exc_type, rule, when):
 def test_moving_14_days_before_delivery_is_free(funded, user_a):  # R16
     r = book(funded, days(14))
     moved = redemption_reschedule(redemption=r, scheduled_for=days(40), by=user_a)
-    assert (moved.scheduled_for, moved.version, moved.status) == (days(40), r.version + 1, "scheduled")
+    assert (moved.scheduled_for, moved.version, moved.status) == (
+        days(40),
+        r.version + 1,
+        "scheduled",
+    )
     assert list(r.entries.values_list("kind", flat=True)) == ["redemption"]
     assert balance(work_order=funded) == 900
 
@@ -65,7 +70,7 @@ def test_the_fee_for_a_late_move_is_the_percentage_rounded_half_up(funded):  # R
 def test_the_new_date_must_be_in_the_term_and_not_past(funded):  # R10, R14
     r = book(funded, days(30))
     refused(r, RuleViolation, "R10", days(-1))
-    refused(r, RuleViolation, "R14", funded.end_date + (days(1) - days(0)))
+    refused(r, RuleViolation, "R14", funded.end_date + dt.timedelta(days=1))
 
 
 def test_the_r15_cutoff_applies_to_the_new_date(funded):  # R15
@@ -75,7 +80,9 @@ def test_the_r15_cutoff_applies_to_the_new_date(funded):  # R15
     refused(r, RuleViolation, "R15", days(20))
     funded.end_date = days(60)
     funded.save()
-    assert redemption_reschedule(redemption=r, scheduled_for=days(20), by=None).scheduled_for == days(20)
+    assert redemption_reschedule(
+        redemption=r, scheduled_for=days(20), by=None
+    ).scheduled_for == days(20)
 
 
 def test_a_balance_short_of_the_fee_is_refused_naming_r16(work_order_a, rates, staff):  # R16

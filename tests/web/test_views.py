@@ -373,3 +373,66 @@ def test_dashboard_and_customer_home_queries_do_not_grow_with_rows(
         assert client_staff.get(reverse("home")).status_code == 200
     with django_assert_max_num_queries(8):
         assert client_a.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+class TestMovingARedemption:
+    """The customer moves a redemption next to cancelling it; the R16 fee is shown first."""
+
+    @staticmethod
+    def booked(work_order, days_ahead):
+        return credit_services.credits_redeem(
+            work_order=work_order,
+            service=f.service("workshops"),
+            quantity=2,
+            scheduled_for=timezone.localdate() + dt.timedelta(days=days_ahead),
+            delivery_mode="per_participant",
+        )
+
+    def test_the_overview_offers_move_next_to_cancel(self, client_a, work_order_a, credits_a):
+        redemption = self.booked(work_order_a, 30)
+        body = client_a.get(reverse("work_order_overview", args=[work_order_a.pk])).content.decode()
+        assert reverse("credits:reschedule", args=[redemption.pk]) in body
+        assert reverse("credits:cancel", args=[redemption.pk]) in body
+
+    def test_a_late_move_shows_the_fee_before_confirming_then_charges_it(
+        self, client_a, work_order_a, credits_a
+    ):  # R16
+        redemption = self.booked(work_order_a, 5)  # 20 credits
+        url = reverse("credits:reschedule", args=[redemption.pk])
+        page = client_a.get(url).content.decode()
+        assert "R16" in page and "20 credits" in page
+        assert redemption.entries.count() == 1  # looking costs nothing
+        when = timezone.localdate() + dt.timedelta(days=40)
+        done = client_a.post(url, {"scheduled_for": when.isoformat(), "reason": "venue"})
+        assert done.status_code == 302
+        redemption.refresh_from_db()
+        assert redemption.scheduled_for == when
+        assert redemption.entries.get(kind="cancellation_fee").amount == -20
+
+    def test_an_early_move_is_free_and_a_date_outside_the_term_is_refused_on_the_form(
+        self, client_a, work_order_a, credits_a
+    ):  # R14, R16
+        redemption = self.booked(work_order_a, 30)
+        url = reverse("credits:reschedule", args=[redemption.pk])
+        assert "moving is free" in client_a.get(url).content.decode()
+        outside = work_order_a.end_date + dt.timedelta(days=1)
+        refused = client_a.post(url, {"scheduled_for": outside.isoformat()})
+        assert refused.status_code == 200 and "R14" in refused.content.decode()
+        redemption.refresh_from_db()
+        assert redemption.version == 1
+        when = timezone.localdate() + dt.timedelta(days=20)
+        assert client_a.post(url, {"scheduled_for": when.isoformat()}).status_code == 302
+        redemption.refresh_from_db()
+        assert (redemption.scheduled_for, redemption.entries.count()) == (when, 1)
+
+    def test_b_gets_404_moving_a_redemption_of_a(
+        self, client_b, work_order_a, credits_a, contact_b
+    ):
+        redemption = self.booked(work_order_a, 30)
+        url = reverse("credits:reschedule", args=[redemption.pk])
+        assert client_b.get(url).status_code == 404
+        when = timezone.localdate() + dt.timedelta(days=40)
+        assert client_b.post(url, {"scheduled_for": when.isoformat()}).status_code == 404
+        redemption.refresh_from_db()
+        assert redemption.version == 1
