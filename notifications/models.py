@@ -127,6 +127,10 @@ class WebhookDelivery(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # The current retry window (at least 24 hours from its first failure; a staff
+    # redelivery starts a new one) and the failures in it, which drive the backoff.
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    window_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

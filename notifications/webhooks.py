@@ -46,9 +46,6 @@ BACKOFF_CAP_SECONDS = 2 * 3600
 LEASE_SECONDS = 300
 BATCH_SIZE = 50
 USER_AGENT = "support-portal-webhooks/1"
-#: Prefix of the logged error of a failed staff redelivery: it marks where a new retry
-#: window began (no schema change: the attempt log is the record).
-REDELIVERED = "redelivered by staff, new retry window: "
 
 
 def retry_window() -> dt.timedelta:
@@ -152,28 +149,15 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
         return None, f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}"[:2000]
 
 
-def _window_start(delivery: WebhookDelivery) -> dt.datetime | None:
-    """Where the current retry window began: the latest failed staff redelivery, else the first attempt."""
-    log = WebhookAttempt.objects.filter(delivery=delivery)
-    restarted = (
-        log.filter(error__startswith=REDELIVERED)
-        .order_by("-attempted_at")
-        .values_list("attempted_at", flat=True)
-        .first()
-    )
-    if restarted is not None:
-        return restarted
-    return log.order_by("attempted_at").values_list("attempted_at", flat=True).first()
-
-
 def attempt(
     delivery: WebhookDelivery, *, now: dt.datetime | None = None, restart_window: bool = False
 ) -> WebhookAttempt:
     """Send one delivery once, log the attempt, and move its state (delivered / retrying / gave_up).
 
-    `restart_window` (a staff redelivery): a failure starts a new retry window from now,
-    with the backoff from its first step again; the attempt's error says so, which is
-    also how later attempts find where the window began.
+    The retry window starts at the first failed attempt (`window_started_at`) and the
+    backoff counts the failures within it (`window_failures`). `restart_window` (a staff
+    redelivery): a failure starts a new window from now, with the backoff from its first
+    step again.
     """
     subscription = delivery.subscription
     body = body_of(delivery)
@@ -190,8 +174,6 @@ def attempt(
     duration_ms = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
     now = now or timezone.now()
-    if restart_window and not ok:
-        error = f"{REDELIVERED}{error}"
     with transaction.atomic():
         log = WebhookAttempt.objects.create(
             delivery=delivery,
@@ -205,12 +187,11 @@ def attempt(
             delivery.state = DeliveryState.DELIVERED
             delivery.delivered_at = now
         else:
-            first = _window_start(delivery)
-            deadline = (first or now) + retry_window()
-            # Attempts within this window (this one included) drive the backoff.
-            tries = WebhookAttempt.objects.filter(
-                delivery=delivery, attempted_at__gte=first or now
-            ).count()
+            if restart_window or delivery.window_started_at is None:
+                delivery.window_started_at = now
+                delivery.window_failures = 0
+            delivery.window_failures += 1
+            deadline = delivery.window_started_at + retry_window()
             if now >= deadline:
                 delivery.state = DeliveryState.GAVE_UP
                 logger.warning(
@@ -222,8 +203,17 @@ def attempt(
             else:
                 delivery.state = DeliveryState.RETRYING
                 # The last try falls at the end of the window, so retries span all of it.
-                delivery.next_attempt_at = min(now + backoff(tries), deadline)
-        delivery.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
+                delivery.next_attempt_at = min(now + backoff(delivery.window_failures), deadline)
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "state",
+                "delivered_at",
+                "next_attempt_at",
+                "window_started_at",
+                "window_failures",
+            ]
+        )
     return log
 
 
