@@ -54,14 +54,22 @@ class ApiKey(models.Model):
 
     name = models.CharField(max_length=100)
     customer = models.ForeignKey(
-        "contracts.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys",
+        "contracts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
         help_text=_("Empty: the key acts as staff."),
     )
     # SHA-256 of the key: keys are 256-bit random, so a fast hash is safe and costs
     # microseconds per request (a password hash such as PBKDF2 would cost ~0.5 s).
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=12, editable=False, help_text=_("First characters, to recognise a key."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text=_("First characters, to recognise a key.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -23,7 +23,9 @@ class Customer(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2"))
-    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", help_text=_("IANA time zone"))
+    timezone = models.CharField(
+        max_length=64, default="Europe/Amsterdam", help_text=_("IANA time zone")
+    )
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -42,9 +44,15 @@ class SupportLocation(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="locations")
     name = models.CharField(max_length=120)
-    country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2; public holidays come from it."))
-    subdivision = models.CharField(max_length=16, blank=True, help_text=_("State or province code, if holidays differ."))
-    timezone = models.CharField(max_length=64, help_text=_("IANA time zone: business hours are its civil time."))
+    country = models.CharField(
+        max_length=2, help_text=_("ISO 3166 alpha-2; public holidays come from it.")
+    )
+    subdivision = models.CharField(
+        max_length=16, blank=True, help_text=_("State or province code, if holidays differ.")
+    )
+    timezone = models.CharField(
+        max_length=64, help_text=_("IANA time zone: business hours are its civil time.")
+    )
     opens_at = models.TimeField(default=dt.time(9, 0))
     closes_at = models.TimeField(default=dt.time(17, 30))
     # Weekdays open, Monday=0 ... Sunday=6, as a comma-separated list ("0,1,2,3,4").
@@ -82,10 +90,14 @@ class ClosureDay(models.Model):
     from being copied back).
     """
 
-    location = models.ForeignKey(SupportLocation, on_delete=models.CASCADE, related_name="closure_days")
+    location = models.ForeignKey(
+        SupportLocation, on_delete=models.CASCADE, related_name="closure_days"
+    )
     date = models.DateField()
     name = models.CharField(max_length=200)
-    source = models.CharField(max_length=20, choices=ClosureSource.choices, default=ClosureSource.LOCATION)
+    source = models.CharField(
+        max_length=20, choices=ClosureSource.choices, default=ClosureSource.LOCATION
+    )
     is_closed = models.BooleanField(default=True)
 
     objects = scoped_queryset("location__customer").as_manager()
@@ -93,7 +105,11 @@ class ClosureDay(models.Model):
 
     class Meta:
         ordering = ["date"]
-        constraints = [models.UniqueConstraint(fields=["location", "date"], name="closure_day_unique_per_location")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "date"], name="closure_day_unique_per_location"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
@@ -105,7 +121,9 @@ class WorkOrderQuerySet(scoped_queryset("customer")):
         today = today or timezone.localdate()
         return self.annotate(
             status_code=models.Case(
-                models.When(terminated_at__isnull=False, then=models.Value(WorkOrderStatus.TERMINATED)),
+                models.When(
+                    terminated_at__isnull=False, then=models.Value(WorkOrderStatus.TERMINATED)
+                ),
                 models.When(start_date__gt=today, then=models.Value(WorkOrderStatus.DRAFT)),
                 models.When(end_date__lt=today, then=models.Value(WorkOrderStatus.EXPIRED)),
                 default=models.Value(WorkOrderStatus.ACTIVE),
@@ -130,14 +148,20 @@ class WorkOrder(models.Model):
     # None: as many as needed (Performance, R1).
     named_contact_limit = models.PositiveIntegerField(null=True, blank=True)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_work_orders"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_work_orders",
     )
     support_location = models.ForeignKey(
         SupportLocation, null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders"
     )
     # R16: what a cancellation less than 14 days before delivery costs.
     cancellation_fee_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     # Warn (credits.low) when the proactive-credit balance drops under this.
@@ -157,7 +181,10 @@ class WorkOrder(models.Model):
     class Meta:
         ordering = ["-start_date", "number"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="work_order_term_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")),
+                name="work_order_term_end_after_start",
+            ),
         ]
         indexes = [
             # Entitlement sweep: work orders ending soon.
@@ -197,7 +224,9 @@ class WorkOrderLine(models.Model):
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines")
     service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="lines")
-    quantity = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    quantity = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     unit = models.CharField(max_length=16)
     # Hours or units used so far (R11); only services.credits changes it.
     used = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
@@ -218,12 +247,17 @@ class WorkOrderLine(models.Model):
     class Meta:
         ordering = ["work_order", "service__name"]
         constraints = [
-            models.CheckConstraint(condition=Q(used__gte=0) & Q(used__lte=models.F("quantity")), name="line_used_within_quantity"),
+            models.CheckConstraint(
+                condition=Q(used__gte=0) & Q(used__lte=models.F("quantity")),
+                name="line_used_within_quantity",
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="line_quantity_not_negative"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.work_order.number}: {self.quantity.normalize()} {self.unit} {self.service.code}"
+        return (
+            f"{self.work_order.number}: {self.quantity.normalize()} {self.unit} {self.service.code}"
+        )
 
     @property
     def remaining(self) -> Decimal:
@@ -235,7 +269,11 @@ class NamedContact(models.Model):
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="contacts")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
     )
     name = models.CharField(max_length=200)
     email = models.EmailField()
@@ -252,7 +290,9 @@ class NamedContact(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["work_order", "email"], name="contact_email_unique_per_work_order"),
+            models.UniqueConstraint(
+                fields=["work_order", "email"], name="contact_email_unique_per_work_order"
+            ),
         ]
 
     def __str__(self) -> str:

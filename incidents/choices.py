@@ -25,10 +25,29 @@ class IncidentStatus(models.TextChoices):
 
 #: Allowed status transitions. `responded` is reached by recording the first response.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    IncidentStatus.NEW: frozenset({IncidentStatus.RESPONDED, IncidentStatus.IN_PROGRESS, IncidentStatus.AWAITING_CUSTOMER, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}),
-    IncidentStatus.RESPONDED: frozenset({IncidentStatus.IN_PROGRESS, IncidentStatus.AWAITING_CUSTOMER, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}),
-    IncidentStatus.IN_PROGRESS: frozenset({IncidentStatus.AWAITING_CUSTOMER, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}),
-    IncidentStatus.AWAITING_CUSTOMER: frozenset({IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}),
+    IncidentStatus.NEW: frozenset(
+        {
+            IncidentStatus.RESPONDED,
+            IncidentStatus.IN_PROGRESS,
+            IncidentStatus.AWAITING_CUSTOMER,
+            IncidentStatus.RESOLVED,
+            IncidentStatus.CLOSED,
+        }
+    ),
+    IncidentStatus.RESPONDED: frozenset(
+        {
+            IncidentStatus.IN_PROGRESS,
+            IncidentStatus.AWAITING_CUSTOMER,
+            IncidentStatus.RESOLVED,
+            IncidentStatus.CLOSED,
+        }
+    ),
+    IncidentStatus.IN_PROGRESS: frozenset(
+        {IncidentStatus.AWAITING_CUSTOMER, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.AWAITING_CUSTOMER: frozenset(
+        {IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+    ),
     IncidentStatus.RESOLVED: frozenset({IncidentStatus.IN_PROGRESS, IncidentStatus.CLOSED}),
     IncidentStatus.CLOSED: frozenset(),
 }

@@ -35,7 +35,9 @@ class ResponseTarget(models.Model):
     class Meta:
         ordering = ["package", "severity", "rapid_response"]
         constraints = [
-            models.UniqueConstraint(fields=["package", "severity", "rapid_response"], name="response_target_unique"),
+            models.UniqueConstraint(
+                fields=["package", "severity", "rapid_response"], name="response_target_unique"
+            ),
             models.CheckConstraint(condition=Q(minutes__gt=0), name="response_target_positive"),
         ]
 
@@ -48,32 +50,50 @@ class Incident(models.Model):
     """A support incident filed by a named contact (or entered by staff) on a work order."""
 
     number = models.CharField(max_length=20, unique=True)
-    work_order = models.ForeignKey("contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents")
-    contact = models.ForeignKey("contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents")
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents"
+    )
+    contact = models.ForeignKey(
+        "contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents"
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.NORMAL)
     product = models.CharField(max_length=200, blank=True)
     is_cloud = models.BooleanField(default=False)
-    around_the_clock = models.BooleanField(default=False, help_text=_("24x7 effort requested (R6)."))
-    is_advisory = models.BooleanField(default=False, help_text=_("An advisory request (R23), not a problem."))
+    around_the_clock = models.BooleanField(
+        default=False, help_text=_("24x7 effort requested (R6).")
+    )
+    is_advisory = models.BooleanField(
+        default=False, help_text=_("An advisory request (R23), not a problem.")
+    )
     advisory_minutes = models.PositiveIntegerField(default=0)
     external_reference = models.CharField(max_length=200, blank=True, db_index=True)
-    status = models.CharField(max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
+    status = models.CharField(
+        max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     opened_at = models.DateTimeField(default=timezone.now)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # The target applied, copied onto the incident so editing the table never
     # silently moves an open incident's deadline (R4).
-    target = models.ForeignKey(ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target = models.ForeignKey(
+        ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     target_minutes = models.PositiveIntegerField()
     target_clock = models.CharField(max_length=16, choices=Clock.choices)
-    target_rule = models.CharField(max_length=200, help_text=_("Why this target applies, e.g. 'R4 Advanced normal'."))
+    target_rule = models.CharField(
+        max_length=200, help_text=_("Why this target applies, e.g. 'R4 Advanced normal'.")
+    )
     response_due_at = models.DateTimeField()
     response_warning_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     response_breached = models.BooleanField(default=False)
 
     # The customer's side (DOMAIN.md): 24 hours to answer when we wait on them, and
@@ -125,7 +145,9 @@ class IncidentEvent(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # "staff", "customer", "system" or an API key's name, for display.
     author_label = models.CharField(max_length=120, blank=True)
     from_customer = models.BooleanField(default=False)
@@ -137,7 +159,9 @@ class IncidentEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="incident_event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="incident_event_timeline_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.incident.number} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
@@ -158,7 +182,9 @@ class DeadlineEvent(models.Model):
     class Meta:
         ordering = ["occurred_at"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "deadline", "threshold"], name="deadline_event_once"),
+            models.UniqueConstraint(
+                fields=["incident", "deadline", "threshold"], name="deadline_event_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,14 +196,22 @@ class DeadlineRecomputation(models.Model):
 
     # What changed: a location's calendar (R5) and/or a target staff chose to apply (R4).
     location = models.ForeignKey(
-        "contracts.SupportLocation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "contracts.SupportLocation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    target = models.ForeignKey(ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target = models.ForeignKey(
+        ResponseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     examined = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = scoped_queryset("location__customer").as_manager()
 

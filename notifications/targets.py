@@ -20,7 +20,14 @@ def _forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 def url_target_error(url: str) -> str | None:
@@ -31,7 +38,9 @@ def url_target_error(url: str) -> str | None:
     if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         return None
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(
+            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        )
     except (socket.gaierror, UnicodeError):
         return _("The host %(host)s cannot be resolved.") % {"host": parts.hostname}
     if any(_forbidden(info[4][0]) for info in infos):

@@ -20,7 +20,11 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once_per_principal")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principal", "key"], name="idempotency_key_once_per_principal"
+            )
+        ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
     def __str__(self) -> str:

@@ -23,7 +23,11 @@ def actor_customer_id(actor) -> int | None:
 
 
 def actor_is_staff(actor) -> bool:
-    return bool(actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "is_staff", False))
+    return bool(
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and getattr(actor, "is_staff", False)
+    )
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -44,4 +48,6 @@ class ScopedQuerySet(models.QuerySet):
 
 def scoped_queryset(path: str) -> type[ScopedQuerySet]:
     """A ScopedQuerySet subclass bound to a customer lookup path."""
-    return type(f"ScopedQuerySet_{path.replace('__', '_')}", (ScopedQuerySet,), {"customer_path": path})
+    return type(
+        f"ScopedQuerySet_{path.replace('__', '_')}", (ScopedQuerySet,), {"customer_path": path}
+    )

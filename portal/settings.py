@@ -74,7 +74,13 @@ MIDDLEWARE = [
     "portal.middleware.ReadOnlyStaffMiddleware",
 ]
 # URL names a read-only staff member may still POST to.
-READ_ONLY_STAFF_ALLOWED_URL_NAMES = ["login", "logout", "password_change", "set_language", "preferences"]
+READ_ONLY_STAFF_ALLOWED_URL_NAMES = [
+    "login",
+    "logout",
+    "password_change",
+    "set_language",
+    "preferences",
+]
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -102,13 +108,19 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+        DATABASES = {
+            "default": dj_database_url.parse(
+                DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+            )
+        }
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
     DATABASES["default"].setdefault("OPTIONS", {})
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Fail fast instead of hanging when PostgreSQL is down: the web answers 503.
-        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3)
+        )
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -116,7 +128,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "portal.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -212,7 +228,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": env_str(
-            "STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage" if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "STATICFILES_BACKEND",
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
         )
     },
 }
@@ -339,5 +358,7 @@ HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 # Off in production: no webhooks to private, loopback or link-local addresses (SSRF).
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", not env_bool("PORTAL_PRODUCTION", False))
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool(
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS", not env_bool("PORTAL_PRODUCTION", False)
+)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)

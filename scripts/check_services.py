@@ -18,11 +18,17 @@ def main() -> int:
     dbname = parsed.path.lstrip("/") or "portal"
     try:
         conn = psycopg2.connect(
-            host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-            password=parsed.password, dbname="postgres", connect_timeout=5,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+            user=parsed.username or "postgres",
+            password=parsed.password,
+            dbname="postgres",
+            connect_timeout=5,
         )
     except psycopg2.OperationalError as exc:
-        print(f"PostgreSQL at {parsed.hostname}:{parsed.port} is unreachable: {exc}", file=sys.stderr)
+        print(
+            f"PostgreSQL at {parsed.hostname}:{parsed.port} is unreachable: {exc}", file=sys.stderr
+        )
         return 1
     conn.autocommit = True
     with conn.cursor() as cur:

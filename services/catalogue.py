@@ -9,7 +9,12 @@ missing rows and never overwrites what staff edited).
 
 from services.choices import Availability, Category, Unit
 
-A = {"I": Availability.INCLUDED, "+": Availability.ADD_ON, "L": Availability.LIMITED, "-": Availability.UNAVAILABLE}
+A = {
+    "I": Availability.INCLUDED,
+    "+": Availability.ADD_ON,
+    "L": Availability.LIMITED,
+    "-": Availability.UNAVAILABLE,
+}
 
 # fmt: off
 ROWS = [

@@ -8,7 +8,9 @@ from services.choices import CUTOFF_CATEGORIES, PURCHASABLE, Availability, Categ
 class Service(models.Model):
     """A row of the service catalogue, with its availability in each base package."""
 
-    code = models.SlugField(max_length=64, unique=True, help_text=_("Part of the API contract; never changes."))
+    code = models.SlugField(
+        max_length=64, unique=True, help_text=_("Part of the API contract; never changes.")
+    )
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=32, choices=Category.choices)
     unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.UNITS)
@@ -17,7 +19,9 @@ class Service(models.Model):
     availability_performance = models.CharField(max_length=16, choices=Availability.choices)
     min_quantity = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     max_quantity = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    is_hour_block = models.BooleanField(default=False, help_text=_("Hours deducted as they are used (R11)."))
+    is_hour_block = models.BooleanField(
+        default=False, help_text=_("Hours deducted as they are used (R11).")
+    )
     notes = models.TextField(blank=True)
 
     history = HistoricalRecords()
@@ -48,8 +52,14 @@ class Service(models.Model):
         """The rule broken by this quantity, or None when it is within bounds (R12)."""
         if self.min_quantity is not None and quantity < self.min_quantity:
             return _("R12: %(service)s needs at least %(min)s %(unit)s.") % {
-                "service": self.name, "min": f"{self.min_quantity.normalize():f}", "unit": self.get_unit_display()}
+                "service": self.name,
+                "min": f"{self.min_quantity.normalize():f}",
+                "unit": self.get_unit_display(),
+            }
         if self.max_quantity is not None and quantity > self.max_quantity:
             return _("R12: %(service)s allows at most %(max)s %(unit)s.") % {
-                "service": self.name, "max": f"{self.max_quantity.normalize():f}", "unit": self.get_unit_display()}
+                "service": self.name,
+                "max": f"{self.max_quantity.normalize():f}",
+                "unit": self.get_unit_display(),
+            }
         return None

@@ -26,7 +26,9 @@ def pytest_configure(config):
     if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if not engine.endswith("postgresql"):
-            raise pytest.UsageError(f"PORTAL_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+            raise pytest.UsageError(
+                f"PORTAL_REQUIRE_POSTGRES=1 but the database engine is {engine}"
+            )
 
 
 @pytest.fixture
@@ -46,12 +48,16 @@ def customer_b(db):
 
 @pytest.fixture
 def work_order_a(customer_a, staff):
-    return f.WorkOrderFactory(number="WO-A-1", customer=customer_a, package="advanced", account_manager=staff)
+    return f.WorkOrderFactory(
+        number="WO-A-1", customer=customer_a, package="advanced", account_manager=staff
+    )
 
 
 @pytest.fixture
 def work_order_b(customer_b, staff):
-    return f.WorkOrderFactory(number="WO-B-1", customer=customer_b, package="advanced", account_manager=staff)
+    return f.WorkOrderFactory(
+        number="WO-B-1", customer=customer_b, package="advanced", account_manager=staff
+    )
 
 
 @pytest.fixture
@@ -66,12 +72,16 @@ def user_b(customer_b):
 
 @pytest.fixture
 def contact_a(work_order_a, user_a):
-    return f.NamedContactFactory(work_order=work_order_a, user=user_a, name="Bob", email=user_a.email, is_lead=True)
+    return f.NamedContactFactory(
+        work_order=work_order_a, user=user_a, name="Bob", email=user_a.email, is_lead=True
+    )
 
 
 @pytest.fixture
 def contact_b(work_order_b, user_b):
-    return f.NamedContactFactory(work_order=work_order_b, user=user_b, name="Charlie", email=user_b.email, is_lead=True)
+    return f.NamedContactFactory(
+        work_order=work_order_b, user=user_b, name="Charlie", email=user_b.email, is_lead=True
+    )
 
 
 @pytest.fixture
@@ -81,12 +91,16 @@ def key_staff(staff):
 
 @pytest.fixture
 def key_a(customer_a, staff):
-    return f.ApiKeyFactory(name="acme-tool", raw="sp_acme_" + "a" * 40, customer=customer_a, created_by=staff)
+    return f.ApiKeyFactory(
+        name="acme-tool", raw="sp_acme_" + "a" * 40, customer=customer_a, created_by=staff
+    )
 
 
 @pytest.fixture
 def key_b(customer_b, staff):
-    return f.ApiKeyFactory(name="globex-tool", raw="sp_globex_" + "b" * 40, customer=customer_b, created_by=staff)
+    return f.ApiKeyFactory(
+        name="globex-tool", raw="sp_globex_" + "b" * 40, customer=customer_b, created_by=staff
+    )
 
 
 def _api(raw: str | None) -> APIClient:
@@ -148,7 +162,9 @@ def _reference_data(request):
     which also wipes the rows the data migrations seeded; the tests after it would
     then see an empty catalogue. Re-seed them (idempotently) for every database test.
     """
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
     if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")

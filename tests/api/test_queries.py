@@ -78,7 +78,8 @@ def count_queries(client, url) -> tuple[int, int]:
 
 @pytest.mark.parametrize(
     ("persona", "path"),
-    [("api_staff", p) for p in LISTS] + [("api_a", p) for p in LISTS if p != "/api/v1/customers/"],  # customers: staff only
+    [("api_staff", p) for p in LISTS]
+    + [("api_a", p) for p in LISTS if p != "/api/v1/customers/"],  # customers: staff only
 )
 def test_list_queries_do_not_grow_with_the_page_size(request, many, path, persona):
     client = request.getfixturevalue(persona)

@@ -17,9 +17,7 @@ from tests import factories as f
 T0 = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.mark.django_db(
-    transaction=True
-)  # keep the seeded catalogue for later tests
+@pytest.mark.django_db(transaction=True)  # keep the seeded catalogue for later tests
 def test_two_concurrent_sweeps_never_double_record(staff, customer_a):
     wo = f.WorkOrderFactory(customer=customer_a, account_manager=staff)
     contact = f.NamedContactFactory(work_order=wo)

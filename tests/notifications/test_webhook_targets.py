@@ -40,7 +40,9 @@ def test_other_schemes_are_refused(production_targets):
 
 def test_subscribing_a_private_url_is_a_400_naming_the_field(production_targets, api_a):
     response = api_a.post(
-        "/api/v1/webhooks/", {"url": "http://169.254.169.254/x", "events": ["incident.created"]}, format="json"
+        "/api/v1/webhooks/",
+        {"url": "http://169.254.169.254/x", "events": ["incident.created"]},
+        format="json",
     )
     assert response.status_code == 400
     assert "url" in response.json()

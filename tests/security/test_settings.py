@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings",
         PORTAL_PRODUCTION="1",

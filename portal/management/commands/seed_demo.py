@@ -21,27 +21,70 @@ from services.models import Service
 DEMO_CUSTOMERS = [
     # code, name, country, subdivision, timezone, language, package, work order number
     ("acme", "Acme Logistics BV", "NL", "", "Europe/Amsterdam", "nl", "advanced", "WO-2026-0001"),
-    ("globex", "Globex Corporation", "US", "NY", "America/New_York", "en", "performance", "WO-2026-0002"),
+    (
+        "globex",
+        "Globex Corporation",
+        "US",
+        "NY",
+        "America/New_York",
+        "en",
+        "performance",
+        "WO-2026-0002",
+    ),
     ("initech", "Initech Pty Ltd", "AU", "NSW", "Australia/Sydney", "en", "core", "WO-2026-0003"),
 ]
 
 LINES = {
     "core": [("proactive-credits", 200), ("onsite-support", 2)],
-    "advanced": [("proactive-credits", 500), ("dse", 200), ("developer-advanced", 400), ("rsm-add-on", 40)],
-    "performance": [("proactive-credits", 1200), ("dse", 400), ("rapid-response", 1), ("developer-performance", 800)],
+    "advanced": [
+        ("proactive-credits", 500),
+        ("dse", 200),
+        ("developer-advanced", 400),
+        ("rsm-add-on", 40),
+    ],
+    "performance": [
+        ("proactive-credits", 1200),
+        ("dse", 400),
+        ("rapid-response", 1),
+        ("developer-performance", 800),
+    ],
 }
 
 DEFAULT_RATES = {
-    "workshops": "12", "chalk-talks": "40", "assessment-program": "150", "offline-assessment": "90",
-    "proactive-monitoring": "60", "pop": "80", "onboarding": "100", "proof-of-concept": "200",
-    "security-services": "120", "adoption": "70", "custom-proactive": "1", "onsite-support": "50",
+    "workshops": "12",
+    "chalk-talks": "40",
+    "assessment-program": "150",
+    "offline-assessment": "90",
+    "proactive-monitoring": "60",
+    "pop": "80",
+    "onboarding": "100",
+    "proof-of-concept": "200",
+    "security-services": "120",
+    "adoption": "70",
+    "custom-proactive": "1",
+    "onsite-support": "50",
 }
 
 
-def _user(username, *, password, email, is_staff=False, is_superuser=False, role=Role.CUSTOMER_CONTACT, customer=None):
+def _user(
+    username,
+    *,
+    password,
+    email,
+    is_staff=False,
+    is_superuser=False,
+    role=Role.CUSTOMER_CONTACT,
+    customer=None,
+):
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"email": email, "is_staff": is_staff, "is_superuser": is_superuser, "role": role, "customer": customer},
+        defaults={
+            "email": email,
+            "is_staff": is_staff,
+            "is_superuser": is_superuser,
+            "role": role,
+            "customer": customer,
+        },
     )
     if created:
         user.set_password(password)
@@ -53,15 +96,34 @@ class Command(BaseCommand):
     help = "Load demo customers, work orders, credits and incidents (idempotent)."
 
     def handle(self, *args, **options):
-        admin = _user("admin", password="demo-admin-2026", email="admin@vendor.example", is_staff=True,
-                      is_superuser=True, role=Role.ADMINISTRATOR)
-        manager = _user("manager", password="demo-manager-2026", email="manager@vendor.example", is_staff=True,
-                        role=Role.ACCOUNT_MANAGER)
-        _user("auditor", password="demo-auditor-2026", email="auditor@vendor.example", is_staff=True, role=Role.READ_ONLY)
+        admin = _user(
+            "admin",
+            password="demo-admin-2026",
+            email="admin@vendor.example",
+            is_staff=True,
+            is_superuser=True,
+            role=Role.ADMINISTRATOR,
+        )
+        manager = _user(
+            "manager",
+            password="demo-manager-2026",
+            email="manager@vendor.example",
+            is_staff=True,
+            role=Role.ACCOUNT_MANAGER,
+        )
+        _user(
+            "auditor",
+            password="demo-auditor-2026",
+            email="auditor@vendor.example",
+            is_staff=True,
+            role=Role.READ_ONLY,
+        )
         today = timezone.localdate()
         for code, value in DEFAULT_RATES.items():
             Rate.objects.get_or_create(
-                service=Service.objects.get(code=code), customer=None, valid_from=today.replace(month=1, day=1),
+                service=Service.objects.get(code=code),
+                customer=None,
+                valid_from=today.replace(month=1, day=1),
                 defaults={"credits_per_unit": Decimal(value)},
             )
         created = 0
@@ -69,56 +131,111 @@ class Command(BaseCommand):
             if WorkOrder.objects.filter(number=number).exists():
                 continue
             with transaction.atomic():
-                self._customer(code, name, country, subdiv, tz, lang, package, number, manager, admin, today)
+                self._customer(
+                    code, name, country, subdiv, tz, lang, package, number, manager, admin, today
+                )
             created += 1
-        self.stdout.write(f"demo data: {created} customer(s) created, {len(DEMO_CUSTOMERS) - created} already present")
+        self.stdout.write(
+            f"demo data: {created} customer(s) created, {len(DEMO_CUSTOMERS) - created} already present"
+        )
 
-    def _customer(self, code, name, country, subdiv, tz, lang, package, number, manager, admin, today):
+    def _customer(
+        self, code, name, country, subdiv, tz, lang, package, number, manager, admin, today
+    ):
         customer = Customer.objects.filter(code=code).first() or contracts.customer_create(
             code=code, name=name, country=country, timezone=tz, language=lang, by=admin
         )
         location = contracts.support_location_create(
-            customer=customer, name=f"{name} HQ", country=country, subdivision=subdiv, timezone=tz, by=admin
+            customer=customer,
+            name=f"{name} HQ",
+            country=country,
+            subdivision=subdiv,
+            timezone=tz,
+            by=admin,
         )
         work_order = contracts.work_order_create(
-            customer=customer, number=number, package=package, start_date=today - dt.timedelta(days=200),
-            end_date=today + dt.timedelta(days=165), support_location=location, account_manager=manager,
-            low_credit_threshold=50, by=manager,
+            customer=customer,
+            number=number,
+            package=package,
+            start_date=today - dt.timedelta(days=200),
+            end_date=today + dt.timedelta(days=165),
+            support_location=location,
+            account_manager=manager,
+            low_credit_threshold=50,
+            by=manager,
         )
         for service_code, quantity in LINES[package]:
             contracts.work_order_line_add(
-                work_order=work_order, service=Service.objects.get(code=service_code), quantity=Decimal(quantity),
+                work_order=work_order,
+                service=Service.objects.get(code=service_code),
+                quantity=Decimal(quantity),
                 by=manager,
             )
         if package == "performance":
-            contracts.work_order_update(work_order=work_order, deployment_docs_on_file=True, by=manager)
+            contracts.work_order_update(
+                work_order=work_order, deployment_docs_on_file=True, by=manager
+            )
             work_order.refresh_from_db()
         domain = f"{code}.example"
-        contact_user = _user(f"contact@{domain}", password="demo-contact-2026", email=f"contact@{domain}", customer=customer)
+        contact_user = _user(
+            f"contact@{domain}",
+            password="demo-contact-2026",
+            email=f"contact@{domain}",
+            customer=customer,
+        )
         lead = contracts.named_contact_add(
-            work_order=work_order, name="Sam Lead", email=f"contact@{domain}", phone="+31 20 555 0100",
-            is_lead=True, user=contact_user, by=manager,
+            work_order=work_order,
+            name="Sam Lead",
+            email=f"contact@{domain}",
+            phone="+31 20 555 0100",
+            is_lead=True,
+            user=contact_user,
+            by=manager,
         )
         for i, person in enumerate(["Robin Jansen", "Alex de Vries", "Kim Bakker"], start=1):
-            contracts.named_contact_add(work_order=work_order, name=person, email=f"person{i}@{domain}", by=manager)
+            contracts.named_contact_add(
+                work_order=work_order, name=person, email=f"person{i}@{domain}", by=manager
+            )
 
         credits.credits_redeem(
-            work_order=work_order, service=Service.objects.get(code="workshops"), quantity=Decimal(8),
-            scheduled_for=today + dt.timedelta(days=30), delivery_mode="per_participant", by=manager,
+            work_order=work_order,
+            service=Service.objects.get(code="workshops"),
+            quantity=Decimal(8),
+            scheduled_for=today + dt.timedelta(days=30),
+            delivery_mode="per_participant",
+            by=manager,
         )
         now = timezone.now()
         incidents.incident_open(
-            work_order=work_order, contact=lead, title="Mail flow delayed for a subset of users", severity="normal",
-            product="Exchange Online", is_cloud=True, opened_at=now - dt.timedelta(hours=30), channel="phone", by=manager,
+            work_order=work_order,
+            contact=lead,
+            title="Mail flow delayed for a subset of users",
+            severity="normal",
+            product="Exchange Online",
+            is_cloud=True,
+            opened_at=now - dt.timedelta(hours=30),
+            channel="phone",
+            by=manager,
             description="Messages to external domains are delayed by up to two hours.",
         )
         responded = incidents.incident_open(
-            work_order=work_order, contact=lead, title="SQL Server failover cluster does not come online",
-            severity="critical", product="SQL Server", opened_at=now - dt.timedelta(minutes=20), channel="phone",
-            by=manager, description="Production cluster down after patching.",
+            work_order=work_order,
+            contact=lead,
+            title="SQL Server failover cluster does not come online",
+            severity="critical",
+            product="SQL Server",
+            opened_at=now - dt.timedelta(minutes=20),
+            channel="phone",
+            by=manager,
+            description="Production cluster down after patching.",
         )
         incidents.incident_respond(incident=responded, by=manager)
         incidents.incident_open(
-            work_order=work_order, contact=lead, title="Question about Intune enrolment limits", severity="normal",
-            product="Intune", by=contact_user, channel="web",
+            work_order=work_order,
+            contact=lead,
+            title="Question about Intune enrolment limits",
+            severity="normal",
+            product="Intune",
+            by=contact_user,
+            channel="web",
         )
