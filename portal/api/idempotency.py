@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -60,6 +60,18 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def _replay_or_conflict(existing: IdempotencyRecord | None, fingerprint: str) -> Response:
+    """The answer to a key already claimed: its stored response, or 409."""
+    if existing is None or existing.status_code is None:
+        # Only possible in a race with a purge; ask the client to retry.
+        raise IdempotencyConflict(
+            "A request with this Idempotency-Key is in progress; retry shortly."
+        )
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return _replay(existing)
+
+
 def run_idempotent(request, handler):
     """Run `handler()` (a creating POST) under the request's Idempotency-Key, if any."""
     key = request.headers.get(HEADER)
@@ -72,41 +84,53 @@ def run_idempotent(request, handler):
     fingerprint = fingerprint_of(request)
     now = timezone.now()
     with transaction.atomic():
-        # A record past its lifetime is forgotten: the key may be used afresh.
-        IdempotencyRecord.objects.filter(
-            principal=principal, key=key, created_at__lt=now - ttl()
-        ).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    principal=principal,
-                    key=key,
-                    method=request.method,
-                    path=request.path[:300],
-                    fingerprint=fingerprint,
-                    created_at=now,
-                )
-        except IntegrityError:
-            record = None
-        if record is None:
+        # No savepoint and no purge on the way in (issue #6: each is a round trip on
+        # every creating POST): the claim is one INSERT ... ON CONFLICT DO NOTHING.
+        record_id = _claim(request, principal, key, fingerprint, now)
+        if record_id is None:
             existing = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
-            if existing is None or existing.status_code is None:
-                # Only possible in a race with a purge; ask the client to retry.
-                raise IdempotencyConflict(
-                    "A request with this Idempotency-Key is in progress; retry shortly."
-                )
-            if existing.fingerprint != fingerprint:
-                raise IdempotencyConflict()
-            return _replay(existing)
+            if existing is not None and existing.created_at < now - ttl():
+                # A record past its lifetime is forgotten: the key may be used afresh.
+                existing.delete()
+                existing, record_id = None, _claim(request, principal, key, fingerprint, now)
+            if record_id is None:
+                return _replay_or_conflict(existing, fingerprint)
         response = handler()
         if 200 <= response.status_code < 300:
-            record.status_code = response.status_code
             # Stored as the client saw it (dates as ISO strings, decimals as strings).
-            record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-            record.save(update_fields=["status_code", "response_body"])
+            IdempotencyRecord.objects.filter(pk=record_id).update(
+                status_code=response.status_code,
+                response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
+            )
         else:
             transaction.set_rollback(True)
         return response
+
+
+def _claim(request, principal: str, key: str, fingerprint: str, now) -> int | None:
+    """Insert the claim row; its id, or None when (principal, key) already has one.
+
+    A concurrent claim of the same key waits on the unique index until the first
+    transaction ends, then inserts (first one rolled back) or returns None."""
+    meta = IdempotencyRecord._meta
+    values = {
+        "principal": principal,
+        "key": key,
+        "method": request.method,
+        "path": request.path[:300],
+        "fingerprint": fingerprint,
+        "created_at": connection.ops.adapt_datetimefield_value(now),
+    }
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING "
+            f"RETURNING {connection.ops.quote_name(meta.pk.column)}",
+            list(values.values()),
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def purge_expired(now: dt.datetime | None = None) -> int:
