@@ -296,6 +296,9 @@ if env_bool("PORTAL_PRODUCTION", False):
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production (PORTAL_PRODUCTION=1)")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and the compose healthcheck probe /healthz over plain HTTP inside
+    # the network; everything else is redirected to HTTPS.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

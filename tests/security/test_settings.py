@@ -151,6 +151,20 @@ print(r.status_code, r.headers.get("Location"))
     )
 
 
+def test_production_health_checks_over_plain_http_are_not_redirected():
+    # docker-compose's healthcheck and load balancers probe /healthz inside the network.
+    script = """
+import django
+django.setup()
+from django.test import Client
+r = Client().get("/healthz", HTTP_HOST="portal.example.com")
+print(r.status_code)
+"""
+    result = _run(["-c", script], _production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] in ("200", "503")
+
+
 # --- env readers ----------------------------------------------------------------------
 
 
