@@ -1,4 +1,4 @@
-"""The SLA clock (contracts/clock.py): examples per rule, then properties.
+"""The SLA clock (contracts/clock/): examples per rule, then properties.
 
 Pure pytest, no database: the clock has no Django in it. The properties compare the
 clock with ``Reference`` below, a deliberately naive model that steps minute by

@@ -1,39 +1,7 @@
-"""The SLA clock: when a response target falls due, and how much of it has run.
+"""``BusinessCalendar``: the opening hours of a support location (R5).
 
-Plain Python over timezone-aware datetimes, with no Django in it, so that it can be
-tested on its own and fast (STYLE.md). Two clocks share one interface:
-
-* ``BusinessCalendar`` counts only the opening hours of a support location (R5):
-  per-weekday hours in the location's local civil time, minus closed dates
-  (public holidays and the location's own closure days).
-* ``AroundTheClock`` counts real elapsed time (R6): a 1-hour target opened at 01:30
-  on the night the clocks spring forward is due at 03:30 local time.
-
-Every method takes aware datetimes in any zone and returns UTC datetimes.
-
-What "open" means, precisely
-----------------------------
-A ``BusinessCalendar`` is open at an instant exactly when a wall clock at the
-location, set to the IANA zone's civil time, shows a time inside one of that
-weekday's opening intervals ``[open, close)`` on a date that is not closed. That one
-sentence settles daylight saving time deterministically:
-
-* 09:00 is 09:00 local on both sides of a DST change, so a change never shifts a
-  deadline made of ordinary office hours (R5).
-* A boundary inside a spring-forward gap (02:30 on a night that jumps from 02:00 to
-  03:00) moves to the transition instant: the office opens, or closes, when the wall
-  clock jumps past that time.
-* Wall times inside a fall-back fold happen twice, and count twice: hours 02:30-04:00
-  on a night that falls back from 03:00 to 02:00 are open 02:30-03:00 (summer time)
-  and again 02:30-04:00 (winter time), two hours in all.
-
-Zones change their clocks at night, so office hours like 09:00-17:30 never meet a
-transition; the rule matters for night shifts, and it is the rule the property tests
-check against a minute-stepping reference. Near a transition the walk takes a few
-days together in time order, because dates can interleave there (St. John's fell
-back from 00:01 to 23:01 until 2011). (The source speaks of "plaatselijke
-standaardtijd"; R5 reads it as the local time on the office clock, which is what
-this module does.)
+What "open" means, including daylight saving time gaps and folds, is in the package
+docstring (``contracts.clock``); this module is how it is computed.
 
 Cost
 ----
@@ -51,265 +19,38 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple, Protocol
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = [
-    "MAX_CLOSED_DAYS",
-    "AroundTheClock",
-    "BusinessCalendar",
-    "CalendarError",
-    "Clock",
-    "Interval",
-    "public_holidays",
-]
+from contracts.clock.base import (
+    _DAY,
+    _EPOCH,
+    _EPOCH_ORDINAL,
+    _EPOCH_WEEKDAY,
+    _MICROSECOND,
+    CalendarError,
+    Interval,
+    _duration_us,
+    _from_us,
+    _not_an_instant,
+    _to_us,
+)
+from contracts.clock.hours import _joined, _normalize_hours
+from contracts.clock.zones import (
+    _DAY_OFFSETS,
+    _NEAR_TRANSITION,
+    _day_offset,
+    _offset_at,
+    _transitions_between,
+)
 
 # A search that has seen nothing open for this many consecutive days (about ten
 # years) gives up: the calendar is effectively closed forever, and a deadline
 # computed from it would be meaningless.
 MAX_CLOSED_DAYS = 3660
-
-# Internally instants are integer microseconds since the Unix epoch (UTC), and local
-# calendar days are "epoch days": ``date.toordinal() - _EPOCH_ORDINAL``. The naive
-# local midnight of epoch day n is ``n * _DAY`` on the same scale, so an instant u
-# has wall time ``u + utcoffset``. Integers keep the arithmetic exact and fast.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_MICROSECOND = timedelta(microseconds=1)
-_SECOND = 1_000_000
-_DAY = 86_400 * _SECOND
-_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
-# Days within this many days of a UTC offset change are computed exactly rather than
-# from the weekday totals. Offsets are below 24 h (a Python rule), so every instant
-# of epoch day n lies in ((n - 1) * _DAY, (n + 2) * _DAY); 3 leaves a margin.
-_NEAR_TRANSITION = 3
 _DAY_CACHE_LIMIT = 100_000
 _FILL_DAYS = 14
 _UNKNOWN = object()
-
-
-class CalendarError(ValueError):
-    """A calendar or a clock question that has no sensible answer."""
-
-
-class Interval(NamedTuple):
-    """A span of open time, ``[start, end)``, as UTC datetimes."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def duration(self) -> timedelta:
-        return self.end - self.start
-
-
-class Clock(Protocol):
-    """What a response target needs from a clock: a business calendar or 24x7."""
-
-    def add(self, start: datetime, duration: timedelta) -> datetime: ...
-
-    def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
-
-    def is_open(self, at: datetime) -> bool: ...
-
-    def next_opening(self, at: datetime) -> datetime: ...
-
-    def closed_dates_between(self, start: datetime, end: datetime) -> list[date]: ...
-
-    def openings(self, start: datetime, end: datetime) -> list[Interval]: ...
-
-
-# --- conversions ----------------------------------------------------------------
-
-
-def _to_us(value: datetime) -> int:
-    try:
-        # Aware minus aware is absolute time, whatever zones the operands are in.
-        # Naive minus aware raises TypeError: that is how naive values are caught,
-        # without a second utcoffset() call on the hot path.
-        return (value - _EPOCH) // _MICROSECOND
-    except TypeError:
-        raise _not_an_instant(value) from None
-
-
-def _not_an_instant(value: object) -> Exception:
-    if isinstance(value, datetime):
-        return CalendarError(f"naive datetime {value.isoformat()}: give it a time zone")
-    return TypeError(f"expected an aware datetime, got {type(value).__name__}")
-
-
-def _duration_us(duration: timedelta) -> int:
-    try:
-        us = duration // _MICROSECOND
-    except TypeError:
-        raise TypeError(f"expected a timedelta, got {type(duration).__name__}") from None
-    if us < 0:
-        raise CalendarError(f"negative duration {duration}")
-    return us
-
-
-def _from_us(us: int) -> datetime:
-    return _EPOCH + _MICROSECOND * us
-
-
-def _time_us(value: time) -> int:
-    return (value.hour * 3600 + value.minute * 60 + value.second) * _SECOND + value.microsecond
-
-
-def _year_of(epoch_day: int) -> int:
-    return date.fromordinal(epoch_day + _EPOCH_ORDINAL).year
-
-
-# --- UTC offset changes of a zone ------------------------------------------------
-
-# (tz, year) -> ((instant_us, offset_after_us), ...) for the offset changes whose
-# instant falls in that UTC year. Shared by every calendar in the zone; filling it
-# twice from two threads is harmless (same value).
-_TRANSITIONS: dict[tuple[tzinfo, int], tuple[tuple[int, int], ...]] = {}
-
-
-def _offset_at(tz: tzinfo, us: int) -> int:
-    """The zone's UTC offset, in microseconds, at the instant ``us``."""
-    # Whole seconds suffice (zone transitions fall on whole seconds), and
-    # fromtimestamp is twice as fast as converting a UTC datetime.
-    try:
-        moment = datetime.fromtimestamp(us // _SECOND, tz)
-    except (OverflowError, OSError, ValueError):  # beyond the platform's time_t
-        moment = _from_us(us).astimezone(tz)
-    offset = moment.utcoffset()
-    assert offset is not None
-    return offset // _MICROSECOND
-
-
-def _year_transitions(tz: tzinfo, year: int) -> tuple[tuple[int, int], ...]:
-    key = (tz, year)
-    found = _TRANSITIONS.get(key)
-    if found is not None:
-        return found
-    # zoneinfo does not publish its transition table, so find the changes: compare
-    # the offset one second before consecutive UTC midnights, then bisect the day to
-    # the second (zone transitions fall on whole seconds). Two changes that cancel
-    # out within one day would go unseen: the tz database has no two changes less
-    # than a day apart since 1970, and for 1990-2035 this finds exactly its
-    # transitions in every zone (checked when this was written).
-    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
-    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
-    changes = []
-    previous = _offset_at(tz, first * _DAY - _SECOND)
-    for day in range(first, last):
-        probe = (day + 1) * _DAY - _SECOND
-        offset = _offset_at(tz, probe)
-        if offset != previous:
-            low, high = day * _DAY // _SECOND - 1, probe // _SECOND  # seconds
-            while high - low > 1:  # invariant: offset(low) == previous != offset(high)
-                middle = (low + high) // 2
-                if _offset_at(tz, middle * _SECOND) == previous:
-                    low = middle
-                else:
-                    high = middle
-            changes.append((high * _SECOND, _offset_at(tz, high * _SECOND)))
-            previous = offset
-    found = tuple(changes)
-    _TRANSITIONS[key] = found
-    return found
-
-
-def _transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[int, int]]:
-    """Offset changes with ``start_us <= instant < end_us``, in order."""
-    result = []
-    for year in range(_year_of(start_us // _DAY), _year_of(end_us // _DAY) + 1):
-        for change in _year_transitions(tz, year):
-            if start_us <= change[0] < end_us:
-                result.append(change)
-    return result
-
-
-# zone -> {epoch day: the UTC offset in force throughout that day's window (from
-# _NEAR_TRANSITION days before to _NEAR_TRANSITION + 1 after), or None for a day
-# near an offset change}. Filled a year at a time; what makes an ordinary day cheap.
-_DAY_OFFSETS: dict[tzinfo, dict[int, int | None]] = {}
-
-
-def _day_offset(tz: tzinfo, day: int) -> int | None:
-    table = _DAY_OFFSETS.get(tz)
-    if table is None:
-        table = _DAY_OFFSETS.setdefault(tz, {})
-    if day in table:
-        return table[day]
-    year = _year_of(day)
-    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
-    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
-    margin = (_NEAR_TRANSITION + 2) * _DAY
-    changes = _transitions_between(tz, first * _DAY - margin, last * _DAY + margin)
-    near: set[int] = set()
-    for instant, _ in changes:
-        change_day = instant // _DAY
-        near.update(range(change_day - _NEAR_TRANSITION - 1, change_day + _NEAR_TRANSITION + 2))
-    offset, index = _offset_at(tz, first * _DAY), 0
-    while index < len(changes) and changes[index][0] <= first * _DAY:
-        index += 1  # already in force at the first midnight
-    for each in range(first, last):
-        while index < len(changes) and changes[index][0] <= each * _DAY:
-            offset = changes[index][1]
-            index += 1
-        table[each] = None if each in near else offset
-    return table[day]
-
-
-# --- calendars ------------------------------------------------------------------
-
-
-def _normalize_hours(
-    hours: Mapping[int, Sequence[tuple[time, time]]],
-) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """Per weekday, sorted and merged ``(open_us, close_us)`` from local midnight."""
-    if not isinstance(hours, Mapping):
-        raise CalendarError("hours must map weekday numbers (0=Monday) to intervals")
-    week: list[tuple[tuple[int, int], ...]] = [()] * 7
-    for weekday, spans in hours.items():
-        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            raise CalendarError(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday!r}")
-        parsed = []
-        for span in spans:
-            try:
-                opens, closes = span
-            except (TypeError, ValueError):
-                raise CalendarError(f"an interval is (open, close), got {span!r}") from None
-            for value in (opens, closes):
-                if not isinstance(value, time) or value.tzinfo is not None:
-                    raise CalendarError(f"interval bounds are naive local times, got {value!r}")
-            open_us = _time_us(opens)
-            # Closing at time(0) means midnight at the end of the day (24:00).
-            close_us = _DAY if closes == time(0) else _time_us(closes)
-            if close_us <= open_us:
-                raise CalendarError(
-                    f"interval {opens}-{closes} on weekday {weekday} closes before it opens"
-                    " (use time(0) as closing time for midnight)"
-                )
-            parsed.append((open_us, close_us))
-        parsed.sort()
-        merged: list[tuple[int, int]] = []
-        for open_us, close_us in parsed:
-            if merged and open_us < merged[-1][1]:
-                raise CalendarError(f"overlapping intervals on weekday {weekday}")
-            if merged and open_us == merged[-1][1]:
-                merged[-1] = (merged[-1][0], close_us)
-            else:
-                merged.append((open_us, close_us))
-        week[weekday] = tuple(merged)
-    return tuple(week)
-
-
-def _joined(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted spans with those that touch or overlap joined into one."""
-    joined: list[tuple[int, int]] = []
-    for piece_start, piece_end in pieces:
-        if joined and piece_start <= joined[-1][1]:
-            joined[-1] = (joined[-1][0], max(joined[-1][1], piece_end))
-        else:
-            joined.append((piece_start, piece_end))
-    return joined
 
 
 class BusinessCalendar:
@@ -319,7 +60,7 @@ class BusinessCalendar:
     time, ``[(time(9), time(17, 30))]``; ``time(0)`` as a closing time is midnight at
     the end of the day. ``closed`` are local dates closed all day: public holidays
     and the location's closure days. A closed date that has no hours anyway (a
-    holiday on a Sunday) changes nothing. See the module docstring for DST.
+    holiday on a Sunday) changes nothing. See the package docstring for DST.
     """
 
     # Week skipping can be switched off per instance; tests use that to check the
@@ -637,96 +378,3 @@ class BusinessCalendar:
             f"no opening within {MAX_CLOSED_DAYS} consecutive days after {start.isoformat()}:"
             " the calendar is closed for good"
         )
-
-
-class AroundTheClock:
-    """The 24x7 clock (R6): real elapsed time, DST changes included."""
-
-    def __repr__(self) -> str:
-        return "<AroundTheClock>"
-
-    def add(self, start: datetime, duration: timedelta) -> datetime:
-        return _from_us(_to_us(start) + _duration_us(duration))
-
-    def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        # Through integers: two datetimes sharing one tzinfo subtract as wall times,
-        # which would be an hour off across a DST change.
-        return timedelta(microseconds=max(0, _to_us(end) - _to_us(start)))
-
-    def is_open(self, at: datetime) -> bool:
-        _to_us(at)  # validates: aware datetimes only
-        return True
-
-    def next_opening(self, at: datetime) -> datetime:
-        return _from_us(_to_us(at))
-
-    def closed_dates_between(self, start: datetime, end: datetime) -> list[date]:
-        _to_us(start)  # validates: aware datetimes only
-        _to_us(end)
-        return []
-
-    def openings(self, start: datetime, end: datetime) -> list[Interval]:
-        low, high = _to_us(start), _to_us(end)
-        return [Interval(_from_us(low), _from_us(high))] if low < high else []
-
-
-def holiday_language(country: str, language: str | None) -> str | None:
-    """The ``holidays`` language code for names in `language` ("nl", "en"), or None.
-
-    The package names each country's holidays in its own language by default and
-    offers a few translations (``supported_languages``: "nl", "en_US", "fr", ...).
-    `language` is used when offered (exactly, or as its regional variant), else
-    English; None (the package default) when the country offers neither.
-    """
-    import holidays
-
-    try:
-        supported = holidays.country_holidays(country).supported_languages
-    except NotImplementedError:
-        return None
-    for wanted in (language or "", "en"):
-        if not wanted:
-            continue
-        if wanted in supported:
-            return wanted
-        variants = sorted(s for s in supported if s.split("_")[0] == wanted)
-        if variants:
-            # en_GB before en_US: European customers write the day-month way.
-            return variants[0]
-    return None
-
-
-def public_holidays(
-    country: str,
-    subdivision: str | None,
-    years: Iterable[int],
-    *,
-    language: str | None = None,
-) -> dict[date, str]:
-    """Public holidays of a country (and subdivision) in the given years (R5).
-
-    Straight from the pinned ``holidays`` package, public category only, with its
-    default ``observed=True``: substitute days ("Christmas Day (observed)" on a
-    Monday in NSW, Mondayised days in NZ, US federal observed days) are included,
-    because in those countries they are the statutory days off and the office is
-    closed on them. A date can carry several names, joined by "; ".
-
-    Observed days of one year's holiday can fall in the year before (US New Year's
-    Day 2028 is observed on Friday 31 December 2027, listed with 2027), so ask for
-    one year either side of the span you care about.
-
-    ``language`` ("nl", "en"; see holiday_language) names them in that language where
-    the package offers it; None keeps the country's own language.
-    """
-    import holidays  # imported here: only calendar set-up needs the holiday tables
-
-    try:
-        found = holidays.country_holidays(
-            country,
-            subdiv=subdivision,
-            years=list(years),
-            language=holiday_language(country, language) if language else None,
-        )
-    except NotImplementedError as exc:
-        raise CalendarError(str(exc)) from exc
-    return dict(sorted(found.items()))
