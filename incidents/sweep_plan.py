@@ -228,6 +228,22 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
     number = incident.number
     # E-mail texts are rendered per reader (language, zone): see notifications.localize.
     facts = {"number": number, "title": incident.title}
+
+    def escalate_to_staff(body, *, reason, render, key=key, **data) -> None:
+        """An escalation only staff hear of: a timeline entry and an e-mail, no webhook."""
+        events.append(_event(incident, EventKind.ESCALATION, body, at, **data))
+        outbox.extend(
+            localized_outbox_rows(
+                event=Event.INCIDENT_ESCALATED,
+                key=key,
+                readers=staff,
+                webhook=False,
+                render=render,
+                payload=_payload(incident, reason=reason, occurred_at=at),
+                **base,
+            )
+        )
+
     if kind == DeadlineKind.RESPONSE and threshold == Threshold.WARNING:
         events.append(
             _event(
@@ -279,21 +295,10 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             **base,
         )
         # A breach escalates to the account manager (R8).
-        events.append(
-            _event(
-                incident,
-                EventKind.ESCALATION,
-                "Response breached: escalated to the account manager.",
-                at,
-                action="breach_escalation",
-                to=managers,
-            )
-        )
-        outbox += localized_outbox_rows(
-            event=Event.INCIDENT_ESCALATED,
+        escalate_to_staff(
+            "Response breached: escalated to the account manager.",
             key=f"{key}:escalation",
-            readers=staff,
-            webhook=False,
+            reason="response_breached",
             render=lambda: (
                 _("[%(number)s] Escalation: response target breached") % facts,
                 _(
@@ -302,8 +307,8 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 )
                 % {**facts, "at": when(at)},
             ),
-            payload=_payload(incident, reason="response_breached", occurred_at=at),
-            **base,
+            action="breach_escalation",
+            to=managers,
         )
     elif kind in (DeadlineKind.CUSTOMER_RESPONSE, DeadlineKind.CHANGE_CONTROL):
         what = (
@@ -376,45 +381,21 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
     elif kind == DeadlineKind.CRITICAL_SITUATION:
         # R7: the critical situation resource is requested from the account manager,
         # who assigns one (critical_situation_assigned_at, an incidents service).
-        events.append(
-            _event(
-                incident,
-                EventKind.ESCALATION,
-                "Critical situation resource requested (R7).",
-                at,
-                action="critical_situation_requested",
-                rule="R7",
-            )
-        )
-        outbox += localized_outbox_rows(
-            event=Event.INCIDENT_ESCALATED,
-            key=key,
-            readers=staff,
-            webhook=False,
+        escalate_to_staff(
+            "Critical situation resource requested (R7).",
+            reason="critical_situation",
             render=lambda: (
                 _("[%(number)s] Assign a critical situation resource (R7)") % facts,
                 _("Critical incident %(number)s needs a critical situation resource since %(at)s.")
                 % {**facts, "at": when(at)},
             ),
-            payload=_payload(incident, reason="critical_situation", occurred_at=at),
-            **base,
+            action="critical_situation_requested",
+            rule="R7",
         )
     elif kind == DeadlineKind.STATUS_UPDATE:
-        events.append(
-            _event(
-                incident,
-                EventKind.ESCALATION,
-                "A status update to the customer is due (R8).",
-                at,
-                action="status_update_due",
-                rule="R8",
-            )
-        )
-        outbox += localized_outbox_rows(
-            event=Event.INCIDENT_ESCALATED,
-            key=key,
-            readers=staff,
-            webhook=False,
+        escalate_to_staff(
+            "A status update to the customer is due (R8).",
+            reason="status_update_due",
             render=lambda: (
                 _("[%(number)s] Status update due (R8)") % facts,
                 _(
@@ -423,8 +404,8 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 )
                 % {**facts, "at": when(at)},
             ),
-            payload=_payload(incident, reason="status_update_due", occurred_at=at),
-            **base,
+            action="status_update_due",
+            rule="R8",
         )
     else:  # a deadline kind added later: recorded and told, never dropped
         events.append(

@@ -210,9 +210,15 @@ def _incident(request, pk) -> Incident:
         raise Http404 from exc
 
 
+def _statuses_to_offer(incident) -> frozenset:
+    """Where the status form may move the incident: 'responded' comes from the first
+    response (R4), never from the form."""
+    return TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
+
+
 def _detail_context(request, incident, **forms):
     staff = is_staff(request.user)
-    allowed = TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
+    allowed = _statuses_to_offer(incident)
     try:
         explanation = selectors.incident_explain(incident)
     except DomainError:
@@ -265,7 +271,11 @@ def _after(request, incident, form_name, form, action, success):
     else:
         messages.success(request, success)
         return redirect("incidents:detail", pk=incident.pk)
-    incident = _incident(request, incident.pk)
+    return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
+
+
+def _detail_with_form_errors(request, incident, form_name, form):
+    """The incident page again (400), with `form` in place of its blank one, errors shown."""
     return render(
         request,
         "incidents/incident_detail.html",
@@ -280,12 +290,7 @@ def incident_comment(request, pk):
     incident = _incident(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "incidents/incident_detail.html",
-            _detail_context(request, incident, comment_form=form),
-            status=400,
-        )
+        return _detail_with_form_errors(request, incident, "comment_form", form)
     return _after(
         request,
         incident,
@@ -305,12 +310,7 @@ def incident_severity(request, pk):
     incident = _incident(request, pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "incidents/incident_detail.html",
-            _detail_context(request, incident, severity_form=form),
-            status=400,
-        )
+        return _detail_with_form_errors(request, incident, "severity_form", form)
     data = form.cleaned_data
     if is_staff(request.user):
         success = _("The severity was changed and the deadline recomputed (R3).")
@@ -331,15 +331,10 @@ def incident_status(request, pk):
     incident = _incident(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
-    allowed = TRANSITIONS.get(incident.status, frozenset()) - {IncidentStatus.RESPONDED}
+    allowed = _statuses_to_offer(incident)
     form = StatusForm(request.POST, allowed=allowed)
     if not form.is_valid():
-        return render(
-            request,
-            "incidents/incident_detail.html",
-            _detail_context(request, incident, status_form=form),
-            status=400,
-        )
+        return _detail_with_form_errors(request, incident, "status_form", form)
     return _after(
         request,
         incident,

@@ -65,12 +65,7 @@ def incident_open(
     title = (title or "").strip()
     if not title:
         raise RuleViolation(_("An incident needs a title."), field="title")
-    if severity not in Severity.values:
-        raise RuleViolation(
-            _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
-            rule="R3",
-            field="severity",
-        )
+    _check_known_severity(severity)
     if channel not in Channel.values:
         raise RuleViolation(
             _("Unknown channel %(channel)r.") % {"channel": channel}, field="channel"
@@ -189,34 +184,49 @@ def incident_open(
 # --- severity -------------------------------------------------------------------
 
 
-def incident_change_severity(*, incident: Incident, severity: str, reason: str, by) -> Incident:
-    """R3: support changes the severity; recorded, target recomputed from opened_at."""
-    _require_staff(by, _("change an incident's severity"))
+def _check_known_severity(severity: str) -> None:
+    """R3: one of the severities of incidents.choices.Severity."""
     if severity not in Severity.values:
         raise RuleViolation(
             _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
             rule="R3",
             field="severity",
         )
+
+
+def _check_severity_request(severity: str, reason: str, *, missing_reason: str) -> None:
+    """R3: a known severity, and a reason for the change (support's or the customer's)."""
+    _check_known_severity(severity)
     if not (reason or "").strip():
-        raise RuleViolation(_("Say why the severity changes."), rule="R3", field="reason")
+        raise RuleViolation(missing_reason, rule="R3", field="reason")
+
+
+def _check_severity_can_change(locked: Incident, severity: str) -> None:
+    """R3: only an open incident changes severity, and only to another one."""
+    if locked.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("%(number)s is %(status)s.")
+            % {"number": locked.number, "status": locked.get_status_display().lower()},
+            rule="R3",
+            field="severity",
+        )
+    if locked.severity == severity:
+        raise RuleViolation(
+            _("%(number)s is already %(severity)s.")
+            % {"number": locked.number, "severity": str(Severity(severity).label).lower()},
+            rule="R3",
+            field="severity",
+        )
+
+
+def incident_change_severity(*, incident: Incident, severity: str, reason: str, by) -> Incident:
+    """R3: support changes the severity; recorded, target recomputed from opened_at."""
+    _require_staff(by, _("change an incident's severity"))
+    _check_severity_request(severity, reason, missing_reason=_("Say why the severity changes."))
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(incident)
-        if locked.status not in OPEN_STATUSES:
-            raise Conflict(
-                _("%(number)s is %(status)s.")
-                % {"number": locked.number, "status": locked.get_status_display().lower()},
-                rule="R3",
-                field="severity",
-            )
-        if locked.severity == severity:
-            raise RuleViolation(
-                _("%(number)s is already %(severity)s.")
-                % {"number": locked.number, "severity": str(Severity(severity).label).lower()},
-                rule="R3",
-                field="severity",
-            )
+        _check_severity_can_change(locked, severity)
         before, old = _deadline_snapshot(locked), locked.severity
         locked.severity = severity
         calendar = _calendar(locked, locked.opened_at)
@@ -258,30 +268,12 @@ def incident_request_severity_change(
 ) -> IncidentEvent:
     """R3: the customer asks for another severity; support decides (nothing changes)."""
     _require_party(by, incident.work_order)
-    if severity not in Severity.values:
-        raise RuleViolation(
-            _("Severity must be one of %(choices)s.") % {"choices": ", ".join(Severity.values)},
-            rule="R3",
-            field="severity",
-        )
-    if not (reason or "").strip():
-        raise RuleViolation(_("Say why the severity should change."), rule="R3", field="reason")
+    _check_severity_request(
+        severity, reason, missing_reason=_("Say why the severity should change.")
+    )
     with transaction.atomic():
         locked = _lock(incident, bump=False)
-        if locked.status not in OPEN_STATUSES:
-            raise Conflict(
-                _("%(number)s is %(status)s.")
-                % {"number": locked.number, "status": locked.get_status_display().lower()},
-                rule="R3",
-                field="severity",
-            )
-        if locked.severity == severity:
-            raise RuleViolation(
-                _("%(number)s is already %(severity)s.")
-                % {"number": locked.number, "severity": str(Severity(severity).label).lower()},
-                rule="R3",
-                field="severity",
-            )
+        _check_severity_can_change(locked, severity)
         event = _event(
             locked,
             EventKind.SEVERITY_REQUEST,

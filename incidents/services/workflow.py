@@ -340,34 +340,62 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
     return event
 
 
+def _stop_deadline(
+    incident: Incident,
+    by,
+    *,
+    due_field: str,
+    met_field: str,
+    met_at: dt.datetime,
+    not_needed,
+    already_met,
+    note: str,
+    event_kind: str,
+    event_data,
+) -> Incident:
+    """Stop a running deadline once, under the row lock: refused when the incident has
+    no such deadline (`not_needed`) or it was stopped already (`already_met`); both are
+    callables building the error from the locked incident, as is `event_data`."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        if getattr(locked, due_field) is None:
+            raise not_needed(locked)
+        if getattr(locked, met_field) is not None:
+            raise already_met(locked)
+        setattr(locked, met_field, met_at)
+        _save(locked, by, note)
+        _event(locked, event_kind, by, data=event_data(locked))
+        refresh_next_deadline(locked)
+    _sync(incident, locked)
+    return locked
+
+
 def incident_grant_change_control(*, incident: Incident, by) -> Incident:
     """The customer's side: change-control access granted (Advanced critical)."""
     _require_party(by, incident.work_order)
     now = timezone.now()
-    with transaction.atomic():
-        locked = _lock(incident)
-        if locked.change_control_due_at is None:
-            raise RuleViolation(
-                _("%(number)s needs no change-control access.") % {"number": locked.number},
-                field="change_control",
-            )
-        if locked.change_control_granted_at is not None:
-            raise Conflict(
-                _("Change-control access was already granted on %(number)s.")
-                % {"number": locked.number},
-                code="already_granted",
-            )
-        locked.change_control_granted_at = now
-        _save(locked, by, "change control granted")
-        _event(
-            locked,
-            EventKind.CHANGE_CONTROL,
-            by,
-            data={"granted_at": _iso(now), "due": _iso(locked.change_control_due_at)},
-        )
-        refresh_next_deadline(locked)
-    _sync(incident, locked)
-    return locked
+    return _stop_deadline(
+        incident,
+        by,
+        due_field="change_control_due_at",
+        met_field="change_control_granted_at",
+        met_at=now,
+        not_needed=lambda locked: RuleViolation(
+            _("%(number)s needs no change-control access.") % {"number": locked.number},
+            field="change_control",
+        ),
+        already_met=lambda locked: Conflict(
+            _("Change-control access was already granted on %(number)s.")
+            % {"number": locked.number},
+            code="already_granted",
+        ),
+        note="change control granted",
+        event_kind=EventKind.CHANGE_CONTROL,
+        event_data=lambda locked: {
+            "granted_at": _iso(now),
+            "due": _iso(locked.change_control_due_at),
+        },
+    )
 
 
 def incident_assign_critical_situation(
@@ -383,27 +411,22 @@ def incident_assign_critical_situation(
             rule="R7",
             field="assigned_at",
         )
-    with transaction.atomic():
-        locked = _lock(incident)
-        if locked.critical_situation_due_at is None:
-            raise RuleViolation(
-                _("%(number)s needs no critical situation resource.") % {"number": locked.number},
-                rule="R7",
-            )
-        if locked.critical_situation_assigned_at is not None:
-            raise Conflict(
-                _("A critical situation resource is already assigned to %(number)s.")
-                % {"number": locked.number},
-                rule="R7",
-            )
-        locked.critical_situation_assigned_at = assigned_at
-        _save(locked, by, "critical situation resource assigned")
-        _event(
-            locked,
-            EventKind.ESCALATION,
-            by,
-            data={"critical_situation_assigned_at": _iso(assigned_at)},
-        )
-        refresh_next_deadline(locked)
-    _sync(incident, locked)
-    return locked
+    return _stop_deadline(
+        incident,
+        by,
+        due_field="critical_situation_due_at",
+        met_field="critical_situation_assigned_at",
+        met_at=assigned_at,
+        not_needed=lambda locked: RuleViolation(
+            _("%(number)s needs no critical situation resource.") % {"number": locked.number},
+            rule="R7",
+        ),
+        already_met=lambda locked: Conflict(
+            _("A critical situation resource is already assigned to %(number)s.")
+            % {"number": locked.number},
+            rule="R7",
+        ),
+        note="critical situation resource assigned",
+        event_kind=EventKind.ESCALATION,
+        event_data=lambda locked: {"critical_situation_assigned_at": _iso(assigned_at)},
+    )
