@@ -1,4 +1,4 @@
-"""Admin for the ledger (read-only: it is append-only), the rate card and redemptions.
+"""Admin for the ledger (read-only: it is append-only), the rate card, redemptions and R18 shortfalls.
 
 Changes go through credits.services: the ledger cannot be edited here, and a
 redemption is cancelled with an action that calls redemption_cancel (R16).
@@ -8,7 +8,14 @@ from django import forms
 from django.contrib import admin, messages
 
 from credits import services
-from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+from credits.models import (
+    CreditAccount,
+    CreditEntry,
+    Rate,
+    Redemption,
+    ShortfallInvoice,
+    TimeEntry,
+)
 from portal.admin_utils import ReadOnlyAdminMixin, add_domain_error
 from portal.errors import DomainError
 
@@ -134,3 +141,24 @@ class RedemptionAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{redemption}: {exc.message}", level=messages.WARNING)
         if done:
             self.message_user(request, f"Cancelled {done} redemption(s).", level=messages.SUCCESS)
+
+
+@admin.register(ShortfallInvoice)
+class ShortfallInvoiceAdmin(ReadOnlyAdmin):
+    """R18: recorded through credits.services.shortfall_invoice_record (the work order pages)."""
+
+    list_display = [
+        "invoiced_on",
+        "work_order",
+        "term_year",
+        "window_opens_on",
+        "window_closes_on",
+        "currency",
+        "amount",
+        "reference",
+        "created_by",
+    ]
+    list_filter = ["currency"]
+    list_select_related = ["work_order", "created_by"]
+    search_fields = ["work_order__number", "work_order__customer__code", "reference", "note"]
+    date_hierarchy = "invoiced_on"

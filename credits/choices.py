@@ -47,3 +47,12 @@ WORKSHOP_MODES = (DeliveryMode.PER_PARTICIPANT, DeliveryMode.DEDICATED)
 #: redeemed with delivery_mode=onsite) is "not prepaid" as far as travel and expenses go:
 #: the redemption records `travel_expenses_billable=True` for invoicing.
 ONSITE_SERVICES = frozenset({"onsite-support", "onsite-sdm"})
+#: R18: a Software Assurance shortfall may be invoiced within this many days of the start
+#: of the term or of one of its anniversaries. Counted inclusively from that day: the
+#: start date (or anniversary) is day 0 and day 30 is the last day an invoice is allowed;
+#: day 31 is refused. ("Binnen 30 dagen na de aanvangsdatum ... en/of de jaarlijkse
+#: verjaardag": within 30 days *after* the date, so the date itself counts too.)
+SHORTFALL_WINDOW_DAYS = 30
+#: R18: the currency a shortfall invoice is recorded in unless staff name another. The
+#: rate card prices in credits, not money; the vendor invoices the shortfall in money.
+SHORTFALL_DEFAULT_CURRENCY = "EUR"

@@ -1,4 +1,4 @@
-"""Web forms of the credits app: redeeming credits, cancelling, moving, the rate card."""
+"""Web forms of the credits app: redeeming credits, cancelling, moving, the rate card, R18 shortfalls."""
 
 import datetime as dt
 import uuid
@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
-from credits.choices import DeliveryMode
+from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 
@@ -74,3 +74,23 @@ class RateForm(forms.Form):
     valid_from = forms.DateField(
         label=_("Valid from"), widget=DateInput(), initial=timezone.localdate
     )
+
+
+class ShortfallInvoiceForm(forms.Form):
+    """R18: a Software Assurance shortfall invoiced in the window after the start or an anniversary.
+
+    No bounds here: the service refuses a non-positive amount or a day outside the
+    window with a message naming R18, shown on the field.
+    """
+
+    invoiced_on = forms.DateField(
+        label=_("Invoice date"), widget=DateInput(), initial=timezone.localdate
+    )
+    amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2)
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial=SHORTFALL_DEFAULT_CURRENCY
+    )
+    reference = forms.CharField(
+        label=_("Invoice number"), max_length=200, help_text=_("As in the billing system.")
+    )
+    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)

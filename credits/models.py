@@ -228,3 +228,53 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.hours} h on {self.worked_on}"
+
+
+class ShortfallInvoice(models.Model):
+    """A Software Assurance shortfall invoiced within 30 days of the start or an anniversary (R18).
+
+    Recorded by staff through credits.services.shortfall_invoice_record; never changed
+    afterwards (no service edits it, the admin shows it read-only). One per work order
+    per window: the window is identified by the day it opened (the start date or the
+    anniversary), and the unique constraint below backs the service's check.
+    """
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="shortfall_invoices"
+    )
+    # The window the invoice belongs to (credits.shortfall): as it was when recorded.
+    term_year = models.PositiveSmallIntegerField(
+        help_text=_("0: the start of the term; n: its n-th anniversary.")
+    )
+    window_opens_on = models.DateField()
+    window_closes_on = models.DateField()
+    invoiced_on = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, help_text=_("ISO 4217, e.g. EUR"))
+    # The invoice number in the vendor's billing system.
+    reference = models.CharField(max_length=200)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-window_opens_on", "-id"]
+        constraints = [
+            # R18: one shortfall invoice per work order per window.
+            models.UniqueConstraint(
+                fields=["work_order", "window_opens_on"], name="shortfall_invoice_once_per_window"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="shortfall_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(invoiced_on__gte=models.F("window_opens_on"))
+                & Q(invoiced_on__lte=models.F("window_closes_on")),
+                name="shortfall_invoiced_within_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number} shortfall {self.window_opens_on}: {self.currency} {self.amount}"

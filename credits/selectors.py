@@ -1,4 +1,4 @@
-"""Reads of the credits app: the rate card, the ledger, balances and the forecast."""
+"""Reads of the credits app: the rate card, the ledger, balances, the forecast, R18 shortfalls."""
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,7 +8,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from credits.choices import EntryKind
-from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+from credits.models import (
+    CreditAccount,
+    CreditEntry,
+    Rate,
+    Redemption,
+    ShortfallInvoice,
+    TimeEntry,
+)
+from credits.shortfall import ShortfallWindow, work_order_shortfall_window
 
 #: Average month length, for per-month rates on dashboards.
 DAYS_PER_MONTH = Decimal("30.4375")
@@ -114,6 +122,44 @@ def time_entry_list(*, actor, line=None):
     if line is not None:
         qs = qs.filter(line=line)
     return qs
+
+
+def shortfall_invoice_list(*, actor, work_order=None):
+    """R18 shortfall invoices visible to the actor, the latest window first."""
+    qs = ShortfallInvoice.objects.visible_to(actor).select_related(
+        "work_order__customer", "created_by"
+    )
+    if work_order is not None:
+        qs = qs.filter(work_order=work_order)
+    return qs.order_by("-window_opens_on", "-id")
+
+
+def shortfall_window(*, work_order, today: dt.date | None = None) -> ShortfallWindow | None:
+    """R18: the shortfall window open today, else the next one; None when none is left.
+
+    Today is the business date (settings.TIME_ZONE), as credits.services uses; a
+    terminated work order has no window.
+    """
+    if work_order.terminated_at is not None:
+        return None
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    return work_order_shortfall_window(work_order, today)
+
+
+def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dict:
+    """R18 for a work order page: the current or next window, whether it is open and
+    already invoiced, and the invoices the actor may see."""
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    window = shortfall_window(work_order=work_order, today=today)
+    invoices = list(shortfall_invoice_list(actor=actor, work_order=work_order))
+    return {
+        "window": window,
+        "open": window is not None and window.contains(today),
+        # The window shown already has its one invoice (staff read `invoices` in full).
+        "invoiced": window is not None
+        and any(i.window_opens_on == window.opens_on for i in invoices),
+        "invoices": invoices,
+    }
 
 
 def _per_month(amount: Decimal, days: int) -> Decimal:

@@ -1,5 +1,6 @@
 """Web pages of the credits app: redeem credits (cost and the 14-day rule shown first),
-cancel or move a redemption (the R16 fee shown first), the rate card. Writes go through credits.services only."""
+cancel or move a redemption (the R16 fee shown first), the rate card, R18 shortfall
+invoices (staff). Writes go through credits.services only."""
 
 import datetime as dt
 
@@ -18,7 +19,13 @@ from accounts.permissions import (
 from contracts.models import Customer, WorkOrder
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
-from credits.forms import CancelForm, RateForm, RedeemForm, RescheduleForm
+from credits.forms import (
+    CancelForm,
+    RateForm,
+    RedeemForm,
+    RescheduleForm,
+    ShortfallInvoiceForm,
+)
 from credits.models import Redemption
 from portal.forms import errors_onto
 from services.choices import Package
@@ -248,3 +255,49 @@ def rate_add(request, customer_pk):
             messages.success(request, _("The rate was added."))
             return redirect("credits:rates", customer_pk=customer.pk)
     return render(request, "credits/rates.html", _rate_context(request, customer, form))
+
+
+@staff_required
+def shortfall(request, pk):
+    """R18: the work order's shortfall window and invoices; editors record one (POST).
+
+    The overview shows the same list and a small form posting here; a refused record
+    re-renders this page with the rule on the form, nothing written.
+    """
+    work_order = get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+    form = ShortfallInvoiceForm(request.POST or None, prefix="shortfall")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with errors_onto(form):
+            invoice = services.shortfall_invoice_record(
+                work_order=work_order,
+                amount=data["amount"],
+                currency=data["currency"],
+                reference=data["reference"],
+                note=data.get("note", ""),
+                on=data["invoiced_on"],
+                by=request.user,
+            )
+            messages.success(
+                request,
+                _("The shortfall invoice %(reference)s is recorded (R18).")
+                % {"reference": invoice.reference},
+            )
+            return redirect("credits:shortfall", pk=work_order.pk)
+    template = "credits/_shortfall.html" if request.htmx else "credits/shortfall.html"
+    return render(
+        request,
+        template,
+        {
+            "nav_section": "work_orders",
+            "work_order": work_order,
+            # No form for a terminated work order (R18 refuses it), unless to show the error.
+            "shortfall_form": form
+            if can_edit(request.user) and (work_order.terminated_at is None or form.is_bound)
+            else None,
+            "shortfall": selectors.shortfall_summary(work_order=work_order, actor=request.user),
+            "shortfall_page": True,
+        },
+    )

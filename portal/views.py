@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import can_act_for_customer, can_edit, is_staff
 from contracts.models import NamedContact, WorkOrder, WorkOrderLine
 from credits import selectors as credit_selectors
+from credits.forms import ShortfallInvoiceForm
 from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
 from portal import charts
@@ -223,6 +224,8 @@ def work_order_overview(request, pk):
     redemptions = list(
         credit_selectors.redemption_list(actor=request.user, work_order=work_order)[:50]
     )
+    # R18: shortfall invoices (read-only for the customer); editors record one from here.
+    shortfall = credit_selectors.shortfall_summary(work_order=work_order, actor=request.user)
     incidents_qs = Incident.objects.visible_to(request.user).filter(work_order=work_order)
     incidents = list(incidents_qs.select_related("contact").order_by("-opened_at")[:10])
     contacts = list(
@@ -241,6 +244,10 @@ def work_order_overview(request, pk):
         "balance": forecast["balance"],
         "forecast": forecast,
         "redemptions": redemptions,
+        "shortfall": shortfall,
+        "shortfall_form": ShortfallInvoiceForm(prefix="shortfall")
+        if can_edit(request.user) and work_order.terminated_at is None
+        else None,
         "incidents": incidents,
         "contacts": contacts,
         "today": today,

@@ -17,7 +17,14 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from credits.models import CreditAccount, CreditEntry, Rate, Redemption, TimeEntry
+from credits.models import (
+    CreditAccount,
+    CreditEntry,
+    Rate,
+    Redemption,
+    ShortfallInvoice,
+    TimeEntry,
+)
 from incidents.models import DeadlineEvent, Incident, IncidentEvent, ResponseTarget
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery, WebhookSubscription
 from services.models import Service
@@ -198,6 +205,22 @@ class TimeEntryFactory(factory.django.DjangoModelFactory):
     line = factory.SubFactory(WorkOrderLineFactory)
     hours = Decimal("2")
     worked_on = factory.LazyFunction(today)
+
+
+class ShortfallInvoiceFactory(factory.django.DjangoModelFactory):
+    """A recorded R18 shortfall in the window at the start of the work order's term."""
+
+    class Meta:
+        model = ShortfallInvoice
+
+    work_order = factory.SubFactory(WorkOrderFactory)
+    term_year = 0
+    window_opens_on = factory.LazyAttribute(lambda o: o.work_order.start_date)
+    window_closes_on = factory.LazyAttribute(lambda o: o.window_opens_on + dt.timedelta(days=30))
+    invoiced_on = factory.LazyAttribute(lambda o: o.window_opens_on)
+    amount = Decimal("1000.00")
+    currency = "EUR"
+    reference = factory.Sequence(lambda n: f"INV-{n:05d}")
 
 
 class ResponseTargetFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""Writes of the credits app: the append-only ledger, redemptions and hour blocks.
+"""Writes of the credits app: the append-only ledger, redemptions, hour blocks and R18 shortfalls.
 
 Every function validates first and raises RuleViolation/Conflict naming the rule
 before anything is written; writes happen inside one transaction that locks the
@@ -12,6 +12,7 @@ from credits.services.hours import credits_expire, time_entry_record
 from credits.services.rates import rate_check, rate_create, redemption_cost
 from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
 from credits.services.reschedule import redemption_reschedule, reschedule_fee
+from credits.services.shortfall import shortfall_invoice_record
 
 __all__ = [
     "credits_adjust",
@@ -27,5 +28,6 @@ __all__ = [
     "redemption_reschedule",
     "reschedule_fee",
     "round_credits",
+    "shortfall_invoice_record",
     "time_entry_record",
 ]

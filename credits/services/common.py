@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import can_edit
 from credits import ledger
 from portal.errors import RuleViolation
 
@@ -19,6 +20,17 @@ def _require_staff(by, *, rule: str, what: str) -> None:
         # `what` comes translated from the caller ("adjust a credit balance").
         raise RuleViolation(
             _("%(rule)s: only staff may %(action)s.") % {"rule": rule, "action": what},
+            rule=rule,
+            code="staff_only",
+        )
+
+
+def _require_editor(by, *, rule: str, what: str) -> None:
+    """Staff who may change balances: administrators and account managers, not read-only staff."""
+    _require_staff(by, rule=rule, what=what)
+    if not can_edit(by):
+        raise RuleViolation(
+            _("%(rule)s: read-only staff may not %(action)s.") % {"rule": rule, "action": what},
             rule=rule,
             code="staff_only",
         )

@@ -32,6 +32,7 @@ def acme_data(work_order_a, contact_a, staff):
         work_order=work_order_a, contact=contact_a, title="Acme mail is down"
     )
     f.IncidentEventFactory(incident=incident, kind="comment", body="Looking into it", author=staff)
+    f.ShortfallInvoiceFactory(work_order=work_order_a, reference="INV-ACME")  # R18
     f.WebhookSubscriptionFactory(customer=work_order_a.customer, secret="never-export-me")
     return {"incident": incident, "redemption": redemption, "line": line}
 
@@ -58,6 +59,7 @@ def test_it_exports_every_part_of_one_customer(acme_data, globex_data, work_orde
     assert [e["amount"] for e in data["ledger"]] == [100, -10]
     assert data["credit_accounts"][0]["balance"] == 90
     assert [r["idempotency_key"] for r in data["redemptions"]] == ["acme-r1"]
+    assert [s["reference"] for s in data["shortfall_invoices"]] == ["INV-ACME"]
     (incident,) = data["incidents"]
     assert incident["title"] == "Acme mail is down"
     assert [e["body"] for e in incident["events"]] == ["Looking into it"]

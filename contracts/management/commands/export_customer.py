@@ -2,10 +2,10 @@
 
 For a customer's request for its data, or to move one customer elsewhere. Includes
 the customer, its support locations and closure days, work orders with their lines
-and named contacts, the credit ledger and balance, redemptions, time entries, and
-incidents with their timeline events. Secrets stay out: webhook secrets and API key
-hashes are never exported. Read in one REPEATABLE READ snapshot, so a ledger and its
-balance agree even while the portal is busy.
+and named contacts, the credit ledger and balance, redemptions, time entries, R18
+shortfall invoices, and incidents with their timeline events. Secrets stay out:
+webhook secrets and API key hashes are never exported. Read in one REPEATABLE READ
+snapshot, so a ledger and its balance agree even while the portal is busy.
 """
 
 import datetime as dt
@@ -26,7 +26,7 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from credits.models import CreditAccount, CreditEntry, Redemption, TimeEntry
+from credits.models import CreditAccount, CreditEntry, Redemption, ShortfallInvoice, TimeEntry
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 
 FORMAT_VERSION = 1
@@ -115,6 +115,10 @@ def export_customer(code: str) -> dict:
         "time_entries": [
             _row(x)
             for x in TimeEntry.objects.filter(line__work_order__customer=customer).order_by("id")
+        ],
+        "shortfall_invoices": [
+            _row(x)
+            for x in ShortfallInvoice.objects.filter(work_order__customer=customer).order_by("id")
         ],
         "incidents": [
             _row(
