@@ -49,9 +49,13 @@ class ResponseTarget(models.Model):
 class Incident(models.Model):
     """A support incident filed by a named contact (or entered by staff) on a work order."""
 
-    number = models.CharField(max_length=20, unique=True)
+    # Unique by a constraint (Meta), not unique=True: that would add a second index for
+    # LIKE queries, which nothing runs (searches use icontains), and copy an index of it
+    # onto every audit-history row. Every index is paid on every INSERT (issue #6).
+    number = models.CharField(max_length=20)
+    # No index of its own: incident_wo_opened_idx leads with it.
     work_order = models.ForeignKey(
-        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents"
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents", db_index=False
     )
     contact = models.ForeignKey(
         "contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents"
@@ -68,7 +72,7 @@ class Incident(models.Model):
         default=False, help_text=_("An advisory request (R23), not a problem.")
     )
     advisory_minutes = models.PositiveIntegerField(default=0)
-    external_reference = models.CharField(max_length=200, blank=True, db_index=True)
+    external_reference = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW
     )
@@ -118,11 +122,18 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
-    history = HistoricalRecords()
+    # Audit rows are read per incident (by id) and by date: the indexes simple-history
+    # would copy from the foreign keys and the reference only slow every write.
+    history = HistoricalRecords(
+        no_db_index=["work_order", "contact", "opened_by", "responded_by", "target"]
+    )
 
     class Meta:
         ordering = ["-opened_at"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="incident_number_unique")]
         indexes = [
+            # The API's and the staff list's `external_reference` filter (exact match).
+            models.Index(fields=["external_reference"], name="incident_external_ref_idx"),
             models.Index(
                 fields=["next_deadline_at"],
                 name="incident_next_deadline_idx",

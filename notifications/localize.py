@@ -159,15 +159,21 @@ def localized_outbox_rows(
 
 
 def localized_notify(
-    *, readers: Iterable[Reader | None], render: Render, webhook: bool = True, **kwargs
+    *,
+    readers: Iterable[Reader | None],
+    render: Render,
+    webhook: bool = True,
+    batch=None,
+    **kwargs,
 ) -> list[OutboxRow]:
     """notifications.services.notify with per-reader language and zone (see module doc).
+    With `batch` (a portal.batch.InsertBatch) the rows go with the caller's INSERTs.
 
     Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads
     them, and building model instances on every incident write cost time (issue #6)."""
     now = timezone.now()
     rows = localized_outbox_rows(readers=readers, render=render, webhook=webhook, now=now, **kwargs)
-    outbox_write(rows, now=now)
+    outbox_write(rows, now=now, batch=batch)
     return rows
 
 

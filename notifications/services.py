@@ -118,53 +118,61 @@ def outbox_rows(
     return rows
 
 
-def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None) -> int:
+def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None, batch=None) -> int:
     """Insert outbox rows; a key already there is skipped (ON CONFLICT DO NOTHING).
 
     On PostgreSQL one INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
     thousands of rows per run, and per-row parameter handling would dominate its time.
-    Returns the number of rows handed in.
+    With `batch` (a portal.batch.InsertBatch) the statement joins the caller's other
+    INSERTs in one round trip there. Returns the number of rows handed in.
     """
     if not rows:
         return 0
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        columns = list(
-            zip(
-                *(
-                    (
-                        r.key,
-                        r.event,
-                        r.channel,
-                        r.urgency,
-                        r.customer_id,
-                        r.recipient,
-                        r.subject,
-                        r.body,
-                        json.dumps(r.payload or {}),
-                        r.occurred_at,
-                        r.deliver_after,
-                    )
-                    for r in rows
-                ),
-                strict=True,
-            )
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO notifications_outboxmessage (key, event, channel, urgency, customer_id, recipient, subject, "
-                "body, payload, occurred_at, deliver_after, state, attempts, last_error, created_at) "
-                "SELECT k, e, ch, u, c, r, s, b, p::jsonb, o, d, %s, 0, '', %s FROM unnest("
-                "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
-                "%s::text[], %s::timestamptz[], %s::timestamptz[]) AS t(k, e, ch, u, c, r, s, b, p, o, d) "
-                "ON CONFLICT (key) DO NOTHING",
-                [OutboxState.PENDING, now, *(list(c) for c in columns)],
-            )
+        statement = _outbox_insert(rows, now=now)
+        if batch is not None:
+            batch.add_sql(*statement)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(*statement)
     else:
         OutboxMessage.objects.bulk_create([r.to_model() for r in rows], ignore_conflicts=True)
     if any(row.deliver_after <= now for row in rows):
         request_delivery()
     return len(rows)
+
+
+def _outbox_insert(rows: list[OutboxRow], *, now: dt.datetime) -> tuple[str, list]:
+    """outbox_write's PostgreSQL statement and its parameters."""
+    columns = zip(
+        *(
+            (
+                r.key,
+                r.event,
+                r.channel,
+                r.urgency,
+                r.customer_id,
+                r.recipient,
+                r.subject,
+                r.body,
+                json.dumps(r.payload or {}),
+                r.occurred_at,
+                r.deliver_after,
+            )
+            for r in rows
+        ),
+        strict=True,
+    )
+    sql = (
+        "INSERT INTO notifications_outboxmessage (key, event, channel, urgency, customer_id, recipient, subject, "
+        "body, payload, occurred_at, deliver_after, state, attempts, last_error, created_at) "
+        "SELECT k, e, ch, u, c, r, s, b, p::jsonb, o, d, %s, 0, '', %s FROM unnest("
+        "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
+        "%s::text[], %s::timestamptz[], %s::timestamptz[]) AS t(k, e, ch, u, c, r, s, b, p, o, d) "
+        "ON CONFLICT (key) DO NOTHING"
+    )
+    return sql, [OutboxState.PENDING, now, *(list(c) for c in columns)]
 
 
 def notify(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.utils import timezone
 from simple_history.manager import HistoryDescriptor
 
 
@@ -27,3 +28,17 @@ def _get(self, instance, owner):
 def install() -> None:
     """Swap HistoryDescriptor.__get__ for the cached one (idempotent)."""
     HistoryDescriptor.__get__ = _get
+
+
+def history_row(instance, *, history_type: str = "+", user=None, reason: str = "", date=None):
+    """The unsaved simple-history row that saving `instance` would write (`+` created,
+    `~` changed): for writers that insert rows themselves (portal.batch.InsertBatch),
+    which skip the post_save signal simple-history listens to."""
+    model = type(instance).history.model
+    return model(
+        history_date=date or timezone.now(),
+        history_type=history_type,
+        history_user=user,
+        history_change_reason=reason[:100] if reason else None,
+        **{field.attname: getattr(instance, field.attname) for field in model.tracked_fields},
+    )

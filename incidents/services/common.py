@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -117,7 +119,16 @@ def _sync(target: Incident, source: Incident) -> None:
 def _event(
     incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
 ) -> IncidentEvent:
-    return IncidentEvent.objects.create(
+    event = _event_row(incident, kind, by, body=body, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+def _event_row(
+    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+) -> IncidentEvent:
+    """A timeline entry, unsaved (see _event)."""
+    return IncidentEvent(
         incident=incident,
         kind=kind,
         author=_user(by),
@@ -254,11 +265,13 @@ def _notify(
     emails,
     subject=None,
     webhook: bool = True,
+    batch=None,
     **extra,
 ):
     """Outbox rows for an incident event; each e-mail in its reader's language and zone.
 
-    `subject` is a callable (rendered per reader) or None for "<number>: <title>"."""
+    `subject` is a callable (rendered per reader) or None for "<number>: <title>";
+    `batch` (a portal.batch.InsertBatch) takes the INSERT to send with others."""
 
     def render() -> tuple[str, str]:
         text = subject() if subject is not None else f"{incident.number}: {incident.title}"
@@ -272,30 +285,54 @@ def _notify(
         customer=incident.work_order.customer,
         payload={**payload(incident), **extra},
         webhook=webhook,
+        batch=batch,
     )
 
 
-def _opening_reads(contact) -> tuple[dict | None, str, int | None]:
-    """What incident_open reads inside its transaction: the contact's committed work
-    order and active flag (a deactivation a moment ago counts), the next incident
-    number, and the target table's version for incidents.caches (None: uncached).
+@dataclass(slots=True)
+class OpeningReads:
+    """What incident_open reads before it writes (see _opening_reads)."""
+
+    contact: NamedContact | None  # with work_order, its customer, location and manager
+    number: str
+    incident_id: int | None  # drawn on PostgreSQL, so the rows written with it need no RETURNING
+    targets_version: int | None  # None: read the target table uncached
+
+
+def _opening_reads(by, work_order, contact) -> OpeningReads:
+    """incident_open's reads, inside its transaction: the named contact (an instance, or
+    an e-mail in any case) of the work order (an instance or an id) as `by` may see it
+    (the one door; None is the system), with the rows the opening needs, so a
+    deactivation a moment ago counts; the next incident number and id; the version of
+    the target table for incidents.caches.
 
     One statement on PostgreSQL (issue #6). A number drawn for a refused contact is a
-    gap, as after any rollback.
+    gap, as after any rollback. Contact e-mails are unique per work order in any case
+    (contracts), so at most one row matches.
     """
-    if connection.vendor != "postgresql":
-        fresh = NamedContact.objects.filter(pk=contact.pk).values("work_order_id", "active").first()
-        return fresh, _next_number(), None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT work_order_id, active, nextval(%s), {caches.targets_version_sql()} "
-            f"FROM {NamedContact._meta.db_table} WHERE id = %s",
-            [NUMBER_SEQUENCE, contact.pk],
+    work_order_id = work_order if isinstance(work_order, int) else work_order.pk
+    match = {"email__iexact": contact} if isinstance(contact, str) else {"pk": contact.pk}
+    contacts = NamedContact.objects.all() if by is None else NamedContact.objects.visible_to(by)
+    rows = (
+        contacts.select_related(
+            "work_order__customer", "work_order__support_location", "work_order__account_manager"
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None, "", None
-    return {"work_order_id": row[0], "active": row[1]}, _format_number(row[2]), row[3]
+        .filter(work_order_id=work_order_id, **match)
+        .order_by()
+    )
+    if connection.vendor != "postgresql":
+        return OpeningReads(next(iter(rows[:1]), None), _next_number(), None, None)
+    rows = rows.annotate(
+        opening_number=RawSQL("nextval(%s)", [NUMBER_SEQUENCE]),
+        opening_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", [Incident._meta.db_table]),
+        targets_version=RawSQL(caches.targets_version_sql(), []),
+    )
+    found = next(iter(rows[:1]), None)
+    if found is None:
+        return OpeningReads(None, "", None, None)
+    return OpeningReads(
+        found, _format_number(found.opening_number), found.opening_id, found.targets_version
+    )
 
 
 def _format_number(value: int) -> str:

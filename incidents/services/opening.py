@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
+from contracts.models import NamedContact, WorkOrder
 from incidents import targets
 from incidents.choices import (
     OPEN_STATUSES,
@@ -25,6 +27,7 @@ from incidents.services.common import (
     _calendar,
     _deadline_snapshot,
     _event,
+    _event_row,
     _label,
     _lock,
     _manager_email,
@@ -37,7 +40,9 @@ from incidents.services.common import (
     _sync,
     _user,
 )
+from portal.batch import InsertBatch
 from portal.errors import Conflict, RuleViolation
+from portal.history import history_row
 from portal.scoping import actor_is_staff
 
 # --- opening --------------------------------------------------------------------
@@ -45,8 +50,8 @@ from portal.scoping import actor_is_staff
 
 def incident_open(
     *,
-    work_order,
-    contact,
+    work_order: WorkOrder | int,
+    contact: NamedContact | str,
     title: str,
     severity: str,
     description: str = "",
@@ -59,7 +64,12 @@ def incident_open(
     channel: str = Channel.WEB,
     by=None,
 ) -> Incident:
-    """R2: a named contact files an incident (staff enter phone and imported ones)."""
+    """R2: a named contact files an incident (staff enter phone and imported ones).
+
+    `work_order` is a work order or its id, `contact` a named contact or its e-mail (as
+    the API names them). Either way both are read again inside the transaction through
+    the one door, so an id of another customer's reads like an unknown one.
+    """
     staff = actor_is_staff(by)
     now = timezone.now()
     title = (title or "").strip()
@@ -70,7 +80,8 @@ def incident_open(
         raise RuleViolation(
             _("Unknown channel %(channel)r.") % {"channel": channel}, field="channel"
         )
-    _require_party(by, work_order)
+    if isinstance(work_order, WorkOrder):
+        _require_party(by, work_order)
     if not staff:
         if opened_at is not None:
             raise RuleViolation(
@@ -95,32 +106,17 @@ def incident_open(
             )
         if channel in (Channel.WEB, Channel.API):
             channel = Channel.IMPORT
-    # R2: the term must cover the opening day, in the support location's own zone.
-    local_day = opened_at.astimezone(ZoneInfo(targets.local_zone_name(work_order))).date()
-    if not work_order.covers(local_day):
-        raise RuleViolation(
-            _("Work order %(number)s does not cover %(day)s (status %(status)s).")
-            % {
-                "number": work_order.number,
-                "day": f"{local_day:%Y-%m-%d}",
-                "status": str(WorkOrderStatus(work_order.status_on(local_day)).label).lower(),
-            },
-            rule="R2",
-            field="work_order",
-        )
     with transaction.atomic():
-        # Re-read the contact inside the transaction: a deactivation a moment ago counts.
-        fresh, number, targets_version = _opening_reads(contact)
-        if fresh is None or fresh["work_order_id"] != work_order.pk:
-            raise RuleViolation(
-                _("The contact is not a named contact of this work order."),
-                rule="R2",
-                field="contact",
-            )
-        if not fresh["active"]:
+        reads = _opening_reads(by, work_order, contact)
+        if reads.contact is None:
+            _refuse_unknown_contact(by, work_order)
+        contact = reads.contact
+        work_order = contact.work_order
+        if not contact.active:
             raise RuleViolation(
                 _("The contact is no longer an active named contact."), rule="R2", field="contact"
             )
+        _check_term_covers(work_order, opened_at)
         # The target table and the location's calendar through this process's caches
         # (incidents.caches: current with every committed edit; issue #6).
         choice = targets.select_target(
@@ -129,7 +125,7 @@ def incident_open(
             is_cloud=is_cloud,
             around_the_clock=around_the_clock,
             product=product,
-            table_version=targets_version,
+            table_version=reads.targets_version,
         )
         calendar = targets.business_calendar(work_order, opened_at, cached=True)[0]
         due, warning = targets.response_deadlines(
@@ -138,7 +134,7 @@ def incident_open(
             clock=targets.clock_for(choice.clock, calendar),
         )
         incident = Incident(
-            number=number,
+            number=reads.number,
             work_order=work_order,
             contact=contact,
             title=title[:200],
@@ -162,23 +158,65 @@ def incident_open(
         escalated = _apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
         # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
         incident.next_deadline_at = first_deadline(incident)
-        _save(incident, by, "opened")
-        _event(
-            incident,
-            EventKind.CREATED,
-            by,
-            body=choice.rule,
-            data={"channel": channel, **_deadline_snapshot(incident)},
+        # The incident, its history row, its timeline entry and its notices in one
+        # round trip (portal.batch; issue #6), the incident's id drawn by the read.
+        incident.pk = reads.incident_id
+        batch = InsertBatch()
+        batch.add(incident)
+        batch.add(history_row(incident, user=_user(by), reason="opened"))
+        batch.add(
+            _event_row(
+                incident,
+                EventKind.CREATED,
+                by,
+                body=choice.rule,
+                data={"channel": channel, **_deadline_snapshot(incident)},
+            )
         )
-        if escalated:
-            _announce_escalation(incident)
         _notify(
             incident,
             "incident.created",
             f"incident:{incident.pk}:created",
             emails=[_manager_email(incident), contact.email],
+            batch=batch,
         )
+        batch.flush()
+        if escalated:
+            _announce_escalation(incident)
     return incident
+
+
+def _refuse_unknown_contact(by, work_order: WorkOrder | int) -> NoReturn:
+    """R2: no such named contact on this work order, as `by` sees it. A work order of
+    another customer's reads exactly like an unknown one."""
+    if (
+        isinstance(work_order, int)
+        and not (WorkOrder.objects.all() if by is None else WorkOrder.objects.visible_to(by))
+        .filter(pk=work_order)
+        .exists()
+    ):
+        raise RuleViolation(
+            _("There is no work order %(id)s.") % {"id": work_order}, field="work_order"
+        )
+    raise RuleViolation(
+        _("The contact is not a named contact of this work order."), rule="R2", field="contact"
+    )
+
+
+def _check_term_covers(work_order: WorkOrder, opened_at: dt.datetime) -> None:
+    """R2: the term must cover the opening day, in the support location's own zone."""
+    local_day = opened_at.astimezone(ZoneInfo(targets.local_zone_name(work_order))).date()
+    if not work_order.covers(local_day):
+        raise RuleViolation(
+            _("Work order %(number)s does not cover %(day)s (status %(status)s).")
+            % {
+                "number": work_order.number,
+                "day": f"{local_day:%Y-%m-%d}",
+                "status": str(WorkOrderStatus(work_order.status_on(local_day)).label).lower(),
+            },
+            rule="R2",
+            field="work_order",
+        )
 
 
 # --- severity -------------------------------------------------------------------

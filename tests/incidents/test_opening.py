@@ -140,6 +140,77 @@ class TestOpeningRules:
         assert incident.channel == "import"
 
 
+# --- the work order and contact named by id and e-mail (the API's form) ---------------
+
+
+class TestNamedByIdAndEmail:
+    def test_a_work_order_id_and_a_contact_email_in_any_case_file_the_incident(
+        self, wo, user_a
+    ):  # R2
+        wo_, contact = wo
+        incident = open_incident(wo_.pk, contact.email.upper(), by=user_a)
+        assert incident.contact == contact and incident.work_order == wo_
+
+    def test_another_customers_work_order_id_reads_like_an_unknown_one(
+        self, wo, user_b
+    ):  # R2: B never learns that A's work order exists
+        wo_, contact = wo
+        with pytest.raises(RuleViolation) as theirs:
+            open_incident(wo_.pk, contact.email, by=user_b)
+        with pytest.raises(RuleViolation) as unknown:
+            open_incident(10**9, contact.email, by=user_b)
+        assert theirs.value.field == unknown.value.field == "work_order"
+        assert theirs.value.message == f"There is no work order {wo_.pk}."
+        assert unknown.value.message == f"There is no work order {10**9}."
+        assert nothing_written()
+
+    def test_the_email_of_a_contact_on_another_work_order_is_refused(
+        self, wo, customer_a, user_a
+    ):  # R2
+        wo_, _ = wo
+        _, other_contact = work_order(customer=customer_a)
+        with pytest.raises(RuleViolation) as err:
+            open_incident(wo_.pk, other_contact.email, by=user_a)
+        assert err.value.rule == "R2" and err.value.field == "contact"
+        assert nothing_written()
+
+    def test_the_opening_read_keeps_each_customer_to_its_own_contacts(
+        self, contact_a, contact_b, user_a, user_b, staff
+    ):  # R2: the one door
+        from django.contrib.auth.models import AnonymousUser
+
+        from incidents.services.common import _opening_reads
+
+        def found(by, work_order, email):
+            contact = _opening_reads(by, work_order, email).contact
+            return contact.pk if contact else None
+
+        a, b = contact_a.work_order_id, contact_b.work_order_id
+        assert found(user_a, a, contact_a.email.upper()) == contact_a.pk
+        assert found(user_b, b, contact_b.email) == contact_b.pk
+        assert found(user_b, a, contact_a.email) is None
+        assert found(user_a, b, contact_b.email) is None
+        assert found(staff, a, contact_a.email) == contact_a.pk
+        assert found(staff, b, contact_b.email) == contact_b.pk
+        assert found(AnonymousUser(), a, contact_a.email) is None
+
+    def test_the_opening_read_brings_the_rows_the_opening_needs_in_one_query(
+        self, contact_a, user_a, django_assert_num_queries
+    ):  # R2, R4, R5: work order, customer, location and account manager, number and id
+        from incidents.services.common import _opening_reads
+
+        with django_assert_num_queries(1):
+            reads = _opening_reads(user_a, contact_a.work_order_id, contact_a.email)
+            wo_ = reads.contact.work_order
+            seen = (wo_.customer.code, wo_.account_manager_id and wo_.account_manager.email)
+            seen += (wo_.support_location.timezone if wo_.support_location_id else None,)
+        assert seen[0] == "acme"
+        assert reads.number.startswith("INC-") and reads.incident_id > 0
+        assert reads.targets_version is not None
+        again = _opening_reads(user_a, contact_a.work_order_id, contact_a.email)
+        assert again.incident_id > reads.incident_id and again.number > reads.number
+
+
 # --- R4/R5/R6: the targets ---------------------------------------------------------
 
 

@@ -1,0 +1,95 @@
+"""INSERTs written together: one round trip to PostgreSQL for several rows of several
+tables (issue #6).
+
+A service that writes a handful of rows in one transaction (an incident, its history
+row, its timeline entry and its outbox rows) pays a network round trip, Django's save
+machinery and psycopg2's overhead per row. `InsertBatch` compiles each INSERT with
+Django's own compiler (so field preparation, `auto_now_add` and JSON encoding are the
+ORM's), queues it, and `flush()` sends the queue as one multi-statement string:
+psycopg2 binds parameters on the client, and PostgreSQL runs the statements in order
+inside the caller's transaction.
+
+On other databases (SQLite, the demo default) each INSERT runs when it is added, and
+a row added without a key gets it from the database, so callers need no second path.
+
+What it does not do, on purpose: no `pre_save`/`post_save` signals (the caller writes
+the rows a receiver would, e.g. `portal.history.history_row`), and no RETURNING, so
+on PostgreSQL rows whose primary key the caller needs get it before the INSERT (a
+sequence drawn in an earlier read); rows added there without a key get none back.
+"""
+
+from __future__ import annotations
+
+from django.db import connections, transaction
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+
+class InsertBatch:
+    """Queue INSERTs, then `flush()` them inside the caller's `transaction.atomic()`."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+        self._statements: list[tuple[str, list]] = []
+        self._objects: list[Model] = []
+
+    def __len__(self) -> int:
+        return len(self._statements)
+
+    def add(self, obj: Model) -> Model:
+        """Queue `obj`'s INSERT (every concrete field; the key too when it is set)."""
+        meta = obj._meta
+        fields = meta.local_concrete_fields
+        if obj.pk is None:
+            fields = [f for f in fields if f is not meta.auto_field]
+        query = InsertQuery(meta.model)
+        query.insert_values(fields, [obj], raw=False)
+        connection = connections[self.using]
+        for sql, params in query.get_compiler(connection=connection).as_sql():
+            self._statements.append((sql, list(params)))
+        self._objects.append(obj)
+        if connection.vendor != "postgresql":
+            self._run_now(obj)
+        return obj
+
+    def _run_now(self, obj: Model) -> None:
+        """Not PostgreSQL: run the queued INSERT now; an added row gets its key."""
+        connection = connections[self.using]
+        self._require_transaction(connection)
+        (sql, params) = self._statements.pop()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if obj.pk is None:
+                obj.pk = connection.ops.last_insert_id(
+                    cursor, obj._meta.db_table, obj._meta.pk.column
+                )
+
+    @staticmethod
+    def _require_transaction(connection) -> None:
+        if not connection.in_atomic_block:
+            raise transaction.TransactionManagementError(
+                "InsertBatch writes inside transaction.atomic()."
+            )
+
+    def add_sql(self, sql: str, params: list | tuple = ()) -> None:
+        """Queue a statement written by hand (with %s placeholders)."""
+        self._statements.append((sql, list(params)))
+
+    def flush(self) -> None:
+        """Send what is queued; afterwards the added objects are saved instances."""
+        connection = connections[self.using]
+        self._require_transaction(connection)
+        if self._statements:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    sql = ";\n".join(statement for statement, _ in self._statements)
+                    params = [p for _, values in self._statements for p in values]
+                    cursor.execute(sql, params)
+                else:  # only hand-written statements are left (add() ran the others)
+                    for statement, values in self._statements:
+                        cursor.execute(statement, values)
+        for obj in self._objects:
+            obj._state.adding = False
+            obj._state.db = self.using
+        self._statements.clear()
+        self._objects.clear()
