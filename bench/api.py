@@ -8,8 +8,11 @@ Loopback only (127.0.0.1). The database portal_bench_api is dropped, created and
 migrated here (bench settings: bench/apifloor/settings.py adds the floor app and an
 X-Query-Count header; production settings never load them). Clients are threads
 with http.client, 1 and 8 at a time, each run bounded by time and by count.
-Prints requests/second, p50 and p95 latency and SQL queries per request, and our
-incident creation as a ratio of the floor (aim: >= 0.7).
+Prints requests/second, p50 and p95 latency, SQL round trips per request (statements
+sent in one execute count once) and the CPU time the server spent per request
+(gunicorn's workers plus the PostgreSQL backends serving them, read from /proc: what
+the request costs, whatever else the machine is doing), and our incident creation as
+a ratio of the floor in requests/second (aim: >= 0.7) and in CPU per request.
 """
 
 import argparse
@@ -124,6 +127,44 @@ class Gunicorn:
             self.proc.wait(timeout=20)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def server_pids(server: "Gunicorn") -> list[int]:
+    """gunicorn's workers and the PostgreSQL backends connected to the bench database."""
+    import psycopg2
+
+    workers = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == server.proc.pid:
+                workers.append(int(entry))
+    conn = psycopg2.connect(host=HOST, user="postgres", dbname="postgres")
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DB_NAME],
+        )
+        backends = [row[0] for row in cur.fetchall()]
+    conn.close()
+    return workers + backends
+
+
 def request(
     port: int, method: str, path: str, key: str, body: dict | None
 ) -> tuple[int, float, int]:
@@ -143,8 +184,11 @@ def request(
         conn.close()
 
 
-def run(port: int, clients: int, seconds: float, make) -> dict:
-    """`clients` threads call make(i) -> (method, path, body) until time or count runs out."""
+def run(port: int, clients: int, seconds: float, make, server=None) -> dict:
+    """`clients` threads call make(i) -> (method, path, body) until time or count runs out;
+    with `server`, also the server's CPU time per request."""
+    pids = server_pids(server) if server else []
+    cpu_before = {pid: _cpu(pid) for pid in pids}
     lock = threading.Lock()
     latencies, queries, statuses = [], [], {}
     counter = [0]
@@ -171,8 +215,13 @@ def run(port: int, clients: int, seconds: float, make) -> dict:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    cpu = 0.0
+    if server:
+        # Backends that connected during the run count from zero.
+        cpu = sum(_cpu(pid) - cpu_before.get(pid, 0.0) for pid in server_pids(server))
     latencies.sort()
     return {
+        "cpu_ms": cpu * 1000 / max(1, len(latencies)),
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
@@ -224,7 +273,7 @@ def main() -> int:
                 ("incident create", create),
                 ("incident list (50/page)", listing),
             ):
-                r = run(args.port, clients, args.seconds, make)
+                r = run(args.port, clients, args.seconds, make, server)
                 results.append((name, clients, r))
     finally:
         server.stop()
@@ -233,19 +282,29 @@ def main() -> int:
         f"gunicorn {args.workers} sync workers on {HOST}, PostgreSQL {DB_NAME}, {args.seconds:.0f} s per run"
     )
     print(
-        f"{'scenario':26} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/req':>8}  statuses"
+        f"{'scenario':26} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'SQL/req':>8} {'CPU ms':>7}  statuses"
     )
     for name, clients, r in results:
         print(
             f"{name:26} {clients:>7} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-            f"{r['queries']:>8.1f}  {r['statuses']}"
+            f"{r['queries']:>8.1f} {r['cpu_ms']:>7.2f}  {r['statuses']}"
         )
     ok = True
     for clients in (1, 8):
         floor_rps = next(r["rps"] for n, c, r in results if c == clients and n.startswith("floor"))
         ours = next(r["rps"] for n, c, r in results if c == clients and n == "incident create")
         ratio = ours / floor_rps
-        print(f"incident create / floor at {clients} client(s): {ratio:.2f} (aim >= 0.70)")
+        floor_cpu = next(
+            r["cpu_ms"] for n, c, r in results if c == clients and n.startswith("floor")
+        )
+        our_cpu = next(
+            r["cpu_ms"] for n, c, r in results if c == clients and n == "incident create"
+        )
+        print(
+            f"incident create / floor at {clients} client(s): {ratio:.2f} in req/s (aim >= 0.70), "
+            f"{floor_cpu / our_cpu:.2f} in server CPU per request"
+        )
         ok = ok and ratio >= 0.7
     bad = [(n, c, r["statuses"]) for n, c, r in results if set(r["statuses"]) - {200, 201}]
     if bad:

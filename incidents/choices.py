@@ -116,6 +116,12 @@ RAPID_RESPONSE_EXCLUDED_PRODUCTS = (
     "Billing & Subscription Management",
 )
 
+#: R22: support is conducted in English unless the incident is filed in another of
+#: settings.LANGUAGES (the customer's language, where available).
+DEFAULT_LANGUAGE = "en"
+#: R9: Rapid Response is delivered in English only.
+RAPID_RESPONSE_LANGUAGE = "en"
+
 #: R8: on Advanced/Performance critical incidents the assigned manager posts a status
 #: update at least this often (the source names no cadence; two hours is our default).
 STATUS_UPDATE_INTERVAL_MINUTES = 120

@@ -182,6 +182,7 @@ def explain(
     is_cloud: bool,
     around_the_clock: bool,
     product: str,
+    language: str,
     opened_at: dt.datetime,
     minutes: int | None = None,
     clock: str | None = None,
@@ -197,6 +198,7 @@ def explain(
             is_cloud=is_cloud,
             around_the_clock=around_the_clock,
             product=product,
+            language=language,
         )
     except Conflict:
         choice = None

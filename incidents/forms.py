@@ -1,10 +1,11 @@
 """Web forms of the incidents app. incidents.services checks every rule."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import NamedContact, WorkOrder
-from incidents.choices import IncidentStatus, Severity
+from incidents.choices import DEFAULT_LANGUAGE, IncidentStatus, Severity
 
 
 class IncidentForm(forms.Form):
@@ -41,6 +42,16 @@ class IncidentForm(forms.Form):
         label=_("Request 24x7 effort (your staff must be available around the clock, R6)"),
         required=False,
     )
+    language = forms.ChoiceField(
+        label=_("Language of support"),
+        choices=settings.LANGUAGES,
+        initial=DEFAULT_LANGUAGE,
+        required=False,  # a form posted without it files in English
+        help_text=_(
+            "Support is conducted in English or, where available, your language (R22). "
+            "Rapid Response is delivered in English only (R9)."
+        ),
+    )
 
     def __init__(self, *args, work_orders, staff: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +69,9 @@ class IncidentForm(forms.Form):
             self.fields["contact"].required = True
         else:
             del self.fields["contact"]
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or DEFAULT_LANGUAGE
 
     def clean(self):
         data = super().clean()

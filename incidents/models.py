@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from incidents.choices import (
+    DEFAULT_LANGUAGE,
     OPEN_STATUSES,
     Channel,
     Clock,
@@ -73,6 +74,13 @@ class Incident(models.Model):
     )
     advisory_minutes = models.PositiveIntegerField(default=0)
     external_reference = models.CharField(max_length=200, blank=True)
+    # R22: the language support is conducted in; R9's Rapid Response is English only.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help_text=_("The language support is conducted in (R22)."),
+    )
     status = models.CharField(
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW
     )

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from incidents.choices import DEFAULT_LANGUAGE
 from incidents.explain import explain
 from incidents.models import Incident, IncidentEvent
 from portal.errors import RuleViolation
@@ -70,6 +71,7 @@ def incident_explain(incident: Incident) -> dict:
         is_cloud=incident.is_cloud,
         around_the_clock=incident.around_the_clock,
         product=incident.product,
+        language=incident.language,
         opened_at=incident.opened_at,
         minutes=incident.target_minutes,
         clock=incident.target_clock,
@@ -86,6 +88,7 @@ def incident_preview_target(
     is_cloud: bool = False,
     around_the_clock: bool = False,
     product: str = "",
+    language: str = DEFAULT_LANGUAGE,
     opened_at: dt.datetime | None = None,
 ) -> dict:
     """What the filing form shows before submit: the target and due time if filed now."""
@@ -95,5 +98,6 @@ def incident_preview_target(
         is_cloud=is_cloud,
         around_the_clock=around_the_clock,
         product=product,
+        language=language,
         opened_at=opened_at or timezone.now(),
     )

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from incidents import caches
 from incidents.choices import (
     CHANGE_CONTROL_BUSINESS_MINUTES,
     RAPID_RESPONSE_EXCLUDED_PRODUCTS,
+    RAPID_RESPONSE_LANGUAGE,
     WARNING_FRACTION,
     Clock,
     Severity,
@@ -67,8 +69,13 @@ def humanize_minutes(minutes: int, clock: str) -> str:
     return f"{text} 24x7"
 
 
+def language_name(language: str) -> str:
+    """'Dutch' (in the reader's language) for 'nl'; an unknown code as it is."""
+    return str(dict(settings.LANGUAGES).get(language, language))
+
+
 def rapid_response_check(
-    *, work_order, severity: str, is_cloud: bool, product: str
+    *, work_order, severity: str, is_cloud: bool, product: str, language: str
 ) -> tuple[bool, str]:
     """R9: whether Rapid Response overrides the package's target, and why (not)."""
     # The reasons are shown (explanations), never stored: in the reader's language.
@@ -76,6 +83,12 @@ def rapid_response_check(
         return False, _("Rapid Response (R9) covers critical incidents only.")
     if not is_cloud:
         return False, _("Rapid Response (R9) covers cloud incidents only.")
+    # Before the add-on's query: a language the add-on never serves needs no read.
+    if language != RAPID_RESPONSE_LANGUAGE:
+        return False, _(
+            "Rapid Response (R9) is delivered in English only; this incident is handled "
+            "in %(language)s."
+        ) % {"language": language_name(language)}
     holds = work_order.lines.filter(service__code=RAPID_RESPONSE, expired_at__isnull=True).exists()
     if not holds:
         return False, _("The work order holds no Rapid Response add-on (R9).")
@@ -165,16 +178,23 @@ def select_target(
     is_cloud: bool,
     around_the_clock: bool,
     product: str,
+    language: str,
     table_version: int | None = None,
 ) -> TargetChoice:
     """R4 from the ResponseTarget table, R9 override, R6 clock; reasons for explain.
+
+    language: the incident's (R22); Rapid Response is English only (R9).
 
     table_version: the table's version as just read (incidents.caches), to use this
     process's copy of it (incident_open); None reads the table.
     """
     reasons = []
     rapid, why = rapid_response_check(
-        work_order=work_order, severity=severity, is_cloud=is_cloud, product=product
+        work_order=work_order,
+        severity=severity,
+        is_cloud=is_cloud,
+        product=product,
+        language=language,
     )
     if severity == Severity.CRITICAL and is_cloud:
         reasons.append(why)

@@ -6,6 +6,7 @@ incidents.services."""
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +22,13 @@ from accounts.permissions import can_act_for_customer, can_edit, editor_writes, 
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
 from incidents import selectors, services
-from incidents.choices import OPEN_STATUSES, TRANSITIONS, IncidentStatus, Severity
+from incidents.choices import (
+    DEFAULT_LANGUAGE,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    IncidentStatus,
+    Severity,
+)
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import CommentForm, IncidentForm, SeverityForm, StatusForm
 from incidents.models import Incident
@@ -133,6 +140,7 @@ def incident_create(request):
                     product=data["product"],
                     is_cloud=data["is_cloud"],
                     around_the_clock=data["around_the_clock"],
+                    language=data["language"],
                     channel="phone" if staff else "web",
                     by=request.user,
                 )
@@ -181,6 +189,9 @@ def _preview_for(request, data, work_orders):
     if severity not in Severity.values:
         severity = Severity.NORMAL
     truthy = {"on", "true", "1", "True"}
+    language = data.get("language") or DEFAULT_LANGUAGE
+    if language not in dict(settings.LANGUAGES):
+        language = DEFAULT_LANGUAGE
     try:
         return selectors.incident_preview_target(
             work_order=work_order,
@@ -188,6 +199,7 @@ def _preview_for(request, data, work_orders):
             is_cloud=data.get("is_cloud") in truthy,
             around_the_clock=data.get("around_the_clock") in truthy,
             product=data.get("product", "") or "",
+            language=language,
             opened_at=timezone.now(),
         )
     except DomainError as exc:

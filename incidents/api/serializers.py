@@ -1,9 +1,11 @@
 """Incidents as API.md writes and reads them."""
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from incidents.choices import Channel, IncidentStatus, Severity
+from incidents.choices import DEFAULT_LANGUAGE, Channel, IncidentStatus, Severity
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -20,6 +22,7 @@ class IncidentSerializer(serializers.Serializer):
     is_cloud = serializers.BooleanField(read_only=True)
     around_the_clock = serializers.BooleanField(read_only=True)
     external_reference = serializers.CharField(read_only=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, read_only=True)
     status = serializers.ChoiceField(choices=IncidentStatus.choices, read_only=True)
     channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
     opened_at = serializers.DateTimeField(read_only=True)
@@ -48,6 +51,7 @@ class IncidentSerializer(serializers.Serializer):
             "is_cloud": bool(instance.is_cloud),
             "around_the_clock": bool(instance.around_the_clock),
             "external_reference": instance.external_reference,
+            "language": instance.language,
             "status": instance.status,
             "channel": instance.channel,
             "opened_at": _utc_iso(instance.opened_at),
@@ -87,6 +91,15 @@ class IncidentCreateSerializer(serializers.Serializer):
     external_reference = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=200
     )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        default=DEFAULT_LANGUAGE,
+        help_text="The language support is conducted in (R22); Rapid Response is English only (R9).",
+        error_messages={
+            "invalid_choice": _('"{input}" is not a language support is conducted in (R22).')
+        },
+    )
     opened_at = serializers.DateTimeField(
         required=False,
         help_text="Staff keys only; default now, never in the future (phone or imported incidents).",
@@ -121,6 +134,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
         "response_due_at": "Computed from the target (R4, R5).",
         "response_breached": "Computed.",
         "is_cloud": "Set when the incident is filed.",
+        "language": "Set when the incident is filed (R22).",
     }
 
     def validate(self, attrs):

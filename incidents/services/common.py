@@ -157,6 +157,7 @@ def payload(incident: Incident) -> dict:
         "is_cloud": incident.is_cloud,
         "around_the_clock": incident.around_the_clock,
         "external_reference": incident.external_reference,
+        "language": incident.language,
         "opened_at": _iso(incident.opened_at),
         "response_due_at": _iso(incident.response_due_at),
         "responded_at": _iso(incident.responded_at),
@@ -393,6 +394,7 @@ def _retarget(incident: Incident, *, calendar, now: dt.datetime) -> bool:
         is_cloud=incident.is_cloud,
         around_the_clock=incident.around_the_clock,
         product=incident.product,
+        language=incident.language,
     )
     due, warning = targets.response_deadlines(
         opened_at=incident.opened_at,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
 from incidents import targets
 from incidents.choices import (
+    DEFAULT_LANGUAGE,
     OPEN_STATUSES,
     Channel,
     EventKind,
@@ -60,11 +62,15 @@ def incident_open(
     around_the_clock: bool = False,
     is_advisory: bool = False,
     external_reference: str = "",
+    language: str = DEFAULT_LANGUAGE,
     opened_at: dt.datetime | None = None,
     channel: str = Channel.WEB,
     by=None,
 ) -> Incident:
     """R2: a named contact files an incident (staff enter phone and imported ones).
+
+    `language` is the one support is conducted in (R22): English unless asked
+    otherwise; Rapid Response serves English incidents only (R9).
 
     `work_order` is a work order or its id, `contact` a named contact or its e-mail (as
     the API names them). Either way both are read again inside the transaction through
@@ -76,6 +82,7 @@ def incident_open(
     if not title:
         raise RuleViolation(_("An incident needs a title."), field="title")
     _check_known_severity(severity)
+    _check_known_language(language)
     if channel not in Channel.values:
         raise RuleViolation(
             _("Unknown channel %(channel)r.") % {"channel": channel}, field="channel"
@@ -125,6 +132,7 @@ def incident_open(
             is_cloud=is_cloud,
             around_the_clock=around_the_clock,
             product=product,
+            language=language,
             table_version=reads.targets_version,
         )
         calendar = targets.business_calendar(work_order, opened_at, cached=True)[0]
@@ -145,6 +153,7 @@ def incident_open(
             around_the_clock=around_the_clock,
             is_advisory=is_advisory,
             external_reference=external_reference.strip(),
+            language=language,
             channel=channel,
             opened_at=opened_at,
             opened_by=_user(by),
@@ -184,6 +193,18 @@ def incident_open(
         if escalated:
             _announce_escalation(incident)
     return incident
+
+
+def _check_known_language(language: str) -> None:
+    """R22: support is conducted in one of the portal's languages (settings.LANGUAGES)."""
+    known = [code for code, _name in settings.LANGUAGES]
+    if language not in known:
+        raise RuleViolation(
+            _("Unknown language %(language)r: support is conducted in %(choices)s (R22).")
+            % {"choices": ", ".join(known), "language": language},
+            rule="R22",
+            field="language",
+        )
 
 
 def _refuse_unknown_contact(by, work_order: WorkOrder | int) -> NoReturn:
