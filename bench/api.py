@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 HOST = "127.0.0.1"
-DB_NAME = "portal_bench_api"
+DB_NAME = os.environ.get("BENCH_DB", "portal_bench_api")
 MAX_REQUESTS_PER_RUN = 5000
 
 SEED = r"""
