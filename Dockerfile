@@ -3,10 +3,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
-RUN pip install --upgrade pip && pip install .
+# The image's own pip (no unpinned upgrade: the build stays repeatable).
+RUN pip install .
 COPY . .
-RUN useradd --system --home /app portal && mkdir -p /app/var && chown -R portal /app/var
-USER portal
+# A numeric user, so the host and orchestrators resolve it (and runAsNonRoot can check it).
+RUN useradd --system --uid 10001 --home /app portal && mkdir -p /app/var && chown -R 10001 /app/var
+USER 10001
 # collectstatic needs no database or secrets.
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 EXPOSE 8000
