@@ -213,6 +213,7 @@ class WorkOrderForm(forms.ModelForm):
             "cancellation_fee_percent",
             "low_credit_threshold",
             "deployment_docs_on_file",
+            "cloud_subscription_active",
             "products",
             "notes",
             "version",

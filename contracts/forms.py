@@ -114,6 +114,9 @@ class WorkOrderForm(forms.Form):
     deployment_docs_on_file = forms.BooleanField(
         label=_("Deployment documentation on file (needed for Rapid Response, R9)"), required=False
     )
+    cloud_subscription_active = forms.BooleanField(
+        label=_("Active cloud subscription (needed for On-demand Assessment, R21)"), required=False
+    )
     products = forms.CharField(
         label=_("Products covered"),
         widget=forms.Textarea(attrs={"rows": 3}),

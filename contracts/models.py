@@ -168,6 +168,11 @@ class WorkOrder(models.Model):
     low_credit_threshold = models.PositiveIntegerField(null=True, blank=True)
     # R9: deployment documentation on file is a precondition of Rapid Response.
     deployment_docs_on_file = models.BooleanField(default=False)
+    # R21: On-demand Assessment needs an active cloud subscription (the source: an active
+    # Azure service with adequate data limits); its paid engineer is not redeemed without it.
+    cloud_subscription_active = models.BooleanField(
+        default=False, help_text=_("R21: the customer holds an active cloud subscription.")
+    )
     products = models.TextField(blank=True, help_text=_("Products covered (R13), one per line."))
     notes = models.TextField(blank=True)
     # Optimistic locking: every save through services bumps it; a stale save is refused.

@@ -1,4 +1,4 @@
-"""The rules of DOMAIN.md as checks without writes (R1, R5, R12, R13).
+"""The rules of DOMAIN.md as checks without writes (R1, R5, R12, R13, R16).
 
 Service functions call them before they write; admin forms call the same functions in
 `clean()`, so a rule shows as a form error and the admin cannot bypass it.
@@ -71,6 +71,20 @@ def check_term(start_date: dt.date, end_date: dt.date) -> None:
     if end_date <= start_date:
         raise RuleViolation(
             _("The term's end date must be after its start date."), field="end_date"
+        )
+
+
+def check_cancellation_fee(value) -> None:
+    """R16: a late cancellation costs up to 100% of the price: a percentage from 0 to 100."""
+    try:
+        percent = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        percent = None
+    if percent is None or not percent.is_finite() or not 0 <= percent <= 100:
+        raise RuleViolation(
+            _("R16: the late-cancellation fee is a percentage from 0 to 100."),
+            rule="R16",
+            field="cancellation_fee_percent",
         )
 
 
@@ -211,11 +225,18 @@ def check_line(
             field="service",
         )
     bounds_error = service.quantity_bounds_error(quantity)
+    if bounds_error and service.max_quantity is not None and quantity > service.max_quantity:
+        # R12: only a *smaller* custom agreement may be made on special request; the
+        # maximum (Developer Advanced: 800 ADM hours) is not overridden. More hours are
+        # another service (Developer Performance), not an override.
+        raise RuleViolation(
+            _("%(problem)s No override goes beyond the maximum.") % {"problem": bounds_error},
+            rule="R12",
+            field="quantity",
+        )
     if bounds_error and not bounds_override:
         raise RuleViolation(
-            _(
-                "%(problem)s A smaller or larger custom agreement needs an explicit, recorded override."
-            )
+            _("%(problem)s A smaller custom agreement needs an explicit, recorded override.")
             % {"problem": bounds_error},
             rule="R12",
             field="quantity",

@@ -21,6 +21,7 @@ from contracts.models import (
     WorkOrderLine,
 )
 from contracts.rules import (
+    check_cancellation_fee,
     check_contact_email,
     check_contact_limit_value,
     check_fields,
@@ -68,6 +69,7 @@ WORK_ORDER_FIELDS = {
     "cancellation_fee_percent",
     "low_credit_threshold",
     "deployment_docs_on_file",
+    "cloud_subscription_active",
     "products",
     "notes",
 }
@@ -91,7 +93,12 @@ def work_order_create(
     **extra,
 ) -> WorkOrder:
     """Create a work order with its lines; `lines` are dicts of work_order_line_add's arguments."""
-    unknown = set(extra) - {"deployment_docs_on_file", "products", "notes"}
+    unknown = set(extra) - {
+        "deployment_docs_on_file",
+        "cloud_subscription_active",
+        "products",
+        "notes",
+    }
     if unknown:
         raise RuleViolation(
             _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
@@ -109,6 +116,7 @@ def work_order_create(
     if named_contact_limit is UNSET:
         named_contact_limit = DEFAULT_CONTACT_LIMITS[package]
     check_contact_limit_value(package=package, limit=named_contact_limit)
+    check_cancellation_fee(cancellation_fee_percent)
     check_location(customer.pk, support_location)
     if WorkOrder.objects.filter(number=number).exists():
         raise RuleViolation(
@@ -222,6 +230,8 @@ def work_order_update(
         )
     if "support_location" in changed:
         check_location(work_order.customer_id, changed["support_location"])
+    if "cancellation_fee_percent" in changed:
+        check_cancellation_fee(changed["cancellation_fee_percent"])
     for key, value in changed.items():
         setattr(work_order, key, value)
     check_term(work_order.start_date, work_order.end_date)
@@ -257,12 +267,22 @@ def work_order_update(
 
 @transaction.atomic
 def work_order_terminate(*, work_order: WorkOrder, by=None) -> WorkOrder:
+    """End the work order now; its DSE lines end on the same date (R13)."""
     new_version = _claim_version(WorkOrder, work_order, None)
     work_order = WorkOrder.objects.get(pk=work_order.pk)
     _check_not_terminated(work_order)
     work_order.terminated_at = djtz.now()
     work_order.version = new_version
     _stamp(work_order, by, "terminated").save()
+    # R13: "if the agreement expires or is terminated, DSE ends on the same date". The
+    # business date in the portal's zone (like every term date), never after the term.
+    last_day = min(
+        djtz.localdate(work_order.terminated_at, timezone=djtz.get_default_timezone()),
+        work_order.end_date,
+    )
+    for line in work_order.lines.filter(service__code=DSE).exclude(ends_on__lte=last_day):
+        line.ends_on = last_day
+        _stamp(line, by, "R13: ends with the terminated work order").save(update_fields=["ends_on"])
     return work_order
 
 

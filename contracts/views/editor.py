@@ -40,6 +40,7 @@ def _header_initial(work_order: WorkOrder) -> dict:
         "cancellation_fee_percent": work_order.cancellation_fee_percent,
         "low_credit_threshold": work_order.low_credit_threshold,
         "deployment_docs_on_file": work_order.deployment_docs_on_file,
+        "cloud_subscription_active": work_order.cloud_subscription_active,
         "products": work_order.products,
         "notes": work_order.notes,
         "version": work_order.version,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
-from credits.services.common import _require_staff, _today
+from credits.services.common import _require_editor, _today
 from portal.errors import Conflict, RuleViolation
 from services.choices import DSE, PROACTIVE_CREDITS
 
@@ -42,7 +42,7 @@ def time_entry_record(
     if hours == 0:
         raise RuleViolation(_("R11: record a non-zero number of hours."), rule="R11", field="hours")
     if hours < 0:
-        _require_staff(by, rule="R11", what=_("correct recorded hours"))
+        _require_editor(by, rule="R11", what=_("correct recorded hours"))
         if not description.strip():
             raise RuleViolation(
                 _("R11: a correction of recorded hours needs a reason."),
@@ -56,13 +56,15 @@ def time_entry_record(
             rule="R11",
             field="worked_on",
         )
-    if service.code == DSE and not work_order.covers(worked_on):
-        raise RuleViolation(
-            _("R13: DSE hours count only within the term (%(start)s to %(end)s).")
-            % {"start": work_order.start_date, "end": work_order.end_date},
-            rule="R13",
-            field="worked_on",
-        )
+    if service.code == DSE:
+        last_day = _dse_last_day(line)
+        if not work_order.start_date <= worked_on <= last_day:
+            raise RuleViolation(
+                _("R13: DSE hours count only within the term (%(start)s to %(end)s).")
+                % {"start": work_order.start_date, "end": last_day},
+                rule="R13",
+                field="worked_on",
+            )
     if line.ends_on is not None and worked_on > line.ends_on:
         raise RuleViolation(
             _("R14: this line ended on %(date)s.") % {"date": line.ends_on},
@@ -117,6 +119,22 @@ def time_entry_record(
         )
     line.refresh_from_db(fields=["used"])
     return entry
+
+
+def _dse_last_day(line) -> dt.date:
+    """R13: DSE ends with the work order: its end date, or the day it was terminated.
+
+    Hours worked up to that day still count when recorded afterwards (until the
+    expiry lapses the line, R14)."""
+    work_order = line.work_order
+    days = [work_order.end_date]
+    if line.ends_on is not None:
+        days.append(line.ends_on)
+    if work_order.terminated_at is not None:
+        days.append(
+            timezone.localdate(work_order.terminated_at, timezone=timezone.get_default_timezone())
+        )
+    return min(days)
 
 
 # --- expiry (R14) -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from credits.models import Rate
-from credits.services.common import round_credits
+from credits.services.common import _require_editor, round_credits
 from portal.errors import Conflict, RuleViolation
 from services.choices import PROACTIVE_CREDITS
 
@@ -42,7 +42,12 @@ def rate_check(*, service, customer=None, credits_per_unit, valid_from: dt.date)
 
 
 def rate_create(*, service, customer=None, credits_per_unit, valid_from: dt.date, by=None) -> Rate:
-    """Add a rate-card row (R10): the default (customer=None) or a customer's own rate from a date."""
+    """Add a rate-card row (R10): the default (customer=None) or a customer's own rate from a date.
+
+    R10: the rate is *set for* the customer by the vendor: an actor (`by`) must be staff
+    who may edit; None is the system (data loads, tests)."""
+    if by is not None:
+        _require_editor(by, rule="R10", what=_("set a rate"))
     credits_per_unit = Decimal(credits_per_unit)
     rate_check(
         service=service, customer=customer, credits_per_unit=credits_per_unit, valid_from=valid_from

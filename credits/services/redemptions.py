@@ -1,4 +1,4 @@
-"""Redeeming, cancelling and exchanging credits (R10, R12, R15, R16, R17, R19, R20, R21)."""
+"""Redeeming, cancelling and exchanging credits (R10, R12, R14-R17, R19-R21)."""
 
 import datetime as dt
 import hashlib
@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
 from credits import ledger
 from credits.choices import (
@@ -24,7 +25,7 @@ from credits.choices import (
 )
 from credits.models import Redemption
 from credits.selectors import rate_for
-from credits.services.common import _require_staff, _today, round_credits
+from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
 from portal.errors import Conflict, RuleViolation
 from services.choices import (
@@ -86,6 +87,16 @@ def _check_request(
     if (problem := service.quantity_bounds_error(quantity)) is not None:
         raise RuleViolation(str(problem), rule="R12", field="quantity")
     _check_delivery_mode(service=service, quantity=quantity, delivery_mode=delivery_mode)
+    if service.code == ON_DEMAND_ASSESSMENT and not work_order.cloud_subscription_active:
+        raise RuleViolation(
+            _(
+                "R21: On-demand Assessment needs an active cloud subscription; work order "
+                "%(number)s has none on file (ask your account manager)."
+            )
+            % {"number": work_order.number},
+            rule="R21",
+            field="service",
+        )
     if scheduled_for < today:
         raise RuleViolation(
             _("R10: the delivery date is in the past."), rule="R10", field="scheduled_for"
@@ -315,7 +326,7 @@ def redemption_cancel(
     """
     today = _today()
     if minimum_enrolment_not_reached:
-        _require_staff(
+        _require_editor(
             by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")
         )
         if redemption.service.code != WORKSHOPS:
@@ -396,11 +407,9 @@ def redemption_exchange(
     the balance below zero. The approving account manager (staff) is recorded on the new
     redemption; the old one becomes `exchanged` and points at it.
     """
-    if not (
-        approved_by is not None
-        and getattr(approved_by, "is_staff", False)
-        and getattr(approved_by, "pk", None)
-    ):
+    # R17: "with the account manager's approval": a staff member who may change contracts
+    # and balances (an administrator or account manager), never read-only staff.
+    if not (approved_by is not None and getattr(approved_by, "pk", None) and can_edit(approved_by)):
         raise RuleViolation(
             _("R17: an exchange needs an account manager's approval."),
             rule="R17",

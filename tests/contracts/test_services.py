@@ -214,6 +214,34 @@ def test_override_below_bounds_is_recorded(customer_a, staff):  # R12
     assert line.override_reason == "Pilot agreed with the customer's CTO"
 
 
+@pytest.mark.parametrize("hours", [801, 2000])
+def test_no_override_goes_beyond_the_maximum(customer_a, staff, hours):  # R12
+    # Only smaller custom agreements are made on special request; past 800 ADM hours
+    # the service is Developer Performance.
+    wo = make_work_order(customer_a, "performance")
+    with pytest.raises(RuleViolation) as exc:
+        s.work_order_line_add(
+            work_order=wo,
+            service="developer-advanced",
+            quantity=hours,
+            bounds_override=True,
+            override_reason="Big programme",
+            by=staff,
+        )
+    assert exc.value.rule == "R12" and exc.value.field == "quantity"
+    assert "at most 800" in exc.value.message and "No override" in exc.value.message
+    assert wo.lines.count() == 0
+    line = s.work_order_line_add(
+        work_order=wo, service="developer-advanced", quantity=800, by=staff
+    )
+    with pytest.raises(RuleViolation):
+        s.work_order_line_update(
+            line=line, quantity=hours, bounds_override=True, override_reason="More", by=staff
+        )
+    line.refresh_from_db()
+    assert line.quantity == 800 and not line.bounds_override
+
+
 def test_override_needs_a_reason_and_staff(customer_a, staff, user_a):  # R12
     wo = make_work_order(customer_a, "advanced")
     with pytest.raises(RuleViolation) as exc:
@@ -353,6 +381,43 @@ def test_work_order_create_with_a_bad_line_writes_nothing(customer_a):  # R12
             ],
         )
     assert WorkOrder.objects.count() == 0 and WorkOrderLine.objects.count() == 0
+
+
+def test_the_cloud_subscription_is_recorded_on_the_work_order(customer_a, staff):  # R21
+    wo = make_work_order(customer_a, "core", cloud_subscription_active=True, by=staff)
+    assert wo.cloud_subscription_active is True
+    s.work_order_update(work_order=wo, cloud_subscription_active=False, by=staff)
+    wo.refresh_from_db()
+    assert wo.cloud_subscription_active is False
+    assert [h.cloud_subscription_active for h in wo.history.order_by("history_date")] == [
+        True,
+        False,
+    ]
+
+
+# --- R16 late-cancellation fee ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("percent", ["-1", "100.01", "250", "abc"])
+def test_the_late_cancellation_fee_is_a_percentage_from_0_to_100(
+    customer_a, work_order_a, staff, percent
+):  # R16
+    with pytest.raises(RuleViolation) as exc:
+        make_work_order(customer_a, "advanced", cancellation_fee_percent=percent)
+    assert exc.value.rule == "R16" and exc.value.field == "cancellation_fee_percent"
+    with pytest.raises(RuleViolation) as exc:
+        s.work_order_update(work_order=work_order_a, cancellation_fee_percent=percent, by=staff)
+    assert exc.value.rule == "R16"
+    work_order_a.refresh_from_db()
+    assert work_order_a.cancellation_fee_percent == Decimal("100")
+    assert WorkOrder.objects.count() == 1
+
+
+def test_the_late_cancellation_fee_is_set_per_work_order(customer_a, work_order_a, staff):  # R16
+    free = make_work_order(customer_a, "advanced", cancellation_fee_percent=Decimal("0"))
+    s.work_order_update(work_order=work_order_a, cancellation_fee_percent="25", by=staff)
+    work_order_a.refresh_from_db()
+    assert (free.cancellation_fee_percent, work_order_a.cancellation_fee_percent) == (0, 25)
 
 
 def test_stale_version_is_refused(work_order_a, staff):

@@ -24,7 +24,17 @@ def hour_line(work_order, code="dse", quantity="40"):
 # --- hour blocks ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["dse", "development-focused", "rsm-add-on", "digital-advisory"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "dse",
+        "development-focused",  # Development Support Assistance
+        "developer-advanced",  # ADM hours
+        "developer-performance",  # ADM hours
+        "rsm-add-on",
+        "digital-advisory",
+    ],
+)
 def test_time_entries_deduct_hours_as_they_are_used(work_order_a, staff, code):  # R11, R26
     line = hour_line(work_order_a, code)
     entry = time_entry_record(
@@ -67,6 +77,31 @@ def test_dse_hours_count_only_within_the_term(work_order_a, staff):  # R13
     assert exc.value.rule == "R13"
     assert snapshot(work_order_a) == before
     time_entry_record(line=line, hours=1, worked_on=work_order_a.start_date, by=staff)
+
+
+def test_terminating_the_work_order_ends_its_dse_on_that_day(work_order_a, staff):  # R13
+    from contracts.services import work_order_terminate
+
+    line = hour_line(work_order_a, "dse")
+    other = hour_line(work_order_a, "rsm-add-on")
+    work_order_terminate(work_order=work_order_a, by=staff)
+    line.refresh_from_db()
+    other.refresh_from_db()
+    assert (line.ends_on, other.ends_on) == (today(), None)
+    assert line.history.first().history_user == staff
+
+
+def test_dse_hours_count_up_to_the_termination_and_not_after(work_order_a, staff):  # R13
+    line = hour_line(work_order_a, "dse")
+    work_order_a.terminated_at = timezone.now() - dt.timedelta(days=5)
+    work_order_a.save()
+    # Worked before the termination, recorded afterwards: it counts.
+    time_entry_record(line=line, hours=2, worked_on=days(-6), by=staff)
+    with pytest.raises(RuleViolation) as exc:
+        time_entry_record(line=line, hours=1, worked_on=days(-4), by=staff)
+    assert exc.value.rule == "R13"
+    line.refresh_from_db()
+    assert line.used == 2
 
 
 def test_future_hours_and_customer_corrections_are_refused(work_order_a, staff, user_a):  # R11

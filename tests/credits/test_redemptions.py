@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.choices import Role
 from credits.choices import RedemptionStatus
 from credits.models import CreditEntry, Redemption
 from credits.selectors import balance, rate_for, redemption_list
@@ -96,6 +97,24 @@ def test_a_duplicate_rate_for_the_same_day_is_a_conflict(rates, staff):
             credits_per_unit=Decimal("9"),
             valid_from=rates["workshops"].valid_from,
         )
+
+
+def test_a_customer_cannot_set_its_own_rate(customer_a, user_a, rates):  # R10
+    # R10: credits are redeemed at the rate the vendor sets for the customer.
+    reader = f.StaffFactory(role=Role.READ_ONLY)
+    for actor in (user_a, reader):
+        with pytest.raises(RuleViolation) as exc:
+            rate_create(
+                service=f.service("chalk-talks"),
+                customer=customer_a,
+                credits_per_unit=Decimal("1"),
+                valid_from=today(),
+                by=actor,
+            )
+        assert exc.value.rule == "R10" and exc.value.code == "staff_only"
+    assert rate_for(
+        service=f.service("chalk-talks"), customer=customer_a, on=today()
+    ).credits_per_unit == Decimal("50")
 
 
 @pytest.mark.parametrize(
@@ -201,6 +220,8 @@ def test_workshops_are_per_participant_or_dedicated(funded):  # R20
 
 
 def test_the_assessment_engineer_is_at_most_2_days_onsite_or_1_remote(funded):  # R21
+    funded.cloud_subscription_active = True  # R21's other precondition, tested below
+    funded.save()
     refused(
         funded,
         RuleViolation,
@@ -227,11 +248,52 @@ def test_the_assessment_engineer_is_at_most_2_days_onsite_or_1_remote(funded):  
     )
 
 
+def test_the_assessment_engineer_needs_an_active_cloud_subscription(funded):  # R21
+    assert funded.cloud_subscription_active is False
+    err = refused(
+        funded,
+        RuleViolation,
+        "R21",
+        code="on-demand-assessment",
+        quantity=1,
+        delivery_mode="remote",
+    )
+    assert err.field == "service" and "cloud subscription" in err.message
+    funded.cloud_subscription_active = True
+    funded.save()
+    assert redeem(funded, "on-demand-assessment", 1, delivery_mode="remote").credits == 40
+
+
+def test_an_exchange_for_the_assessment_engineer_needs_the_subscription_too(
+    funded, staff
+):  # R21, R17
+    chalk = redeem(funded, "chalk-talks", 1, when=days(40))  # 50 credits
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        redemption_exchange(
+            redemption=chalk,
+            service=f.service("on-demand-assessment"),
+            quantity=1,
+            delivery_mode="onsite",
+            approved_by=staff,
+            by=staff,
+        )
+    assert exc.value.rule == "R21"
+    assert snapshot(funded) == before
+
+
 def test_onsite_delivery_records_travel_and_expenses_to_bill(funded):  # R19
     assert redeem(funded, "onsite-support", 1).travel_expenses_billable is True
     assert redeem(funded, "onsite-sdm", 1).travel_expenses_billable is True
     assert redeem(funded, "chalk-talks", 1, delivery_mode="onsite").travel_expenses_billable is True
     assert redeem(funded, "chalk-talks", 1).travel_expenses_billable is False
+
+
+def test_onsite_service_delivery_management_costs_per_visit(funded):  # R19
+    assert f.service("onsite-sdm").unit == "visits"
+    r = redeem(funded, "onsite-sdm", 3)  # 40 credits a visit (conftest RATES)
+    assert (r.credits, r.travel_expenses_billable) == (120, True)
+    assert balance(work_order=funded) == 1000 - 120
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -394,6 +456,30 @@ def test_an_exchange_of_unequal_value_or_without_a_manager_is_refused(funded, st
             redemption=r, service=f.service("webcasts"), quantity=20, approved_by=staff, by=staff
         )
     assert exc.value.rule == "R10"
+    assert snapshot(funded) == before
+
+
+def test_read_only_staff_cannot_approve_an_exchange(funded, user_a):  # R17
+    r = redeem(funded, "chalk-talks", 2, when=days(40))
+    reader = f.StaffFactory(role=Role.READ_ONLY)
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        redemption_exchange(
+            redemption=r, service=f.service("workshops"), quantity=10, approved_by=reader, by=user_a
+        )
+    assert exc.value.rule == "R17" and exc.value.field == "approved_by"
+    assert snapshot(funded) == before
+
+
+def test_an_exchange_after_the_cutoff_is_refused(funded, staff):  # R15, R17
+    r = redeem(funded, "chalk-talks", 2, when=days(10))
+    _ending_in(funded, 59)
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        redemption_exchange(
+            redemption=r, service=f.service("workshops"), quantity=10, approved_by=staff, by=staff
+        )
+    assert exc.value.rule == "R15"
     assert snapshot(funded) == before
 
 

@@ -91,6 +91,28 @@ class TestOpeningRules:
         assert err.value.field == "work_order"
         assert nothing_written()
 
+    def test_a_work_order_whose_term_has_not_started_takes_no_incidents(
+        self, customer_a, user_a
+    ):  # R2: the term must cover today
+        wo_, contact = work_order(
+            customer=customer_a, start_date=dt.date(2026, 3, 7), end_date=dt.date(2027, 3, 6)
+        )
+        with time_machine.travel(FRI_1600, tick=False), pytest.raises(RuleViolation) as err:
+            open_incident(wo_, contact, by=user_a)
+        assert err.value.rule == "R2" and err.value.field == "work_order"
+        assert "draft" in err.value.message
+        assert nothing_written()
+
+    @pytest.mark.parametrize("channel", ["phone", "import"])
+    def test_a_customer_cannot_file_a_phone_or_imported_incident(
+        self, wo, user_a, channel
+    ):  # R2: staff enter those
+        wo_, contact = wo
+        with pytest.raises(RuleViolation) as err:
+            open_incident(wo_, contact, by=user_a, channel=channel)
+        assert err.value.rule == "R2" and err.value.field == "channel"
+        assert nothing_written()
+
     def test_the_term_is_judged_on_the_locations_local_date(self, customer_a, user_a):  # R2
         # 23:30 UTC on 31 Dec is already 1 Jan in Amsterdam: the term starting 1 Jan covers it.
         wo_, contact = work_order(
@@ -388,6 +410,32 @@ class TestRapidResponse:
         with time_machine.travel(FRI_1600, tick=False):
             incident = open_incident(wo_, contact, by=user_a, **kwargs)
         assert not incident.target_rule.startswith("R9"), change
+
+    @pytest.mark.parametrize(
+        "product",
+        [
+            "Azure Media Services",
+            "Azure Stack",
+            "Azure StorSimple",
+            "GitHub AE",
+            "Azure Communication Services",
+            "Billing & Subscription Management",
+        ],
+    )
+    def test_it_does_not_cover_the_excluded_products(self, rr, user_a, product):  # R9
+        wo_, contact = rr
+        with time_machine.travel(FRI_1600, tick=False):
+            incident = open_incident(
+                wo_, contact, by=user_a, severity="critical", is_cloud=True, product=product
+            )
+        assert incident.target_rule == "R4 Advanced critical: 1 hour 24x7"
+        assert incident.response_due_at == FRI_1600 + dt.timedelta(hours=1)
+
+    def test_an_expired_add_on_no_longer_applies(self, rr, user_a):  # R9, R14
+        wo_, contact = rr
+        wo_.lines.filter(service__code="rapid-response").update(expired_at=FRI_1600)
+        incident = open_incident(wo_, contact, by=user_a, severity="critical", is_cloud=True)
+        assert incident.target_minutes == 60 and not incident.target.rapid_response
 
     def test_it_needs_the_add_on(self, customer_a, user_a):  # R9
         wo_, contact = work_order(customer=customer_a, deployment_docs_on_file=True)

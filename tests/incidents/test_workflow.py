@@ -205,6 +205,55 @@ class TestSeverity:
         ).exists()
         assert incident.events.get(kind="severity").data["before"]["response_breached"] is True
 
+    def test_a_change_or_a_request_needs_a_reason_and_writes_nothing(
+        self, wo, user_a, staff
+    ):  # R3, R6: support lowers the severity only with a recorded reason
+        wo_, contact = wo
+        incident = open_incident(wo_, contact, by=user_a, severity="critical")
+        before = (incident.events.count(), OutboxMessage.objects.count())
+        with pytest.raises(RuleViolation) as err:
+            s.incident_change_severity(incident=incident, severity="normal", reason=" ", by=staff)
+        assert (err.value.rule, err.value.field) == ("R3", "reason")
+        with pytest.raises(RuleViolation) as err:
+            s.incident_request_severity_change(
+                incident=incident, severity="normal", reason="", by=user_a
+            )
+        assert (err.value.rule, err.value.field) == ("R3", "reason")
+        incident.refresh_from_db()
+        assert incident.severity == "critical" and incident.version == 1
+        assert (incident.events.count(), OutboxMessage.objects.count()) == before
+
+    def test_a_change_to_the_same_severity_is_refused(self, wo, user_a, staff):  # R3
+        wo_, contact = wo
+        incident = open_incident(wo_, contact, by=user_a)
+        with pytest.raises(RuleViolation) as err:
+            s.incident_change_severity(incident=incident, severity="normal", reason="x", by=staff)
+        assert err.value.rule == "R3"
+        with pytest.raises(RuleViolation) as err:
+            s.incident_change_severity(incident=incident, severity="urgent", reason="x", by=staff)
+        assert (err.value.rule, err.value.field) == ("R3", "severity")
+        assert not incident.events.filter(kind=EventKind.SEVERITY).exists()
+
+    def test_the_severity_changes_only_during_the_incident(self, wo, user_a, staff):  # R3
+        wo_, contact = wo
+        incident = open_incident(wo_, contact, by=user_a)
+        s.incident_set_status(incident=incident, status="closed", by=user_a)
+        with pytest.raises(Conflict) as err:
+            s.incident_request_severity_change(
+                incident=incident, severity="critical", reason="Down again", by=user_a
+            )
+        assert err.value.rule == "R3"
+        with pytest.raises(Conflict) as err:
+            s.incident_change_severity(
+                incident=incident, severity="critical", reason="Down again", by=staff
+            )
+        assert err.value.rule == "R3"
+        incident.refresh_from_db()
+        assert incident.severity == "normal"
+        assert not incident.events.filter(
+            kind__in=[EventKind.SEVERITY, EventKind.SEVERITY_REQUEST]
+        ).exists()
+
 
 # --- statuses and the first response ----------------------------------------------
 
@@ -321,6 +370,18 @@ class TestEdits:
             == "Customer cannot staff nights"
         )
 
+    def test_a_customer_may_ask_for_24x7_effort_after_filing(self, wo, user_a):  # R6
+        wo_, contact = wo
+        with time_machine.travel(FRI_1600, tick=False):
+            incident = open_incident(wo_, contact, by=user_a)
+            assert incident.response_due_at == ams(2026, 3, 9, 11, 30)
+            s.incident_update(incident=incident, by=user_a, around_the_clock=True)
+        # Recomputed from opened_at on the 24x7 clock: 4 real hours (R3, R6).
+        assert incident.target_clock == "24x7"
+        assert incident.response_due_at == FRI_1600 + dt.timedelta(hours=4)
+        event = incident.events.get(kind=EventKind.AROUND_THE_CLOCK)
+        assert event.data["to"] is True and event.data["recomputed"] is True
+
     def test_unknown_fields_are_refused(self, wo, user_a):
         wo_, contact = wo
         incident = open_incident(wo_, contact, by=user_a)
@@ -344,6 +405,24 @@ class TestAdvisoryEffort:
             key__startswith=f"incident:{incident.pk}:advisory_over_cap"
         )
         assert [n.recipient for n in notes] == [staff.email.lower()]
+
+    def test_six_hours_exactly_is_within_the_cap(self, wo, user_a, staff):  # R23: at most 6 hours
+        wo_, contact = wo
+        incident = open_incident(wo_, contact, by=user_a, is_advisory=True)
+        assert (
+            s.incident_log_advisory_effort(incident=incident, minutes=360, by=staff).data[
+                "over_cap"
+            ]
+            is False
+        )
+        told = OutboxMessage.objects.filter(
+            key__startswith=f"incident:{incident.pk}:advisory_over_cap"
+        )
+        assert not told.exists()
+        assert s.incident_log_advisory_effort(incident=incident, minutes=1, by=staff).data[
+            "over_cap"
+        ]
+        assert told.exists()
 
     def test_effort_on_a_problem_incident_is_refused(self, wo, user_a, staff):  # R23
         wo_, contact = wo

@@ -235,6 +235,18 @@ class TestCustomerA:
         page = client_a.get(response["Location"]).content.decode()
         assert "VPN broken" in page and "first response is due" in page
 
+    def test_a_user_who_is_no_longer_a_named_contact_cannot_file(
+        self, client_a, work_order_a, contact_a
+    ):  # R2: named contacts file incidents
+        contract_services.named_contact_update(contact=contact_a, active=False)
+        response = client_a.post(
+            reverse("incidents:create"),
+            {"work_order": work_order_a.pk, "title": "VPN broken", "severity": "normal"},
+        )
+        assert response.status_code == 200  # the form refuses: not a work order of theirs
+        assert "work_order" in response.context["form"].errors
+        assert not work_order_a.incidents.exists()
+
     def test_the_preview_names_the_target(self, client_a, work_order_a, contact_a):
         response = client_a.get(
             reverse("incidents:preview"),
