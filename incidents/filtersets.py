@@ -1,10 +1,25 @@
 """One FilterSet for incidents, shared by the staff/customer list pages and the API."""
 
 import django_filters
+from django import forms
+from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
-from incidents.choices import IncidentStatus, Severity
+from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity
 from incidents.models import Incident
+
+
+def breached_q(now=None) -> Q:
+    """Incidents whose first response is breached (API.md: true once `response_due_at`
+    passed with no response): flagged by the sweep, or open and past the deadline
+    without a response before the sweep got to them (incidents.api.serializers.breached_now)."""
+    late = Q(
+        responded_at__isnull=True,
+        status__in=OPEN_STATUSES,
+        response_due_at__lte=now or timezone.now(),
+    )
+    return Q(response_breached=True) | late
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -15,15 +30,33 @@ class IncidentFilterSet(django_filters.FilterSet):
     # By id: a ModelChoiceFilter would validate against every work order, unscoped.
     work_order = django_filters.NumberFilter(field_name="work_order_id")
     external_reference = django_filters.CharFilter()
-    breached = django_filters.BooleanFilter(field_name="response_breached")
+    breached = django_filters.BooleanFilter(method="filter_breached")
     opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
     customer = django_filters.CharFilter(field_name="work_order__customer__code")
     q = django_filters.CharFilter(method="search", label="Search")
+    # API.md: "filter with query parameters named after the fields". These take the
+    # incident fields' own names; hidden inputs, so the list page does not show them
+    # (it has `breached` and `q`) but honours them in its URL like the API.
+    response_breached = django_filters.BooleanFilter(
+        method="filter_breached", widget=forms.HiddenInput
+    )
+    number = django_filters.CharFilter(lookup_expr="iexact", widget=forms.HiddenInput)
+    contact = django_filters.CharFilter(
+        field_name="contact__email", lookup_expr="iexact", widget=forms.HiddenInput
+    )
+    is_cloud = django_filters.BooleanFilter(widget=forms.HiddenInput)
+    around_the_clock = django_filters.BooleanFilter(widget=forms.HiddenInput)
+    language = django_filters.ChoiceFilter(choices=settings.LANGUAGES, widget=forms.HiddenInput)
 
     class Meta:
         model = Incident
         fields = ["status", "severity", "work_order", "external_reference", "breached", "customer"]
+
+    def filter_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(breached_q()) if value else queryset.exclude(breached_q())
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -2,7 +2,8 @@
 contacts (staff, or the customer's own key)."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -83,9 +84,19 @@ class WorkOrderViewSet(
         return work_order
 
     @extend_schema(
+        methods=["GET"],
+        responses={200: NamedContactSerializer(many=True)},
+        parameters=[
+            OpenApiParameter("active", OpenApiTypes.BOOL, description="Active contacts only."),
+            OpenApiParameter("email", OpenApiTypes.EMAIL, description="The contact's e-mail."),
+        ],
+        summary="Named contacts of a work order",
+    )
+    @extend_schema(
+        methods=["POST"],
         request=NamedContactSerializer,
-        responses={200: NamedContactSerializer(many=True), 201: NamedContactSerializer},
-        summary="Named contacts of a work order (R1: 409 past the package's limit)",
+        responses={201: NamedContactSerializer},
+        summary="Add a named contact (R1: 409 past the package's limit)",
     )
     @action(
         detail=True,
@@ -94,6 +105,8 @@ class WorkOrderViewSet(
         permission_classes=[IsStaffEditorOrReadOnly],
         serializer_class=NamedContactSerializer,
         filter_backends=[],
+        # The POST creates a contact under Idempotency-Key (the schema shows the header).
+        creates=True,
     )
     def contacts(self, request, pk=None):
         work_order = self.get_object()

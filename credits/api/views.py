@@ -50,7 +50,7 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
     queryset = Rate.objects.all()
     serializer_class = RateSerializer
     permission_classes = [IsStaffOrCustomerReadOnly]
-    filterset_fields = {"valid_from": ["gte", "lte"]}
+    filterset_fields = {"valid_from": ["exact", "gte", "lte"]}
 
     def get_queryset(self):
         # Defaults are public (every customer redeems at them); own rates otherwise.
@@ -131,7 +131,20 @@ class WorkOrderRedemptionViewSet(mixins.ListModelMixin, IdempotentCreateMixin, P
     queryset = Redemption.objects.all()
     serializer_class = RedemptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
-    filterset_fields = ["status", "scheduled_for"]
+    filterset_fields = ["status", "scheduled_for", "delivery_mode"]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("service", OpenApiTypes.STR, description="A service code.")]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        # `service` is the service's code (API.md), as on the rate card.
+        queryset = super().filter_queryset(queryset)
+        if self.request.query_params.get("service"):
+            queryset = queryset.filter(service__code=self.request.query_params["service"])
+        return queryset
 
     def work_order(self) -> WorkOrder:
         if not hasattr(self, "_work_order"):

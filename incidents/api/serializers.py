@@ -3,9 +3,29 @@
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.choices import DEFAULT_LANGUAGE, Channel, IncidentStatus, Severity
+from incidents.choices import DEFAULT_LANGUAGE, OPEN_STATUSES, Channel, IncidentStatus, Severity
+
+
+def breached_now(incident, now=None) -> bool:
+    """API.md: `response_breached` is true once `response_due_at` passed with no response.
+
+    The deadline sweep stores the flag on the row, up to SWEEP_INTERVAL_SECONDS after
+    the deadline (longer while no worker runs); an open incident past its deadline
+    without a response reads as breached at once. incidents.filtersets' `breached`
+    filter uses the same test."""
+    if incident.response_breached:
+        return True
+    due = incident.response_due_at
+    return (
+        incident.responded_at is None
+        and incident.status in OPEN_STATUSES
+        and due is not None
+        and due <= (now or timezone.now())
+    )
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -28,9 +48,13 @@ class IncidentSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField(read_only=True)
     response_due_at = serializers.DateTimeField(read_only=True)
     responded_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    response_breached = serializers.BooleanField(read_only=True)
+    response_breached = serializers.SerializerMethodField()
     target_rule = serializers.CharField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_response_breached(self, instance) -> bool:
+        return breached_now(instance)
 
     def to_representation(self, instance):
         """The fields above, written out directly (issue #6): DRF's generic path deep-
@@ -57,7 +81,7 @@ class IncidentSerializer(serializers.Serializer):
             "opened_at": _utc_iso(instance.opened_at),
             "response_due_at": _utc_iso(instance.response_due_at),
             "responded_at": _utc_iso(instance.responded_at),
-            "response_breached": bool(instance.response_breached),
+            "response_breached": breached_now(instance),
             "target_rule": instance.target_rule,
             "version": instance.version,
         }

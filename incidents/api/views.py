@@ -119,7 +119,9 @@ class IncidentViewSet(
         },
         summary="Change the severity (staff) or ask for a change (the customer)",
     )
-    @action(detail=True, methods=["post"], serializer_class=SeverityChangeSerializer)
+    # Under Idempotency-Key, so a retried request is not recorded twice (creates=True
+    # shows the header in the schema).
+    @action(detail=True, methods=["post"], serializer_class=SeverityChangeSerializer, creates=True)
     def severity(self, request, pk=None):
         incident = self.get_object()
         return run_idempotent(request, lambda: self._severity(request, incident))

@@ -30,7 +30,7 @@ class WebhookViewSet(
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
-    filterset_fields = ["active"]
+    filterset_fields = ["active", "url"]
     select_related = ("customer",)
 
     def perform_create(self, serializer):

@@ -10,6 +10,7 @@ themselves. Writes go through service functions: subclasses implement
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
@@ -72,6 +73,9 @@ class PortalViewSet(UtcMixin, viewsets.GenericViewSet):
     #: URL resolver's HTML page.
     lookup_value_regex = "[^/]+"
     filter_backends = [PortalFilterBackend]
+    #: For the schema: does a POST take an Idempotency-Key? None: only `create`; an
+    #: action that runs under `run_idempotent` says `creates=True`.
+    creates: bool | None = None
 
     @property
     def actor(self):
@@ -135,13 +139,18 @@ class ConditionalUpdateMixin:
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        expected = parse_if_match(request)
-        if expected is not None and expected != getattr(instance, "version", expected):
-            raise PreconditionFailed()
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        updated = self.perform_update(serializer, expected_version=expected)
+        # One transaction for the whole PATCH: `perform_update` may call several service
+        # functions (a work order's fields, then its lines; an incident's text, then its
+        # status), and a refusal by a later one must not leave the earlier ones written
+        # (API.md: a 4xx changes nothing).
+        with transaction.atomic():
+            instance = self.get_object()
+            expected = parse_if_match(request)
+            if expected is not None and expected != getattr(instance, "version", expected):
+                raise PreconditionFailed()
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            updated = self.perform_update(serializer, expected_version=expected)
         out = self.get_output_serializer(self.refetch(updated or instance))
         response = Response(out.data)
         if isinstance(out.data, dict) and "version" in out.data:

@@ -29,9 +29,11 @@ class PortalAutoSchema(AutoSchema):
         return self.method in ("POST", "PUT", "PATCH", "DELETE")
 
     def _creates(self) -> bool:
-        return self.method == "POST" and bool(
-            getattr(self.view, "creates", self._is_create_operation())
-        )
+        """A POST under Idempotency-Key: `create`, or an action declared `creates=True`."""
+        if self.method != "POST":
+            return False
+        creates = getattr(self.view, "creates", None)
+        return self._is_create_operation() if creates is None else bool(creates)
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())

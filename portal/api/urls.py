@@ -2,7 +2,9 @@
 work-order paths of other apps are explicit so contracts never imports credits."""
 
 from csp.decorators import csp_update
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -41,6 +43,15 @@ webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "b
 webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
 
+
+def not_found(request, *args, **kwargs):
+    """API.md: JSON in and out, errors included; an unknown path under /api/v1/ is a
+    JSON 404, not the site's HTML page. Only paths ending in a slash match, so Django's
+    APPEND_SLASH still sends `/api/v1/incidents` on to `/api/v1/incidents/`."""
+    # DRF's own message (and its translations), as on every other API 404.
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script as a file: no inline script, so the
@@ -63,4 +74,6 @@ urlpatterns = [
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
     *router.urls,
+    # Last: whatever no route above took.
+    re_path(r"^.*/$", not_found, name="api-not-found"),
 ]

@@ -13,4 +13,4 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [IsStaffEditorOrReadOnly]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    filterset_fields = ["category", "unit"]
+    filterset_fields = ["code", "category", "unit"]
