@@ -99,6 +99,9 @@ class EventKind(models.TextChoices):
     EFFORT = "effort", _("Effort logged")
     AROUND_THE_CLOCK = "around_the_clock", _("24x7 changed")
     CHANGE_CONTROL = "change_control", _("Change-control access granted")
+    ONSITE_REQUEST = "onsite_request", _("Onsite resources requested")
+    PRODUCT_ESCALATION = "product_escalation", _("Escalated to a product team")
+    RSM_REQUEST = "rsm_request", _("Reactive Support Management requested")
 
 
 #: R23: Advisory Support is at most 6 hours per request.
@@ -133,6 +136,11 @@ CHANGE_CONTROL_BUSINESS_MINUTES = 4 * 60
 CRITICAL_SITUATION_DELAY_MINUTES = {"advanced": 60, "performance": 0}
 #: R8: packages whose critical incidents start the escalation process automatically.
 AUTO_ESCALATION_PACKAGES = ("advanced", "performance")
+#: R7: onsite resources on a Performance critical incident, at the earliest this long
+#: after the opening (and only with the customer's agreement).
+ONSITE_AFTER_MINUTES = 24 * 60
+#: R8: the package whose customers request Reactive Support Management themselves.
+RSM_ON_REQUEST_PACKAGES = ("core",)
 #: Incidents recomputed per transaction when a calendar or a target changes.
 RECOMPUTE_BATCH_SIZE = 500
 #: Incident numbers: "INC-000123" (PostgreSQL sequence incidents_incident_number_seq).

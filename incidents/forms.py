@@ -92,6 +92,52 @@ class SeverityForm(forms.Form):
     )
 
 
+class OnsiteForm(forms.Form):
+    """R7: onsite resources on a Performance critical incident, with the customer's agreement."""
+
+    agreed_by = forms.CharField(
+        label=_("Agreed by (at the customer)"),
+        max_length=200,
+        help_text=_(
+            "Onsite resources need the customer's agreement, 24 hours after the opening (R7)."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_onsite_%s")  # unique ids beside the other forms
+        super().__init__(*args, **kwargs)
+
+
+class ProductTeamForm(forms.Form):
+    """R7: rapid escalation of a Performance critical incident to a product team."""
+
+    team = forms.CharField(label=_("Product team"), max_length=200)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_team_%s")  # unique ids beside the other forms
+        super().__init__(*args, **kwargs)
+
+
+class RsmForm(forms.Form):
+    """R8: Reactive Support Management on request (Core)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("Pooled Reactive Support Management, in business hours (R8)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_rsm_%s")  # unique ids beside the other forms
+        super().__init__(*args, **kwargs)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=[])
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -183,6 +183,27 @@ def _change_control(data: dict) -> str | None:
     return _("Change-control access granted.")
 
 
+def _onsite_request(data: dict) -> str | None:
+    if not data.get("agreed_by"):
+        return None
+    text = _("Onsite resources requested, agreed by %(agreed_by)s (R7).") % {
+        "agreed_by": data["agreed_by"]
+    }
+    return text + (" " + data["note"] if data.get("note") else "")
+
+
+def _product_escalation(data: dict) -> str | None:
+    if not data.get("team"):
+        return None
+    text = _("Escalated to the product team %(team)s (R7).") % {"team": data["team"]}
+    return text + (" " + data["note"] if data.get("note") else "")
+
+
+def _rsm_request(data: dict) -> str | None:
+    # The reason shows under it (the timeline template shows data.reason).
+    return _("Reactive Support Management requested: pooled, in business hours (R8).")
+
+
 _DESCRIBERS = {
     EventKind.CREATED: _created,
     EventKind.STATUS: _status,
@@ -196,6 +217,9 @@ _DESCRIBERS = {
     EventKind.EFFORT: _effort,
     EventKind.AROUND_THE_CLOCK: _around_the_clock,
     EventKind.CHANGE_CONTROL: _change_control,
+    EventKind.ONSITE_REQUEST: _onsite_request,
+    EventKind.PRODUCT_ESCALATION: _product_escalation,
+    EventKind.RSM_REQUEST: _rsm_request,
 }
 
 

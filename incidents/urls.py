@@ -15,4 +15,7 @@ urlpatterns = [
     path("<int:pk>/severity/", views.incident_severity, name="severity"),
     path("<int:pk>/status/", views.incident_status, name="status"),
     path("<int:pk>/respond/", views.incident_respond, name="respond"),
+    path("<int:pk>/onsite/", views.incident_request_onsite, name="onsite"),
+    path("<int:pk>/product-team/", views.incident_escalate_to_product_team, name="product_team"),
+    path("<int:pk>/rsm/", views.incident_request_rsm, name="rsm"),
 ]

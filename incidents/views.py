@@ -25,14 +25,25 @@ from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
     OPEN_STATUSES,
+    RSM_ON_REQUEST_PACKAGES,
     TRANSITIONS,
+    EventKind,
     IncidentStatus,
     Severity,
 )
 from incidents.filtersets import IncidentFilterSet
-from incidents.forms import CommentForm, IncidentForm, SeverityForm, StatusForm
+from incidents.forms import (
+    CommentForm,
+    IncidentForm,
+    OnsiteForm,
+    ProductTeamForm,
+    RsmForm,
+    SeverityForm,
+    StatusForm,
+)
 from incidents.models import Incident
 from portal.errors import DomainError, StaleVersion
+from services.choices import Package
 
 PAGE_SIZE = 25
 
@@ -252,11 +263,40 @@ def _detail_context(request, incident, **forms):
             }
         ),
         "status_form": StatusForm(allowed=allowed, initial={"version": incident.version}),
+        **_escalation_offers(incident),
+        "onsite_form": OnsiteForm(),
+        "product_team_form": ProductTeamForm(),
+        "rsm_form": RsmForm(),
         "zone": viewer_zone(request.user),
         "now": timezone.now(),
     }
     context.update(forms)
+    for form_name, offer in (
+        ("onsite_form", "offer_onsite"),
+        ("product_team_form", "offer_product_team"),
+        ("rsm_form", "offer_rsm"),
+    ):
+        if form_name in forms:
+            context[offer] = True  # a refused request shows its form with the error
     return context
+
+
+def _escalation_offers(incident) -> dict:
+    """Which R7/R8 requests the page offers (the services check every rule again)."""
+    kinds = {e.kind for e in incident.timeline}
+    open_ = incident.is_open
+    performance_critical = (
+        open_
+        and incident.work_order.package == Package.PERFORMANCE
+        and incident.severity == Severity.CRITICAL
+    )
+    return {
+        "offer_onsite": performance_critical and EventKind.ONSITE_REQUEST not in kinds,
+        "offer_product_team": performance_critical,
+        "offer_rsm": open_
+        and incident.work_order.package in RSM_ON_REQUEST_PACKAGES
+        and EventKind.RSM_REQUEST not in kinds,
+    }
 
 
 @login_required
@@ -376,4 +416,74 @@ def incident_respond(request, pk):
         form,
         lambda: services.incident_respond(incident=incident, by=request.user),
         _("The first response was recorded."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_request_onsite(request, pk):
+    """R7: staff record onsite resources agreed with the customer (Performance critical)."""
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    form = OnsiteForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_form_errors(request, incident, "onsite_form", form)
+    data = form.cleaned_data
+    return _after(
+        request,
+        incident,
+        "onsite_form",
+        form,
+        lambda: services.incident_request_onsite(
+            incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
+        ),
+        _("The onsite request was recorded (R7)."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_escalate_to_product_team(request, pk):
+    """R7: staff record a rapid escalation to a product team (Performance critical)."""
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    form = ProductTeamForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_form_errors(request, incident, "product_team_form", form)
+    data = form.cleaned_data
+    return _after(
+        request,
+        incident,
+        "product_team_form",
+        form,
+        lambda: services.incident_escalate_to_product_team(
+            incident=incident, team=data["team"], note=data["note"], by=request.user
+        ),
+        _("The escalation to the product team was recorded (R7)."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_request_rsm(request, pk):
+    """R8: the customer (or staff for them) requests Reactive Support Management (Core)."""
+    incident = _incident(request, pk)
+    if not can_act_for_customer(request.user):
+        raise PermissionDenied
+    form = RsmForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_form_errors(request, incident, "rsm_form", form)
+    return _after(
+        request,
+        incident,
+        "rsm_form",
+        form,
+        lambda: services.incident_request_rsm(
+            incident=incident, reason=form.cleaned_data["reason"], by=request.user
+        ),
+        _(
+            "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."
+        ),
     )

@@ -26,6 +26,7 @@ from incidents.choices import (
     Threshold,
 )
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
+from notifications.choices import Urgency
 from notifications.localize import (
     contact_reader,
     localized_notify,
@@ -242,6 +243,18 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
     elif "comment" in extra:
         text = _("New comment on incident %(number)s (%(title)s):") % facts
         text += "\n\n" + extra["comment"]
+    elif "product_team" in extra:
+        text = _(
+            "Critical incident %(number)s (%(title)s) was escalated to the product team "
+            "%(team)s (R7)."
+        ) % {**facts, "team": extra["product_team"]}
+        if extra.get("note"):
+            text += "\n\n" + extra["note"]
+    elif "rsm_reason" in extra:
+        text = _(
+            "The customer requests Reactive Support Management on incident %(number)s "
+            "(%(title)s): pooled, in business hours (R8). Reason: %(reason)s"
+        ) % {**facts, "reason": extra["rsm_reason"]}
     elif "advisory_minutes" in extra:
         text = _(
             "Advisory request %(number)s (%(title)s) has %(hours)s hours of effort, past the "
@@ -267,12 +280,16 @@ def _notify(
     subject=None,
     webhook: bool = True,
     batch=None,
+    urgency: str = Urgency.IMMEDIATE,
+    calendars=None,
     **extra,
 ):
     """Outbox rows for an incident event; each e-mail in its reader's language and zone.
 
     `subject` is a callable (rendered per reader) or None for "<number>: <title>";
-    `batch` (a portal.batch.InsertBatch) takes the INSERT to send with others."""
+    `batch` (a portal.batch.InsertBatch) takes the INSERT to send with others;
+    `urgency` Urgency.BUSINESS_HOURS holds each e-mail for its reader's next opening
+    in `calendars` ({email: clock}, notifications.calendars)."""
 
     def render() -> tuple[str, str]:
         text = subject() if subject is not None else f"{incident.number}: {incident.title}"
@@ -287,6 +304,8 @@ def _notify(
         payload={**payload(incident), **extra},
         webhook=webhook,
         batch=batch,
+        urgency=urgency,
+        calendars=calendars,
     )
 
 
