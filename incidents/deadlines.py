@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from incidents.choices import OPEN_STATUSES, DeadlineKind, IncidentStatus, Threshold
 from incidents.models import Incident
 
@@ -77,3 +79,21 @@ def refresh_next_deadline(incident: Incident) -> dt.datetime | None:
     incident.next_deadline_at = value
     Incident.objects.filter(pk=incident.pk).update(next_deadline_at=value)
     return value
+
+
+def breached_now(incident, now=None) -> bool:
+    """API.md: `response_breached` is true once `response_due_at` passed with no response.
+
+    The deadline sweep stores the flag on the row, up to SWEEP_INTERVAL_SECONDS after
+    the deadline (longer while no worker runs); an open incident past its deadline
+    without a response reads as breached at once. incidents.filtersets' `breached`
+    filter, the API and webhook payloads use the same test."""
+    if incident.response_breached:
+        return True
+    due = incident.response_due_at
+    return (
+        incident.responded_at is None
+        and incident.status in OPEN_STATUSES
+        and due is not None
+        and due <= (now or timezone.now())
+    )

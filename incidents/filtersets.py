@@ -13,7 +13,7 @@ from incidents.models import Incident
 def breached_q(now=None) -> Q:
     """Incidents whose first response is breached (API.md: true once `response_due_at`
     passed with no response): flagged by the sweep, or open and past the deadline
-    without a response before the sweep got to them (incidents.api.serializers.breached_now)."""
+    without a response before the sweep got to them (incidents.deadlines.breached_now)."""
     late = Q(
         responded_at__isnull=True,
         status__in=OPEN_STATUSES,

@@ -25,6 +25,7 @@ from incidents.models import Incident, IncidentEvent
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
 from notifications.localize import contact_reader, localized_outbox_rows, staff_reader, when
+from portal.times import utc_iso
 
 SYSTEM = "system"
 
@@ -151,7 +152,7 @@ def _payload(incident: Incident, **extra) -> dict:
 
 
 def _iso(value):
-    return value.isoformat() if value else None
+    return utc_iso(value)
 
 
 def _calendars(incident: Incident, ctx: _Context) -> dict:

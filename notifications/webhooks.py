@@ -36,6 +36,7 @@ from django.utils import timezone
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
+from portal.times import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def envelope(delivery: WebhookDelivery) -> dict:
     return {
         "id": str(delivery.delivery_id),
         "event": delivery.event,
-        "created_at": delivery.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": utc_iso(delivery.created_at),
         "data": delivery.payload,
     }
 

@@ -7,25 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.choices import DEFAULT_LANGUAGE, OPEN_STATUSES, Channel, IncidentStatus, Severity
-
-
-def breached_now(incident, now=None) -> bool:
-    """API.md: `response_breached` is true once `response_due_at` passed with no response.
-
-    The deadline sweep stores the flag on the row, up to SWEEP_INTERVAL_SECONDS after
-    the deadline (longer while no worker runs); an open incident past its deadline
-    without a response reads as breached at once. incidents.filtersets' `breached`
-    filter uses the same test."""
-    if incident.response_breached:
-        return True
-    due = incident.response_due_at
-    return (
-        incident.responded_at is None
-        and incident.status in OPEN_STATUSES
-        and due is not None
-        and due <= (now or timezone.now())
-    )
+from incidents.choices import DEFAULT_LANGUAGE, Channel, IncidentStatus, Severity
+from incidents.deadlines import breached_now
 
 
 class IncidentSerializer(serializers.Serializer):

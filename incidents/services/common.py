@@ -25,6 +25,7 @@ from incidents.choices import (
     Severity,
     Threshold,
 )
+from incidents.deadlines import breached_now
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from notifications.choices import Urgency
 from notifications.localize import (
@@ -36,6 +37,7 @@ from notifications.localize import (
 )
 from portal.errors import StaleVersion
 from portal.scoping import actor_is_staff
+from portal.times import utc_iso
 from services.choices import Package
 
 NUMBER_SEQUENCE = "incidents_incident_number_seq"
@@ -141,7 +143,7 @@ def _event_row(
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return utc_iso(value)
 
 
 def payload(incident: Incident) -> dict:
@@ -162,7 +164,7 @@ def payload(incident: Incident) -> dict:
         "opened_at": _iso(incident.opened_at),
         "response_due_at": _iso(incident.response_due_at),
         "responded_at": _iso(incident.responded_at),
-        "response_breached": incident.response_breached,
+        "response_breached": breached_now(incident),
         "target_rule": incident.target_rule,
         "version": incident.version,
     }

@@ -26,6 +26,7 @@ from incidents.models import DeadlineEvent, DeadlineRecomputation, Incident, Inc
 from incidents.services.common import _body, payload
 from notifications.localize import localized_outbox_rows, staff_reader
 from notifications.services import outbox_write
+from portal.times import utc_iso
 
 FIELDS = [
     "target",
@@ -43,15 +44,9 @@ FIELDS = [
 def _snapshot(incident: Incident) -> dict:
     return {
         "target_rule": incident.target_rule,
-        "response_due_at": incident.response_due_at.isoformat()
-        if incident.response_due_at
-        else None,
-        "response_warning_at": incident.response_warning_at.isoformat()
-        if incident.response_warning_at
-        else None,
-        "change_control_due_at": incident.change_control_due_at.isoformat()
-        if incident.change_control_due_at
-        else None,
+        "response_due_at": utc_iso(incident.response_due_at),
+        "response_warning_at": utc_iso(incident.response_warning_at),
+        "change_control_due_at": utc_iso(incident.change_control_due_at),
     }
 
 

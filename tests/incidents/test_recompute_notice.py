@@ -13,6 +13,7 @@ from incidents import services as s
 from incidents.models import DeadlineRecomputation
 from incidents.sweep import run_deadline_sweep
 from notifications.models import OutboxMessage
+from portal.times import utc_iso
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 
@@ -53,7 +54,7 @@ def test_a_calendar_change_notifies_each_moved_incident_once_per_run(
     }
     webhook = rows.get(channel="webhook")
     moved.refresh_from_db()
-    assert webhook.payload["response_due_at"] == moved.response_due_at.isoformat()
+    assert webhook.payload["response_due_at"] == utc_iso(moved.response_due_at)  # API.md: Z
     assert webhook.payload["deadlines_recomputed"] == run.pk
     assert "recomputed" in rows.get(channel="email").body
     assert not updated(responded).exists()  # its deadlines did not move
