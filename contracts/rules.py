@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -59,7 +60,14 @@ def check_timezone(value: str, field: str = "timezone") -> None:
 
 
 def check_country(value: str) -> None:
-    if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
+    """An assigned ISO 3166-1 alpha-2 code, upper case (pycountry's list): not just any
+    two letters, so `XX` or a typo never reaches a customer or a holiday calendar."""
+    if not (
+        isinstance(value, str)
+        and len(value) == 2
+        and value.isupper()
+        and pycountry.countries.get(alpha_2=value) is not None
+    ):
         raise RuleViolation(
             _("Country must be an ISO 3166 alpha-2 code such as NL."), field="country"
         )

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+import pycountry
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -90,7 +91,7 @@ def shortfall_invoice_record(
         )
     value = _clean_amount(amount)
     currency = (currency or "").strip().upper()
-    if not _CURRENCY.match(currency):
+    if not _CURRENCY.match(currency) or pycountry.currencies.get(alpha_3=currency) is None:
         raise RuleViolation(
             _("R18: the currency is a three-letter ISO 4217 code such as EUR."),
             rule="R18",

@@ -12,7 +12,14 @@ from accounts.authentication import ApiKeyActor
 from contracts import services as s
 from contracts import signals
 from contracts.choices import ClosureSource
-from contracts.models import ClosureDay, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
+from contracts.models import (
+    ClosureDay,
+    Customer,
+    NamedContact,
+    SupportLocation,
+    WorkOrder,
+    WorkOrderLine,
+)
 from portal.errors import Conflict, RuleViolation, StaleVersion
 from tests import factories as f
 
@@ -660,3 +667,19 @@ def test_a_no_op_update_with_a_stale_version_is_still_refused(work_order_a, staf
         s.work_order_update(
             work_order=wo, notes=wo.notes, expected_version=wo.version - 1, by=staff
         )
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "nl", "NLD", "N1"])
+def test_a_customer_country_must_be_an_assigned_iso_3166_code(db, country):
+    with pytest.raises(RuleViolation) as exc:
+        s.customer_create(
+            code="nowhere", name="Nowhere BV", country=country, timezone="Europe/Amsterdam"
+        )
+    assert exc.value.field == "country"
+    assert not Customer.objects.filter(code="nowhere").exists()
+    assert (
+        s.customer_create(
+            code="somewhere", name="Somewhere BV", country="NL", timezone="Europe/Amsterdam"
+        ).country
+        == "NL"
+    )

@@ -374,3 +374,13 @@ class TestPages:
         )
         assert deleted.status_code == 403
         assert ShortfallInvoice.objects.filter(pk=invoice.pk).exists()
+
+
+def test_the_currency_must_be_an_assigned_iso_4217_code(customer_a, staff):  # R18
+    wo = term(customer_a, started_days_ago=0)
+    with pytest.raises(RuleViolation) as exc:
+        shortfall_invoice_record(
+            work_order=wo, amount=Decimal("10"), reference="INV-9", currency="XYZ", by=staff
+        )
+    assert exc.value.field == "currency"
+    assert not ShortfallInvoice.objects.exists()
