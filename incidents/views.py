@@ -326,6 +326,14 @@ def _after(request, incident, form_name, form, action, success):
     return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
 
 
+def _submit(request, incident, form_name, form, call, success):
+    """A posted incident form: invalid, the page again with its errors; valid, the service
+    call `call(cleaned_data)` through _after."""
+    if not form.is_valid():
+        return _detail_with_form_errors(request, incident, form_name, form)
+    return _after(request, incident, form_name, form, lambda: call(form.cleaned_data), success)
+
+
 def _detail_with_form_errors(request, incident, form_name, form):
     """The incident page again (400), with `form` in place of its blank one, errors shown."""
     return render(
@@ -340,16 +348,13 @@ def _detail_with_form_errors(request, incident, form_name, form):
 @require_POST
 def incident_comment(request, pk):
     incident = _incident(request, pk)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "comment_form", form)
-    return _after(
+    return _submit(
         request,
         incident,
         "comment_form",
-        form,
-        lambda: services.incident_comment(
-            incident=incident, body=form.cleaned_data["body"], by=request.user
+        CommentForm(request.POST),
+        lambda data: services.incident_comment(
+            incident=incident, body=data["body"], by=request.user
         ),
         _("Your comment was added."),
     )
@@ -426,16 +431,12 @@ def incident_request_onsite(request, pk):
     incident = _incident(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
-    form = OnsiteForm(request.POST)
-    if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "onsite_form", form)
-    data = form.cleaned_data
-    return _after(
+    return _submit(
         request,
         incident,
         "onsite_form",
-        form,
-        lambda: services.incident_request_onsite(
+        OnsiteForm(request.POST),
+        lambda data: services.incident_request_onsite(
             incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
         ),
         _("The onsite request was recorded (R7)."),
@@ -449,16 +450,12 @@ def incident_escalate_to_product_team(request, pk):
     incident = _incident(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
-    form = ProductTeamForm(request.POST)
-    if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "product_team_form", form)
-    data = form.cleaned_data
-    return _after(
+    return _submit(
         request,
         incident,
         "product_team_form",
-        form,
-        lambda: services.incident_escalate_to_product_team(
+        ProductTeamForm(request.POST),
+        lambda data: services.incident_escalate_to_product_team(
             incident=incident, team=data["team"], note=data["note"], by=request.user
         ),
         _("The escalation to the product team was recorded (R7)."),
@@ -472,16 +469,13 @@ def incident_request_rsm(request, pk):
     incident = _incident(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
-    form = RsmForm(request.POST)
-    if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "rsm_form", form)
-    return _after(
+    return _submit(
         request,
         incident,
         "rsm_form",
-        form,
-        lambda: services.incident_request_rsm(
-            incident=incident, reason=form.cleaned_data["reason"], by=request.user
+        RsmForm(request.POST),
+        lambda data: services.incident_request_rsm(
+            incident=incident, reason=data["reason"], by=request.user
         ),
         _(
             "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."

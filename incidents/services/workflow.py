@@ -240,7 +240,7 @@ def incident_update(
         if name in fields:
             fields[name] = (fields[name] or "").strip()
             if len(fields[name]) > 200:
-                raise RuleViolation(_("At most 200 characters."), field=name)
+                raise RuleViolation(_("At most %(limit)s characters.") % {"limit": 200}, field=name)
     if "title" in fields and not fields["title"]:
         raise RuleViolation(_("An incident needs a title."), field="title")
     now = timezone.now()
@@ -442,6 +442,19 @@ def incident_assign_critical_situation(
 # --- R7 onsite and product teams, R8 Reactive Support Management -------------------
 
 
+def _required_text(value, *, limit: int, missing: str, rule: str, field: str) -> str:
+    """A required free-text input, stripped; missing (`missing` says what to write) or
+    longer than `limit` is a RuleViolation on `field`."""
+    text = (value or "").strip()
+    if not text:
+        raise RuleViolation(missing, rule=rule, field=field)
+    if len(text) > limit:
+        raise RuleViolation(
+            _("At most %(limit)s characters.") % {"limit": limit}, rule=rule, field=field
+        )
+    return text
+
+
 def _refuse_unless_performance_critical(incident: Incident, action: str) -> None:
     """R7: onsite resources and rapid escalation belong to open Performance critical
     incidents. `action` comes translated from the caller."""
@@ -464,15 +477,14 @@ def incident_request_onsite(
     incident, at least 24 hours after its opening, with the customer's agreement
     (`agreed_by`: who agreed). Once per incident."""
     _require_staff(by, _("request onsite resources"))
-    agreed_by, note = (agreed_by or "").strip(), (note or "").strip()
-    if not agreed_by:
-        raise RuleViolation(
-            _("Say who at the customer agreed to onsite resources (R7)."),
-            rule="R7",
-            field="agreed_by",
-        )
-    if len(agreed_by) > 200:
-        raise RuleViolation(_("At most 200 characters."), rule="R7", field="agreed_by")
+    agreed_by = _required_text(
+        agreed_by,
+        limit=200,
+        missing=_("Say who at the customer agreed to onsite resources (R7)."),
+        rule="R7",
+        field="agreed_by",
+    )
+    note = (note or "").strip()
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(incident, bump=False)
@@ -509,13 +521,14 @@ def incident_escalate_to_product_team(
     product team, and tell the account manager and the contact. Several teams may be
     engaged; the same team twice is refused (a repeated click, not a new escalation)."""
     _require_staff(by, _("escalate to a product team"))
-    team, note = (team or "").strip(), (note or "").strip()
-    if not team:
-        raise RuleViolation(
-            _("Name the product team to escalate to (R7)."), rule="R7", field="team"
-        )
-    if len(team) > 200:
-        raise RuleViolation(_("At most 200 characters."), rule="R7", field="team")
+    team = _required_text(
+        team,
+        limit=200,
+        missing=_("Name the product team to escalate to (R7)."),
+        rule="R7",
+        field="team",
+    )
+    note = (note or "").strip()
     with transaction.atomic():
         locked = _lock(incident, bump=False)
         _refuse_unless_performance_critical(locked, _("Escalating to a product team"))
@@ -559,15 +572,13 @@ def incident_request_rsm(*, incident: Incident, reason: str, by) -> IncidentEven
     if actor_is_staff(by):
         _require_staff(by, _("request Reactive Support Management"))
     _require_party(by, incident.work_order)
-    reason = (reason or "").strip()
-    if not reason:
-        raise RuleViolation(
-            _("Say why you request Reactive Support Management (R8)."),
-            rule="R8",
-            field="reason",
-        )
-    if len(reason) > 500:
-        raise RuleViolation(_("At most 500 characters."), rule="R8", field="reason")
+    reason = _required_text(
+        reason,
+        limit=500,
+        missing=_("Say why you request Reactive Support Management (R8)."),
+        rule="R8",
+        field="reason",
+    )
     with transaction.atomic():
         locked = _lock(incident, bump=False)
         if locked.work_order.package not in RSM_ON_REQUEST_PACKAGES:
