@@ -173,3 +173,50 @@ class SeverityAskedSerializer(serializers.Serializer):
     current_severity = serializers.ChoiceField(choices=Severity.choices)
     reason = serializers.CharField()
     requested_at = serializers.DateTimeField()
+
+
+def _missing(message) -> dict:
+    """A required text left out or blank: the service's own message, naming the rule."""
+    return {"required": message, "blank": message, "null": message}
+
+
+class OnsiteRequestSerializer(serializers.Serializer):
+    agreed_by = serializers.CharField(
+        max_length=200,
+        help_text="Who at the customer agreed to onsite resources (R7).",
+        error_messages=_missing(_("Say who at the customer agreed to onsite resources (R7).")),
+    )
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class ProductEscalationSerializer(serializers.Serializer):
+    team = serializers.CharField(
+        max_length=200,
+        help_text="The product team escalated to; the same team twice is 409 (R7).",
+        error_messages=_missing(_("Name the product team to escalate to (R7).")),
+    )
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class RsmRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        help_text="Why Reactive Support Management is requested (R8).",
+        error_messages=_missing(_("Say why you request Reactive Support Management (R8).")),
+    )
+
+
+class IncidentEventSerializer(serializers.Serializer):
+    """A recorded entry of an incident's timeline (an R7/R8 request or escalation)."""
+
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.IntegerField(source="incident_id", read_only=True)
+    # A plain string, not an enum: EventKind's many values would add a `KindEnum`
+    # component that collides with the credit entries' `kind`.
+    kind = serializers.CharField(
+        read_only=True, help_text="`onsite_request`, `product_escalation` or `rsm_request`."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    data = serializers.JSONField(
+        read_only=True, help_text="What was recorded: `agreed_by`, `team`, `note` or `reason`."
+    )

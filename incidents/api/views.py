@@ -11,9 +11,13 @@ from accounts.permissions import IsStaffEditor, IsStaffEditorOrReadOnly, is_api_
 from incidents import services
 from incidents.api.serializers import (
     IncidentCreateSerializer,
+    IncidentEventSerializer,
     IncidentSerializer,
     IncidentUpdateSerializer,
+    OnsiteRequestSerializer,
+    ProductEscalationSerializer,
     RespondSerializer,
+    RsmRequestSerializer,
     SeverityAskedSerializer,
     SeverityChangeSerializer,
 )
@@ -146,3 +150,95 @@ class IncidentViewSet(
             "requested_at": event.created_at,
         }
         return Response(SeverityAskedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+    # R7/R8 requests record a timeline event: 201 with that event, under Idempotency-Key
+    # so a retried request is not recorded twice (creates=True shows the header).
+
+    @extend_schema(
+        request=OnsiteRequestSerializer,
+        responses={
+            201: OpenApiResponse(
+                IncidentEventSerializer, description="The recorded `onsite_request` event."
+            )
+        },
+        summary="Record that onsite resources are requested (R7: Performance critical, "
+        "24 hours after the opening, with the customer's agreement; once)",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="onsite",
+        permission_classes=[IsStaffEditor],
+        serializer_class=OnsiteRequestSerializer,
+        creates=True,
+    )
+    def onsite(self, request, pk=None):
+        incident = self.get_object()
+        return run_idempotent(
+            request,
+            lambda: self._record(
+                request, OnsiteRequestSerializer, services.incident_request_onsite, incident
+            ),
+        )
+
+    @extend_schema(
+        request=ProductEscalationSerializer,
+        responses={
+            201: OpenApiResponse(
+                IncidentEventSerializer, description="The recorded `product_escalation` event."
+            )
+        },
+        summary="Escalate to a product team (R7: Performance critical; 409 for a team "
+        "already engaged)",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="product-escalations",
+        permission_classes=[IsStaffEditor],
+        serializer_class=ProductEscalationSerializer,
+        creates=True,
+    )
+    def product_escalations(self, request, pk=None):
+        incident = self.get_object()
+        return run_idempotent(
+            request,
+            lambda: self._record(
+                request,
+                ProductEscalationSerializer,
+                services.incident_escalate_to_product_team,
+                incident,
+            ),
+        )
+
+    @extend_schema(
+        request=RsmRequestSerializer,
+        responses={
+            201: OpenApiResponse(
+                IncidentEventSerializer, description="The recorded `rsm_request` event."
+            )
+        },
+        summary="Request Reactive Support Management (R8: Core work orders, open incidents; once)",
+    )
+    # The customer's own key may ask too: the default permission classes, as `severity`.
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rsm",
+        serializer_class=RsmRequestSerializer,
+        creates=True,
+    )
+    def rsm(self, request, pk=None):
+        incident = self.get_object()
+        return run_idempotent(
+            request,
+            lambda: self._record(
+                request, RsmRequestSerializer, services.incident_request_rsm, incident
+            ),
+        )
+
+    def _record(self, request, serializer_class, service, incident):
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = service(incident=incident, by=self.actor, **data.validated_data)
+        return Response(IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)
