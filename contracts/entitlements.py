@@ -8,8 +8,9 @@ Daily (portal/schedule.py) and by hand (`manage.py run_entitlement_sweep`).
   customer's lead contacts (NamedContact.is_lead).
 - Every work order gets expiry notices 30 and 7 days before the end.
 - After the last day of the term: unused credits and hours expire through the ledger
-  (credits.services.credits_expire, R14), DSE lines end with the work order (R13),
-  and `entitlement.expired` is sent.
+  (credits.services.credits_expire, R14), redemptions never marked delivered lapse
+  (same transaction, no refund), DSE lines end with the work order (R13), and
+  `entitlement.expired` is sent, counting the lapsed redemptions.
 - A low-credit warning (`credits.low`) when the balance is under the work order's
   low_credit_threshold, once per crossing.
 
@@ -36,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contracts.models import WorkOrder
 from notifications.calendars import customer_calendar, staff_calendar
@@ -362,26 +364,40 @@ def _expire(work_order: WorkOrder, today: dt.date, result: EntitlementSweepResul
     ).update(detail=_jsonable(summary))
     hours = summary.get("hours_expired", 0)
     credits = summary.get("credits_expired", 0)
+    redemptions = summary.get("redemptions_lapsed", 0)
+
+    def render() -> tuple[str, str]:
+        # Called per reader language (notifications.localize).
+        body = _(
+            "Work order %(number)s ended on %(end)s. %(credits)s unused credits and "
+            "%(hours)s unused hours expired (R14)."
+        ) % {
+            "number": work_order.number,
+            "end": day(work_order.end_date),
+            "credits": credits,
+            "hours": hours,
+        }
+        if redemptions:
+            body += " " + ngettext(
+                "%(count)s scheduled redemption was never marked delivered and lapsed "
+                "without a refund (R14).",
+                "%(count)s scheduled redemptions were never marked delivered and lapsed "
+                "without a refund (R14).",
+                redemptions,
+            ) % {"count": redemptions}
+        subject = _("Work order %(number)s ended: unused entitlements expired") % {
+            "number": work_order.number
+        }
+        return subject, body
+
     _send(
         work_order,
         kind=NoticeKind.EXPIRED,
         event=Event.ENTITLEMENT_EXPIRED,
-        render=lambda: (
-            _("Work order %(number)s ended: unused entitlements expired")
-            % {"number": work_order.number},
-            _(
-                "Work order %(number)s ended on %(end)s. %(credits)s unused credits and "
-                "%(hours)s unused hours expired (R14)."
-            )
-            % {
-                "number": work_order.number,
-                "end": day(work_order.end_date),
-                "credits": credits,
-                "hours": hours,
-            },
-        ),
+        render=render,
         credits_expired=credits,
         hours_expired=str(hours),
+        redemptions_lapsed=redemptions,
     )
     result.expired += 1
 

@@ -116,6 +116,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "scheduled_for",
         "credits",
         "status",
+        "delivered_on",
         "travel_expenses_billable",
     ]
     list_filter = ["status", "delivery_mode", "travel_expenses_billable"]
@@ -126,7 +127,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "service__code",
         "idempotency_key",
     ]
-    actions = ["cancel_redemptions"]
+    actions = ["cancel_redemptions", "mark_redemptions_delivered"]
 
     @admin.action(description="Cancel selected redemptions (refund per R16)")
     def cancel_redemptions(self, request, queryset):
@@ -141,6 +142,20 @@ class RedemptionAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{redemption}: {exc.message}", level=messages.WARNING)
         if done:
             self.message_user(request, f"Cancelled {done} redemption(s).", level=messages.SUCCESS)
+
+    @admin.action(description="Mark selected redemptions delivered today (R14)")
+    def mark_redemptions_delivered(self, request, queryset):
+        done = 0
+        for redemption in queryset.select_related("work_order", "service"):
+            try:
+                services.redemption_mark_delivered(redemption=redemption, by=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{redemption}: {exc.message}", level=messages.WARNING)
+        if done:
+            self.message_user(
+                request, f"Marked {done} redemption(s) delivered.", level=messages.SUCCESS
+            )
 
 
 @admin.register(ShortfallInvoice)

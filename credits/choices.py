@@ -16,10 +16,14 @@ class EntryKind(models.TextChoices):
 
 
 class RedemptionStatus(models.TextChoices):
+    """Where a redemption is: scheduled until delivered, cancelled, exchanged or lapsed (R14)."""
+
     SCHEDULED = "scheduled", _("Scheduled")
     DELIVERED = "delivered", _("Delivered")
     CANCELLED = "cancelled", _("Cancelled")
     EXCHANGED = "exchanged", _("Exchanged")
+    # R14: still scheduled when the term ended; its credits stay spent.
+    LAPSED = "lapsed", _("Lapsed")
 
 
 class DeliveryMode(models.TextChoices):

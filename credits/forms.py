@@ -1,4 +1,5 @@
-"""Web forms of the credits app: redeeming credits, cancelling, moving, the rate card, R18 shortfalls."""
+"""Web forms of the credits app: redeeming credits, cancelling, moving, delivering, the rate card,
+R18 shortfalls."""
 
 import datetime as dt
 import uuid
@@ -61,6 +62,17 @@ class RescheduleForm(forms.Form):
 
     scheduled_for = forms.DateField(label=_("New delivery date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
+
+
+class DeliverForm(forms.Form):
+    """R14: the day a scheduled redemption was delivered (staff; today if left empty).
+
+    No bounds here: the service refuses a future day or one outside the term with a
+    message naming R14, shown on the field."""
+
+    delivered_on = forms.DateField(
+        label=_("Delivered on"), widget=DateInput(), required=False, initial=timezone.localdate
+    )
 
 
 class RateForm(forms.Form):

@@ -126,6 +126,13 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancellation_reason = models.CharField(max_length=300, blank=True)
+    # R14: set by credits.services.redemption_mark_delivered (staff).
+    delivered_on = models.DateField(null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # R14: set by credits_expire when the term ended with the redemption still scheduled.
+    lapsed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = scoped_queryset("work_order__customer").as_manager()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("work-orders/<int:pk>/redeem/", views.redeem, name="redeem"),
     path("redemptions/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("redemptions/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("redemptions/<int:pk>/deliver/", views.deliver, name="deliver"),
     path("work-orders/<int:pk>/shortfall/", views.shortfall, name="shortfall"),
     path("customers/<int:customer_pk>/rates/", views.rates, name="rates"),
     path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),

@@ -1,6 +1,6 @@
 """Web pages of the credits app: redeem credits (cost and the 14-day rule shown first),
-cancel or move a redemption (the R16 fee shown first), the rate card, R18 shortfall
-invoices (staff). Writes go through credits.services only."""
+cancel or move a redemption (the R16 fee shown first), mark one delivered (staff, R14),
+the rate card, R18 shortfall invoices (staff). Writes go through credits.services only."""
 
 import datetime as dt
 
@@ -21,6 +21,7 @@ from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import (
     CancelForm,
+    DeliverForm,
     RateForm,
     RedeemForm,
     RescheduleForm,
@@ -207,6 +208,52 @@ def reschedule(request, pk):
             "fee": fee,
             "scheduled": redemption.status == RedemptionStatus.SCHEDULED,
             "free_days": FREE_CANCELLATION_DAYS,
+        },
+    )
+
+
+@staff_editor_required
+def deliver(request, pk):
+    """R14: staff record that a scheduled redemption was delivered (today unless a day is given).
+
+    The overview's "Mark delivered" button posts here with no date; a refusal (a future
+    day, one outside the term, already delivered) re-renders this page with the rule on
+    the form, nothing written.
+    """
+    redemption = get_object_or_404(
+        Redemption.objects.visible_to(request.user).select_related(
+            "work_order__customer", "service"
+        ),
+        pk=pk,
+    )
+    work_order = redemption.work_order
+    # Bound on any POST: the overview's button posts no fields at all (today).
+    form = DeliverForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        with errors_onto(form):
+            done = services.redemption_mark_delivered(
+                redemption=redemption,
+                delivered_on=form.cleaned_data.get("delivered_on"),
+                by=request.user,
+            )
+            messages.success(
+                request,
+                _("%(service)s is marked delivered on %(date)s.")
+                % {
+                    "service": done.service.name,
+                    "date": done.delivered_on.strftime("%d-%m-%Y"),
+                },
+            )
+            return redirect("work_order_overview", pk=work_order.pk)
+    return render(
+        request,
+        "credits/deliver.html",
+        {
+            "nav_section": "work_orders",
+            "redemption": redemption,
+            "work_order": work_order,
+            "form": form,
+            "scheduled": redemption.status == RedemptionStatus.SCHEDULED,
         },
     )
 

@@ -71,6 +71,8 @@ class RedemptionSerializer(serializers.ModelSerializer):
             "created_at",
             "cancelled_at",
             "cancellation_reason",
+            "delivered_on",
+            "lapsed_at",
             "version",
         ]
         read_only_fields = [f for f in fields if f not in REDEMPTION_REQUEST_FIELDS]
@@ -90,3 +92,15 @@ class RedemptionRescheduleSerializer(serializers.Serializer):
 
     scheduled_for = serializers.DateField(help_text="The new delivery date, inside the term.")
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class RedemptionDeliverSerializer(serializers.Serializer):
+    """Staff record that a scheduled redemption was delivered (R14)."""
+
+    delivered_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The day it was delivered: today if omitted; never in the future, "
+        "within the term (R14).",
+    )

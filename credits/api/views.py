@@ -4,20 +4,23 @@ credits, and redemptions (staff, or the customer's key)."""
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 
-from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly
+from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly, can_edit
 from contracts.models import WorkOrder
 from credits import selectors, services
 from credits.api.serializers import (
     CreditsSerializer,
     RateSerializer,
     RedemptionCancelSerializer,
+    RedemptionDeliverSerializer,
     RedemptionRescheduleSerializer,
     RedemptionSerializer,
 )
@@ -166,7 +169,7 @@ class WorkOrderRedemptionViewSet(mixins.ListModelMixin, IdempotentCreateMixin, P
 
 
 class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
-    """`/redemptions/{id}/` and its `cancel` and `reschedule` actions (R16)."""
+    """`/redemptions/{id}/` and its `cancel`, `reschedule` (R16) and `deliver` (R14, staff) actions."""
 
     queryset = Redemption.objects.all()
     serializer_class = RedemptionSerializer
@@ -215,5 +218,32 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
         )
         return Response(
             RedemptionSerializer(self.get_queryset().get(pk=moved.pk)).data,
+            status=status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=RedemptionDeliverSerializer,
+        responses={200: RedemptionSerializer},
+        description="Staff only: record that a scheduled redemption was delivered (R14), on "
+        "`delivered_on` (today if omitted; never in the future, within the term). 409 if it "
+        "is no longer scheduled (delivered, cancelled, exchanged or lapsed at the end of the "
+        "term). Customer keys get 403.",
+    )
+    @action(detail=True, methods=["post"], serializer_class=RedemptionDeliverSerializer)
+    def deliver(self, request, pk=None):
+        # Scoped lookup first: another customer's redemption is a 404, never a 403 that
+        # would confirm it exists; then the staff-editor check (R14: staff record delivery).
+        redemption = self.get_object()
+        if not can_edit(request.user):
+            raise PermissionDenied(
+                _("R14: only administrators and account managers mark a redemption delivered.")
+            )
+        data = RedemptionDeliverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.redemption_mark_delivered(
+            redemption=redemption, by=self.actor, **data.validated_data
+        )
+        return Response(
+            RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data,
             status=status.HTTP_200_OK,
         )

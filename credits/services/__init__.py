@@ -8,6 +8,7 @@ and concurrent writers on one balance are serialised.
 
 from credits.services.balance import credits_adjust, credits_grant, credits_sa_conversion
 from credits.services.common import round_credits
+from credits.services.delivery import redemption_mark_delivered, redemptions_lapse
 from credits.services.hours import credits_expire, time_entry_record
 from credits.services.rates import rate_check, rate_create, redemption_cost
 from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
@@ -25,7 +26,9 @@ __all__ = [
     "redemption_cancel",
     "redemption_cost",
     "redemption_exchange",
+    "redemption_mark_delivered",
     "redemption_reschedule",
+    "redemptions_lapse",
     "reschedule_fee",
     "round_credits",
     "shortfall_invoice_record",

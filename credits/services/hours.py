@@ -12,6 +12,7 @@ from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
 from credits.services.common import _require_editor, _today
+from credits.services.delivery import redemptions_lapse
 from portal.errors import Conflict, RuleViolation
 from services.choices import DSE, PROACTIVE_CREDITS
 
@@ -145,7 +146,8 @@ def credits_expire(*, work_order, by=None) -> dict:
 
     One `expiry` entry takes the credit balance to zero (when above zero; the unique
     constraint credit_expiry_once backs the lock), and every unexpired hour-block or
-    proactive-credits line gets `expired_at` (hours left are what lapsed). Refused
+    proactive-credits line gets `expired_at` (hours left are what lapsed), and every
+    redemption still scheduled lapses without a refund (redemptions_lapse). Refused
     before the term ended unless the work order was terminated. Returns a summary.
     """
     now = timezone.now()
@@ -184,10 +186,13 @@ def credits_expire(*, work_order, by=None) -> dict:
                 lapsed.append(
                     {"line_id": line.pk, "service": line.service.code, "hours": line.remaining}
                 )
+        # R14: services bought with credits but never delivered lapse too, under the same lock.
+        redemptions_lapsed = redemptions_lapse(work_order=work_order)
     return {
         "work_order": work_order.number,
         "credits_expired": credits_expired,
         "already_expired": already,
         "hour_lines_expired": lapsed,
         "hours_expired": sum((x["hours"] for x in lapsed), Decimal(0)),
+        "redemptions_lapsed": redemptions_lapsed,
     }
