@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -42,11 +42,17 @@ def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
     return queryset
 
 
+#: Timeline entries marked staff-internal (`data: {"internal": true}`). A key lookup, not
+#: JSON containment: SQLite (the local demo) has none; `has_key` keeps entries without
+#: the key visible (a plain `data__internal=True` would be NULL for them, and NOT NULL hides).
+STAFF_INTERNAL = Q(data__has_key="internal") & Q(data__internal=True)
+
+
 def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
     """The incident's timeline, oldest first; customers do not see staff-internal entries."""
     events = IncidentEvent.objects.filter(incident=incident).select_related("author")
     if not actor_is_staff(actor):
-        events = events.exclude(data__contains={"internal": True})
+        events = events.exclude(STAFF_INTERNAL)
     return events.order_by("created_at", "id")
 
 
@@ -54,7 +60,7 @@ def incident_detail(*, actor, pk: int) -> Incident:
     """One incident with its timeline in `.timeline`; Incident.DoesNotExist if not visible."""
     events = IncidentEvent.objects.select_related("author").order_by("created_at", "id")
     if not actor_is_staff(actor):
-        events = events.exclude(data__contains={"internal": True})
+        events = events.exclude(STAFF_INTERNAL)
     return (
         incident_list(actor=actor)
         .select_related("work_order__account_manager", "opened_by", "responded_by", "target")

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from incidents import services as s
-from incidents.models import Incident
+from incidents.models import Incident, IncidentEvent
 from incidents.selectors import incident_detail, incident_list, incident_timeline
 from tests.incidents.support import ams, open_incident, work_order
 
@@ -40,6 +40,19 @@ class TestScoping:
             "created",
             "comment",
         ]
+
+    def test_customers_do_not_see_staff_internal_timeline_entries(self, both, user_a, staff):
+        a, _ = both
+        IncidentEvent.objects.create(
+            incident=a, kind="comment", body="note", data={"internal": True}
+        )
+        IncidentEvent.objects.create(
+            incident=a, kind="comment", body="open", data={"internal": False}
+        )
+        seen = [e.body for e in incident_detail(actor=user_a, pk=a.pk).timeline]
+        assert "note" not in seen and "open" in seen and len(seen) == 2  # created + open
+        assert len(incident_detail(actor=staff, pk=a.pk).timeline) == 3
+        assert len(incident_timeline(incident=a, actor=user_a)) == 2
 
 
 def test_the_list_reads_30_incidents_in_bounded_queries(
