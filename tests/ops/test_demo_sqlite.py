@@ -55,7 +55,15 @@ with override_settings(ALLOWED_HOSTS=["testserver"]):
         client.force_login(user)
         paths = [f"/incidents/{i.pk}/" for i in Incident.objects.visible_to(user)]
         paths += [f"/work-orders/{w.pk}/" for w in WorkOrder.objects.visible_to(user)]
-        paths += ["/", "/incidents/"]
+        paths += ["/", "/incidents/", "/incidents/?breached=true"]
+        paths += [f"/api/v1/{name}/" for name in ("services", "work-orders", "rates", "incidents")]
+        paths += [
+            f"/api/v1/work-orders/{w.pk}/redemptions/" for w in WorkOrder.objects.visible_to(user)
+        ]
+        paths += ["/api/v1/incidents/?breached=true", "/api/v1/incidents/?status=new"]
+        if user.is_staff:
+            paths += ["/work-orders/", "/customers/", "/api/v1/customers/", "/api/v1/webhooks/"]
+            paths += ["/ops/"]
         for path in paths:
             status = client.get(path).status_code
             if status != 200:
