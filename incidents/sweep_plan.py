@@ -141,6 +141,7 @@ def _payload(incident: Incident, **extra) -> dict:
             "title": incident.title,
             "severity": incident.severity,
             "status": incident.status,
+            "language": incident.language,
             "work_order": incident.work_order.number,
             "response_due_at": _iso(incident.response_due_at),
             "responded_at": _iso(incident.responded_at),
