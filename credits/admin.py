@@ -172,8 +172,9 @@ class ShortfallInvoiceAdmin(ReadOnlyAdmin):
         "amount",
         "reference",
         "created_by",
+        "voided_at",
     ]
-    list_filter = ["currency"]
+    list_filter = ["currency", ("voided_at", admin.EmptyFieldListFilter)]
     list_select_related = ["work_order", "created_by"]
     search_fields = ["work_order__number", "work_order__customer__code", "reference", "note"]
     date_hierarchy = "invoiced_on"

@@ -106,3 +106,13 @@ class ShortfallInvoiceForm(forms.Form):
         label=_("Invoice number"), max_length=200, help_text=_("As in the billing system.")
     )
     note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+
+
+class ShortfallVoidForm(forms.Form):
+    """R18: void a wrongly recorded shortfall invoice, saying why.
+
+    Not required here: the service refuses an empty reason with a message naming R18.
+    """
+
+    invoice = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(label=_("Reason for voiding"), required=False)

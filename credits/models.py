@@ -240,10 +240,13 @@ class TimeEntry(models.Model):
 class ShortfallInvoice(models.Model):
     """A Software Assurance shortfall invoiced within 30 days of the start or an anniversary (R18).
 
-    Recorded by staff through credits.services.shortfall_invoice_record; never changed
-    afterwards (no service edits it, the admin shows it read-only). One per work order
-    per window: the window is identified by the day it opened (the start date or the
-    anniversary), and the unique constraint below backs the service's check.
+    Recorded by staff through credits.services.shortfall_invoice_record; never edited
+    or deleted afterwards (the admin shows it read-only). A wrong one is voided
+    (credits.services.shortfall_invoice_void: `voided_at`, `voided_by`, `void_reason`
+    set once, nothing else changes), which frees its window for a corrected one. One
+    live (not voided) invoice per work order per window: the window is identified by
+    the day it opened (the start date or the anniversary), and the partial unique
+    constraint below backs the service's check.
     """
 
     work_order = models.ForeignKey(
@@ -265,15 +268,30 @@ class ShortfallInvoice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Voiding (R18): set once by shortfall_invoice_void; a voided invoice stays on record.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.TextField(blank=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
 
     class Meta:
         ordering = ["-window_opens_on", "-id"]
         constraints = [
-            # R18: one shortfall invoice per work order per window.
+            # R18: one live shortfall invoice per work order per window; a voided one frees
+            # the window for a corrected invoice.
             models.UniqueConstraint(
-                fields=["work_order", "window_opens_on"], name="shortfall_invoice_once_per_window"
+                fields=["work_order", "window_opens_on"],
+                condition=Q(voided_at__isnull=True),
+                name="shortfall_invoice_once_per_window",
+            ),
+            # A void always says why; a live invoice has no reason.
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason="")
+                | (Q(voided_at__isnull=False) & ~Q(void_reason="")),
+                name="shortfall_void_has_reason",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="shortfall_amount_positive"),
             models.CheckConstraint(
@@ -285,3 +303,7 @@ class ShortfallInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_order.number} shortfall {self.window_opens_on}: {self.currency} {self.amount}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None

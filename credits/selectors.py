@@ -125,9 +125,9 @@ def time_entry_list(*, actor, line=None):
 
 
 def shortfall_invoice_list(*, actor, work_order=None):
-    """R18 shortfall invoices visible to the actor, the latest window first."""
+    """R18 shortfall invoices visible to the actor, the latest window first (voided ones too)."""
     qs = ShortfallInvoice.objects.visible_to(actor).select_related(
-        "work_order__customer", "created_by"
+        "work_order__customer", "created_by", "voided_by"
     )
     if work_order is not None:
         qs = qs.filter(work_order=work_order)
@@ -155,9 +155,10 @@ def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dic
     return {
         "window": window,
         "open": window is not None and window.contains(today),
-        # The window shown already has its one invoice (staff read `invoices` in full).
+        # The window shown already has its one live invoice (staff read `invoices` in
+        # full); a voided invoice does not count: it freed the window for a correction.
         "invoiced": window is not None
-        and any(i.window_opens_on == window.opens_on for i in invoices),
+        and any(i.window_opens_on == window.opens_on and not i.is_voided for i in invoices),
         "invoices": invoices,
     }
 

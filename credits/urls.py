@@ -12,6 +12,8 @@ urlpatterns = [
     path("redemptions/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("redemptions/<int:pk>/deliver/", views.deliver, name="deliver"),
     path("work-orders/<int:pk>/shortfall/", views.shortfall, name="shortfall"),
+    # The invoice is posted (void-invoice) and looked up within the work order.
+    path("work-orders/<int:pk>/shortfall/void/", views.shortfall_void, name="shortfall_void"),
     path("customers/<int:customer_pk>/rates/", views.rates, name="rates"),
     path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),
 ]

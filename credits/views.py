@@ -5,6 +5,7 @@ the rate card, R18 shortfall invoices (staff). Writes go through credits.service
 import datetime as dt
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,8 +27,9 @@ from credits.forms import (
     RedeemForm,
     RescheduleForm,
     ShortfallInvoiceForm,
+    ShortfallVoidForm,
 )
-from credits.models import Redemption
+from credits.models import Redemption, ShortfallInvoice
 from portal.forms import errors_onto
 from services.choices import Package
 
@@ -333,6 +335,11 @@ def shortfall(request, pk):
                 % {"reference": invoice.reference},
             )
             return redirect("credits:shortfall", pk=work_order.pk)
+    return _shortfall_page(request, work_order, form=form)
+
+
+def _shortfall_page(request, work_order, *, form, void_form=None, void_invoice=None):
+    """The shortfall page (or its partial for htmx), with any refused form bound."""
     template = "credits/_shortfall.html" if request.htmx else "credits/shortfall.html"
     return render(
         request,
@@ -346,5 +353,48 @@ def shortfall(request, pk):
             else None,
             "shortfall": selectors.shortfall_summary(work_order=work_order, actor=request.user),
             "shortfall_page": True,
+            "can_edit": can_edit(request.user),
+            # A refused void: its form, with the error, shown on that invoice's row.
+            "void_form": void_form,
+            "void_invoice_id": void_invoice.pk if void_invoice is not None else None,
         },
+    )
+
+
+@staff_required
+def shortfall_void(request, pk):
+    """R18: void a wrongly recorded shortfall invoice of the work order (POST, editors).
+
+    The invoice is posted (`void-invoice`) and looked up within the work order the
+    actor may see. The window it held is free again for a corrected invoice; a refused
+    void re-renders the shortfall page with the rule on it, nothing written.
+    """
+    work_order = get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+    if request.method != "POST":
+        return redirect("credits:shortfall", pk=work_order.pk)
+    form = ShortfallVoidForm(request.POST, prefix="void")
+    if not form.is_valid():  # only the hidden invoice id can be invalid: not a real form
+        raise Http404
+    invoice = get_object_or_404(
+        ShortfallInvoice.objects.visible_to(request.user).filter(work_order=work_order),
+        pk=form.cleaned_data["invoice"],
+    )
+    with errors_onto(form):
+        services.shortfall_invoice_void(
+            invoice=invoice, reason=form.cleaned_data["reason"], by=request.user
+        )
+        messages.success(
+            request,
+            _("The shortfall invoice %(reference)s is voided (R18).")
+            % {"reference": invoice.reference},
+        )
+        return redirect("credits:shortfall", pk=work_order.pk)
+    return _shortfall_page(
+        request,
+        work_order,
+        form=ShortfallInvoiceForm(prefix="shortfall"),
+        void_form=form,
+        void_invoice=invoice,
     )

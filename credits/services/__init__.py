@@ -13,7 +13,7 @@ from credits.services.hours import credits_expire, time_entry_record
 from credits.services.rates import rate_check, rate_create, redemption_cost
 from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
 from credits.services.reschedule import redemption_reschedule, reschedule_fee
-from credits.services.shortfall import shortfall_invoice_record
+from credits.services.shortfall import shortfall_invoice_record, shortfall_invoice_void
 
 __all__ = [
     "credits_adjust",
@@ -32,5 +32,6 @@ __all__ = [
     "reschedule_fee",
     "round_credits",
     "shortfall_invoice_record",
+    "shortfall_invoice_void",
     "time_entry_record",
 ]

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import pycountry
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
@@ -23,6 +24,8 @@ from credits.shortfall import ShortfallWindow, work_order_shortfall_window
 from portal.errors import Conflict, RuleViolation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: The longest void reason accepted (a sentence or two, shown beside the invoice).
+VOID_REASON_MAX = 500
 
 
 def _day(value: dt.date) -> str:
@@ -142,8 +145,9 @@ def shortfall_invoice_record(
         window = work_order_shortfall_window(work_order, on)
         if window is None or not window.contains(on):
             raise _outside_window(window)
+        # Only a live invoice holds its window: a voided one freed it for a correction.
         existing = ShortfallInvoice.objects.filter(
-            work_order=work_order, window_opens_on=window.opens_on
+            work_order=work_order, window_opens_on=window.opens_on, voided_at__isnull=True
         ).first()
         if existing is not None:
             raise _already_invoiced(window, existing.reference)
@@ -164,7 +168,7 @@ def shortfall_invoice_record(
                 )
         except IntegrityError as exc:
             twin = ShortfallInvoice.objects.filter(
-                work_order=work_order, window_opens_on=window.opens_on
+                work_order=work_order, window_opens_on=window.opens_on, voided_at__isnull=True
             ).first()
             raise _already_invoiced(window, twin.reference if twin else "?") from exc
 
@@ -183,3 +187,42 @@ def _already_invoiced(window: ShortfallWindow, reference: str) -> Conflict:
         rule="R18",
         code="shortfall_already_invoiced",
     )
+
+
+def shortfall_invoice_void(*, invoice: ShortfallInvoice, reason: str, by) -> ShortfallInvoice:
+    """R18: void a wrongly recorded shortfall invoice, staff editors only, with a reason.
+
+    Voiding is not deleting: the row stays, only `voided_at`, `voided_by` and
+    `void_reason` are set, once (a second void is a Conflict R18). The window it held
+    is free again for a corrected invoice (the unique constraint covers live ones only).
+    Returns the invoice as stored after the void.
+    """
+    _require_editor(by, rule="R18", what=_("void a shortfall invoice"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(
+            _("R18: say why the shortfall invoice is voided."),
+            rule="R18",
+            field="reason",
+            code="void_reason_required",
+        )
+    if len(reason) > VOID_REASON_MAX:
+        raise RuleViolation(
+            _("R18: the reason has at most %(max)s characters.") % {"max": VOID_REASON_MAX},
+            rule="R18",
+            field="reason",
+        )
+    # Claim before you act: a conditional UPDATE on a live row. Of two clicks (or two
+    # staff) only one matches `voided_at IS NULL`; the other updates nothing and is told.
+    won = ShortfallInvoice.objects.filter(pk=invoice.pk, voided_at__isnull=True).update(
+        voided_at=timezone.now(), voided_by=ledger.audit_user(by), void_reason=reason
+    )
+    if not won:
+        raise Conflict(
+            _("R18: the shortfall invoice %(reference)s is already voided.")
+            % {"reference": invoice.reference},
+            rule="R18",
+            code="shortfall_already_voided",
+        )
+    invoice.refresh_from_db(fields=["voided_at", "voided_by", "void_reason"])
+    return invoice
