@@ -183,12 +183,16 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
     @extend_schema(request=RedemptionCancelSerializer, responses={200: RedemptionSerializer})
     @action(detail=True, methods=["post"], serializer_class=RedemptionCancelSerializer)
     def cancel(self, request, pk=None):
-        redemption = self.get_object()
-        data = RedemptionCancelSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        done = services.redemption_cancel(
-            redemption=redemption, by=self.actor, **data.validated_data
+        return self._act(
+            request, self.get_object(), RedemptionCancelSerializer, services.redemption_cancel
         )
+
+    def _act(self, request, redemption, input_class, service):
+        """A workflow action: validate `input_class`, call the service with the redemption
+        and the actor, answer with the redemption as it is now (200)."""
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = service(redemption=redemption, by=self.actor, **data.validated_data)
         return Response(
             RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data,
             status=status.HTTP_200_OK,
@@ -210,15 +214,11 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
         return run_idempotent(request, lambda: self._reschedule(request))
 
     def _reschedule(self, request):
-        redemption = self.get_object()
-        data = RedemptionRescheduleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        moved = services.redemption_reschedule(
-            redemption=redemption, by=self.actor, **data.validated_data
-        )
-        return Response(
-            RedemptionSerializer(self.get_queryset().get(pk=moved.pk)).data,
-            status=status.HTTP_200_OK,
+        return self._act(
+            request,
+            self.get_object(),
+            RedemptionRescheduleSerializer,
+            services.redemption_reschedule,
         )
 
     @extend_schema(
@@ -238,12 +238,6 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
             raise PermissionDenied(
                 _("R14: only administrators and account managers mark a redemption delivered.")
             )
-        data = RedemptionDeliverSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        done = services.redemption_mark_delivered(
-            redemption=redemption, by=self.actor, **data.validated_data
-        )
-        return Response(
-            RedemptionSerializer(self.get_queryset().get(pk=done.pk)).data,
-            status=status.HTTP_200_OK,
+        return self._act(
+            request, redemption, RedemptionDeliverSerializer, services.redemption_mark_delivered
         )
