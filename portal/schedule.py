@@ -46,6 +46,15 @@ def beat_schedule() -> dict:
             "schedule": crontab(hour=4, minute=5),
             "options": {"expires": 23 * 3600},
         },
+        # Issue #21: last month's service reviews, in the first hours of the month (02:40
+        # UTC: after midnight in settings.TIME_ZONE, whatever the season). A run of hours
+        # at most; expires before the next day's slot (a missed month is caught up by the
+        # first read of each review, which stores it).
+        "monthly-reviews": {
+            "task": "reviews.tasks.prepare_monthly_reviews",
+            "schedule": crontab(day_of_month=1, hour=2, minute=40),
+            "options": {"expires": 23 * 3600},
+        },
         "cleanup": {
             "task": "notifications.tasks.cleanup",
             "schedule": crontab(hour=3, minute=17),

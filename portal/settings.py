@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "credits",
     "incidents",
     "notifications",
+    "reviews",
 ]
 
 MIDDLEWARE = [

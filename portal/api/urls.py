@@ -21,6 +21,7 @@ from credits.api.views import (
 )
 from incidents.api.views import IncidentViewSet
 from notifications.api.views import WebhookViewSet
+from reviews.api.views import WorkOrderReviewView
 from services.api.views import ServiceViewSet
 
 
@@ -70,6 +71,9 @@ urlpatterns = [
     ),
     path(
         "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
+    ),
+    path(
+        "work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"
     ),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
