@@ -432,14 +432,15 @@ def _is_number(text: str) -> bool:
 
 
 def to_csv(tables: list[Table], *, key: str | None = None) -> str:
-    """One table (`key`) as CSV, or all of them, one after another, each row led by the
-    table's key so a spreadsheet can filter them apart."""
+    """One table (`key`) as CSV, or all of them, one after another: every row, the header
+    row included, led by the table's key, so a filter on the first column gives one table
+    (an empty table still shows its header)."""
     out = io.StringIO()
     writer = csv.writer(out)
     chosen = [t for t in tables if key is None or t.key == key]
     for table in chosen:
         if key is None:
-            writer.writerow(["table", *table.headers])
+            writer.writerow([table.key, *table.headers])
             for row in table.rows:
                 writer.writerow([table.key, *(_csv_cell(v) for v in row)])
         else:
