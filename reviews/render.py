@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from portal import charts as portal_charts
 from reviews import charts
-from reviews.tables import build_tables, explanation
+from reviews.selectors import business_today
+from reviews.tables import EXPLAINED_ON_PAGE, build_tables, explanation
 
 STATIC = Path(settings.BASE_DIR) / "static"
 
@@ -64,7 +65,8 @@ def review_context(figures: dict, *, staff: bool, stored=None) -> dict:
             end=max(end, start + dt.timedelta(days=1)),
         )
     breaches = [
-        {**b, "sentences": explanation(b, staff=staff)} for b in figures["breaches"]
+        {**b, "sentences": explanation(b, staff=staff)}
+        for b in figures["breaches"][:EXPLAINED_ON_PAGE]
     ]
     return {
         "figures": figures,
@@ -76,6 +78,8 @@ def review_context(figures: dict, *, staff: bool, stored=None) -> dict:
         "period_end": parse_date(period["end"]),
         "as_of": parse_date(figures["as_of"]),
         "breach_details": breaches,
+        "breaches_unexplained": max(len(figures["breaches"]) - EXPLAINED_ON_PAGE, 0),
+        "finished": parse_date(period["end"]) < business_today(),
         "attainment_chart": attainment_chart,
         "product_chart": product_chart,
         "credit_chart": credit_chart,

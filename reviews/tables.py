@@ -24,6 +24,27 @@ from incidents.choices import DeadlineKind, EventKind, Severity
 from reviews.selectors import without_rule_numbers
 
 
+#: Rows of a long table (breaches, escalations, comments ...) on the page and in the PDF:
+#: a quarter at scale has a thousand breaches, which no one reads on paper (549 pages);
+#: the CSV holds them all, and the page says how many more there are.
+PAGE_LIMIT = 50
+LONG_TABLES = frozenset(
+    {
+        "incidents_by_product",
+        "breaches",
+        "escalations",
+        "customer_misses",
+        "credits_by_service",
+        "cancellations",
+        "lapsed",
+        "satisfaction_comments",
+        "next_period",
+    }
+)
+#: Breaches whose full explanation is printed under the table.
+EXPLAINED_ON_PAGE = 20
+
+
 @dataclass
 class Table:
     """One table of a review: a stable key (the CSV's `table=`), a title, headers, rows."""
@@ -34,6 +55,23 @@ class Table:
     rows: list[list] = field(default_factory=list)
     #: columns holding numbers (right-aligned on the page)
     numeric: tuple[int, ...] = ()
+    #: columns written to the CSV only (long text the page shows elsewhere)
+    csv_only: tuple[int, ...] = ()
+    #: rows shown on the page and in the PDF; the CSV always holds every row
+    page_limit: int | None = None
+
+    @property
+    def page_rows(self) -> list[list]:
+        return self.rows if self.page_limit is None else self.rows[: self.page_limit]
+
+    @property
+    def more(self) -> int:
+        """Rows left out of the page (they are in the CSV)."""
+        return max(len(self.rows) - len(self.page_rows), 0)
+
+    @property
+    def page_headers(self) -> list[str]:
+        return [h for n, h in enumerate(self.headers) if n not in self.csv_only]
 
 
 class Month(dt.date):
@@ -173,6 +211,7 @@ def build_tables(figures: dict, *, staff: bool) -> list[Table]:
                 for r in figures["breaches"]
             ],
             numeric=(7,),
+            csv_only=(8,),
         )
     )
     tables.append(
@@ -403,6 +442,9 @@ def build_tables(figures: dict, *, staff: bool) -> list[Table]:
             numeric=(3,),
         )
     )
+    for table in tables:
+        if table.key in LONG_TABLES:
+            table.page_limit = PAGE_LIMIT
     return tables
 
 
