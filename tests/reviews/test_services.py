@@ -1,0 +1,68 @@
+"""Storing reviews and the monthly job (beat, notices, idempotency)."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from notifications.models import OutboxMessage
+from portal.errors import RuleViolation
+from portal.schedule import beat_schedule
+from reviews import services
+from reviews.models import ServiceReview
+from reviews.periods import parse_period
+from reviews.tasks import prepare_monthly_reviews
+from tests.reviews.conftest import at
+
+
+def test_the_beat_prepares_reviews_in_the_first_hours_of_the_month():
+    entry = beat_schedule()["monthly-reviews"]
+    assert entry["task"] == prepare_monthly_reviews.name
+    schedule = entry["schedule"]
+    assert schedule.day_of_month == {1} and schedule.hour == {2}
+    assert entry["options"]["expires"] < 24 * 3600
+
+
+def test_the_monthly_job_stores_last_month_and_tells_manager_and_lead(march, staff, user_a):
+    with time_machine.travel(at(2026, 4, 1, 1, 0), tick=False):  # 03:00 in Amsterdam
+        result = prepare_monthly_reviews()
+    assert result == {"period": "2026-03", "stored": 2, "notified": 2, "failed": 0}
+    review = ServiceReview.objects.get(work_order=march.wo, period_key="2026-03")
+    assert review.figures["incidents"]["total"] == 4
+    assert review.notified_at is not None
+    recipients = set(
+        OutboxMessage.objects.filter(event="review.ready", key__startswith=f"review:{review.pk}:")
+        .exclude(recipient="")
+        .values_list("recipient", flat=True)
+    )
+    assert {staff.email, user_a.email} <= recipients
+    # A second run (another worker, a retry) stores and sends nothing new.
+    with time_machine.travel(at(2026, 4, 1, 2, 0), tick=False):
+        again = prepare_monthly_reviews()
+    assert again == {"period": "2026-03", "stored": 0, "notified": 0, "failed": 0}
+
+
+def test_the_monthly_job_sends_each_notice_once(march):
+    with time_machine.travel(at(2026, 4, 1, 1, 0), tick=False):
+        prepare_monthly_reviews()
+        first = OutboxMessage.objects.filter(event="review.ready").count()
+        prepare_monthly_reviews()
+    assert OutboxMessage.objects.filter(event="review.ready").count() == first > 0
+
+
+def test_an_unfinished_period_is_not_stored(march):
+    today = dt.date(2026, 3, 20)
+    period = parse_period("2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today)
+    with pytest.raises(RuleViolation):
+        services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
+    assert not ServiceReview.objects.exists()
+
+
+def test_storing_twice_keeps_the_first(march):
+    today = dt.date(2026, 12, 6)
+    period = parse_period("2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today)
+    first = services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
+    second = services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
+    assert first.pk == second.pk
+    customer_review = services.review_store(customer=march.wo.customer, period=period, today=today)
+    assert customer_review.work_order is None and customer_review.pk != first.pk
