@@ -54,15 +54,16 @@ def main() -> None:
 
     translation.activate(args.language)
     if args.work_order:
-        wo = WorkOrder.objects.select_related("customer", "support_location").get(pk=args.work_order)
+        wo = WorkOrder.objects.select_related("customer", "support_location").get(
+            pk=args.work_order
+        )
     else:
         top = (
-            Incident.objects.values("work_order_id")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .first()
+            Incident.objects.values("work_order_id").annotate(n=Count("id")).order_by("-n").first()
         )
-        wo = WorkOrder.objects.select_related("customer", "support_location").get(pk=top["work_order_id"])
+        wo = WorkOrder.objects.select_related("customer", "support_location").get(
+            pk=top["work_order_id"]
+        )
     today = business_today()
     if args.period:
         key = args.period
@@ -77,8 +78,10 @@ def main() -> None:
             key = cursor.fetchone()[0]
     period = parse_period(key, term_start=wo.start_date, term_end=wo.end_date, today=today)
     total = Incident.objects.filter(work_order=wo).count()
-    print(f"database {connection.settings_dict['NAME']}: work order {wo.number} (id {wo.pk}), "
-          f"{total} incidents in all; period {period.key}")
+    print(
+        f"database {connection.settings_dict['NAME']}: work order {wo.number} (id {wo.pk}), "
+        f"{total} incidents in all; period {period.key}"
+    )
 
     times = {"figures": [], "pdf": [], "csv": []}
     pdf = b""
@@ -100,18 +103,33 @@ def main() -> None:
         f"credit entries redeemed {figures['credits']['redeemed']}, hour blocks {len(figures['hours'])}"
     )
     for name, values in times.items():
-        print(f"{name:8s} median {statistics.median(values):7.2f} s  (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})")
+        print(
+            f"{name:8s} median {statistics.median(values):7.2f} s  (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.pdf) if args.pdf else Path(tmp) / "review.pdf"
         path.write_bytes(pdf)
         pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
-        print(next((line for line in pages.splitlines() if line.startswith("Pages")), "Pages: ?"),
-              f"· {len(pdf) / 1024:.0f} KiB")
+        print(
+            next((line for line in pages.splitlines() if line.startswith("Pages")), "Pages: ?"),
+            f"· {len(pdf) / 1024:.0f} KiB",
+        )
         if args.png:
             out = Path(args.png)
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(path),
-                 str(out.with_suffix(""))],
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "110",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(path),
+                    str(out.with_suffix("")),
+                ],
                 check=True,
             )
             print(f"wrote {out}")

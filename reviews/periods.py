@@ -7,8 +7,8 @@ count "today"); an incident belongs to the period its opening falls in, in that 
 from __future__ import annotations
 
 import calendar
-import math
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 

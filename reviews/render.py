@@ -51,11 +51,15 @@ def review_context(figures: dict, *, staff: bool, stored=None) -> dict:
     hours_chart = None
     if figures["hours"]:
         start = min(parse_date(w["start_date"]) for w in figures["work_orders"])
-        end = max(parse_date(p["on"]) for h in figures["hours"] for p in h["burndown"] or [{"on": period["end"]}])
+        end = max(
+            parse_date(p["on"])
+            for h in figures["hours"]
+            for p in h["burndown"] or [{"on": period["end"]}]
+        )
         hours_chart = charts.burndown(
             [
                 (
-                    f'{h["name"]} ({h["number"]})',
+                    f"{h['name']} ({h['number']})",
                     Decimal(h["quantity"]),
                     [(parse_date(p["on"]), Decimal(p["left"])) for p in h["burndown"]],
                 )

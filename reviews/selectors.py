@@ -135,9 +135,7 @@ def satisfaction_ratings(*, incident_ids: list[int], start: dt.datetime, end: dt
     if model is None:
         return None
     return list(
-        model.objects.filter(
-            incident_id__in=incident_ids, rated_at__gte=start, rated_at__lt=end
-        )
+        model.objects.filter(incident_id__in=incident_ids, rated_at__gte=start, rated_at__lt=end)
         .select_related("incident")
         .order_by("rated_at", "pk")
     )
@@ -562,9 +560,10 @@ def _hours(work_orders, period: Period) -> list[dict]:
         before = sum((h for d, h in days if d < period.start), Decimal(0))
         during = sum((h for d, h in days if period.start <= d <= period.end), Decimal(0))
         left = line.quantity - before - during
-        expired = line.expired_at is not None and line.expired_at.astimezone(
-            business_zone()
-        ).date() <= period.end
+        expired = (
+            line.expired_at is not None
+            and line.expired_at.astimezone(business_zone()).date() <= period.end
+        )
         burndown = []
         month = line.work_order.start_date.replace(day=1)
         last = min(period.end, line.work_order.end_date)
@@ -593,7 +592,9 @@ def _hours(work_orders, period: Period) -> list[dict]:
 
 
 def _satisfaction(wo_ids, start, end) -> dict:
-    incident_ids = list(Incident.objects.filter(work_order_id__in=wo_ids).values_list("pk", flat=True))
+    incident_ids = list(
+        Incident.objects.filter(work_order_id__in=wo_ids).values_list("pk", flat=True)
+    )
     ratings = satisfaction_ratings(incident_ids=incident_ids, start=start, end=end)
     if ratings is None:
         return {"collected": False, "count": 0, "average": None, "scores": [], "comments": []}

@@ -63,7 +63,9 @@ def review_obtain(
                 customer=customer, work_order=work_order, period=period, today=today, by=actor
             )
         return stored.figures, stored
-    return _compute(actor=actor, customer=customer, work_order=work_order, period=period, today=today), None
+    return _compute(
+        actor=actor, customer=customer, work_order=work_order, period=period, today=today
+    ), None
 
 
 def _compute(*, actor, customer, work_order, period, today) -> dict:

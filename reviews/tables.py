@@ -16,13 +16,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from incidents.choices import DeadlineKind, EventKind, Severity
 from reviews.selectors import without_rule_numbers
-
 
 #: Rows of a long table (breaches, escalations, comments ...) on the page and in the PDF:
 #: a quarter at scale has a thousand breaches, which no one reads on paper (549 pages);
@@ -174,7 +172,12 @@ def build_tables(figures: dict, *, staff: bool) -> list[Table]:
             _("Time to first response (minutes, as the clock on the wall runs)"),
             [_("Severity"), _("Answered"), _("Median"), _("90th percentile")],
             [
-                [_severity(r["severity"]), r["count"], _num(r["median_minutes"]), _num(r["p90_minutes"])]
+                [
+                    _severity(r["severity"]),
+                    r["count"],
+                    _num(r["median_minutes"]),
+                    _num(r["p90_minutes"]),
+                ]
                 for r in rt["by_severity"]
             ]
             + [[_("All"), rt["count"], _num(rt["median_minutes"]), _num(rt["p90_minutes"])]],
@@ -316,7 +319,12 @@ def build_tables(figures: dict, *, staff: bool) -> list[Table]:
             _("Redemptions still scheduled when the term ended (lapsed)"),
             [_("Service"), _("Work order"), _("Was scheduled for"), _("Credits")],
             [
-                [r["name"], numbers.get(r["work_order_id"], ""), _date(r["scheduled_for"]), r["credits"]]
+                [
+                    r["name"],
+                    numbers.get(r["work_order_id"], ""),
+                    _date(r["scheduled_for"]),
+                    r["credits"],
+                ]
                 for r in cr["lapsed"]
             ],
             numeric=(3,),

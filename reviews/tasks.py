@@ -4,7 +4,10 @@ from portal.task_policy import db_task
 
 
 @db_task(
-    name="reviews.tasks.prepare_monthly_reviews", soft_time_limit=1800, time_limit=1900, retry_backoff=30
+    name="reviews.tasks.prepare_monthly_reviews",
+    soft_time_limit=1800,
+    time_limit=1900,
+    retry_backoff=30,
 )
 def prepare_monthly_reviews() -> dict:
     """Store last month's review of every work order and tell the account manager and the

@@ -106,7 +106,9 @@ def work_order_review(request, pk, fmt="html"):
         "nav_section": "work_orders" if is_staff(request.user) else "home",
         "work_order": work_order,
         "customer": work_order.customer,
-        "choices": period_choices(start=work_order.start_date, end=work_order.end_date, today=today),
+        "choices": period_choices(
+            start=work_order.start_date, end=work_order.end_date, today=today
+        ),
     }
     try:
         period = _period(request, start=work_order.start_date, end=work_order.end_date, today=today)
@@ -118,7 +120,12 @@ def work_order_review(request, pk, fmt="html"):
     context = review_context(figures, staff=is_staff(request.user), stored=stored)
     base["period_key"] = period.key
     return _respond(
-        request, fmt=fmt, context=context, period=period, what=work_order.number, template_context=base
+        request,
+        fmt=fmt,
+        context=context,
+        period=period,
+        what=work_order.number,
+        template_context=base,
     )
 
 
@@ -213,8 +220,12 @@ def overview(request):
             [h for _k, h in headers],
             [[r[k] for k, _h in headers] for r in rows],
         )
-        response = HttpResponse(to_csv([table], key="overview"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="service-overview-{period.key}.csv"'
+        response = HttpResponse(
+            to_csv([table], key="overview"), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="service-overview-{period.key}.csv"'
+        )
         return response
     months = [month_period(d.year, d.month).key for d in period.months()]
     return render(

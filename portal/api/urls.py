@@ -72,9 +72,7 @@ urlpatterns = [
     path(
         "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
     ),
-    path(
-        "work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"
-    ),
+    path("work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
     *router.urls,

@@ -50,23 +50,42 @@ class ReviewSerializer(serializers.Serializer):
 
     schema = serializers.IntegerField()
     scope = serializers.ChoiceField(choices=["work_order", "customer"])
-    stored = serializers.BooleanField(help_text="True when the period is finished and the review is stored (it will not change).")
+    stored = serializers.BooleanField(
+        help_text="True when the period is finished and the review is stored (it will not change)."
+    )
     stored_at = serializers.DateTimeField(allow_null=True)
     customer = serializers.DictField()
     work_orders = serializers.ListField(child=serializers.DictField())
-    period = serializers.DictField(help_text="`key`, `kind` (month, quarter, term), `start`, `end`.")
+    period = serializers.DictField(
+        help_text="`key`, `kind` (month, quarter, term), `start`, `end`."
+    )
     as_of = serializers.DateField()
     computed_at = serializers.DateTimeField()
     incidents = serializers.DictField(help_text="`total`, `by_severity`, `by_product`.")
-    attainment = serializers.DictField(help_text="First responses met / missed / pending by month and severity; `percent` met of met+missed.")
-    breaches = serializers.ListField(child=serializers.DictField(), help_text="Each missed first response with `explanation` per language.")
-    response_times = serializers.DictField(help_text="`median_minutes`, `p90_minutes` (nearest rank), overall and `by_severity`.")
+    attainment = serializers.DictField(
+        help_text="First responses met / missed / pending by month and severity; `percent` met of met+missed."
+    )
+    breaches = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each missed first response with `explanation` per language.",
+    )
+    response_times = serializers.DictField(
+        help_text="`median_minutes`, `p90_minutes` (nearest rank), overall and `by_severity`."
+    )
     escalations = serializers.ListField(child=serializers.DictField())
     customer_misses = serializers.ListField(child=serializers.DictField())
-    credits = serializers.DictField(help_text="Granted, redeemed (and `redeemed_by_service`), refunded, fees, expired, `cancelled`, `lapsed`, and per work order balances, `forecast_expiring` and `request_by` (R15).")
-    hours = serializers.ListField(child=serializers.DictField(), help_text="Per hour block: quantity, used, left, burn-down.")
-    satisfaction = serializers.DictField(help_text="`collected` is false while ratings are not collected.")
-    next_period = serializers.DictField(help_text="What expires, R15 cut-offs and scheduled redemptions in the next period.")
+    credits = serializers.DictField(
+        help_text="Granted, redeemed (and `redeemed_by_service`), refunded, fees, expired, `cancelled`, `lapsed`, and per work order balances, `forecast_expiring` and `request_by` (R15)."
+    )
+    hours = serializers.ListField(
+        child=serializers.DictField(), help_text="Per hour block: quantity, used, left, burn-down."
+    )
+    satisfaction = serializers.DictField(
+        help_text="`collected` is false while ratings are not collected."
+    )
+    next_period = serializers.DictField(
+        help_text="What expires, R15 cut-offs and scheduled redemptions in the next period."
+    )
 
 
 class WorkOrderReviewView(UtcMixin, GenericAPIView):
@@ -111,8 +130,12 @@ class WorkOrderReviewView(UtcMixin, GenericAPIView):
         ],
         responses={
             (200, "application/json"): ReviewSerializer,
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The review as a PDF."),
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The review's tables as CSV."),
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The review as a PDF."
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The review's tables as CSV."
+            ),
             400: OpenApiResponse(description="An unknown period, table or query parameter."),
             404: OpenApiResponse(description="No such work order for this key."),
         },
@@ -159,10 +182,19 @@ class WorkOrderReviewView(UtcMixin, GenericAPIView):
             tables = build_tables(figures, staff=staff)
             if table is not None and table not in {t.key for t in tables}:
                 raise serializers.ValidationError(
-                    {"table": [_("Unknown table. Tables: %(keys)s.") % {"keys": ", ".join(t.key for t in tables)}]}
+                    {
+                        "table": [
+                            _("Unknown table. Tables: %(keys)s.")
+                            % {"keys": ", ".join(t.key for t in tables)}
+                        ]
+                    }
                 )
-            response = HttpResponse(to_csv(tables, key=table), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{name}{"-" + table if table else ""}.csv"'
+            response = HttpResponse(
+                to_csv(tables, key=table), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="{name}{"-" + table if table else ""}.csv"'
+            )
             return response
         if table is not None:
             raise serializers.ValidationError({"table": [_("Only with format=csv.")]})

@@ -58,11 +58,16 @@ def at(*args) -> dt.datetime:
 
 @pytest.fixture
 def march(db, staff, customer_a, user_a):
-    location = contract_services.support_location_create(
-        customer=customer_a, name="Dublin", country="IE", timezone="Europe/Dublin"
-    )
+    # The location copies public holidays for "this year" and the next two (R5): made in
+    # 2026, whenever the tests run.
+    with time_machine.travel(at(2026, 1, 1, 9), tick=False):
+        location = contract_services.support_location_create(
+            customer=customer_a, name="Dublin", country="IE", timezone="Europe/Dublin"
+        )
     f.RateFactory(
-        service=f.service("workshops"), credits_per_unit=Decimal("25"), valid_from=dt.date(2025, 1, 1)
+        service=f.service("workshops"),
+        credits_per_unit=Decimal("25"),
+        valid_from=dt.date(2025, 1, 1),
     )
     with time_machine.travel(at(2025, 4, 2, 9), tick=False):
         wo2 = f.WorkOrderFactory(
@@ -95,7 +100,9 @@ def march(db, staff, customer_a, user_a):
             work_order=wo, service=f.service("dse"), quantity=40, by=staff
         )
     with time_machine.travel(at(2026, 2, 20, 12), tick=False):
-        credit_services.time_entry_record(line=dse, hours=Decimal("6"), worked_on=dt.date(2026, 2, 20), by=staff)
+        credit_services.time_entry_record(
+            line=dse, hours=Decimal("6"), worked_on=dt.date(2026, 2, 20), by=staff
+        )
     with time_machine.travel(at(2026, 3, 1, 9), tick=False):
         contract_services.work_order_line_add(
             work_order=wo, service=f.service("proactive-credits"), quantity=400, by=staff
@@ -110,7 +117,9 @@ def march(db, staff, customer_a, user_a):
             by=user_a,
         )
     with time_machine.travel(at(2026, 3, 10, 12), tick=False):
-        credit_services.time_entry_record(line=dse, hours=Decimal("4"), worked_on=dt.date(2026, 3, 10), by=staff)
+        credit_services.time_entry_record(
+            line=dse, hours=Decimal("4"), worked_on=dt.date(2026, 3, 10), by=staff
+        )
     with time_machine.travel(at(2026, 3, 12, 10), tick=False):
         credit_services.redemption_cancel(redemption=cancelled, by=user_a, reason="moved")
     with time_machine.travel(at(2026, 3, 13, 10), tick=False):
@@ -141,12 +150,30 @@ def march(db, staff, customer_a, user_a):
             inc.refresh_from_db()
         return inc
 
-    d = incident("Slow queries", "normal", "SQL Server", at(2026, 3, 2, 9), at(2026, 3, 2, 9, 30))
-    c = incident("Mail down", "critical", "Exchange", at(2026, 3, 10, 10), at(2026, 3, 10, 10, 20))
-    a = incident("Calendar sync", "normal", "Exchange", at(2026, 3, 16, 15), at(2026, 3, 18, 10))
-    b = incident("Mailbox move", "normal", "Exchange", at(2026, 3, 27, 16), at(2026, 3, 30, 11))
-    e = incident("After midnight", "normal", "Exchange", at(2026, 3, 31, 22, 30))
+    # Entered by staff on 6 December 2026 (backdated, phone): the term covers that day (R2).
+    with time_machine.travel(at(2026, 12, 6, 9), tick=False):
+        d = incident(
+            "Slow queries", "normal", "SQL Server", at(2026, 3, 2, 9), at(2026, 3, 2, 9, 30)
+        )
+        c = incident(
+            "Mail down", "critical", "Exchange", at(2026, 3, 10, 10), at(2026, 3, 10, 10, 20)
+        )
+        a = incident(
+            "Calendar sync", "normal", "Exchange", at(2026, 3, 16, 15), at(2026, 3, 18, 10)
+        )
+        b = incident("Mailbox move", "normal", "Exchange", at(2026, 3, 27, 16), at(2026, 3, 30, 11))
+        e = incident("After midnight", "normal", "Exchange", at(2026, 3, 31, 22, 30))
     return SimpleNamespace(
-        wo=wo, wo2=wo2, contact=contact, dse=dse, cancelled=cancelled, kept=kept,
-        a=a, b=b, c=c, d=d, e=e, location=location,
+        wo=wo,
+        wo2=wo2,
+        contact=contact,
+        dse=dse,
+        cancelled=cancelled,
+        kept=kept,
+        a=a,
+        b=b,
+        c=c,
+        d=d,
+        e=e,
+        location=location,
     )

@@ -48,8 +48,22 @@ def test_attainment_by_month_and_severity(fig):
     att = fig["attainment"]
     assert (att["met"], att["missed"], att["pending"], att["percent"]) == (3, 1, 0, "75")
     assert att["rows"] == [
-        {"month": "2026-03", "severity": "normal", "met": 2, "missed": 1, "pending": 0, "percent": "66.7"},
-        {"month": "2026-03", "severity": "critical", "met": 1, "missed": 0, "pending": 0, "percent": "100"},
+        {
+            "month": "2026-03",
+            "severity": "normal",
+            "met": 2,
+            "missed": 1,
+            "pending": 0,
+            "percent": "66.7",
+        },
+        {
+            "month": "2026-03",
+            "severity": "critical",
+            "met": 1,
+            "missed": 0,
+            "pending": 0,
+            "percent": "100",
+        },
     ]
 
 
@@ -61,7 +75,9 @@ def test_the_breach_is_listed_with_its_explanation(fig, march):
     en = " ".join(breach["explanation"]["en"])
     assert "late: the target was breached" in en
     assert "Paused from" in en  # the weekend over the DST change
-    assert breach["explanation"]["nl"] and breach["explanation"]["nl"] != breach["explanation"]["en"]
+    assert (
+        breach["explanation"]["nl"] and breach["explanation"]["nl"] != breach["explanation"]["en"]
+    )
 
 
 def test_median_and_p90_time_to_first_response(fig):
@@ -74,7 +90,9 @@ def test_median_and_p90_time_to_first_response(fig):
 
 def test_escalations_list_the_critical_incident(fig, march):
     # R8: an Advanced critical incident starts the escalation process.
-    assert any(r["number"] == march.c.number and r["kind"] == "escalation" for r in fig["escalations"])
+    assert any(
+        r["number"] == march.c.number and r["kind"] == "escalation" for r in fig["escalations"]
+    )
     assert {r["number"] for r in fig["escalations"]} == {march.c.number}
 
 
@@ -86,8 +104,13 @@ def test_credits_granted_redeemed_cancelled_with_fee(fig, march):
     assert cr["fees"] == 25  # R16: cancelled 8 days before, 50 % kept
     assert cr["expired"] == 0
     assert cr["redeemed_by_service"] == [
-        {"service": "workshops", "name": cr["redeemed_by_service"][0]["name"],
-         "work_order_id": march.wo.pk, "redemptions": 2, "credits": 75}
+        {
+            "service": "workshops",
+            "name": cr["redeemed_by_service"][0]["name"],
+            "work_order_id": march.wo.pk,
+            "redemptions": 2,
+            "credits": 75,
+        }
     ]
     (cancel,) = cr["cancelled"]
     assert (cancel["credits"], cancel["refunded"], cancel["fee"]) == (50, 50, 25)
@@ -145,7 +168,11 @@ def test_ratings_say_not_collected_while_the_model_is_missing(fig):
 
     if satisfaction_rating_model() is None:
         assert fig["satisfaction"] == {
-            "collected": False, "count": 0, "average": None, "scores": [], "comments": []
+            "collected": False,
+            "count": 0,
+            "average": None,
+            "scores": [],
+            "comments": [],
         }
     else:  # issue #17 landed: ratings are read through the same selector
         assert fig["satisfaction"]["collected"] is True

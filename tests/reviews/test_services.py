@@ -52,17 +52,27 @@ def test_the_monthly_job_sends_each_notice_once(march):
 
 def test_an_unfinished_period_is_not_stored(march):
     today = dt.date(2026, 3, 20)
-    period = parse_period("2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today)
+    period = parse_period(
+        "2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today
+    )
     with pytest.raises(RuleViolation):
-        services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
+        services.review_store(
+            customer=march.wo.customer, work_order=march.wo, period=period, today=today
+        )
     assert not ServiceReview.objects.exists()
 
 
 def test_storing_twice_keeps_the_first(march):
     today = dt.date(2026, 12, 6)
-    period = parse_period("2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today)
-    first = services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
-    second = services.review_store(customer=march.wo.customer, work_order=march.wo, period=period, today=today)
+    period = parse_period(
+        "2026-03", term_start=march.wo.start_date, term_end=march.wo.end_date, today=today
+    )
+    first = services.review_store(
+        customer=march.wo.customer, work_order=march.wo, period=period, today=today
+    )
+    second = services.review_store(
+        customer=march.wo.customer, work_order=march.wo, period=period, today=today
+    )
     assert first.pk == second.pk
     customer_review = services.review_store(customer=march.wo.customer, period=period, today=today)
     assert customer_review.work_order is None and customer_review.pk != first.pk

@@ -63,7 +63,9 @@ def test_another_customer_never_sees_the_review(march, client_b, api_b, user_b):
         assert response.status_code == 404, url
         assert march.b.number.encode() not in response.content
     for fmt in ("json", "pdf", "csv"):
-        response = api_b.get(f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&format={fmt}")
+        response = api_b.get(
+            f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&format={fmt}"
+        )
         assert response.status_code == 404
         assert response["Content-Type"].startswith("application/json")
         assert march.b.number.encode() not in response.content
@@ -77,11 +79,15 @@ def test_the_overview_is_for_staff_only(march, client_a, client_staff):
 
 
 def test_a_bad_period_is_a_400_not_a_500(march, client_staff, api_staff):
-    assert client_staff.get(f"/reviews/work-orders/{march.wo.pk}/?period=2026-13").status_code == 400
+    assert (
+        client_staff.get(f"/reviews/work-orders/{march.wo.pk}/?period=2026-13").status_code == 400
+    )
     assert client_staff.get("/reviews/overview/?period=soon").status_code == 400
     response = api_staff.get(f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=Q5")
     assert response.status_code == 400 and "period" in response.json()
-    response = api_staff.get(f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&colour=red")
+    response = api_staff.get(
+        f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&colour=red"
+    )
     assert response.status_code == 400 and "colour" in response.json()
     response = api_staff.get(
         f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&format=csv&table=nope"
@@ -133,7 +139,12 @@ def test_api_json_has_the_figures(march, api_a):
     response = api_a.get(f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-Q1")
     assert response.status_code == 200
     body = response.json()
-    assert body["period"] == {"key": "2026-Q1", "kind": "quarter", "start": "2026-01-01", "end": "2026-03-31"}
+    assert body["period"] == {
+        "key": "2026-Q1",
+        "kind": "quarter",
+        "start": "2026-01-01",
+        "end": "2026-03-31",
+    }
     assert body["attainment"]["percent"] == "75"
     assert body["credits"]["fees"] == 25
     assert body["stored_at"].endswith("Z")
@@ -191,9 +202,20 @@ def test_csv_of_every_table(march, client_staff):
     data = rows(response.content)
     keys = {row[0] for row in data}
     assert {
-        "incidents_by_severity", "incidents_by_product", "attainment", "response_times",
-        "breaches", "escalations", "customer_misses", "credit_movements", "credits_by_service",
-        "cancellations", "lapsed", "credit_forecast", "hours", "next_period",
+        "incidents_by_severity",
+        "incidents_by_product",
+        "attainment",
+        "response_times",
+        "breaches",
+        "escalations",
+        "customer_misses",
+        "credit_movements",
+        "credits_by_service",
+        "cancellations",
+        "lapsed",
+        "credit_forecast",
+        "hours",
+        "next_period",
     } <= keys
     cancellations = [r for r in data if r[0] == "cancellations"]
     assert cancellations[0][1] == "Service"  # each table's header row
@@ -201,14 +223,18 @@ def test_csv_of_every_table(march, client_staff):
 
 
 def test_customer_review_across_work_orders(march, client_a):
-    response = client_a.get(f"/reviews/customers/{march.wo.customer_id}/csv/?period=2026-03&table=credit_movements")
+    response = client_a.get(
+        f"/reviews/customers/{march.wo.customer_id}/csv/?period=2026-03&table=credit_movements"
+    )
     data = dict((r[0], r[1]) for r in rows(response.content)[1:])
     assert data["Granted"] == "400" and data["Expired unused"] == "40"
 
 
 def test_the_dutch_page_reads_in_dutch(march, client_a):
     client_a.cookies["django_language"] = "nl"
-    response = client_a.get(f"/reviews/work-orders/{march.wo.pk}/?period=2026-03", HTTP_ACCEPT_LANGUAGE="nl")
+    response = client_a.get(
+        f"/reviews/work-orders/{march.wo.pk}/?period=2026-03", HTTP_ACCEPT_LANGUAGE="nl"
+    )
     assert response.status_code == 200
     assert "Servicerapport" in response.content.decode()
 
@@ -216,11 +242,17 @@ def test_the_dutch_page_reads_in_dutch(march, client_a):
 # --- the overview -----------------------------------------------------------------------
 
 
-def test_overview_by_account_manager_and_package_sortable_and_exportable(march, client_staff, staff, customer_b):
+def test_overview_by_account_manager_and_package_sortable_and_exportable(
+    march, client_staff, staff, customer_b
+):
     other = f.StaffFactory(username="zed", first_name="Zed", last_name="Manager")
     f.WorkOrderFactory(
-        number="WO-Z", customer=customer_b, package="core", account_manager=other,
-        start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31),
+        number="WO-Z",
+        customer=customer_b,
+        package="core",
+        account_manager=other,
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 12, 31),
     )
     response = client_staff.get("/reviews/overview/?period=2026-Q1&sort=-percent&format=csv")
     data = rows(response.content)
@@ -235,8 +267,15 @@ def test_overview_by_account_manager_and_package_sortable_and_exportable(march, 
     assert page.status_code == 200 and 'aria-sort="ascending"' in page.content.decode()
 
 
-def test_overview_queries_do_not_grow_with_work_orders(march, client_staff, django_assert_max_num_queries):
+def test_overview_queries_do_not_grow_with_work_orders(
+    march, client_staff, django_assert_max_num_queries
+):
     for n in range(5):
-        f.WorkOrderFactory(number=f"WO-N-{n}", customer=march.wo.customer, start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31))
+        f.WorkOrderFactory(
+            number=f"WO-N-{n}",
+            customer=march.wo.customer,
+            start_date=dt.date(2026, 1, 1),
+            end_date=dt.date(2026, 12, 31),
+        )
     with django_assert_max_num_queries(12):
         client_staff.get("/reviews/overview/?period=2026-Q1")
