@@ -24,7 +24,9 @@ def frozen():
 
 
 def pdf_text(content: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    """The PDF's text with its line breaks (a wrapped box, a table cell) as plain spaces."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return " ".join(text.split())
 
 
 def rows(content: bytes) -> list[list[str]]:
