@@ -19,6 +19,7 @@ from portal.api.base import UtcMixin
 from reviews import selectors, services
 from reviews.periods import PeriodError, parse_period, previous_month
 from reviews.render import render_pdf, review_context
+from reviews.selectors import without_rule_numbers
 from reviews.tables import build_tables, to_csv
 
 KNOWN_PARAMS = {"period", "format", "table"}
@@ -198,6 +199,21 @@ class WorkOrderReviewView(UtcMixin, GenericAPIView):
             return response
         if table is not None:
             raise serializers.ValidationError({"table": [_("Only with format=csv.")]})
+        if not staff:
+            # Customers read plain words: the explanations without R-numbers (as on the page).
+            figures = {
+                **figures,
+                "breaches": [
+                    {
+                        **b,
+                        "explanation": {
+                            lang: [without_rule_numbers(t) for t in texts]
+                            for lang, texts in b["explanation"].items()
+                        },
+                    }
+                    for b in figures["breaches"]
+                ],
+            }
         body = {
             **figures,
             "stored": stored is not None,

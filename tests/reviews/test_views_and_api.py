@@ -150,6 +150,14 @@ def test_api_json_has_the_figures(march, api_a):
     assert body["attainment"]["percent"] == "75"
     assert body["credits"]["fees"] == 25
     assert body["stored_at"].endswith("Z")
+    # The customer's key reads the explanations in plain words; staff see the rules.
+    (breach,) = body["breaches"]
+    assert not any("R4" in t or "(R5)" in t for t in breach["explanation"]["en"])
+
+
+def test_api_staff_read_the_rules_in_explanations(march, api_staff):
+    body = api_staff.get(f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-Q1").json()
+    assert any("R4" in t for t in body["breaches"][0]["explanation"]["en"])
 
 
 def test_api_pdf_and_csv_by_accept_header_and_by_format(march, api_a):
