@@ -77,12 +77,16 @@ def _local_month(value: dt.datetime) -> str:
     return value.astimezone(business_zone()).strftime("%Y-%m")
 
 
-_RULE_REF = re.compile(r"\s*\((R\d+)(, R\d+)*[^)]*\)|\bR\d+\b:?\s*")
+#: "(R5)" or "(R7, R8)" alone in brackets, then any other "R4 " or "R9: " in the text.
+_RULE_ONLY = re.compile(r"\s*\(R\d+(?:, ?R\d+)*\)")
+_RULE_REF = re.compile(r"\bR\d+\b:?\s*")
 
 
 def without_rule_numbers(text: str) -> str:
-    """A sentence for customers: R-numbers are for staff explanations only (PREAMBLE)."""
-    return re.sub(r"\s{2,}", " ", _RULE_REF.sub(" ", text)).strip().replace(" .", ".")
+    """A sentence for customers: R-numbers are for staff explanations only (PREAMBLE).
+    "(R6 24x7 effort)" keeps its words: "(24x7 effort)"."""
+    text = _RULE_REF.sub("", _RULE_ONLY.sub("", text))
+    return re.sub(r"\s{2,}", " ", text).strip().replace(" .", ".")
 
 
 # --------------------------------------------------------------------------- scoping

@@ -28,6 +28,8 @@ PATHS = {
     "/api/v1/incidents/{id}/respond/": {"post"},
     "/api/v1/incidents/{id}/severity/": {"post"},
     "/api/v1/webhooks/": {"get", "post", "delete"},
+    # Revision 2 (issue #21): a work order's service review; PDF / CSV by Accept or format.
+    "/api/v1/work-orders/{id}/reviews/": {"get"},
 }
 
 

@@ -188,4 +188,6 @@ def test_customers_read_no_rule_numbers():
     assert without_rule_numbers("Target: R4 Advanced normal: 4 business hours.") == (
         "Target: Advanced normal: 4 business hours."
     )
-    assert "R5" not in without_rule_numbers("minus public holidays (R5).")
+    assert without_rule_numbers("minus public holidays (R5).") == "minus public holidays."
+    assert without_rule_numbers("4 hours 24x7 (R6 24x7 effort)") == "4 hours 24x7 (24x7 effort)"
+    assert without_rule_numbers("R9 Rapid Response: 15 minutes") == "Rapid Response: 15 minutes"
