@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import Customer, WorkOrder
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
@@ -207,12 +208,26 @@ def _notify(review: ServiceReview) -> None:
         customer=work_order.customer,
         calendars=calendars,
         urgency=Urgency.BUSINESS_HOURS,
-        payload={
-            "work_order": {"id": work_order.pk, "number": work_order.number},
-            "period": review.period_key,
-            "review": review.pk,
-        },
+        payload=_payload(review, link),
     )
+
+
+def _payload(review: ServiceReview, link: str) -> dict:
+    """API.md revision 2: a work-order event carries the work order as its GET returns it,
+    with the event's own figures under `detail`."""
+    with timezone.override(dt.UTC):  # API.md: timestamps in UTC
+        data = dict(WorkOrderSerializer(review.work_order).data)
+    figures = review.figures
+    data["detail"] = {
+        "review": review.pk,
+        "period": review.period_key,
+        "url": link,
+        "incidents": figures["incidents"]["total"],
+        "attainment_percent": figures["attainment"]["percent"],
+        "breaches": len(figures["breaches"]),
+        "credits_redeemed": figures["credits"]["redeemed"],
+    }
+    return data
 
 
 def reviews_prepare_month(*, today: dt.date | None = None, by=None) -> dict:

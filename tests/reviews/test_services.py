@@ -36,6 +36,11 @@ def test_the_monthly_job_stores_last_month_and_tells_manager_and_lead(march, sta
         .values_list("recipient", flat=True)
     )
     assert {staff.email, user_a.email} <= recipients
+    # The webhook row: the work order as its GET returns it, the review under `detail`.
+    hook = OutboxMessage.objects.get(key=f"review:{review.pk}:ready:webhook")
+    assert hook.payload["number"] == "WO-R-1"
+    assert hook.payload["detail"]["period"] == "2026-03"
+    assert hook.payload["detail"]["breaches"] == 1
     # A second run (another worker, a retry) stores and sends nothing new.
     with time_machine.travel(at(2026, 4, 1, 2, 0), tick=False):
         again = prepare_monthly_reviews()
