@@ -289,3 +289,14 @@ def test_overview_queries_do_not_grow_with_work_orders(
         )
     with django_assert_max_num_queries(12):
         client_staff.get("/reviews/overview/?period=2026-Q1")
+
+
+def test_a_stored_review_is_read_not_recomputed(march, client_staff, django_assert_max_num_queries):
+    url = f"/reviews/work-orders/{march.wo.pk}/?period=2026-03"
+    client_staff.get(url)  # stores it
+    # Reading it again is a handful of queries, whatever the period holds (no incidents,
+    # ledger or explanations are read: the snapshot is).
+    with django_assert_max_num_queries(8):
+        assert client_staff.get(url).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client_staff.get(url.replace("/?", "/csv/?")).status_code == 200
