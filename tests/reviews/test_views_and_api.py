@@ -300,3 +300,13 @@ def test_a_stored_review_is_read_not_recomputed(march, client_staff, django_asse
         assert client_staff.get(url).status_code == 200
     with django_assert_max_num_queries(8):
         assert client_staff.get(url.replace("/?", "/csv/?")).status_code == 200
+
+
+def test_a_period_before_any_term_reads_empty_not_broken(march, client_a):
+    for url in (
+        f"/reviews/customers/{march.wo.customer_id}/?period=2024-01",
+        f"/reviews/customers/{march.wo.customer_id}/pdf/?period=2024-Q1",
+        f"/reviews/work-orders/{march.wo.pk}/?period=2024-01",
+    ):
+        response = client_a.get(url)
+        assert response.status_code == 200, url
