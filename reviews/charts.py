@@ -38,6 +38,13 @@ SERIES = (
 )
 
 
+def _short(label: str, limit: int = 26) -> str:
+    """A label that fits beside a chart, cut at a word with an ellipsis."""
+    if len(label) <= limit:
+        return label
+    return label[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,(") + "…"
+
+
 def burndown(
     series: Sequence[tuple[str, Decimal, Sequence[tuple[dt.date, Decimal]]]],
     *,
@@ -73,7 +80,7 @@ def burndown(
             body.append(
                 f'<text x="{min(x(last_day) + 4, WIDTH - PAD_RIGHT - 4):.1f}" '
                 f'y="{y(float(last_left)) - 6:.1f}" text-anchor="end" fill="{INK}">'
-                f"{escape(label[:28])}: {escape(number_format(last_left))} h</text>"
+                f"{escape(_short(label))}: {escape(number_format(last_left))} h</text>"
             )
             desc.append(f"{label}: {number_format(last_left)} / {number_format(quantity)} h")
     for day, anchor in ((start, "start"), (end, "end")):
@@ -103,7 +110,7 @@ def bars(title: str, rows: Sequence[tuple[str, int | float]], *, unit: str = "")
         shown = f"{number_format(value)}{(' ' + unit) if unit else ''}"
         body.append(
             f'<text x="{label_w - 8}" y="{top + 21}" text-anchor="end" fill="{INK}">'
-            f"{escape(label[:28])}</text>"
+            f"{escape(_short(label))}</text>"
         )
         body.append(
             f'<rect x="{label_w}" y="{top + 6}" width="{w:.1f}" height="22" rx="2" '
