@@ -189,8 +189,12 @@ def explain(
     rule: str | None = None,
     due: dt.datetime | None = None,
     incident=None,
+    table_version: int | None = None,
 ) -> dict:
-    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview)."""
+    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview).
+
+    table_version: the target table's version (incidents.caches), to read this process's
+    copy of the table instead of one query per explanation (a review explains hundreds)."""
     try:
         choice = targets.select_target(
             work_order=work_order,
@@ -199,6 +203,7 @@ def explain(
             around_the_clock=around_the_clock,
             product=product,
             language=language,
+            table_version=table_version,
         )
     except Conflict:
         choice = None

@@ -68,8 +68,10 @@ def incident_detail(*, actor, pk: int) -> Incident:
     )
 
 
-def incident_explain(incident: Incident) -> dict:
-    """Why this incident's first-response deadline is what it is (data and sentences)."""
+def incident_explain(incident: Incident, *, table_version: int | None = None) -> dict:
+    """Why this incident's first-response deadline is what it is (data and sentences).
+
+    table_version (incidents.caches): see explain; a service review passes it once for all."""
     return explain(
         work_order=incident.work_order,
         severity=incident.severity,
@@ -83,6 +85,7 @@ def incident_explain(incident: Incident) -> dict:
         rule=incident.target_rule,
         due=incident.response_due_at,
         incident=incident,
+        table_version=table_version,
     )
 
 

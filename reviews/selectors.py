@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
 
 from contracts.models import Customer, WorkOrder
 from credits.choices import CUTOFF_DAYS, EntryKind, RedemptionStatus
 from credits.models import CreditAccount, CreditEntry, Redemption, TimeEntry
+from incidents import caches
 from incidents.choices import DeadlineKind, EventKind, Severity, Threshold
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from incidents.selectors import incident_explain
@@ -285,13 +287,13 @@ def _breaches(incidents: list[Incident]) -> list[dict]:
     """Each missed first response with its explanation (incidents' explain), in every
     portal language, so the stored review reads in the reader's language."""
     out = []
-    for i in incidents:
-        if _outcome(i) != "missed":
-            continue
+    missed = [i for i in incidents if _outcome(i) == "missed"]
+    version = _target_table_version() if missed else None
+    for i in missed:
         explanation = {}
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
-                explanation[code] = incident_explain(i)["sentences"]
+                explanation[code] = incident_explain(i, table_version=version)["sentences"]
         late = None
         if i.responded_at is not None:
             late = int((i.responded_at - i.response_due_at).total_seconds() // 60)
@@ -313,6 +315,14 @@ def _breaches(incidents: list[Incident]) -> list[dict]:
             }
         )
     return out
+
+
+def _target_table_version() -> int:
+    """The response-target table's version, read once per review: every explanation then
+    uses this process's copy of the table (incidents.caches) instead of a query each."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {caches.targets_version_sql()}")
+        return cursor.fetchone()[0]
 
 
 def _minutes_to_first_response(i: Incident) -> float:
