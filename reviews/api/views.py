@@ -4,7 +4,7 @@ negotiation (`Accept: application/pdf`, `text/csv`) or `format=pdf|csv`."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -98,6 +98,15 @@ class WorkOrderReviewView(UtcMixin, GenericAPIView):
     queryset = WorkOrder.objects.none()
     pagination_class = None
     filter_backends = []
+
+    def perform_content_negotiation(self, request, force=False):
+        # DRF answers an unknown `format` with a 404; it is bad input: 400 naming it.
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404 as exc:
+            if force:
+                raise
+            raise serializers.ValidationError({"format": [_("Use json, pdf or csv.")]}) from exc
 
     def handle_exception(self, exc):
         # Errors are JSON whatever was asked for (API.md), never a PDF or CSV body.

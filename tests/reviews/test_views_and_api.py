@@ -92,6 +92,10 @@ def test_a_bad_period_is_a_400_not_a_500(march, client_staff, api_staff):
     )
     assert response.status_code == 400 and "colour" in response.json()
     response = api_staff.get(
+        f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&format=xml"
+    )
+    assert response.status_code == 400 and "format" in response.json()
+    response = api_staff.get(
         f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03&format=csv&table=nope"
     )
     assert response.status_code == 400 and "table" in response.json()
