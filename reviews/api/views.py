@@ -222,6 +222,8 @@ class WorkOrderReviewView(UtcMixin, GenericAPIView):
                     }
                     for b in figures["breaches"]
                 ],
+                # Staff's notes on escalations stay with staff (the page hides them too).
+                "escalations": [{**e, "note": ""} for e in figures["escalations"]],
             }
         body = {
             **figures,
