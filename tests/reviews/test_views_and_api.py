@@ -314,3 +314,20 @@ def test_a_period_before_any_term_reads_empty_not_broken(march, client_a):
     ):
         response = client_a.get(url)
         assert response.status_code == 200, url
+
+
+def test_escalation_notes_stay_with_staff(march, api_a, api_staff):
+    # R7: a product-team escalation recorded with staff's note.
+    f.IncidentEventFactory(
+        incident=march.c,
+        kind="product_escalation",
+        body="Engineering lead paged privately",
+        created_at=at(2026, 3, 10, 12),
+    )
+    url = f"/api/v1/work-orders/{march.wo.pk}/reviews/?period=2026-03"
+    staff_rows = api_staff.get(url).json()["escalations"]
+    customer_rows = api_a.get(url).json()["escalations"]
+    assert [r["kind"] for r in staff_rows] == ["escalation", "product_escalation"]
+    assert staff_rows[1]["note"] == "Engineering lead paged privately"
+    assert [r["kind"] for r in customer_rows] == ["escalation", "product_escalation"]
+    assert all(r["note"] == "" for r in customer_rows)
