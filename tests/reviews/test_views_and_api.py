@@ -46,6 +46,8 @@ def test_staff_and_the_customer_read_the_same_review(march, client_staff, client
         assert march.b.number in html and "75%" in html
     # One stored review for both readers.
     assert ServiceReview.objects.filter(work_order=march.wo, period_key="2026-Q1").count() == 1
+    # The print stylesheet is the PDF's.
+    assert 'href="/static/css/review-print.css" media="print"' in customer_page.content.decode()
     # Staff read R-numbers; the customer reads plain words.
     assert "(R14)" in staff_page.content.decode()
     assert "(R14)" not in customer_page.content.decode()
