@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone, translation
 
 from contracts.models import Customer, WorkOrder
@@ -121,6 +121,20 @@ def stored_review(*, customer, work_order, period_key: str) -> ServiceReview | N
     else:
         qs = qs.filter(work_order=work_order)
     return qs.first()
+
+
+def month_review_candidates(*, period: Period) -> list[int]:
+    """Ids of the work orders that ran in the period and whose review of it has not been
+    sent yet (the monthly job's list; one query)."""
+    done = ServiceReview.objects.filter(
+        work_order=OuterRef("pk"), period_key=period.key, notified_at__isnull=False
+    )
+    return list(
+        WorkOrder.objects.filter(start_date__lte=period.end, end_date__gte=period.start)
+        .exclude(Exists(done))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 # --------------------------------------------------------------------------- ratings

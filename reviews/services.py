@@ -26,7 +26,7 @@ from notifications.localize import Reader, contact_reader, localized_notify, sta
 from portal.errors import RuleViolation
 from reviews import selectors
 from reviews.models import ServiceReview
-from reviews.periods import Period, previous_month
+from reviews.periods import Period, parse_period, previous_month
 
 log = logging.getLogger(__name__)
 
@@ -230,36 +230,66 @@ def _payload(review: ServiceReview, link: str) -> dict:
     return data
 
 
-def reviews_prepare_month(*, today: dt.date | None = None, by=None) -> dict:
-    """The monthly job: store the review of the month that just ended for every work order
-    whose term overlapped it, and tell each one's account manager and lead contact.
+def review_prepare(
+    *, work_order_id: int, period_key: str, today: dt.date | None = None, by=None
+) -> dict:
+    """Store one work order's review of a finished month and notify its account manager and
+    lead contacts, once. Tolerates the work order being gone. Idempotent: a stored review is
+    not recomputed and the notice is claimed once."""
+    today = today or selectors.business_today()
+    work_order = (
+        WorkOrder.objects.filter(pk=work_order_id)
+        .select_related("customer", "account_manager", "support_location")
+        .first()
+    )
+    if work_order is None:
+        return {"stored": False, "notified": False}
+    period = parse_period(
+        period_key, term_start=work_order.start_date, term_end=work_order.end_date, today=today
+    )
+    existed = selectors.stored_review(
+        customer=work_order.customer, work_order=work_order, period_key=period.key
+    )
+    review = existed or review_store(
+        customer=work_order.customer, work_order=work_order, period=period, today=today, by=by
+    )
+    return {"stored": existed is None, "notified": review_notify(review=review)}
 
-    Idempotent: a stored review is not recomputed and a notice is sent once, so a re-run
-    (or a second worker) does nothing new. One work order's failure does not stop the rest.
+
+def reviews_prepare_month(
+    *, month: str | None = None, today: dt.date | None = None, by=None
+) -> dict:
+    """A month's reviews of every work order that ran in it, in this process: the catch-up
+    command (`manage.py prepare_reviews --month 2026-03`) when the monthly job was missed.
+    The worker fans the same out as one task per work order (reviews.tasks).
+
+    Idempotent; one work order's failure does not stop the rest.
     """
     today = today or selectors.business_today()
-    period = previous_month(today)
+    period = previous_month(today) if month is None else _month(month, today)
     result = {"period": period.key, "stored": 0, "notified": 0, "failed": 0}
-    work_orders = (
-        WorkOrder.objects.filter(start_date__lte=period.end, end_date__gte=period.start)
-        .select_related("customer", "account_manager", "support_location")
-        .order_by("pk")
-    )
-    for work_order in work_orders.iterator(chunk_size=200):
+    for work_order_id in selectors.month_review_candidates(period=period):
         try:
-            existed = selectors.stored_review(
-                customer=work_order.customer, work_order=work_order, period_key=period.key
+            done = review_prepare(
+                work_order_id=work_order_id, period_key=period.key, today=today, by=by
             )
-            review = existed or review_store(
-                customer=work_order.customer,
-                work_order=work_order,
-                period=period,
-                today=today,
-                by=by,
-            )
-            result["stored"] += existed is None
-            result["notified"] += review_notify(review=review)
         except Exception:  # one work order's bad data must not stop the month's reviews
-            log.exception("review of %s %s failed", work_order.number, period.key)
+            log.exception("review of work order %s %s failed", work_order_id, period.key)
             result["failed"] += 1
+            continue
+        result["stored"] += done["stored"]
+        result["notified"] += done["notified"]
     return result
+
+
+def _month(key: str, today: dt.date) -> Period:
+    period = parse_period(key, term_start=today, term_end=today, today=today)
+    if period.kind != "month":
+        raise RuleViolation(_("Name a month, e.g. 2026-03."), field="month")
+    if not period.is_finished(today):
+        raise RuleViolation(
+            _("Only a finished period's review is stored; %(period)s runs until %(end)s.")
+            % {"period": period.key, "end": period.end.isoformat()},
+            field="month",
+        )
+    return period

@@ -1,9 +1,12 @@
 """Storing reviews and the monthly job (beat, notices, idempotency)."""
 
 import datetime as dt
+import io
+import json
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 
 from notifications.models import OutboxMessage
 from portal.errors import RuleViolation
@@ -11,7 +14,7 @@ from portal.schedule import beat_schedule
 from reviews import services
 from reviews.models import ServiceReview
 from reviews.periods import parse_period
-from reviews.tasks import prepare_monthly_reviews
+from reviews.tasks import prepare_monthly_reviews, prepare_work_order_review
 from tests.reviews.conftest import at
 
 
@@ -19,14 +22,26 @@ def test_the_beat_prepares_reviews_in_the_first_hours_of_the_month():
     entry = beat_schedule()["monthly-reviews"]
     assert entry["task"] == prepare_monthly_reviews.name
     schedule = entry["schedule"]
-    assert schedule.day_of_month == {1} and schedule.hour == {2}
+    assert schedule.day_of_month == {1, 2, 3} and schedule.hour == {2}
     assert entry["options"]["expires"] < 24 * 3600
 
 
-def test_the_monthly_job_stores_last_month_and_tells_manager_and_lead(march, staff, user_a):
+@pytest.fixture
+def eager():
+    """Run enqueued tasks in this process (Celery's own setting; the database is real)."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_the_monthly_job_stores_last_month_and_tells_manager_and_lead(march, staff, user_a, eager):
     with time_machine.travel(at(2026, 4, 1, 1, 0), tick=False):  # 03:00 in Amsterdam
         result = prepare_monthly_reviews()
-    assert result == {"period": "2026-03", "stored": 2, "notified": 2, "failed": 0}
+    # One task per work order that ran in March (WO-R-2 ended on the 15th).
+    assert result == {"period": "2026-03", "enqueued": 2}
     review = ServiceReview.objects.get(work_order=march.wo, period_key="2026-03")
     assert review.figures["incidents"]["total"] == 4
     assert review.notified_at is not None
@@ -41,18 +56,42 @@ def test_the_monthly_job_stores_last_month_and_tells_manager_and_lead(march, sta
     assert hook.payload["number"] == "WO-R-1"
     assert hook.payload["detail"]["period"] == "2026-03"
     assert hook.payload["detail"]["breaches"] == 1
-    # A second run (another worker, a retry) stores and sends nothing new.
-    with time_machine.travel(at(2026, 4, 1, 2, 0), tick=False):
+    assert ServiceReview.objects.filter(period_key="2026-03").count() == 2
+    # The next day's run (the catch-up) finds nothing left to do.
+    with time_machine.travel(at(2026, 4, 2, 1, 0), tick=False):
         again = prepare_monthly_reviews()
-    assert again == {"period": "2026-03", "stored": 0, "notified": 0, "failed": 0}
+    assert again == {"period": "2026-03", "enqueued": 0}
 
 
-def test_the_monthly_job_sends_each_notice_once(march):
+def test_each_notice_is_sent_once_even_when_the_task_runs_twice(march):
+    # acks_late: a crashed worker's task runs again; the notice is claimed once.
     with time_machine.travel(at(2026, 4, 1, 1, 0), tick=False):
-        prepare_monthly_reviews()
-        first = OutboxMessage.objects.filter(event="review.ready").count()
-        prepare_monthly_reviews()
-    assert OutboxMessage.objects.filter(event="review.ready").count() == first > 0
+        first = prepare_work_order_review(march.wo.pk, "2026-03")
+        sent = OutboxMessage.objects.filter(event="review.ready").count()
+        second = prepare_work_order_review(march.wo.pk, "2026-03")
+    assert first == {"stored": True, "notified": True}
+    assert second == {"stored": False, "notified": False}
+    assert OutboxMessage.objects.filter(event="review.ready").count() == sent > 0
+
+
+def test_a_gone_work_order_is_skipped(db):
+    assert prepare_work_order_review(999_999, "2026-03") == {"stored": False, "notified": False}
+
+
+def test_the_catch_up_command_prepares_a_missed_month(march):
+    out = io.StringIO()
+    with time_machine.travel(at(2026, 6, 10, 9), tick=False):
+        call_command("prepare_reviews", "--month", "2026-03", stdout=out)
+        assert json.loads(out.getvalue()) == {
+            "period": "2026-03",
+            "stored": 2,
+            "notified": 2,
+            "failed": 0,
+        }
+        with pytest.raises(CommandError):
+            call_command("prepare_reviews", "--month", "2026-06", stdout=io.StringIO())
+        with pytest.raises(CommandError):
+            call_command("prepare_reviews", "--month", "March", stdout=io.StringIO())
 
 
 def test_an_unfinished_period_is_not_stored(march):
