@@ -148,14 +148,16 @@ def satisfaction_rating_model():
         return None
 
 
-def satisfaction_ratings(*, incident_ids: list[int], start: dt.datetime, end: dt.datetime):
-    """Ratings given in [start, end) on these incidents, oldest first; None (not an empty
-    list) when the portal does not collect ratings yet, so the review can say so."""
+def satisfaction_ratings(*, work_order_ids: list[int], start: dt.datetime, end: dt.datetime):
+    """Ratings given in [start, end) on these work orders' incidents, oldest first; None (not
+    an empty list) when the portal does not collect ratings yet, so the review can say so."""
     model = satisfaction_rating_model()
     if model is None:
         return None
     return list(
-        model.objects.filter(incident_id__in=incident_ids, rated_at__gte=start, rated_at__lt=end)
+        model.objects.filter(
+            incident__work_order_id__in=work_order_ids, rated_at__gte=start, rated_at__lt=end
+        )
         .select_related("incident")
         .order_by("rated_at", "pk")
     )
@@ -620,10 +622,7 @@ def _hours(work_orders, period: Period) -> list[dict]:
 
 
 def _satisfaction(wo_ids, start, end) -> dict:
-    incident_ids = list(
-        Incident.objects.filter(work_order_id__in=wo_ids).values_list("pk", flat=True)
-    )
-    ratings = satisfaction_ratings(incident_ids=incident_ids, start=start, end=end)
+    ratings = satisfaction_ratings(work_order_ids=wo_ids, start=start, end=end)
     if ratings is None:
         return {"collected": False, "count": 0, "average": None, "scores": [], "comments": []}
     scores = Counter(r.score for r in ratings)

@@ -235,3 +235,52 @@ def test_customers_read_no_rule_numbers():
     assert without_rule_numbers("minus public holidays (R5).") == "minus public holidays."
     assert without_rule_numbers("4 hours 24x7 (R6 24x7 effort)") == "4 hours 24x7 (24x7 effort)"
     assert without_rule_numbers("R9 Rapid Response: 15 minutes") == "Rapid Response: 15 minutes"
+
+
+def test_the_figures_take_the_same_queries_however_many_breaches(
+    march, staff, django_assert_max_num_queries
+):
+    """Explanations read the cached target table and calendar: no query per breach. (A work
+    order on standard hours: the fixture's location was changed inside this test's
+    transaction, and such a calendar is never cached until the transaction ends.)"""
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents import services as incident_services
+    from tests import factories as f
+
+    wo = f.WorkOrderFactory(
+        number="WO-R-3",
+        customer=march.wo.customer,
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 12, 31),
+        support_location=None,
+        account_manager=staff,
+    )
+    contact = f.NamedContactFactory(work_order=wo, name="Eve", email="eve@acme.example")
+
+    def late_incident(n):
+        inc = incident_services.incident_open(
+            work_order=wo,
+            contact=contact,
+            title=f"Late {n}",
+            severity="critical",
+            product=f"Product {n}",
+            opened_at=at(2026, 3, 3 + n, 10),
+            channel="phone",
+            by=staff,
+        )
+        incident_services.incident_respond(
+            incident=inc, responded_at=at(2026, 3, 3 + n, 12), by=staff
+        )
+
+    with time_machine.travel(at(2026, 12, 6, 9), tick=False):
+        late_incident(0)
+        figures_for([wo])  # warm the per-process caches
+        with CaptureQueriesContext(connection) as one:
+            assert len(figures_for([wo])["breaches"]) == 1
+        for n in range(1, 7):
+            late_incident(n)
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            assert len(figures_for([wo])["breaches"]) == 7
