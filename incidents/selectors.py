@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from incidents.choices import DEFAULT_LANGUAGE
 from incidents.explain import explain
-from incidents.models import Incident, IncidentEvent
+from incidents.choices import EventKind, SeverityRequestState
+from incidents.models import (
+    Incident,
+    IncidentAttachment,
+    IncidentEvent,
+    SatisfactionRating,
+    SeverityRequest,
+)
 from portal.errors import RuleViolation
 from portal.scoping import actor_is_staff
 
@@ -45,7 +52,7 @@ def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
 #: Timeline entries marked staff-internal (`data: {"internal": true}`). A key lookup, not
 #: JSON containment: SQLite (the local demo) has none; `has_key` keeps entries without
 #: the key visible (a plain `data__internal=True` would be NULL for them, and NOT NULL hides).
-STAFF_INTERNAL = Q(data__has_key="internal") & Q(data__internal=True)
+STAFF_INTERNAL = Q(internal=True) | (Q(data__has_key="internal") & Q(data__internal=True))
 
 
 def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
@@ -57,16 +64,79 @@ def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
 
 
 def incident_detail(*, actor, pk: int) -> Incident:
-    """One incident with its timeline in `.timeline`; Incident.DoesNotExist if not visible."""
+    """One incident with its timeline in `.timeline` (each entry's attachments in
+    `.files`), its attachments in `.files`, open severity requests in `.open_requests`;
+    Incident.DoesNotExist if not visible. Customers see nothing internal."""
+    staff = actor_is_staff(actor)
+    files = IncidentAttachment.objects.order_by("created_at", "id")
     events = IncidentEvent.objects.select_related("author").order_by("created_at", "id")
-    if not actor_is_staff(actor):
+    if not staff:
         events = events.exclude(STAFF_INTERNAL)
+        files = files.filter(internal=False)
+    events = events.prefetch_related(Prefetch("attachments", queryset=files, to_attr="files"))
     return (
         incident_list(actor=actor)
-        .select_related("work_order__account_manager", "opened_by", "responded_by", "target")
-        .prefetch_related(Prefetch("events", queryset=events, to_attr="timeline"))
+        .select_related(
+            "work_order__account_manager", "opened_by", "responded_by", "target", "assignee"
+        )
+        .prefetch_related(
+            Prefetch("events", queryset=events, to_attr="timeline"),
+            Prefetch("attachments", queryset=files, to_attr="files"),
+            Prefetch(
+                "severity_requests",
+                queryset=SeverityRequest.objects.filter(state=SeverityRequestState.OPEN),
+                to_attr="open_requests",
+            ),
+        )
         .get(pk=pk)
     )
+
+
+def incident_comments(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
+    """The incident's comments, oldest first; customers never see internal notes."""
+    events = (
+        IncidentEvent.objects.filter(incident=incident, kind=EventKind.COMMENT)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=IncidentAttachment.objects.order_by("created_at", "id"),
+                to_attr="files",
+            )
+        )
+    )
+    if not actor_is_staff(actor):
+        events = events.exclude(STAFF_INTERNAL)
+    return events.order_by("created_at", "id")
+
+
+def incident_attachments(*, actor, incident: Incident | None = None) -> QuerySet[IncidentAttachment]:
+    """Attachments the actor may download (the one door; customers: never internal)."""
+    files = IncidentAttachment.objects.visible_to(actor)
+    if incident is not None:
+        files = files.filter(incident=incident)
+    if not actor_is_staff(actor):
+        files = files.filter(internal=False)
+    return files.order_by("created_at", "id")
+
+
+def severity_requests(*, actor) -> QuerySet[SeverityRequest]:
+    """Customers' severity requests (R3) the actor may see, newest first."""
+    return (
+        SeverityRequest.objects.visible_to(actor)
+        .select_related("incident__work_order__customer")
+        .order_by("-created_at", "-id")
+    )
+
+
+def satisfaction_ratings(*, actor, customer=None) -> QuerySet[SatisfactionRating]:
+    """Ratings the actor may see (staff: all; per customer with `customer`)."""
+    ratings = SatisfactionRating.objects.visible_to(actor).select_related(
+        "incident__work_order__customer"
+    )
+    if customer is not None:
+        ratings = ratings.filter(incident__work_order__customer=customer)
+    return ratings.order_by("-rated_at")
 
 
 def incident_explain(incident: Incident) -> dict:

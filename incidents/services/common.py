@@ -96,6 +96,7 @@ def _lock(
             "work_order__customer",
             "work_order__support_location",
             "work_order__account_manager",
+            "assignee",
             "contact__user",  # the contact's language for e-mails (notifications.localize)
         )
         .get(pk=incident.pk)
@@ -120,23 +121,36 @@ def _sync(target: Incident, source: Incident) -> None:
 
 
 def _event(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    event = _event_row(incident, kind, by, body=body, data=data)
+    event = _event_row(incident, kind, by, body=body, data=data, internal=internal)
     event.save(force_insert=True)
     return event
 
 
 def _event_row(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    """A timeline entry, unsaved (see _event)."""
+    """A timeline entry, unsaved (see _event). `internal`: staff only, never the customer's."""
     return IncidentEvent(
         incident=incident,
         kind=kind,
         author=_user(by),
         author_label=_label(by),
         from_customer=by is not None and not actor_is_staff(by),
+        internal=internal,
         body=body,
         data=data or {},
     )
@@ -308,6 +322,11 @@ def _notify(
         batch=batch,
         urgency=urgency,
         calendars=calendars,
+        # One digest e-mail per reader per incident for what happens within the window
+        # (issue #17); deadline notices (the sweep) and business-hours ones are not held.
+        digest=f"incident:{incident.pk}"
+        if urgency == Urgency.IMMEDIATE and event != "incident.created"
+        else "",
     )
 
 
