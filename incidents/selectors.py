@@ -8,9 +8,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from incidents.choices import DEFAULT_LANGUAGE
+from incidents.choices import DEFAULT_LANGUAGE, EventKind, SeverityRequestState
 from incidents.explain import explain
-from incidents.choices import EventKind, SeverityRequestState
 from incidents.models import (
     Incident,
     IncidentAttachment,
@@ -110,7 +109,9 @@ def incident_comments(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
     return events.order_by("created_at", "id")
 
 
-def incident_attachments(*, actor, incident: Incident | None = None) -> QuerySet[IncidentAttachment]:
+def incident_attachments(
+    *, actor, incident: Incident | None = None
+) -> QuerySet[IncidentAttachment]:
     """Attachments the actor may download (the one door; customers: never internal)."""
     files = IncidentAttachment.objects.visible_to(actor)
     if incident is not None:

@@ -254,9 +254,7 @@ elif ATTACHMENT_STORAGE == "s3":
     if not _ATTACHMENTS["OPTIONS"]["bucket_name"]:
         raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET")
 else:
-    raise ImproperlyConfigured(
-        f"ATTACHMENT_STORAGE={ATTACHMENT_STORAGE!r}: use 'local' or 's3'"
-    )
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE={ATTACHMENT_STORAGE!r}: use 'local' or 's3'")
 # Larger uploads are refused: 413 in the API, a form error on the page.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # One digest e-mail per recipient per incident for changes within this window.

@@ -2,17 +2,16 @@
 the list filters (status, severity, work_order, external_reference, breached, opened
 range) are incidents.filtersets.IncidentFilterSet, shared with the staff list page."""
 
+from django.conf import settings
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditor, IsStaffEditorOrReadOnly, is_api_key
-from django.conf import settings
-from django.http import FileResponse, Http404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-
 from incidents import selectors, services
 from incidents.api.serializers import (
     AttachmentSerializer,
@@ -452,9 +451,7 @@ class SeverityRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         responses={200: SeverityRequestSerializer},
         summary="Accept: the severity changes and the target is recomputed (R3)",
     )
-    @action(
-        detail=True, methods=["post"], permission_classes=[IsStaffEditor], filterset_class=None
-    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaffEditor], filterset_class=None)
     def accept(self, request, pk=None):
         return self._decide(request, services.severity_request_accept)
 
@@ -463,8 +460,6 @@ class SeverityRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         responses={200: SeverityRequestSerializer},
         summary="Decline, with a reason the customer reads (R3)",
     )
-    @action(
-        detail=True, methods=["post"], permission_classes=[IsStaffEditor], filterset_class=None
-    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaffEditor], filterset_class=None)
     def decline(self, request, pk=None):
         return self._decide(request, services.severity_request_decline)

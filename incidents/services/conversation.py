@@ -122,9 +122,7 @@ def _delete_stored() -> None:
             pass
 
 
-def incident_attach(
-    *, incident: Incident, file, by, internal: bool = False
-) -> IncidentAttachment:
+def incident_attach(*, incident: Incident, file, by, internal: bool = False) -> IncidentAttachment:
     """Attach a file to the incident (staff or the incident's customer). Zero bytes and
     files above settings.ATTACHMENT_MAX_BYTES are refused; `internal` is staff only."""
     _require_party(by, incident.work_order)
@@ -294,7 +292,12 @@ def severity_request_decline(*, request: SeverityRequest, reason: str, by) -> Se
             EventKind.SEVERITY_DECISION,
             by,
             body=reason,
-            data={"request": locked.pk, "to": locked.severity, "state": "declined", "reason": reason},
+            data={
+                "request": locked.pk,
+                "to": locked.severity,
+                "state": "declined",
+                "reason": reason,
+            },
         )
         _notify(
             incident,

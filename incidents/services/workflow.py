@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from incidents.choices import (
     ADVISORY_CAP_MINUTES,
     COMMENT_MAX_CHARS,
-    CUSTOMER_STATUSES,
     CUSTOMER_RESPONSE_MINUTES,
+    CUSTOMER_STATUSES,
     ONSITE_AFTER_MINUTES,
     OPEN_STATUSES,
     RSM_ON_REQUEST_PACKAGES,
@@ -182,7 +182,6 @@ def incident_comment(
     A public staff comment on an escalated incident is its R8 status update; a customer
     comment answers a wait on the customer."""
     from incidents.services.conversation import (
-        _attach,
         _check_upload,
         _delete_stored,
         _forget_stored,
@@ -264,7 +263,9 @@ def _comment(incident, body, by, internal, files, staff, now):
                 locked,
                 "incident.updated",
                 f"incident:{locked.pk}:comment:{event.pk}",
-                emails=[locked.contact.email] if staff else [_manager_email(locked), *_assignee_email(locked)],
+                emails=[locked.contact.email]
+                if staff
+                else [_manager_email(locked), *_assignee_email(locked)],
                 comment=body,
             )
     return event, locked
