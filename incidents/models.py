@@ -197,7 +197,8 @@ class IncidentEvent(models.Model):
     author_label = models.CharField(max_length=120, blank=True)
     from_customer = models.BooleanField(default=False)
     # A staff-internal note: never shown or sent to the customer (pages, API, e-mail, webhooks).
-    internal = models.BooleanField(default=False)
+    # db_default: the sweep and the opening insert timeline rows with raw SQL.
+    internal = models.BooleanField(default=False, db_default=False)
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -78,10 +78,10 @@ def _digest(row: OutboxMessage) -> tuple[str, str, list[OutboxMessage]]:
     return subject, body, others
 
 
-def _send_email(row: OutboxMessage, mail_connection, subject: str = "", body: str = "") -> None:
+def _send_email(row: OutboxMessage, mail_connection) -> None:
     message = EmailMessage(
-        subject=subject or row.subject or row.event,
-        body=body or row.body or row.subject or row.event,
+        subject=row.subject or row.event,
+        body=row.body or row.subject or row.event,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.recipient],
         connection=mail_connection,
@@ -128,8 +128,9 @@ def deliver_due(
                 others = []
                 try:
                     if row.channel == Channel.EMAIL:
-                        subject, body, others = _digest(row)
-                        _send_email(row, mail_connection, subject, body)
+                        # A digest: this row carries the text of all (kept in memory only).
+                        row.subject, row.body, others = _digest(row)
+                        _send_email(row, mail_connection)
                     else:
                         fan_out(row)
                 except Exception as exc:

@@ -200,3 +200,26 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(request, tmp_path_factory):
+    """Incident attachments (issue #17) go to a temporary folder, never the work tree."""
+    from django.conf import settings
+    from django.core.files.storage import storages
+
+    folder = tmp_path_factory.mktemp("attachments")
+    old = settings.STORAGES
+    settings.STORAGES = {
+        **old,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder), "base_url": None},
+        },
+    }
+    storages._storages = {}
+    storages.__dict__.pop("backends", None)
+    yield folder
+    settings.STORAGES = old
+    storages._storages = {}
+    storages.__dict__.pop("backends", None)
