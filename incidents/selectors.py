@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.choices import DEFAULT_LANGUAGE, EventKind, SeverityRequestState
 from incidents.explain import explain
@@ -141,10 +142,27 @@ def satisfaction_ratings(*, actor, customer=None) -> QuerySet[SatisfactionRating
 
 
 def incident_explain(incident: Incident) -> dict:
-    """Why this incident's first-response deadline is what it is (data and sentences)."""
-    return explain(
+    """Why this incident's first-response deadline is what it is (data and sentences).
+
+    After the first response a severity change no longer moves the response target (R3,
+    incidents.services): the explanation then speaks of the severity the target was
+    set under, and `severity_changed_to` says what the incident is now (issue #17)."""
+    severity = incident.severity
+    changed_to = None
+    if incident.responded_at is not None:
+        later = (
+            IncidentEvent.objects.filter(
+                incident=incident, kind=EventKind.SEVERITY, created_at__gt=incident.responded_at
+            )
+            .order_by("created_at", "id")
+            .values_list("data", flat=True)
+            .first()
+        )
+        if isinstance(later, dict) and later.get("from") and later["from"] != severity:
+            severity, changed_to = later["from"], incident.severity
+    result = explain(
         work_order=incident.work_order,
-        severity=incident.severity,
+        severity=severity,
         is_cloud=incident.is_cloud,
         around_the_clock=incident.around_the_clock,
         product=incident.product,
@@ -156,6 +174,19 @@ def incident_explain(incident: Incident) -> dict:
         due=incident.response_due_at,
         incident=incident,
     )
+    if changed_to is not None:
+        from incidents.choices import Severity
+
+        result["severity_changed_to"] = changed_to
+        result["sentences"] = [
+            *result.get("sentences", []),
+            _(
+                "The severity changed to %(severity)s after the first response; the first "
+                "response target stays the one it was answered under (R3)."
+            )
+            % {"severity": str(Severity(changed_to).label).lower()},
+        ]
+    return result
 
 
 def incident_preview_target(
