@@ -8,6 +8,24 @@ from contracts.models import NamedContact, WorkOrder
 from incidents.choices import DEFAULT_LANGUAGE, IncidentStatus, Severity
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe); size rules are the service's."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"data-dropzone": "1"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class IncidentForm(forms.Form):
     """File an incident (R2). Customers pick one of their work orders whose term covers
     today; staff entering a phone incident also name the calling contact."""
@@ -47,6 +65,9 @@ class IncidentForm(forms.Form):
         required=False,
         help_text=_("Advisory support is capped at 6 hours per request."),
     )
+    files = MultipleFileField(
+        label=_("Attach files (a process dump, a network trace, a screenshot)"), required=False
+    )
     language = forms.ChoiceField(
         label=_("Language of support"),
         choices=settings.LANGUAGES,
@@ -78,30 +99,25 @@ class IncidentForm(forms.Form):
     def clean_language(self):
         return self.cleaned_data.get("language") or DEFAULT_LANGUAGE
 
+    def clean_files(self):
+        """Checked before the incident is filed, so a refused file files nothing."""
+        from incidents.services.conversation import _check_upload
+        from portal.errors import DomainError
+
+        files = self.cleaned_data.get("files") or []
+        for upload in files:
+            try:
+                _check_upload(upload)
+            except DomainError as exc:
+                raise forms.ValidationError(f"{upload.name}: {exc.message}") from exc
+        return files
+
     def clean(self):
         data = super().clean()
         contact, work_order = data.get("contact"), data.get("work_order")
         if contact and work_order and contact.work_order_id != work_order.pk:
             self.add_error("contact", _("This contact is not a named contact of that work order."))
         return data
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented recipe); size rules are the service's."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"data-dropzone": "1"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class CommentForm(forms.Form):

@@ -71,7 +71,13 @@ def incident_create(request):
         initial["work_order"] = request.GET["work_order"]
     elif not staff and len(work_orders) == 1:
         initial["work_order"] = work_orders[0].pk
-    form = IncidentForm(request.POST or None, work_orders=work_orders, staff=staff, initial=initial)
+    form = IncidentForm(
+        request.POST or None,
+        request.FILES or None,
+        work_orders=work_orders,
+        staff=staff,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         work_order = data["work_order"]
@@ -99,6 +105,8 @@ def incident_create(request):
             except DomainError as exc:
                 put_error(form, exc)
             else:
+                for upload in data.get("files") or []:
+                    services.incident_attach(incident=incident, file=upload, by=request.user)
                 messages.success(
                     request,
                     _("Incident %(number)s was filed. The first response is due %(due)s.")

@@ -198,8 +198,12 @@ class TestClosureAndRating:
 
 
 class TestDigest:
-    def test_one_email_per_recipient_per_incident_within_the_window(self, incident, staff, settings):
+    def test_one_email_per_recipient_per_incident_within_the_window(
+        self, incident, staff, settings, user_a
+    ):
         settings.INCIDENT_DIGEST_SECONDS = 120
+        user_a.language = "en"
+        user_a.save()
         deliver_due()  # the opening's own e-mails go at once (not digested)
         s.incident_respond(incident=incident, by=staff)
         s.incident_comment(incident=incident, body="Please send a trace", by=staff)
