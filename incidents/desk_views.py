@@ -119,6 +119,9 @@ def _label_form(form, staff):
     if not staff:
         for name in ("customer", "assignee", "unassigned", "severity_requested"):
             form.fields.pop(name, None)
+    # The queryset was filtered already (every filter in the URL still applies); its
+    # bound fields were built then, with the default labels: build them again.
+    form._bound_fields_cache.clear()
 
 
 def _sort_links(request, sort):

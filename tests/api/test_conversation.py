@@ -26,7 +26,10 @@ def test_an_internal_note_never_reaches_the_customers_key(api_staff, api_a, inci
     )
     staff_view = api_staff.get(f"/api/v1/incidents/{incident_a.pk}/comments/").json()
     customer_view = api_a.get(f"/api/v1/incidents/{incident_a.pk}/comments/").json()
-    assert [c["body"] for c in staff_view["results"]] == ["Looks like their firewall", "Please check"]
+    assert [c["body"] for c in staff_view["results"]] == [
+        "Looks like their firewall",
+        "Please check",
+    ]
     assert [c["body"] for c in customer_view["results"]] == ["Please check"]
     timeline = api_a.get(f"/api/v1/incidents/{incident_a.pk}/timeline/").content.decode()
     assert "firewall" not in timeline
@@ -130,7 +133,12 @@ def test_severity_requests_are_listed_and_decided(api_staff, api_a, incident_a):
     assert listed["count"] == 1
     item = listed["results"][0]
     assert item["incident"] == incident_a.pk and item["state"] == "open"
-    assert api_staff.post(f"/api/v1/severity-requests/{item['id']}/accept/", {}, format="json").status_code == 400
+    assert (
+        api_staff.post(
+            f"/api/v1/severity-requests/{item['id']}/accept/", {}, format="json"
+        ).status_code
+        == 400
+    )
     done = api_staff.post(
         f"/api/v1/severity-requests/{item['id']}/accept/", {"reason": "Agreed"}, format="json"
     )
@@ -142,9 +150,17 @@ def test_severity_requests_are_listed_and_decided(api_staff, api_a, incident_a):
     assert twice.status_code == 409
 
 
-def test_incidents_carry_revision_2_fields(api_staff, api_a, incident_a, staff, work_order_a, contact_a):
+def test_incidents_carry_revision_2_fields(
+    api_staff, api_a, incident_a, staff, work_order_a, contact_a
+):
     body = api_a.get(f"/api/v1/incidents/{incident_a.pk}/").json()
-    for name in ("assignee", "customer_due_at", "change_control_due_at", "is_advisory", "updated_at"):
+    for name in (
+        "assignee",
+        "customer_due_at",
+        "change_control_due_at",
+        "is_advisory",
+        "updated_at",
+    ):
         assert name in body
     assigned = api_staff.patch(
         f"/api/v1/incidents/{incident_a.pk}/", {"assignee": "alice"}, format="json"
@@ -152,9 +168,7 @@ def test_incidents_carry_revision_2_fields(api_staff, api_a, incident_a, staff, 
     assert assigned.status_code == 200 and assigned.json()["assignee"] == "alice"
     assert api_staff.get("/api/v1/incidents/?assignee=alice").json()["count"] == 1
     assert api_staff.get("/api/v1/incidents/?unassigned=true").json()["count"] == 0
-    bad = api_staff.patch(
-        f"/api/v1/incidents/{incident_a.pk}/", {"assignee": "bob"}, format="json"
-    )
+    bad = api_staff.patch(f"/api/v1/incidents/{incident_a.pk}/", {"assignee": "bob"}, format="json")
     assert bad.status_code == 400  # bob is a customer's user
     created = api_staff.post(
         "/api/v1/incidents/",

@@ -115,11 +115,15 @@ def test_the_incident_desk_journey(
         desk.fill("#id_body", "Their smarthost rejects our relay; check with networking")
         desk.click("#comment button[name=internal][value=on]")
         desk.wait_for_load_state()
-        desk.fill("#id_body", "Please restart the transport service, details: https://kb.example/1234")
+        desk.fill(
+            "#id_body", "Please restart the transport service, details: https://kb.example/1234"
+        )
         desk.click("#comment button[name=internal][value='']")
         desk.wait_for_load_state()
         expect(desk.locator("#live-timeline li.kind-comment.internal")).to_contain_text("smarthost")
-        expect(desk.locator("#live-timeline li.public-reply")).to_contain_text("restart the transport")
+        expect(desk.locator("#live-timeline li.public-reply")).to_contain_text(
+            "restart the transport"
+        )
         if lang == "en":
             shot(desk, "incident_note_and_reply")
         incident.refresh_from_db()

@@ -31,7 +31,9 @@ def upload(name="trace.pcap", content=b"0123456789"):
 class TestComments:
     def test_an_internal_note_is_never_sent_nor_shown_to_the_customer(self, incident, staff):
         before = OutboxMessage.objects.count()
-        note = s.incident_comment(incident=incident, body="Customer ran an old build", internal=True, by=staff)
+        note = s.incident_comment(
+            incident=incident, body="Customer ran an old build", internal=True, by=staff
+        )
         assert note.internal
         assert OutboxMessage.objects.count() == before  # no e-mail, no webhook
         from incidents.selectors import incident_comments, incident_detail
@@ -80,7 +82,9 @@ class TestAttachments:
             s.incident_attach(incident=incident, file=upload(content=b"123456789"), by=user_a)
         assert not IncidentAttachment.objects.exists()
 
-    def test_a_failed_comment_leaves_no_stored_file(self, incident, staff, settings, _attachments_in_tmp):
+    def test_a_failed_comment_leaves_no_stored_file(
+        self, incident, staff, settings, _attachments_in_tmp
+    ):
         settings.ATTACHMENT_MAX_BYTES = 8
         with pytest.raises(TooLarge):
             s.incident_comment(
@@ -136,7 +140,9 @@ class TestSeverityRequests:
             key__contains="severity_decision", recipient="bob@acme.example"
         ).exists()
         with pytest.raises(Conflict):
-            s.severity_request_accept(request=event.severity_request, reason="changed mind", by=staff)
+            s.severity_request_accept(
+                request=event.severity_request, reason="changed mind", by=staff
+            )
 
     def test_customers_cannot_decide(self, incident, user_a):
         event = s.incident_request_severity_change(
@@ -216,7 +222,9 @@ class TestDigest:
         assert len(to_bob) == 1
         assert "3 updates" in to_bob[0].subject
         assert "Please send a trace" in to_bob[0].body
-        assert not OutboxMessage.objects.filter(recipient="bob@acme.example", state="pending").exists()
+        assert not OutboxMessage.objects.filter(
+            recipient="bob@acme.example", state="pending"
+        ).exists()
 
     def test_the_digest_is_in_the_recipients_language(self, incident, staff, settings, user_a):
         settings.INCIDENT_DIGEST_SECONDS = 0

@@ -136,12 +136,12 @@ class TestSeverityRequests:
         event = s.incident_request_severity_change(
             incident=incident_a, severity="critical", reason="down", by=user_a
         )
-        url = reverse(
-            "incidents:severity_request", args=[incident_a.pk, event.severity_request.pk]
-        )
+        url = reverse("incidents:severity_request", args=[incident_a.pk, event.severity_request.pk])
         assert client_staff.post(url, {"decision": "decline", "reason": ""}).status_code == 400
         assert client_a.post(url, {"decision": "decline", "reason": "x"}).status_code == 403
-        assert client_staff.post(url, {"decision": "decline", "reason": "One user"}).status_code == 302
+        assert (
+            client_staff.post(url, {"decision": "decline", "reason": "One user"}).status_code == 302
+        )
         assert "One user" in client_a.get(detail(incident_a)).content.decode()
 
 
@@ -152,10 +152,14 @@ class TestQueue:
         s.incident_assign(incident=incident_b, assignee=staff, by=staff)
         for key in ("number", "customer", "severity", "status", "due", "assignee", "opened"):
             for sort in (key, "-" + key):
-                assert client_staff.get(reverse("incidents:list") + f"?sort={sort}").status_code == 200
+                assert (
+                    client_staff.get(reverse("incidents:list") + f"?sort={sort}").status_code == 200
+                )
         page = client_staff.get(reverse("incidents:list") + "?sort=-number").content.decode()
         assert page.index(incident_b.number) < page.index(incident_a.number)
-        exported = client_staff.get(reverse("incidents:list") + "?sort=-number&customer=globex&format=csv")
+        exported = client_staff.get(
+            reverse("incidents:list") + "?sort=-number&customer=globex&format=csv"
+        )
         rows = list(csv.reader(io.StringIO(exported.content.decode())))
         assert [r[0] for r in rows[1:]] == [incident_b.number]
         assert "alice" in rows[1]
@@ -168,13 +172,21 @@ class TestQueue:
         assert incident_b.number in free and incident_a.number not in free
 
     def test_a_view_is_saved_per_user(self, client_staff, staff):
-        client_staff.post(reverse("incidents:view_save"), {"name": "Critical", "query": "severity=critical"})
+        client_staff.post(
+            reverse("incidents:view_save"), {"name": "Critical", "query": "severity=critical"}
+        )
         view = SavedQueueView.objects.get(user=staff)
         assert view.query == "severity=critical"
         assert "Critical" in client_staff.get(reverse("incidents:list")).content.decode()
 
-    def test_bulk_assign_asks_for_confirmation_first(self, client_staff, incident_a, incident_b, staff):
-        data = {"incidents": [incident_a.pk, incident_b.pk], "assignee": staff.pk, "status": "in_progress"}
+    def test_bulk_assign_asks_for_confirmation_first(
+        self, client_staff, incident_a, incident_b, staff
+    ):
+        data = {
+            "incidents": [incident_a.pk, incident_b.pk],
+            "assignee": staff.pk,
+            "status": "in_progress",
+        }
         confirm = client_staff.post(reverse("incidents:bulk"), data)
         assert confirm.status_code == 200 and "Confirm" in confirm.content.decode()
         incident_a.refresh_from_db()
@@ -186,22 +198,31 @@ class TestQueue:
             assert inc.assignee == staff and inc.status == "in_progress"
 
     def test_customers_cannot_bulk_or_see_other_customers(self, client_a, incident_a, incident_b):
-        assert client_a.post(reverse("incidents:bulk"), {"incidents": [incident_b.pk]}).status_code == 403
+        assert (
+            client_a.post(reverse("incidents:bulk"), {"incidents": [incident_b.pk]}).status_code
+            == 403
+        )
         page = client_a.get(reverse("incidents:list")).content.decode()
         assert incident_b.number not in page
         exported = client_a.get(reverse("incidents:list") + "?format=csv").content.decode()
         assert incident_b.number not in exported and incident_a.number in exported
 
-    def test_the_queue_page_has_bounded_queries(self, client_staff, work_order_a, contact_a, staff, django_assert_max_num_queries):
+    def test_the_queue_page_has_bounded_queries(
+        self, client_staff, work_order_a, contact_a, staff, django_assert_max_num_queries
+    ):
         for i in range(8):
-            inc = f.open_incident(work_order=work_order_a, contact=contact_a, title=f"n{i}", by=staff)
+            inc = f.open_incident(
+                work_order=work_order_a, contact=contact_a, title=f"n{i}", by=staff
+            )
             s.incident_assign(incident=inc, assignee=staff, by=staff)
         with django_assert_max_num_queries(20):
             client_staff.get(reverse("incidents:list"))
 
 
 class TestLiveMarkers:
-    def test_the_incident_marker_moves_when_the_incident_changes(self, client_a, client_b, incident_a, staff):
+    def test_the_incident_marker_moves_when_the_incident_changes(
+        self, client_a, client_b, incident_a, staff
+    ):
         url = reverse("incidents:marker", args=[incident_a.pk])
         before = client_a.get(url).json()["marker"]
         s.incident_comment(incident=incident_a, body="We are on it", by=staff)
@@ -217,7 +238,9 @@ class TestLiveMarkers:
 
 
 class TestActions:
-    def test_r7_and_change_control_buttons(self, client_staff, client_a, work_order_a, contact_a, user_a, staff):
+    def test_r7_and_change_control_buttons(
+        self, client_staff, client_a, work_order_a, contact_a, user_a, staff
+    ):
         # R7 on an Advanced critical incident; the customer's change-control side.
         incident = f.open_incident(
             work_order=work_order_a, contact=contact_a, title="Down", severity="critical", by=user_a
@@ -225,13 +248,18 @@ class TestActions:
         page = client_staff.get(detail(incident)).content.decode()
         assert "Critical situation resource assigned" in page
         assert "Change-control access granted" in client_a.get(detail(incident)).content.decode()
-        assert client_a.post(reverse("incidents:critical_situation", args=[incident.pk])).status_code == 403
+        assert (
+            client_a.post(reverse("incidents:critical_situation", args=[incident.pk])).status_code
+            == 403
+        )
         client_staff.post(reverse("incidents:critical_situation", args=[incident.pk]))
         client_a.post(reverse("incidents:change_control", args=[incident.pk]))
         incident.refresh_from_db()
         assert incident.critical_situation_assigned_at and incident.change_control_granted_at
 
-    def test_advisory_effort_stops_at_six_hours(self, client_staff, client_a, work_order_a, contact_a, user_a):
+    def test_advisory_effort_stops_at_six_hours(
+        self, client_staff, client_a, work_order_a, contact_a, user_a
+    ):
         # R23: flagged at filing; the effort log stops at the 6-hour cap.
         created = client_a.post(
             reverse("incidents:create"),
@@ -256,7 +284,12 @@ class TestActions:
         assert client_a.post(reverse("incidents:solved", args=[incident_a.pk])).status_code == 302
         bad = client_a.post(reverse("incidents:rate", args=[incident_a.pk]), {"score": "9"})
         assert bad.status_code == 400
-        assert client_a.post(reverse("incidents:rate", args=[incident_a.pk]), {"score": "5", "comment": "Fast"}).status_code == 302
+        assert (
+            client_a.post(
+                reverse("incidents:rate", args=[incident_a.pk]), {"score": "5", "comment": "Fast"}
+            ).status_code
+            == 302
+        )
         assert "5/5" in client_staff.get(detail(incident_a)).content.decode()
         ratings = client_staff.get(reverse("incidents:ratings")).content.decode()
         assert "Acme BV" in ratings and "Fast" in ratings
