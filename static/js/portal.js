@@ -86,7 +86,17 @@
     document.querySelectorAll("[data-live-region]").forEach(function (el) {
       if (!el.id) { return; }
       var fresh = doc.getElementById(el.id);
-      if (fresh) { el.replaceWith(document.importNode(fresh, true)); }
+      if (!fresh) { return; }
+      // Keep the user's own state inside a region: ticked rows of the queue.
+      var ticked = {};
+      el.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+        ticked[box.name + "=" + box.value] = true;
+      });
+      var node = document.importNode(fresh, true);
+      node.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+        if (ticked[box.name + "=" + box.value]) { box.checked = true; }
+      });
+      el.replaceWith(node);
     });
     var marker = doc.getElementById("live");
     var live = document.getElementById("live");

@@ -169,3 +169,46 @@ def test_the_incident_desk_journey(
         customer_ctx.close()
         staff_ctx.close()
         translation.activate("en")
+
+
+def test_the_queue_refreshes_itself_and_the_countdown_stops_when_answered(
+    browser,  # noqa: F811
+    live_server,
+    settings,
+    staff,
+    user_a,
+    contact_a,
+    work_order_a,
+):
+    from incidents import services as incident_services
+    from tests import factories as f
+
+    settings.LIVE_POLL_SECONDS = 1
+    staff.set_password(PASSWORD)
+    staff.save()
+    one = f.open_incident(work_order=work_order_a, contact=contact_a, title="VPN down", by=user_a)
+    two = f.open_incident(work_order=work_order_a, contact=contact_a, title="Printer", by=user_a)
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = ctx.new_page()
+    try:
+        login(page, live_server, staff.username)
+        page.goto(f"{live_server.url}/incidents/")
+        row = page.locator("tr", has_text=one.number)
+        expect(row.locator("[data-due]")).to_be_visible()
+        page.check(f"input[name=incidents][value='{two.pk}']")
+        page.fill("#id_view_name", "Half typed")
+        incident_services.incident_respond(incident=one, by=staff)
+        # The countdown stops: the row now says when it was answered (no reload).
+        expect(page.locator("tr", has_text=one.number).locator(".badge.responded")).to_be_visible(
+            timeout=10000
+        )
+        expect(page.locator("tr", has_text=one.number).locator("[data-due]")).to_have_count(0)
+        three = f.open_incident(
+            work_order=work_order_a, contact=contact_a, title="New one", by=user_a
+        )
+        expect(page.locator("#live-queue")).to_contain_text(three.number, timeout=10000)
+        # What the user had ticked and typed is still there.
+        assert page.is_checked(f"input[name=incidents][value='{two.pk}']")
+        assert page.input_value("#id_view_name") == "Half typed"
+    finally:
+        ctx.close()
