@@ -219,13 +219,16 @@ def incidents_bulk_update(
     done, refused = [], []
     for incident in incidents:
         try:
-            if assignee is not None or unassign:
-                incident = incident_assign(
-                    incident=incident, assignee=None if unassign else assignee, by=by
-                )
-            if status and status != incident.status:
-                incident = incident_set_status(incident=incident, status=status, by=by)
+            # Both changes of one incident, or neither (a refused status undoes its assignment).
+            with transaction.atomic():
+                if assignee is not None or unassign:
+                    incident = incident_assign(
+                        incident=incident, assignee=None if unassign else assignee, by=by
+                    )
+                if status and status != incident.status:
+                    incident = incident_set_status(incident=incident, status=status, by=by)
         except (RuleViolation, Conflict) as exc:
+            incident.refresh_from_db()
             refused.append((incident, exc.message))
         else:
             done.append(incident)

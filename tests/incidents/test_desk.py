@@ -175,6 +175,8 @@ class TestTriage:
         )
         assert [i.pk for i in done] == [one.pk]
         assert refused and refused[0][0].pk == two.pk
+        two.refresh_from_db()
+        assert two.assignee is None  # its refused status undid its assignment too
         one.refresh_from_db()
         assert one.assignee == staff and one.status == "in_progress"
 
