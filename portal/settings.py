@@ -230,10 +230,9 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "local")
 if ATTACHMENT_STORAGE == "local":
     _ATTACHMENTS = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "incidents.storage.PrivateFileSystemStorage",
         "OPTIONS": {
             "location": env_str("ATTACHMENT_DIR", str(VAR_DIR / "attachments")),
-            "base_url": None,
         },
     }
 elif ATTACHMENT_STORAGE == "s3":

@@ -213,8 +213,8 @@ def _attachments_in_tmp(request, tmp_path_factory):
     settings.STORAGES = {
         **old,
         "attachments": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(folder), "base_url": None},
+            "BACKEND": "incidents.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
         },
     }
     storages._storages = {}
