@@ -212,3 +212,19 @@ def test_the_conversation_paths_are_in_the_schema(api_anon):
     upload = schema["paths"]["/api/v1/incidents/{id}/attachments/"]["post"]
     assert "413" in upload["responses"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
+
+
+def test_conversation_lists_have_bounded_queries(
+    api_staff, incident_a, staff, user_a, django_assert_max_num_queries
+):
+    for i in range(6):
+        s.incident_comment(
+            incident=incident_a, body=f"c{i}", files=[upload(b"x" * (i + 1))], by=staff
+        )
+        s.incident_attach(incident=incident_a, file=upload(b"y"), by=user_a)
+    for path in ("comments", "attachments", "timeline"):
+        with django_assert_max_num_queries(12):
+            response = api_staff.get(f"/api/v1/incidents/{incident_a.pk}/{path}/")
+        assert response.status_code == 200 and response.json()["count"] >= 6
+    with django_assert_max_num_queries(12):
+        assert api_staff.get("/api/v1/severity-requests/").status_code == 200
