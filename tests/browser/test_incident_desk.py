@@ -212,3 +212,60 @@ def test_the_queue_refreshes_itself_and_the_countdown_stops_when_answered(
         assert page.input_value("#id_view_name") == "Half typed"
     finally:
         ctx.close()
+
+
+def test_files_dropped_on_the_conversation_are_listed_with_their_size_and_sent(
+    browser,  # noqa: F811
+    live_server,
+    settings,
+    user_a,
+    contact_a,
+    work_order_a,
+):
+    from tests import factories as f
+
+    settings.ATTACHMENT_MAX_BYTES = 4096
+    user_a.set_password(PASSWORD)
+    user_a.save()
+    incident = f.open_incident(
+        work_order=work_order_a, contact=contact_a, title="Slow VPN", by=user_a
+    )
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = ctx.new_page()
+    try:
+        login(page, live_server, user_a.username)
+        page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+        # A real drop event carrying two files: one fits, one is over the limit.
+        page.evaluate(
+            """() => {
+              const zone = document.querySelector('#comment .dropzone');
+              const dt = new DataTransfer();
+              dt.items.add(new File(['x'.repeat(2048)], 'vpn-trace.pcap'));
+              dt.items.add(new File(['y'.repeat(5000)], 'too-big.dmp'));
+              zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+            }"""
+        )
+        chosen = page.locator("#comment .chosen-files li")
+        expect(chosen).to_have_count(2)
+        expect(chosen.nth(0)).to_have_text("vpn-trace.pcap · 2.0 KB")
+        expect(chosen.nth(1)).to_have_class("too-large")
+        # The server refuses the oversized one and files nothing.
+        page.fill("#id_body", "Trace attached")
+        page.click("#comment button[type=submit]")
+        expect(page.locator(".errorlist, .form-errors").first).to_contain_text("bytes")
+        assert not incident.attachments.exists()
+        # Dropping only the good file sends it with the reply.
+        page.evaluate(
+            """() => {
+              const zone = document.querySelector('#comment .dropzone');
+              const dt = new DataTransfer();
+              dt.items.add(new File(['x'.repeat(2048)], 'vpn-trace.pcap'));
+              zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+            }"""
+        )
+        page.fill("#id_body", "Trace attached")
+        page.click("#comment button[type=submit]")
+        expect(page.locator("#live-timeline")).to_contain_text("vpn-trace.pcap")
+        assert incident.attachments.get().size == 2048
+    finally:
+        ctx.close()
