@@ -8,11 +8,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from core.errors import RuleViolation
+from core.scoping import actor_is_staff
 from incidents.choices import DEFAULT_LANGUAGE
 from incidents.explain import explain
 from incidents.models import Incident, IncidentEvent
-from portal.errors import RuleViolation
-from portal.scoping import actor_is_staff
 
 
 def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:

@@ -8,6 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditor, IsStaffEditorOrReadOnly, is_api_key
+from core.api.base import (
+    ConditionalUpdateMixin,
+    IdempotentCreateMixin,
+    PortalViewSet,
+    VersionedRetrieveMixin,
+)
+from core.api.idempotency import run_idempotent
 from incidents import services
 from incidents.api.serializers import (
     IncidentCreateSerializer,
@@ -24,13 +31,6 @@ from incidents.api.serializers import (
 from incidents.choices import Channel
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
-from portal.api.base import (
-    ConditionalUpdateMixin,
-    IdempotentCreateMixin,
-    PortalViewSet,
-    VersionedRetrieveMixin,
-)
-from portal.api.idempotency import run_idempotent
 
 
 class IncidentViewSet(

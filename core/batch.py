@@ -13,7 +13,7 @@ On other databases (SQLite, the demo default) each INSERT runs when it is added,
 a row added without a key gets it from the database, so callers need no second path.
 
 What it does not do, on purpose: no `pre_save`/`post_save` signals (the caller writes
-the rows a receiver would, e.g. `portal.history.history_row`), and no RETURNING, so
+the rows a receiver would, e.g. `core.history.history_row`), and no RETURNING, so
 on PostgreSQL rows whose primary key the caller needs get it before the INSERT (a
 sequence drawn in an earlier read); rows added there without a key get none back.
 """
