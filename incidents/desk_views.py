@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.views import put_error
+from core.errors import DomainError, StaleVersion
 from incidents import selectors, services
 from incidents.api.views import attachment_response
 from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
@@ -43,7 +44,6 @@ from incidents.forms import (
 )
 from incidents.models import SavedQueueView, SeverityRequest
 from incidents.views import _detail_with_form_errors, _incident
-from portal.errors import DomainError, StaleVersion
 
 PAGE_SIZE = 25
 
