@@ -31,6 +31,7 @@ from core.errors import DomainError, StaleVersion
 from incidents import selectors, services
 from incidents.api.views import attachment_response
 from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
+from incidents.display import sla_label, sla_state
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     AssignForm,
@@ -203,8 +204,6 @@ def _queue_columns(staff):
 
 def _queue_csv(incidents, staff) -> HttpResponse:
     """Exactly what the queue shows (its filters and sort), every page, as CSV."""
-    from portal.templatetags.portal_tags import sla_label, sla_state
-
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incident-queue.csv"'
     writer = csv.writer(response)
