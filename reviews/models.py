@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.scoping import scoped_queryset
+from core.scoping import scoped_queryset
 
 
 class ServiceReview(models.Model):

@@ -12,7 +12,6 @@ from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from portal import charts as portal_charts
 from reviews import charts
 from reviews.selectors import business_today
 from reviews.tables import EXPLAINED_ON_PAGE, build_tables, explanation
@@ -29,7 +28,7 @@ def review_context(figures: dict, *, staff: bool, stored=None) -> dict:
     for row in figures["attainment"]["rows"]:
         met, missed = months.get(row["month"], (0, 0))
         months[row["month"]] = (met + row["met"], missed + row["missed"])
-    attainment_chart = portal_charts.sla_attainment(
+    attainment_chart = charts.sla_attainment(
         [(parse_date(m + "-01"), met, missed) for m, (met, missed) in sorted(months.items())]
     )
     product_chart = charts.bars(

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import Customer, WorkOrder
+from core.errors import RuleViolation
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
 from notifications.localize import Reader, contact_reader, localized_notify, staff_reader
-from portal.errors import RuleViolation
 from reviews import selectors
 from reviews.models import ServiceReview
 from reviews.periods import Period, parse_period, previous_month

@@ -1,6 +1,6 @@
 """Celery tasks of service reviews: thin, they take ids and call a service."""
 
-from portal.task_policy import db_task
+from core.task_policy import db_task
 
 #: A work order's review task waits at most this long in the queue (seconds): the monthly
 #: job enqueues them all at once, and the next day's run (or the catch-up command) redoes

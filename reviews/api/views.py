@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaffOrCustomerReadOnly
 from contracts.models import WorkOrder
-from portal.api.base import UtcMixin
+from core.api.base import UtcMixin
 from reviews import selectors, services
 from reviews.periods import PeriodError, parse_period, previous_month
 from reviews.render import render_pdf, review_context

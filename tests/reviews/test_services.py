@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from core.errors import RuleViolation
 from notifications.models import OutboxMessage
-from portal.errors import RuleViolation
 from portal.schedule import beat_schedule
 from reviews import services
 from reviews.models import ServiceReview

@@ -5,7 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 from reviews.periods import PeriodError
 from reviews.services import reviews_prepare_month
 
