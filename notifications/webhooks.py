@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
-import time
-import http.client
 import socket
 import ssl
+import time
 
 from django.conf import settings
 from django.db import connection, transaction

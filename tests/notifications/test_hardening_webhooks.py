@@ -13,7 +13,14 @@ from notifications import webhooks
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.targets import is_public_address, url_target_error
 from tests import factories as f
-from tests.api.test_webhooks import receiver, webhook_row  # noqa: F401 (fixture)
+from tests.api.test_webhooks import Receiver, webhook_row
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
 
 
 @pytest.fixture
