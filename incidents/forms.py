@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import NamedContact, WorkOrder
 from incidents.choices import DEFAULT_LANGUAGE, IncidentStatus, Severity
+from portal.forms import PortalForm
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(PortalForm):
     """File an incident (R2). Customers pick one of their work orders whose term covers
     today; staff entering a phone incident also name the calling contact."""
 
@@ -81,18 +82,18 @@ class IncidentForm(forms.Form):
         return data
 
 
-class CommentForm(forms.Form):
+class CommentForm(PortalForm):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(PortalForm):
     severity = forms.ChoiceField(label=_("New severity"), choices=Severity.choices)
     reason = forms.CharField(
         label=_("Reason"), max_length=500, help_text=_("Recorded in the timeline (R3).")
     )
 
 
-class OnsiteForm(forms.Form):
+class OnsiteForm(PortalForm):
     """R7: onsite resources on a Performance critical incident, with the customer's agreement."""
 
     agreed_by = forms.CharField(
@@ -111,7 +112,7 @@ class OnsiteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ProductTeamForm(forms.Form):
+class ProductTeamForm(PortalForm):
     """R7: rapid escalation of a Performance critical incident to a product team."""
 
     team = forms.CharField(label=_("Product team"), max_length=200)
@@ -124,7 +125,7 @@ class ProductTeamForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RsmForm(forms.Form):
+class RsmForm(PortalForm):
     """R8: Reactive Support Management on request (Core)."""
 
     reason = forms.CharField(
@@ -138,7 +139,7 @@ class RsmForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class StatusForm(forms.Form):
+class StatusForm(PortalForm):
     status = forms.ChoiceField(label=_("Status"), choices=[])
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -149,5 +150,5 @@ class StatusForm(forms.Form):
         ]
 
 
-class RespondForm(forms.Form):
+class RespondForm(PortalForm):
     """Record the first response now (R4)."""

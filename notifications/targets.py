@@ -107,8 +107,9 @@ class Target:
         return f"{path}?{self.parts.query}" if self.parts.query else path
 
 
-def resolve_target(url: str) -> Target:
-    """Resolve a webhook URL once and check every address; raises TargetRefused."""
+def resolve_target(url: str, *, resolve: bool = True) -> Target | None:
+    """Resolve a webhook URL once and check every address; raises TargetRefused.
+    With resolve=False only the URL's form is checked."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -119,6 +120,8 @@ def resolve_target(url: str) -> Target:
     if port == 0:
         raise TargetRefused(_("The URL's port must be a number from 1 to 65535."))
     port = port or (443 if parts.scheme == "https" else 80)
+    if not resolve:
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError, OSError):
@@ -142,7 +145,8 @@ def resolve_target(url: str) -> Target:
 def url_target_error(url: str) -> str | None:
     """Why webhooks may not go to this URL, or None when they may."""
     try:
-        resolve_target(url)
+        # Locally (private targets allowed) a name need not resolve yet to subscribe.
+        resolve_target(url, resolve=not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
     except TargetRefused as exc:
         return str(exc)
     return None

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL in a query string or a form: a 400, before any view hands it to PostgreSQL.
+    "portal.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -256,6 +258,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         # Read-only staff never write (accounts.permissions); customers act for themselves.
         "accounts.permissions.IsStaffEditorOrReadOnly",
+    ],
+    # JSON with a depth limit and no NUL (portal.api.parsers); forms are checked for
+    # NUL by portal.middleware.HostileInputMiddleware.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.PortalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PagePagination",
     "PAGE_SIZE": 50,

@@ -25,6 +25,7 @@ from credits.forms import ShortfallInvoiceForm
 from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
 from portal import charts
+from portal.forms import PortalForm
 from services.choices import Availability, Package
 from services.models import Service
 
@@ -291,7 +292,7 @@ def _time_zone_choices():
     ]
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(PortalForm):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
