@@ -70,13 +70,20 @@ def work_order_list(request):
     )
 
 
+def _customer_or_none(value):
+    """The customer a page's ?customer= names, or None for anything but a sane id."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return Customer.objects.filter(pk=int(value)).first()
+
+
 @staff_editor_required
 def work_order_create(request):
     customer = None
     if request.method == "POST":
-        customer = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
+        customer = _customer_or_none(request.POST.get("customer"))
     elif request.GET.get("customer"):
-        customer = Customer.objects.filter(pk=request.GET.get("customer")).first()
+        customer = _customer_or_none(request.GET.get("customer"))
     today = timezone.localdate()
     initial = {
         "customer": customer,
