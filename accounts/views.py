@@ -15,7 +15,7 @@ HOUR = 3600
 
 def _over_limit(kind: str, value: str) -> bool:
     """Count one request for (kind, value) in the current hour; True past the limit."""
-    key = "pwreset:%s:%s" % (kind, hashlib.sha256(value.encode()).hexdigest()[:32])
+    key = f"pwreset:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
     cache.add(key, 0, HOUR)  # the hour starts at the first request
     try:
         count = cache.incr(key)
