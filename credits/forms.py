@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.forms import DateInput
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
 from portal.forms import PortalForm
+from portal.times import business_today
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 
@@ -47,7 +48,7 @@ class RedeemForm(PortalForm):
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.get_unit_display()})"
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
-            self.initial.setdefault("scheduled_for", timezone.localdate() + dt.timedelta(days=21))
+            self.initial.setdefault("scheduled_for", business_today() + dt.timedelta(days=21))
 
 
 class CancelForm(PortalForm):

@@ -142,14 +142,14 @@ def shortfall_window(*, work_order, today: dt.date | None = None) -> ShortfallWi
     """
     if work_order.terminated_at is not None:
         return None
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     return work_order_shortfall_window(work_order, today)
 
 
 def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dict:
     """R18 for a work order page: the current or next window, whether it is open and
     already invoiced, and the invoices the actor may see."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     window = shortfall_window(work_order=work_order, today=today)
     invoices = list(shortfall_invoice_list(actor=actor, work_order=work_order))
     return {

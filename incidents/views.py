@@ -43,6 +43,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident
 from portal.errors import DomainError, StaleVersion
+from portal.times import business_today
 from services.choices import Package
 
 PAGE_SIZE = 25
@@ -114,7 +115,7 @@ def incident_list(request):
 
 
 def _filing_work_orders(user):
-    today = timezone.localdate()
+    today = business_today()
     work_orders = WorkOrder.objects.visible_to(user).covering(today).select_related("customer")
     if not is_staff(user):
         # R2: named contacts file incidents; a customer user files through their contact rows.

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import staff_editor_required, staff_required
@@ -18,6 +17,7 @@ from contracts.forms import (
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _editable, _page
 from portal.forms import errors_onto
+from portal.times import business_today
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def work_order_create(request):
         customer = _customer_or_none(request.POST.get("customer"))
     elif request.GET.get("customer"):
         customer = _customer_or_none(request.GET.get("customer"))
-    today = timezone.localdate()
+    today = business_today()
     initial = {
         "customer": customer,
         "start_date": today,

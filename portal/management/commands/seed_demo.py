@@ -16,6 +16,7 @@ from contracts.models import Customer, WorkOrder
 from credits import services as credits
 from credits.models import Rate
 from incidents import services as incidents
+from portal.times import business_today
 from services.models import Service
 
 DEMO_CUSTOMERS = [
@@ -118,7 +119,7 @@ class Command(BaseCommand):
             is_staff=True,
             role=Role.READ_ONLY,
         )
-        today = timezone.localdate()
+        today = business_today()
         for code, value in DEFAULT_RATES.items():
             Rate.objects.get_or_create(
                 service=Service.objects.get(code=code),
