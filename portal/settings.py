@@ -189,6 +189,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat is single by construction: a lock in Redis (portal/beat.py). A second beat waits
+# and takes over this long after the holder stopped renewing.
+CELERY_BEAT_SCHEDULER = "portal.beat:LockedScheduler"
+BEAT_LOCK_TIMEOUT_SECONDS = env_int("BEAT_LOCK_TIMEOUT_SECONDS", 30)
 CELERY_TIMEZONE = "UTC"
 # How often the deadline sweep runs; the dead-man check allows two intervals.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 30)
