@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts.models import WorkOrder
+from core.times import business_today
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, NoticeKind, Urgency
 from notifications.localize import (
@@ -53,7 +54,6 @@ from notifications.localize import (
 from notifications.models import WorkOrderNotice
 from notifications.selectors import ENTITLEMENT_SWEEP_JOB
 from notifications.services import sweep_run_finish, sweep_run_start
-from portal.times import business_today
 from services.choices import DSE, Package
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
-from portal.forms import PortalForm
+from core.forms import PortalForm
 from services.choices import PURCHASABLE, Package
 from services.models import Service
 

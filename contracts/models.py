@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import ClosureSource, WorkOrderStatus
-from portal.scoping import scoped_queryset
-from portal.times import business_today
+from core.scoping import scoped_queryset
+from core.times import business_today
 from services.choices import Package
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
+from core.forms import PortalForm
+from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
-from portal.forms import PortalForm
-from portal.times import business_today
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 

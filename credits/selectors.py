@@ -7,6 +7,7 @@ from django.db.models import F, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.times import business_today
 from credits.choices import EntryKind
 from credits.models import (
     CreditAccount,

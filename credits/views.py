@@ -17,6 +17,8 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
+from core.forms import errors_onto
+from core.times import business_today
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import (
@@ -29,8 +31,6 @@ from credits.forms import (
     ShortfallVoidForm,
 )
 from credits.models import Redemption, ShortfallInvoice
-from portal.forms import errors_onto
-from portal.times import business_today
 from services.choices import Package
 
 

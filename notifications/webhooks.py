@@ -30,14 +30,14 @@ import ssl
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.targets import TargetRefused, resolve_target
-from portal.times import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,7 @@ def subscriptions_for(message: OutboxMessage):
     # A subscription made with a key that was since revoked receives nothing more.
     live = Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True)
     subscriptions = WebhookSubscription.objects.filter(who, live, active=True)
-    if connection.features.supports_json_field_contains:  # PostgreSQL
-        return list(subscriptions.filter(events__contains=[message.event]))
-    # SQLite (the local demo) has no JSON containment: a customer has a handful.
-    return [sub for sub in subscriptions if message.event in sub.events]
+    return list(subscriptions.filter(events__contains=[message.event]))
 
 
 def envelope(delivery: WebhookDelivery) -> dict:

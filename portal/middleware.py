@@ -17,7 +17,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
-from portal.logging import request_id_var
+from core.logging import request_id_var
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("portal.request")
@@ -227,13 +227,13 @@ class HostileInputMiddleware:
     """A NUL byte or a lone surrogate in a query string or a posted form is a 400
     (JSON under /api/), never a database error: PostgreSQL refuses NUL in any text, and
     every filter and search box would otherwise pass it on. JSON bodies are checked by
-    the API's parser (portal.api.parsers)."""
+    the API's parser (core.api.parsers)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        from portal.text import has_nul_or_surrogate
+        from core.text import has_nul_or_surrogate
 
         sources = [request.GET]
         if request.method == "POST" and request.content_type in (

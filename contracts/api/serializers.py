@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
-from portal.api.limits import InputLimitsMixin
+from core.api.limits import InputLimitsMixin
 from services.choices import Package, Unit
 from services.models import Service
 

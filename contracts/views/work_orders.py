@@ -16,8 +16,8 @@ from contracts.forms import (
 )
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _editable, _page
-from portal.forms import errors_onto
-from portal.times import business_today
+from core.forms import errors_onto
+from core.times import business_today
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------

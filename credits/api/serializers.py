@@ -3,9 +3,9 @@
 from rest_framework import serializers
 
 from contracts.models import Customer
+from core.api.limits import InputLimitsMixin
 from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
 from credits.models import CreditEntry, Rate, Redemption
-from portal.api.limits import InputLimitsMixin
 from services.models import Service
 
 

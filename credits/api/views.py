@@ -14,6 +14,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly, can_edit
 from contracts.models import WorkOrder
+from core.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
+from core.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.api.idempotency import run_idempotent
+from core.times import business_today
 from credits import selectors, services
 from credits.api.serializers import (
     CreditsSerializer,
@@ -24,10 +28,6 @@ from credits.api.serializers import (
     RedemptionSerializer,
 )
 from credits.models import Rate, Redemption
-from portal.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
-from portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from portal.api.idempotency import run_idempotent
-from portal.times import business_today
 
 
 def in_force_on(qs, on):

@@ -5,9 +5,9 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
+from core.errors import RuleViolation
+from core.times import business_today
 from credits import ledger
-from portal.errors import RuleViolation
-from portal.times import business_today
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
 round_credits = ledger.round_credits
@@ -37,7 +37,7 @@ def _require_editor(by, *, rule: str, what: str) -> None:
 
 
 def _today() -> dt.date:
-    """The business date: portal.times.business_today (one function, one zone).
+    """The business date: core.times.business_today (one function, one zone).
 
     Not the active time zone: the API activates UTC for its timestamps, and a term, a
     cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.

@@ -5,10 +5,10 @@ import secrets
 from rest_framework import serializers
 
 from contracts.models import Customer
+from core.api.limits import InputLimitsMixin
 from notifications.choices import DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
-from portal.api.limits import InputLimitsMixin
 
 
 class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):

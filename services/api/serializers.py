@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from portal.api.limits import InputLimitsMixin
+from core.api.limits import InputLimitsMixin
 from services.choices import Availability
 from services.models import Service
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from contracts.models import WorkOrder
-from portal.times import business_today
+from core.times import business_today
 from tests import factories as f
 
 

@@ -1,4 +1,4 @@
-"""One "today" for a contract (#22): portal.times.business_today, counted in the
+"""One "today" for a contract (#22): core.times.business_today, counted in the
 support location's zone (settings.BUSINESS_TIME_ZONE), whichever door asks and in
 whichever zone the caller's clock is. Each test runs on both sides of midnight, in
 several zones, so the suite passes at every hour."""
@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from portal.times import business_today
+from core.times import business_today
 from tests import factories as f
 
 # (business zone, instant): just before and just after midnight in the business zone,

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contracts.models import SupportLocation
 from contracts.services import HOLIDAY_YEARS, support_location_sync_holidays
-from portal.errors import DomainError
-from portal.times import business_today
+from core.errors import DomainError
+from core.times import business_today
 
 
 class Command(BaseCommand):

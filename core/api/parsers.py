@@ -8,7 +8,7 @@ a 500 rather than a 400.
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from portal.text import has_nul_or_surrogate
+from core.text import has_nul_or_surrogate
 
 MAX_DEPTH = 32
 

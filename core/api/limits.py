@@ -9,7 +9,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from portal.text import DATE_MAX, DATE_MIN, date_in_range, multi_line_error, single_line_error
+from core.text import DATE_MAX, DATE_MIN, date_in_range, multi_line_error, single_line_error
 
 #: Text fields that may hold several lines (descriptions, comments, reasons, notes).
 MULTI_LINE_FIELDS = frozenset(

@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from django import forms
 from django.utils.translation import gettext as _
 
-from portal.errors import DomainError
-from portal.text import DATE_MAX, DATE_MIN, date_in_range, multi_line_error, single_line_error
+from core.errors import DomainError
+from core.text import DATE_MAX, DATE_MIN, date_in_range, multi_line_error, single_line_error
 
 
 def put_error(form, error: DomainError) -> None:
@@ -36,7 +36,7 @@ def errors_onto(form):
 class PortalForm(forms.Form):
     """Every page form's base: single-line text fields (a text input, not a textarea)
     hold no control characters, a textarea none but tab and line breaks, and dates lie
-    in DATE_MIN..DATE_MAX (portal.text). Each refusal is a form error on its field."""
+    in DATE_MIN..DATE_MAX (core.text). Each refusal is a form error on its field."""
 
     def _clean_fields(self):
         super()._clean_fields()
