@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts.models import WorkOrder
+from core.times import business_today
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, NoticeKind, Urgency
 from notifications.localize import (
@@ -94,7 +95,7 @@ class EntitlementSweepResult:
 
 def run_entitlement_sweep(*, today: dt.date | None = None) -> EntitlementSweepResult:
     """Send every notice that is due today (or missed within the grace), expire ended terms."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     run = sweep_run_start(job=ENTITLEMENT_SWEEP_JOB)
     result = EntitlementSweepResult()
     for work_order in _candidates(today):
@@ -471,7 +472,7 @@ def check_low_credit(*, work_order_id: int) -> bool:
         return False
     result = EntitlementSweepResult()
     with transaction.atomic():
-        if not _low_credit_candidates(timezone.localdate()).filter(pk=work_order_id).exists():
+        if not _low_credit_candidates(business_today()).filter(pk=work_order_id).exists():
             return False
         _low_credit(work_order, result)
     return result.low_credit > 0

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
+from core.forms import PortalForm
 from services.choices import PURCHASABLE, Package
 from services.models import Service
 
@@ -47,7 +48,7 @@ def _check_zone(value: str) -> str:
     return value
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(PortalForm):
     code = forms.SlugField(
         label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme.")
     )
@@ -72,7 +73,7 @@ class CustomerForm(forms.Form):
         return _check_zone(self.cleaned_data["timezone"])
 
 
-class WorkOrderForm(forms.Form):
+class WorkOrderForm(PortalForm):
     """Header and term of a work order. `version` guards against a lost update."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
@@ -167,7 +168,7 @@ class WorkOrderForm(forms.Form):
         return data
 
 
-class LineForm(forms.Form):
+class LineForm(PortalForm):
     """A bought add-on: the select offers only what the package lets one buy (R12)."""
 
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
@@ -199,13 +200,13 @@ def _service_label(service: Service) -> str:
     return f"{service.name} ({service.get_unit_display()}){bounds}"
 
 
-class LineQuantityForm(forms.Form):
+class LineQuantityForm(PortalForm):
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(PortalForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -216,7 +217,7 @@ class ContactForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class SupportLocationForm(forms.Form):
+class SupportLocationForm(PortalForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     country = forms.CharField(
         label=_("Country"), max_length=2, help_text=_("Public holidays come from it.")
@@ -241,7 +242,7 @@ class SupportLocationForm(forms.Form):
         return data
 
 
-class ClosureDayForm(forms.Form):
+class ClosureDayForm(PortalForm):
     date = forms.DateField(label=_("Date"), widget=DateInput())
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     is_closed = forms.BooleanField(

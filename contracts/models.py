@@ -6,12 +6,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import ClosureSource, WorkOrderStatus
 from core.scoping import scoped_queryset
+from core.times import business_today
 from services.choices import Package
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -118,7 +118,7 @@ class ClosureDay(models.Model):
 class WorkOrderQuerySet(scoped_queryset("customer")):
     def with_status(self, today: dt.date | None = None):
         """Annotate `status_code` so lists can filter and sort by the derived status."""
-        today = today or timezone.localdate()
+        today = today or business_today()
         return self.annotate(
             status_code=models.Case(
                 models.When(
@@ -200,7 +200,7 @@ class WorkOrder(models.Model):
         return self.number
 
     def status_on(self, when: dt.date | None = None) -> str:
-        when = when or timezone.localdate()
+        when = when or business_today()
         if self.terminated_at is not None:
             return WorkOrderStatus.TERMINATED
         if when < self.start_date:

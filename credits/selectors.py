@@ -7,6 +7,7 @@ from django.db.models import F, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.times import business_today
 from credits.choices import EntryKind
 from credits.models import (
     CreditAccount,
@@ -142,14 +143,14 @@ def shortfall_window(*, work_order, today: dt.date | None = None) -> ShortfallWi
     """
     if work_order.terminated_at is not None:
         return None
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     return work_order_shortfall_window(work_order, today)
 
 
 def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dict:
     """R18 for a work order page: the current or next window, whether it is open and
     already invoiced, and the invoices the actor may see."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     window = shortfall_window(work_order=work_order, today=today)
     invoices = list(shortfall_invoice_list(actor=actor, work_order=work_order))
     return {

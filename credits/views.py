@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import (
@@ -19,6 +18,7 @@ from accounts.permissions import (
 )
 from contracts.models import Customer, WorkOrder
 from core.forms import errors_onto
+from core.times import business_today
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import (
@@ -36,7 +36,7 @@ from services.choices import Package
 
 def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
     """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
-    today = timezone.localdate()
+    today = business_today()
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
     cost = services.redemption_cost(rate=rate, quantity=quantity) if rate else None
     free_until = scheduled_for - dt.timedelta(days=FREE_CANCELLATION_DAYS)
@@ -124,7 +124,7 @@ def cancel(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    today = timezone.localdate()
+    today = business_today()
     days_before = (redemption.scheduled_for - today).days
     late = days_before < FREE_CANCELLATION_DAYS
     fee = (
@@ -177,7 +177,7 @@ def reschedule(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    days_before = (redemption.scheduled_for - timezone.localdate()).days
+    days_before = (redemption.scheduled_for - business_today()).days
     # The service's own computation: what the page shows is what the move charges.
     fee = services.reschedule_fee(redemption=redemption)
     form = RescheduleForm(request.POST or None)
@@ -269,7 +269,7 @@ def rates(request, customer_pk):
 
 
 def _rate_context(request, customer, form):
-    today = timezone.localdate()
+    today = business_today()
     card = selectors.rate_card(actor=request.user, on=None).filter(
         customer__in=[customer]
     ) | selectors.rate_card(actor=request.user, on=None).filter(customer__isnull=True)

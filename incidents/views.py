@@ -19,6 +19,7 @@ from accounts.permissions import can_act_for_customer, can_edit, editor_writes, 
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
 from core.errors import DomainError, StaleVersion
+from core.times import business_today
 from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -54,7 +55,7 @@ def viewer_zone(user) -> str:
 
 
 def _filing_work_orders(user):
-    today = timezone.localdate()
+    today = business_today()
     work_orders = WorkOrder.objects.visible_to(user).covering(today).select_related("customer")
     if not is_staff(user):
         # R2: named contacts file incidents; a customer user files through their contact rows.

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.signals import got_request_exception
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
@@ -221,3 +221,31 @@ class ReadOnlyStaffMiddleware:
         return bool(
             user is not None and user.is_authenticated and user.is_staff and not can_edit(user)
         )
+
+
+class HostileInputMiddleware:
+    """A NUL byte or a lone surrogate in a query string or a posted form is a 400
+    (JSON under /api/), never a database error: PostgreSQL refuses NUL in any text, and
+    every filter and search box would otherwise pass it on. JSON bodies are checked by
+    the API's parser (core.api.parsers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from core.text import has_nul_or_surrogate
+
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        for source in sources:
+            for key, values in source.lists():
+                if has_nul_or_surrogate(key) or any(has_nul_or_surrogate(v) for v in values):
+                    message = "Text may not contain NUL characters."
+                    if request.path.startswith("/api/"):
+                        return JsonResponse({"detail": message}, status=400)
+                    return HttpResponseBadRequest(message, content_type="text/plain")
+        return self.get_response(request)

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL in a query string or a form: a 400, before any view hands it to PostgreSQL.
+    "portal.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -189,6 +191,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat is single by construction: a lock in Redis (portal/beat.py). A second beat waits
+# and takes over this long after the holder stopped renewing.
+CELERY_BEAT_SCHEDULER = "portal.beat:LockedScheduler"
+BEAT_LOCK_TIMEOUT_SECONDS = env_int("BEAT_LOCK_TIMEOUT_SECONDS", 30)
 CELERY_TIMEZONE = "UTC"
 # How often the deadline sweep runs; the dead-man check allows two intervals.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 30)
@@ -219,6 +225,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
+# The zone "today" is counted in for terms, cut-offs and fee windows (core.times.business_today):
+# the support location's.
+BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
 
@@ -296,6 +305,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         # Read-only staff never write (accounts.permissions); customers act for themselves.
         "accounts.permissions.IsStaffEditorOrReadOnly",
+    ],
+    # JSON with a depth limit and no NUL (core.api.parsers); forms are checked for
+    # NUL by portal.middleware.HostileInputMiddleware.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.PortalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_act_for_customer, can_edit, is_staff
 from contracts.models import NamedContact, WorkOrder, WorkOrderLine
+from core.forms import PortalForm
+from core.times import business_today
 from credits import selectors as credit_selectors
 from credits.forms import ShortfallInvoiceForm
 from incidents import selectors
@@ -60,7 +62,7 @@ def home(request):
 
 def _sla_months(incidents, months: int = 6, today: dt.date | None = None):
     """(first day of month, met, missed) for the last `months` months, oldest first."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     first = today.replace(day=1)
     starts = []
     for _i in range(months):
@@ -94,7 +96,7 @@ def dashboard(request):
     """Staff: deadlines due soon, breaches today, work orders near the cut-off or their end,
     credits at risk of expiring (R14, R15)."""
     now = timezone.now()
-    today = timezone.localdate()
+    today = business_today()
     hours = _int_param(request, "hours", 8, 1, 72)
     incidents = Incident.objects.visible_to(request.user).select_related(
         "work_order__customer", "contact"
@@ -195,7 +197,7 @@ def customer_home(request):
             "nav_section": "home",
             "work_orders": work_orders,
             "incidents": incidents,
-            "today": timezone.localdate(),
+            "today": business_today(),
         },
     )
 
@@ -221,7 +223,7 @@ def work_order_overview(request, pk):
         ),
         pk=pk,
     )
-    today = timezone.localdate()
+    today = business_today()
     lines = list(work_order.lines.select_related("service").order_by("service__name"))
     hour_lines = [line for line in lines if line.service.is_hour_block or line.unit == "hours"]
     entries = list(credit_selectors.ledger(work_order=work_order, actor=request.user))
@@ -296,7 +298,7 @@ def _time_zone_choices():
     ]
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(PortalForm):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,

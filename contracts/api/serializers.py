@@ -6,11 +6,12 @@ from rest_framework import serializers
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
+from core.api.limits import InputLimitsMixin
 from services.choices import Package, Unit
 from services.models import Service
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(InputLimitsMixin, serializers.ModelSerializer):
     code = serializers.SlugField(max_length=32)
     country = serializers.CharField(
         min_length=2, max_length=2, help_text="ISO 3166 alpha-2, e.g. NL"
@@ -25,7 +26,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "country", "timezone", "language"]
 
 
-class WorkOrderLineSerializer(serializers.ModelSerializer):
+class WorkOrderLineSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """A line: a service code and its quantity; `used`/`remaining` only change by use (R11)."""
 
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
@@ -51,7 +52,7 @@ class WorkOrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
+class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """A work order. On PATCH, `lines` (when sent) is the full set of lines: lines of a
     service not in it are removed, new ones added, changed quantities updated."""
 
@@ -141,7 +142,7 @@ def sync_lines(*, work_order, lines: list[dict], by) -> None:
             services.work_order_line_add(work_order=work_order, by=by, **line_args(data))
 
 
-class NamedContactSerializer(serializers.ModelSerializer):
+class NamedContactSerializer(InputLimitsMixin, serializers.ModelSerializer):
     email = serializers.EmailField(max_length=254)
 
     class Meta:

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import staff_editor_required, staff_required
@@ -18,6 +17,7 @@ from contracts.forms import (
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _editable, _page
 from core.forms import errors_onto
+from core.times import business_today
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------
@@ -70,14 +70,21 @@ def work_order_list(request):
     )
 
 
+def _customer_or_none(value):
+    """The customer a page's ?customer= names, or None for anything but a sane id."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return Customer.objects.filter(pk=int(value)).first()
+
+
 @staff_editor_required
 def work_order_create(request):
     customer = None
     if request.method == "POST":
-        customer = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
+        customer = _customer_or_none(request.POST.get("customer"))
     elif request.GET.get("customer"):
-        customer = Customer.objects.filter(pk=request.GET.get("customer")).first()
-    today = timezone.localdate()
+        customer = _customer_or_none(request.GET.get("customer"))
+    today = business_today()
     initial = {
         "customer": customer,
         "start_date": today,

@@ -3,7 +3,6 @@ credits, and redemptions (staff, or the customer's key)."""
 
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,6 +17,7 @@ from contracts.models import WorkOrder
 from core.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
 from core.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.api.idempotency import run_idempotent
+from core.times import business_today
 from credits import selectors, services
 from credits.api.serializers import (
     CreditsSerializer,
@@ -60,7 +60,7 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
         qs = selectors.rate_card(actor=self.request.user)
         on = None
         if self.request.query_params.get("current") == "true":
-            on = timezone.localdate()
+            on = business_today()
         if self.request.query_params.get("valid_on"):
             try:
                 on = serializers.DateField().to_internal_value(

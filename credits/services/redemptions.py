@@ -34,7 +34,11 @@ from services.choices import (
     WORKSHOPS,
     Availability,
     Package,
+    Unit,
 )
+
+#: Units counted whole (R20 participants, visits); hours, days and units may be fractions.
+WHOLE_UNITS = frozenset({Unit.PARTICIPANTS, Unit.VISITS})
 
 
 def _availability(value: str) -> str:
@@ -56,6 +60,12 @@ def _check_request(
     """Every rule a redemption request must meet; raises the first one broken."""
     if quantity <= 0:
         raise RuleViolation(_("Quantity must be positive."), field="quantity")
+    if service.unit in WHOLE_UNITS and quantity != quantity.to_integral_value():
+        # Participants and visits are counted whole: 0.01 of a workshop is no booking.
+        raise RuleViolation(
+            _("The quantity is a whole number of %(unit)s.") % {"unit": service.get_unit_display()},
+            field="quantity",
+        )
     status = work_order.status_on(today)
     if status != WorkOrderStatus.ACTIVE:
         raise RuleViolation(
@@ -203,7 +213,15 @@ def _checked_cost(
     rate = rate_for(service=service, customer=work_order.customer, on=today)
     if rate is None:
         raise RuleViolation(no_rate % {"service": service.name}, rule="R10", field="service")
-    return rate, redemption_cost(rate=rate, quantity=quantity)
+    cost = redemption_cost(rate=rate, quantity=quantity)
+    if cost <= 0:
+        # A booking that costs nothing after rounding would be free service (R10).
+        raise RuleViolation(
+            _("This quantity costs less than one credit; book at least one credit's worth."),
+            rule="R10",
+            field="quantity",
+        )
+    return rate, cost
 
 
 def _new_redemption(

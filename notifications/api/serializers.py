@@ -5,12 +5,13 @@ import secrets
 from rest_framework import serializers
 
 from contracts.models import Customer
+from core.api.limits import InputLimitsMixin
 from notifications.choices import DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """`secret` is write-only: shown once in the response that creates the subscription
     (generated when not sent), never again."""
 
@@ -65,7 +66,7 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(read_only=True)
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(InputLimitsMixin, serializers.ModelSerializer):
     delivery_id = serializers.UUIDField(read_only=True)
     state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
 
