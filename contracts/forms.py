@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
+from portal import formatting
 from services.choices import PURCHASABLE, Package
 from services.models import Service
 
@@ -193,10 +194,10 @@ class LineForm(forms.Form):
 def _service_label(service: Service) -> str:
     bounds = ""
     if service.min_quantity is not None or service.max_quantity is not None:
-        low = service.min_quantity.normalize() if service.min_quantity is not None else "…"
-        high = service.max_quantity.normalize() if service.max_quantity is not None else "…"
-        bounds = f" [{low}–{high} {service.get_unit_display()}]"
-    return f"{service.name} ({service.get_unit_display()}){bounds}"
+        low = formatting.number(service.min_quantity) if service.min_quantity is not None else "…"
+        high = formatting.number(service.max_quantity) if service.max_quantity is not None else "…"
+        bounds = f" [{low}–{high} {formatting.unit_name(service.unit)}]"
+    return f"{service.name} ({formatting.unit_name(service.unit)}){bounds}"
 
 
 class LineQuantityForm(forms.Form):

@@ -88,6 +88,10 @@ def incident_list(request):
     form.fields["status"].widget = forms.CheckboxSelectMultiple(
         choices=form.fields["status"].choices
     )
+    # Not Django's "Unknown/Yes/No": an unset filter means any incident.
+    form.fields["breached"].widget = forms.Select(
+        choices=[("", _("Any")), ("true", _("Breached only")), ("false", _("Not breached"))]
+    )
     if not staff:
         form.fields.pop("customer", None)
     incidents = filterset.qs.annotate(

@@ -22,6 +22,7 @@ from contracts.forms import (
 )
 from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _edit_url, _editable, put_error
+from portal import formatting
 from portal.errors import DomainError, StaleVersion
 from portal.forms import errors_onto
 from services.choices import Availability, Package
@@ -246,7 +247,7 @@ def line_update(request, pk):
                 _("%(service)s now has %(quantity)s.")
                 % {
                     "service": line.service.name,
-                    "quantity": form.cleaned_data["quantity"].normalize(),
+                    "quantity": formatting.quantity(form.cleaned_data["quantity"], line.unit),
                 },
             )
     else:

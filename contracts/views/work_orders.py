@@ -55,8 +55,11 @@ def work_order_list(request):
     if "status" in fields:
         fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
     if "end_date" in fields:
-        for widget in fields["end_date"].widget.widgets:
+        for widget, label in zip(
+            fields["end_date"].widget.widgets, (_("Ends on or after"), _("Ends on or before"))
+        ):
             widget.input_type = "date"
+            widget.attrs["aria-label"] = label
     page_obj = _page(request, filterset.qs)
     return render(
         request,

@@ -13,6 +13,7 @@ from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
 from credits.services.common import _require_editor, _today
 from credits.services.delivery import redemptions_lapse
+from portal import formatting
 from portal.errors import Conflict, RuleViolation
 from services.choices import DSE, PROACTIVE_CREDITS
 
@@ -97,15 +98,15 @@ def time_entry_record(
                         "R11: %(used)s hours are used on this line; a correction cannot "
                         "take back more than that."
                     )
-                    % {"used": line.used.normalize()},
+                    % {"used": formatting.number(line.used)},
                     rule="R11",
                     code="correction_exceeds_used",
                 )
             raise Conflict(
                 _("R11: only %(remaining)s of %(quantity)s hours remain on this line.")
                 % {
-                    "remaining": line.remaining.normalize(),
-                    "quantity": line.quantity.normalize(),
+                    "remaining": formatting.number(line.remaining),
+                    "quantity": formatting.number(line.quantity),
                 },
                 rule="R11",
                 code="insufficient_hours",

@@ -27,6 +27,7 @@ from credits.models import Redemption
 from credits.selectors import rate_for
 from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
+from portal import formatting
 from portal.errors import Conflict, RuleViolation
 from services.choices import (
     ON_DEMAND_ASSESSMENT,
@@ -294,7 +295,7 @@ def credits_redeem(
             kind=EntryKind.REDEMPTION,
             amount=-cost,
             by=by,
-            reason=f"{quantity.normalize()} {service.get_unit_display()} {service.name} on {scheduled_for}",
+            reason=f"{formatting.plain_decimal(quantity)} {service.unit} {service.name} on {scheduled_for}",
             reference=f"redemption:{redemption.pk}",
             redemption=redemption,
         )
@@ -368,7 +369,7 @@ def redemption_cancel(
                 amount=-fee,
                 by=by,
                 reason=f"R16: cancelled {days_before} day(s) before delivery: "
-                f"{redemption.work_order.cancellation_fee_percent.normalize()}% kept",
+                f"{formatting.plain_decimal(redemption.work_order.cancellation_fee_percent)}% kept",
                 reference=ref,
                 redemption=current,
             )

@@ -12,6 +12,7 @@ from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
 from credits.models import Redemption
 from credits.services.common import _today, round_credits
 from credits.services.redemptions import _check_request, _lock_scheduled
+from portal import formatting
 from portal.errors import Conflict, RuleViolation
 
 
@@ -82,7 +83,7 @@ def redemption_reschedule(
                 by=by,
                 reason=(
                     f"R16: moved {days_before} day(s) before delivery: "
-                    f"{work_order.cancellation_fee_percent.normalize()}% kept. {reason}"
+                    f"{formatting.plain_decimal(work_order.cancellation_fee_percent)}% kept. {reason}"
                 ).strip(),
                 reference=f"redemption:{current.pk} moved {original} -> {scheduled_for}",
                 redemption=current,

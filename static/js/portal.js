@@ -51,7 +51,31 @@
     });
   }
 
+  // 3. Tables: each cell learns its column's heading (data-label), so on a phone the rows
+  //    become cards ("Due: ..."); the scrolling wrapper is reachable by keyboard.
+  function labelTables(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (!wrap.hasAttribute("tabindex")) { wrap.setAttribute("tabindex", "0"); }
+      var table = wrap.querySelector("table");
+      if (!table) { return; }
+      if (!wrap.hasAttribute("role")) {
+        var cap = table.closest("section") && table.closest("section").querySelector("h2");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", cap ? cap.textContent.trim() : document.title);
+      }
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) {
+          if (heads[i] && !td.hasAttribute("data-label")) { td.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
   function init() {
+    labelTables(document);
     tick();
     window.setInterval(tick, 1000);
     document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
@@ -67,5 +91,5 @@
     init();
   }
   // htmx swaps new countdowns in: start ticking them too.
-  document.addEventListener("htmx:afterSwap", function () { tick(); });
+  document.addEventListener("htmx:afterSwap", function () { labelTables(document); tick(); });
 })();

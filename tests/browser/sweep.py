@@ -123,7 +123,9 @@ UNTRANSLATED = [
     "today",
     "Page not found",
 ]
-_UNTRANSLATED = re.compile(r"(?<![\w@.-])(" + "|".join(map(re.escape, UNTRANSLATED)) + r")(?![\w@-])")
+_UNTRANSLATED = re.compile(
+    r"(?<![\w@.-])(" + "|".join(map(re.escape, UNTRANSLATED)) + r")(?![\w@-])"
+)
 _E_NOTATION = re.compile(r"\b\d+(?:[.,]\d+)?E[+-]?\d+\b")
 _RAW_DECIMAL = re.compile(r"Decimal\(|\b\d+\.\d*0{3,}\b")
 _RULE = re.compile(r"\bR(?:[1-9]|1\d|2[0-7])\b")
@@ -167,7 +169,9 @@ def text_problems(text: str, *, lang: str, persona: str) -> list[str]:
             out.append(f"capitalised Dutch month: {m.group(0)!r}")
     if persona == CONTACT:
         for m in _RULE.finditer(text):
-            out.append(f"rule number shown to a customer: {text[max(0, m.start() - 40) : m.end() + 10]!r}")
+            out.append(
+                f"rule number shown to a customer: {text[max(0, m.start() - 40) : m.end() + 10]!r}"
+            )
     return out
 
 
