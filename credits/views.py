@@ -30,6 +30,7 @@ from credits.forms import (
     ShortfallVoidForm,
 )
 from credits.models import Redemption, ShortfallInvoice
+from portal import formatting
 from portal.forms import errors_onto
 from services.choices import Package
 
@@ -97,7 +98,7 @@ def redeem(request, pk):
                     _("%(service)s on %(date)s is booked for %(credits)s credits.")
                     % {
                         "service": redemption.service.name,
-                        "date": redemption.scheduled_for.strftime("%d-%m-%Y"),
+                        "date": formatting.fmt_date(redemption.scheduled_for, "day"),
                         "credits": redemption.credits,
                     },
                 )
@@ -194,7 +195,7 @@ def reschedule(request, pk):
                 _("%(service)s is moved to %(date)s.")
                 % {
                     "service": moved.service.name,
-                    "date": moved.scheduled_for.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(moved.scheduled_for, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)
@@ -243,7 +244,7 @@ def deliver(request, pk):
                 _("%(service)s is marked delivered on %(date)s.")
                 % {
                     "service": done.service.name,
-                    "date": done.delivered_on.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(done.delivered_on, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)

@@ -42,6 +42,7 @@ from incidents.forms import (
     StatusForm,
 )
 from incidents.models import Incident
+from portal import formatting
 from portal.errors import DomainError, StaleVersion
 from services.choices import Package
 
@@ -167,9 +168,13 @@ def incident_create(request):
                     _("Incident %(number)s was filed. The first response is due %(due)s.")
                     % {
                         "number": incident.number,
-                        "due": timezone.localtime(
-                            incident.response_due_at, zoneinfo.ZoneInfo(viewer_zone(request.user))
-                        ).strftime("%d-%m-%Y %H:%M"),
+                        "due": formatting.fmt_date(
+                            timezone.localtime(
+                                incident.response_due_at,
+                                zoneinfo.ZoneInfo(viewer_zone(request.user)),
+                            ).replace(tzinfo=None),
+                            "moment",
+                        ),
                     },
                 )
                 return redirect("incidents:detail", pk=incident.pk)

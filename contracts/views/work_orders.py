@@ -56,7 +56,9 @@ def work_order_list(request):
         fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
     if "end_date" in fields:
         for widget, label in zip(
-            fields["end_date"].widget.widgets, (_("Ends on or after"), _("Ends on or before"))
+            fields["end_date"].widget.widgets,
+            (_("Ends on or after"), _("Ends on or before")),
+            strict=True,
         ):
             widget.input_type = "date"
             widget.attrs["aria-label"] = label

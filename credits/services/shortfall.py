@@ -21,6 +21,7 @@ from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.services.common import _require_editor, _today
 from credits.shortfall import ShortfallWindow, work_order_shortfall_window
+from portal import formatting
 from portal.errors import Conflict, RuleViolation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -29,7 +30,7 @@ VOID_REASON_MAX = 500
 
 
 def _day(value: dt.date) -> str:
-    return value.strftime("%d-%m-%Y")
+    return formatting.fmt_date(value, "day")
 
 
 def _outside_window(window: ShortfallWindow | None) -> RuleViolation:
