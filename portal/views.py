@@ -25,7 +25,7 @@ from credits.forms import ShortfallInvoiceForm
 from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
 from portal import charts
-from services.choices import Availability, Package
+from services.choices import PROACTIVE_CREDITS, Availability, Package
 from services.models import Service
 
 #: R15: requests for proactive services must be in 60 days before the end.
@@ -231,8 +231,16 @@ def work_order_overview(request, pk):
     contacts = list(
         NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name")
     )
+    # One selector per figure: the credits line's used/remaining and the "available" card
+    # both come from the ledger (credits.selectors.credit_figures).
+    figures = credit_selectors.credit_figures(work_order=work_order)
+    for line in lines:
+        line.shown_used = line.shown_remaining = None
+        if line.service.code == PROACTIVE_CREDITS:
+            line.shown_used, line.shown_remaining = figures["spent"], figures["available"]
     points = [
-        charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries
+        charts.BalancePoint(day, balance)
+        for day, balance in credit_selectors.balance_history(entries)
     ]
     context = {
         "nav_section": "work_orders" if is_staff(request.user) else "home",
@@ -241,7 +249,8 @@ def work_order_overview(request, pk):
         "hour_lines": hour_lines,
         "included": _included_services(work_order.package),
         "entries": list(reversed(entries))[:50],
-        "balance": forecast["balance"],
+        "balance": figures["available"],
+        "credit_figures": figures,
         "forecast": forecast,
         "redemptions": redemptions,
         "shortfall": shortfall,
