@@ -124,7 +124,9 @@ _UNTRANSLATED = re.compile(
     r"(?<![\w@.-])(" + "|".join(map(re.escape, UNTRANSLATED)) + r")(?![\w@-])"
 )
 _E_NOTATION = re.compile(r"\b\d+(?:[.,]\d+)?E[+-]?\d+\b")
-_RAW_DECIMAL = re.compile(r"Decimal\(|\b\d+\.\d*0{3,}\b")
+# A number with four or more decimals ("12.5000000", "14.6100") is a raw Decimal; "1.000"
+# (Dutch thousands) is not.
+_RAW_DECIMAL = re.compile(r"Decimal\(|\b\d+[.,]\d{4,}\b")
 _RULE = re.compile(r"\bR(?:[1-9]|1\d|2[0-7])\b")
 _DUTCH_MONTH = re.compile(
     r"\b\d{1,2} (Januari|Februari|Maart|April|Mei|Juni|Juli|Augustus|September|Oktober|November|December)\b"
