@@ -35,7 +35,7 @@ from portal.forms import errors_onto
 from services.choices import Package
 
 
-def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
+def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> dict:
     """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
     today = timezone.localdate()
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
@@ -45,7 +45,16 @@ def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
     fee_percent = work_order.cancellation_fee_percent
     late_fee = services.round_credits(cost * fee_percent / 100) if cost is not None else None
     cutoff = work_order.end_date - dt.timedelta(days=CUTOFF_DAYS)
+    # The confirmation's own checks: a quote it would refuse is shown refused, with why.
+    refusal = services.credits_redeem_check(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        scheduled_for=scheduled_for,
+        delivery_mode=delivery_mode,
+    )
     return {
+        "refusal": refusal.message if refusal else "",
         "rate": rate,
         "cost": cost,
         "balance": balance,
@@ -81,6 +90,7 @@ def redeem(request, pk):
             service=data["service"],
             quantity=data["quantity"],
             scheduled_for=data["scheduled_for"],
+            delivery_mode=data["delivery_mode"],
         )
         if request.POST.get("action") == "confirm":
             with errors_onto(form):

@@ -24,6 +24,7 @@ from credits.choices import (
     RedemptionStatus,
 )
 from credits.models import Redemption
+from credits.selectors import balance as ledger_balance
 from credits.selectors import rate_for
 from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
@@ -225,6 +226,43 @@ def _new_redemption(
         created_by=ledger.audit_user(by),
         **extra,
     )
+
+
+def delivery_modes_for(service) -> list[str]:
+    """The delivery modes a service may be redeemed in (R19-R21): what the form offers."""
+    if service.code == WORKSHOPS:
+        return list(WORKSHOP_MODES)
+    if service.code == ON_DEMAND_ASSESSMENT:
+        return list(ASSESSMENT_ENGINEER_MAX_DAYS)
+    return [m for m in DeliveryMode.values if m not in WORKSHOP_MODES]
+
+
+def credits_redeem_check(
+    *, work_order, service, quantity, scheduled_for: dt.date, delivery_mode: str
+) -> RuleViolation | Conflict | None:
+    """The refusal `credits_redeem` would give this request now, or None: the quote runs the
+    confirmation's own checks (the same `_checked_cost` and balance test), writing nothing."""
+    try:
+        quantity = Decimal(quantity)
+        _rate, cost = _checked_cost(
+            work_order=work_order,
+            service=service,
+            quantity=quantity,
+            scheduled_for=scheduled_for,
+            delivery_mode=delivery_mode,
+            no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager."),
+        )
+    except (RuleViolation, Conflict) as refusal:
+        return refusal
+    balance = ledger_balance(work_order=work_order)
+    if balance < cost:
+        return Conflict(
+            _("R10: %(service)s costs %(cost)s credits; the balance is %(balance)s.")
+            % {"service": service.name, "cost": cost, "balance": balance},
+            rule="R10",
+            code="insufficient_credits",
+        )
+    return None
 
 
 def credits_redeem(

@@ -74,8 +74,33 @@
     });
   }
 
+  // 4. A <select data-modes='{"<service id>": ["mode", ...]}' data-modes-for="<select id>">
+  //    offers only the modes of the service chosen in the other select.
+  function limitModes(select) {
+    var other = document.getElementById(select.getAttribute("data-modes-for"));
+    if (!other) { return; }
+    var modes;
+    try { modes = JSON.parse(select.getAttribute("data-modes")); } catch (e) { return; }
+    var allowed = modes[other.value];
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      var ok = !allowed || allowed.indexOf(opt.value) !== -1;
+      opt.hidden = !ok;
+      opt.disabled = !ok;
+      if (ok && first === null) { first = opt.value; }
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled && first !== null) {
+      select.value = first;
+    }
+  }
+
   function init() {
     labelTables(document);
+    document.querySelectorAll("select[data-modes]").forEach(function (select) {
+      limitModes(select);
+      var other = document.getElementById(select.getAttribute("data-modes-for"));
+      if (other) { other.addEventListener("change", function () { limitModes(select); }); }
+    });
     tick();
     window.setInterval(tick, 1000);
     document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
