@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
 from portal import formatting
@@ -143,8 +144,16 @@ class WorkOrderForm(forms.Form):
         self.fields["support_location"].queryset = (
             locations.filter(customer=customer) if customer is not None else locations
         )
+        # The customer's only support location is the obvious choice: preselect it.
+        if customer is not None and not self.is_bound and not self.initial.get("support_location"):
+            only = list(self.fields["support_location"].queryset[:2])
+            if len(only) == 1:
+                self.initial["support_location"] = only[0].pk
         self.fields["account_manager"].queryset = (
-            get_user_model().objects.filter(is_staff=True).order_by("username")
+            # Only staff who may edit manage a work order: never the read-only auditor.
+            get_user_model()
+            .objects.filter(is_staff=True, role__in=[Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER])
+            .order_by("username")
         )
 
     def clean(self):

@@ -95,6 +95,14 @@ def dashboard(request):
     now = timezone.now()
     today = timezone.localdate()
     hours = _int_param(request, "hours", 8, 1, 72)
+    raw_hours = request.GET.get("hours")
+    if raw_hours not in (None, "") and raw_hours != str(hours):
+        # Not silently: say what the window was set to instead.
+        messages.warning(
+            request,
+            _("The window is 1 to 72 hours; %(given)s was taken as %(hours)s.")
+            % {"given": raw_hours[:12], "hours": hours},
+        )
     incidents = Incident.objects.visible_to(request.user).select_related(
         "work_order__customer", "contact"
     )
