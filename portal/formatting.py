@@ -129,6 +129,14 @@ _FORMATS = {
 }
 
 
+def localize_pattern(pattern: str) -> str:
+    """A Django date pattern for the active language: Dutch writes month abbreviations in lower
+    case ("b"), where Django's "M" would capitalise them ("Mrt")."""
+    if (get_language() or "en").startswith("nl"):
+        return pattern.replace("M", "b")
+    return pattern
+
+
 def _date_pattern(kind: str) -> str:
     en, nl = _FORMATS[kind]
     return nl if (get_language() or "en").startswith("nl") else en

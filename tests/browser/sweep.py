@@ -129,7 +129,8 @@ _E_NOTATION = re.compile(r"\b\d+(?:[.,]\d+)?E[+-]?\d+\b")
 _RAW_DECIMAL = re.compile(r"Decimal\(|\b\d+[.,]\d{4,}\b")
 _RULE = re.compile(r"\bR(?:[1-9]|1\d|2[0-7])\b")
 _DUTCH_MONTH = re.compile(
-    r"\b\d{1,2} (Januari|Februari|Maart|April|Mei|Juni|Juli|Augustus|September|Oktober|November|December)\b"
+    r"\b\d{1,2} (Januari|Februari|Maart|April|Mei|Juni|Juli|Augustus|September|Oktober|November|December"
+    r"|Jan|Feb|Mrt|Apr|Jun|Jul|Aug|Sep|Okt|Nov|Dec)\b"
 )
 
 _JS_OVERFLOW = """() => {
