@@ -66,7 +66,18 @@ def demo(transactional_db):
             defaults={"minutes": minutes, "clock": clock, "note": note},
         )
     call_command("seed_demo", verbosity=0)
-    return sweep.demo_refs()
+    refs = sweep.demo_refs()
+    # One very long word in a comment once made an incident page 79,242 px wide: it must wrap.
+    from accounts.models import User
+    from incidents import services as incident_services
+    from incidents.models import Incident
+
+    incident_services.incident_comment(
+        incident=Incident.objects.get(pk=refs["incident"]),
+        body="See " + "x" * 400 + " and https://example.com/" + "a/" * 80,
+        by=User.objects.get(username="manager"),
+    )
+    return refs
 
 
 @pytest.fixture(scope="module")

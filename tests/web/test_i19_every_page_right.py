@@ -161,3 +161,27 @@ class TestErrorPagesAndFilters:
     def test_ends_between_inputs_are_labelled(self, client_staff):
         body = client_staff.get(reverse("contracts:work_order_list")).content.decode()
         assert 'aria-label="Ends on or after"' in body
+
+
+@pytest.mark.django_db
+def test_customer_emails_say_plain_words_staff_emails_keep_the_rule():
+    """E-mails: customers read what the rule means, staff the rule number too (issue #19)."""
+    from notifications.localize import Reader, localized_outbox_rows
+
+    rows = localized_outbox_rows(
+        readers=[
+            Reader("c@acme.example", "nl", "Europe/Amsterdam"),
+            Reader("am@vendor.example", "en", "Europe/Amsterdam", staff=True),
+        ],
+        render=lambda: (
+            "Work order WO-1: today is the 60-day cut-off (R15)",
+            "R14: unused credits lapse.",
+        ),
+        webhook=False,
+        event="work_order.cutoff",
+        key="i19-test",
+    )
+    by = {r.recipient: r for r in rows}
+    assert by["c@acme.example"].subject == "Work order WO-1: today is the 60-day cut-off"
+    assert "R14" not in by["c@acme.example"].body
+    assert "(R15)" in by["am@vendor.example"].subject
