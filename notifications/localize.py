@@ -158,8 +158,16 @@ def localized_outbox_rows(
             subject, body = render()
         if not staff:
             subject, body = plain_words(subject), plain_words(body)
-        rows += outbox_rows(emails=emails, subject=subject, body=body, webhook=False, **kwargs)
+        rows += outbox_rows(
+            emails=emails,
+            subject=subject,
+            body=body,
+            webhook=False,
+            language=language,
+            **kwargs,
+        )
     if webhook:
+        kwargs.pop("digest", None)
         rows += outbox_rows(emails=(), webhook=True, **kwargs)
     return rows
 

@@ -52,6 +52,7 @@ PAGES: list[Page] = [
     Page("incident_list_breached", "/incidents/?breached=yes", STAFF),
     Page("incident_detail", "/incidents/{incident}/", ALL),
     Page("incident_create", "/incidents/new/", (MANAGER, CONTACT)),
+    Page("incident_ratings", "/incidents/ratings/", STAFF),
     Page("work_order_overview", "/work-orders/{work_order}/", ALL),
     Page("work_order_overview_other", "/work-orders/{work_order_other}/", STAFF),
     Page("redeem", "/credits/work-orders/{work_order}/redeem/", (MANAGER, CONTACT)),
