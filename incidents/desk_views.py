@@ -120,6 +120,11 @@ def _label_form(form, staff):
     form.fields["breached"].widget = forms.Select(
         choices=[("", _("Any")), ("true", _("Breached only")), ("false", _("Not breached"))]
     )
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.NullBooleanSelect):
+            field.widget = forms.Select(
+                choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+            )
     if not staff:
         for name in ("customer", "assignee", "unassigned", "severity_requested"):
             form.fields.pop(name, None)
