@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
-from portal import formatting
+from core import formatting
 from services.choices import PURCHASABLE, Package
 from services.models import Service
 

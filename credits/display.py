@@ -2,7 +2,7 @@
 
 `CreditEntry.reason` is stored once, in English, when the entry is written (the ledger is
 append-only). What the system wrote is recognised here and said again in the active language,
-with numbers and dates through portal.formatting; what a person wrote is shown as written.
+with numbers and dates through core.formatting; what a person wrote is shown as written.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import formatting
 from credits.choices import EntryKind
-from portal import formatting
 
 _CHANGED = re.compile(r"^Line quantity changed from (\d+) to (\d+)$")
 _REMOVED = re.compile(r"^Line removed: (\d+) credits taken back$")

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
+from core import formatting
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
 from credits.services.redemptions import delivery_modes_for
-from portal import formatting
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 

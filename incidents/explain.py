@@ -16,10 +16,10 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import Conflict
+from core.formatting import localize_pattern
 from incidents import targets
 from incidents.choices import Clock, Severity
-from portal.errors import Conflict
-from portal.formatting import localize_pattern
 from services.choices import Package
 
 # Django's date format letters: day and month names follow the active language

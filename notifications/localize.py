@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils import dateformat, timezone, translation
 
+from core.formatting import plain_words
 from notifications.services import OutboxRow, outbox_rows, outbox_write
-from portal.formatting import plain_words
 
 #: Staff without a preference read English (the vendor's working language).
 STAFF_LANGUAGE = "en"
@@ -181,7 +181,7 @@ def localized_notify(
     **kwargs,
 ) -> list[OutboxRow]:
     """notifications.services.notify with per-reader language and zone (see module doc).
-    With `batch` (a portal.batch.InsertBatch) the rows go with the caller's INSERTs.
+    With `batch` (a core.batch.InsertBatch) the rows go with the caller's INSERTs.
 
     Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads
     them, and building model instances on every incident write cost time (issue #6)."""

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from portal import formatting
+from core import formatting
 from services.choices import CUTOFF_CATEGORIES, PURCHASABLE, Availability, Category, Package, Unit
 
 

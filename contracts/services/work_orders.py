@@ -34,9 +34,9 @@ from contracts.rules import (
 from contracts.rules import (
     stamp as _stamp,
 )
-from portal import formatting
-from portal.errors import Conflict, RuleViolation, StaleVersion
-from portal.scoping import actor_is_staff
+from core import formatting
+from core.errors import Conflict, RuleViolation, StaleVersion
+from core.scoping import actor_is_staff
 from services.choices import DSE, Package, Unit
 from services.models import Service
 

@@ -1,11 +1,11 @@
 """Template helpers of the web portal: query strings, SLA states, numbers."""
 
 from django import template
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from portal import formatting
+from core import formatting
+from incidents.display import sla_label, sla_state
 
 register = template.Library()
 
@@ -19,30 +19,12 @@ def query_replace(context, **changes):
     return params.urlencode()
 
 
-@register.filter
-def sla_state(incident, now=None):
-    """ok / warning / breached / responded: the colour of an incident's first-response clock."""
-    now = now or timezone.now()
-    if incident.responded_at is not None:
-        return "responded"
-    if incident.response_breached or incident.response_due_at <= now:
-        return "breached"
-    if incident.response_warning_at and incident.response_warning_at <= now:
-        return "warning"
-    return "ok"
+# The SLA clock's colour and words, from incidents (the CSV export uses them too).
+register.filter("sla_state", sla_state)
+register.filter("sla_label", sla_label)
 
 
-@register.filter
-def sla_label(state):
-    return {
-        "ok": _("On track"),
-        "warning": _("Due soon"),
-        "breached": _("Breached"),
-        "responded": _("Responded"),
-    }.get(state, state)
-
-
-# ---- the formatting layer (portal/formatting.py) as filters -----------------------------------
+# ---- the formatting layer (core/formatting.py) as filters -----------------------------------
 
 
 @register.filter

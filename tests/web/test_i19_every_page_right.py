@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from contracts import services as contract_services
+from core import formatting
 from credits import selectors as credit_selectors
 from credits import services as credit_services
-from portal import formatting
 from tests import factories as f
 
 
