@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
+from core import formatting
 from core.forms import PortalForm
 from services.choices import PURCHASABLE, Package
 from services.models import Service
@@ -143,8 +145,16 @@ class WorkOrderForm(PortalForm):
         self.fields["support_location"].queryset = (
             locations.filter(customer=customer) if customer is not None else locations
         )
+        # The customer's only support location is the obvious choice: preselect it.
+        if customer is not None and not self.is_bound and not self.initial.get("support_location"):
+            only = list(self.fields["support_location"].queryset[:2])
+            if len(only) == 1:
+                self.initial["support_location"] = only[0].pk
         self.fields["account_manager"].queryset = (
-            get_user_model().objects.filter(is_staff=True).order_by("username")
+            # Only staff who may edit manage a work order: never the read-only auditor.
+            get_user_model()
+            .objects.filter(is_staff=True, role__in=[Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER])
+            .order_by("username")
         )
 
     def clean(self):
@@ -194,10 +204,10 @@ class LineForm(PortalForm):
 def _service_label(service: Service) -> str:
     bounds = ""
     if service.min_quantity is not None or service.max_quantity is not None:
-        low = service.min_quantity.normalize() if service.min_quantity is not None else "…"
-        high = service.max_quantity.normalize() if service.max_quantity is not None else "…"
-        bounds = f" [{low}–{high} {service.get_unit_display()}]"
-    return f"{service.name} ({service.get_unit_display()}){bounds}"
+        low = formatting.number(service.min_quantity) if service.min_quantity is not None else "…"
+        high = formatting.number(service.max_quantity) if service.max_quantity is not None else "…"
+        bounds = f" [{low}–{high} {formatting.unit_name(service.unit)}]"
+    return f"{service.name} ({formatting.unit_name(service.unit)}){bounds}"
 
 
 class LineQuantityForm(PortalForm):

@@ -2,6 +2,7 @@
 R18 shortfalls."""
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 
@@ -10,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
+from core import formatting
 from core.forms import PortalForm
 from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
+from credits.services.redemptions import delivery_modes_for
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 
@@ -45,7 +48,18 @@ class RedeemForm(PortalForm):
             )
             | Service.objects.filter(code=ON_DEMAND_ASSESSMENT)
         ).order_by("category", "name")
-        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.get_unit_display()})"
+        self.fields["service"].label_from_instance = lambda s: (
+            f"{s.name} ({formatting.unit_name(s.unit)})"
+        )
+        # The bounds the confirmation checks: from today (or the term's start) to the term's end.
+        low = max(business_today(), work_order.start_date)
+        self.fields["scheduled_for"].widget.attrs.update(
+            min=low.isoformat(), max=work_order.end_date.isoformat()
+        )
+        # Delivery modes per service (portal.js offers only the selected service's modes).
+        modes = {str(s.pk): delivery_modes_for(s) for s in self.fields["service"].queryset}
+        self.fields["delivery_mode"].widget.attrs["data-modes-for"] = "id_service"
+        self.fields["delivery_mode"].widget.attrs["data-modes"] = json.dumps(modes)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             self.initial.setdefault("scheduled_for", business_today() + dt.timedelta(days=21))

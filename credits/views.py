@@ -17,6 +17,7 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
+from core import formatting
 from core.forms import errors_onto
 from core.times import business_today
 from credits import selectors, services
@@ -34,7 +35,7 @@ from credits.models import Redemption, ShortfallInvoice
 from services.choices import Package
 
 
-def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
+def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> dict:
     """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
     today = business_today()
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
@@ -44,7 +45,16 @@ def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
     fee_percent = work_order.cancellation_fee_percent
     late_fee = services.round_credits(cost * fee_percent / 100) if cost is not None else None
     cutoff = work_order.end_date - dt.timedelta(days=CUTOFF_DAYS)
+    # The confirmation's own checks: a quote it would refuse is shown refused, with why.
+    refusal = services.credits_redeem_check(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        scheduled_for=scheduled_for,
+        delivery_mode=delivery_mode,
+    )
     return {
+        "refusal": refusal.message if refusal else "",
         "rate": rate,
         "cost": cost,
         "balance": balance,
@@ -80,6 +90,7 @@ def redeem(request, pk):
             service=data["service"],
             quantity=data["quantity"],
             scheduled_for=data["scheduled_for"],
+            delivery_mode=data["delivery_mode"],
         )
         if request.POST.get("action") == "confirm":
             with errors_onto(form):
@@ -97,7 +108,7 @@ def redeem(request, pk):
                     _("%(service)s on %(date)s is booked for %(credits)s credits.")
                     % {
                         "service": redemption.service.name,
-                        "date": redemption.scheduled_for.strftime("%d-%m-%Y"),
+                        "date": formatting.fmt_date(redemption.scheduled_for, "day"),
                         "credits": redemption.credits,
                     },
                 )
@@ -194,7 +205,7 @@ def reschedule(request, pk):
                 _("%(service)s is moved to %(date)s.")
                 % {
                     "service": moved.service.name,
-                    "date": moved.scheduled_for.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(moved.scheduled_for, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)
@@ -243,7 +254,7 @@ def deliver(request, pk):
                 _("%(service)s is marked delivered on %(date)s.")
                 % {
                     "service": done.service.name,
-                    "date": done.delivered_on.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(done.delivered_on, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)

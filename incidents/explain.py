@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.errors import Conflict
+from core.formatting import localize_pattern
 from incidents import targets
 from incidents.choices import Clock, Severity
 from services.choices import Package
@@ -123,11 +124,11 @@ def describe_hours(work_order) -> dict:
 
 
 def _local(value: dt.datetime, zone: ZoneInfo) -> str:
-    return dateformat.format(value.astimezone(zone), _FORMAT)
+    return dateformat.format(value.astimezone(zone), localize_pattern(_FORMAT))
 
 
 def _days(days: list[dt.date]) -> str:
-    return ", ".join(dateformat.format(d, _DAY) for d in days)
+    return ", ".join(dateformat.format(d, localize_pattern(_DAY)) for d in days)
 
 
 def _pauses(
@@ -147,7 +148,9 @@ def _pauses(
         closed = [d for d in days if d in names]
         weekend = [d for d in days if d.weekday() not in workdays and d not in names]
         if closed:
-            holidays = "; ".join(f"{dateformat.format(d, _DAY)} {names[d]}".strip() for d in closed)
+            holidays = "; ".join(
+                f"{dateformat.format(d, localize_pattern(_DAY))} {names[d]}".strip() for d in closed
+            )
             if weekend:
                 reason = _("closed: %(closed)s and no business hours on %(days)s") % {
                     "closed": holidays,
@@ -273,7 +276,8 @@ def explain(
     sentences += [p["text"] for p in pauses]
     if closed_dates:
         days = "; ".join(
-            dateformat.format(c["date"], _DATE) + (f" ({c['name']})" if c["name"] else "")
+            dateformat.format(c["date"], localize_pattern(_DATE))
+            + (f" ({c['name']})" if c["name"] else "")
             for c in closed_dates
         )
         sentences.append(_("Closed days skipped: %(days)s.") % {"days": days})

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
+from core import formatting
 from core.errors import DomainError, StaleVersion
 from core.times import business_today
 from incidents import selectors, services
@@ -113,9 +114,13 @@ def incident_create(request):
                     _("Incident %(number)s was filed. The first response is due %(due)s.")
                     % {
                         "number": incident.number,
-                        "due": timezone.localtime(
-                            incident.response_due_at, zoneinfo.ZoneInfo(viewer_zone(request.user))
-                        ).strftime("%d-%m-%Y %H:%M"),
+                        "due": formatting.fmt_date(
+                            timezone.localtime(
+                                incident.response_due_at,
+                                zoneinfo.ZoneInfo(viewer_zone(request.user)),
+                            ).replace(tzinfo=None),
+                            "moment",
+                        ),
                     },
                 )
                 return redirect("incidents:detail", pk=incident.pk)

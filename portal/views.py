@@ -28,7 +28,7 @@ from incidents import selectors
 from incidents.choices import OPEN_STATUSES, SeverityRequestState
 from incidents.models import Incident
 from portal import charts
-from services.choices import Availability, Package
+from services.choices import PROACTIVE_CREDITS, Availability, Package
 from services.models import Service
 
 #: R15: requests for proactive services must be in 60 days before the end.
@@ -98,6 +98,14 @@ def dashboard(request):
     now = timezone.now()
     today = business_today()
     hours = _int_param(request, "hours", 8, 1, 72)
+    raw_hours = request.GET.get("hours")
+    if raw_hours not in (None, "") and raw_hours != str(hours):
+        # Not silently: say what the window was set to instead.
+        messages.warning(
+            request,
+            _("The window is 1 to 72 hours; %(given)s was taken as %(hours)s.")
+            % {"given": raw_hours[:12], "hours": hours},
+        )
     incidents = Incident.objects.visible_to(request.user).select_related(
         "work_order__customer", "contact"
     )
@@ -238,8 +246,16 @@ def work_order_overview(request, pk):
     contacts = list(
         NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name")
     )
+    # One selector per figure: the credits line's used/remaining and the "available" card
+    # both come from the ledger (credits.selectors.credit_figures).
+    figures = credit_selectors.credit_figures(work_order=work_order)
+    for line in lines:
+        line.shown_used = line.shown_remaining = None
+        if line.service.code == PROACTIVE_CREDITS:
+            line.shown_used, line.shown_remaining = figures["spent"], figures["available"]
     points = [
-        charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries
+        charts.BalancePoint(day, balance)
+        for day, balance in credit_selectors.balance_history(entries)
     ]
     context = {
         "nav_section": "work_orders" if is_staff(request.user) else "home",
@@ -248,7 +264,8 @@ def work_order_overview(request, pk):
         "hour_lines": hour_lines,
         "included": _included_services(work_order.package),
         "entries": list(reversed(entries))[:50],
-        "balance": forecast["balance"],
+        "balance": figures["available"],
+        "credit_figures": figures,
         "forecast": forecast,
         "redemptions": redemptions,
         "shortfall": shortfall,
