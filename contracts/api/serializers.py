@@ -22,7 +22,8 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["code", "name", "country", "timezone", "language"]
+        fields = ["code", "name", "country", "timezone", "language", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
 class WorkOrderLineSerializer(serializers.ModelSerializer):
@@ -76,9 +77,10 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "named_contact_limit",
             "low_credit_threshold",
             "version",
+            "updated_at",
             "lines",
         ]
-        read_only_fields = ["id", "version"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {
             "number": {"validators": []},
             "low_credit_threshold": {"max_value": 1_000_000_000},
@@ -146,6 +148,6 @@ class NamedContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NamedContact
-        fields = ["id", "email", "name", "phone", "active", "is_lead", "version"]
-        read_only_fields = ["id", "version"]
+        fields = ["id", "email", "name", "phone", "active", "is_lead", "version", "updated_at"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {"active": {"default": True}, "is_lead": {"default": False}}

@@ -34,6 +34,10 @@ class IncidentSerializer(serializers.Serializer):
     response_breached = serializers.SerializerMethodField()
     target_rule = serializers.CharField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="Moves on every change, whoever makes it (a person, a key or the worker).",
+    )
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_response_breached(self, instance) -> bool:
@@ -67,6 +71,7 @@ class IncidentSerializer(serializers.Serializer):
             "response_breached": breached_now(instance),
             "target_rule": instance.target_rule,
             "version": instance.version,
+            "updated_at": _utc_iso(instance.updated_at),
         }
 
 

@@ -29,6 +29,7 @@ from portal.api.base import (
     IdempotentCreateMixin,
     PortalViewSet,
     VersionedRetrieveMixin,
+    strict_serializer,
 )
 from portal.api.idempotency import run_idempotent
 
@@ -50,6 +51,16 @@ class IncidentViewSet(
 
     # One FilterSet per model, shared with the list pages.
     filterset_class = IncidentFilterSet
+    #: `?ordering=` (API.md Revision 2); `updated_at` pages by cursor (portal.api.sync).
+    ordering_fields = (
+        "updated_at",
+        "opened_at",
+        "response_due_at",
+        "number",
+        "severity",
+        "status",
+        "id",
+    )
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -105,7 +116,7 @@ class IncidentViewSet(
     )
     def respond(self, request, pk=None):
         incident = self.get_object()
-        data = RespondSerializer(data=request.data)
+        data = strict_serializer(RespondSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         done = services.incident_respond(incident=incident, by=self.actor, **data.validated_data)
         return Response(self.get_output_serializer(self.refetch(done)).data)
@@ -131,7 +142,7 @@ class IncidentViewSet(
         return run_idempotent(request, lambda: self._severity(request, incident))
 
     def _severity(self, request, incident):
-        data = SeverityChangeSerializer(data=request.data)
+        data = strict_serializer(SeverityChangeSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         if self.actor_is_staff:
             done = services.incident_change_severity(
@@ -238,7 +249,7 @@ class IncidentViewSet(
         )
 
     def _record(self, request, serializer_class, service, incident):
-        data = serializer_class(data=request.data)
+        data = strict_serializer(serializer_class, data=request.data)
         data.is_valid(raise_exception=True)
         event = service(incident=incident, by=self.actor, **data.validated_data)
         return Response(IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)

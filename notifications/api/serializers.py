@@ -37,8 +37,8 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "secret", "customer", "active", "created_at"]
-        read_only_fields = ["id", "active", "created_at"]
+        fields = ["id", "url", "events", "secret", "customer", "active", "created_at", "updated_at"]
+        read_only_fields = ["id", "active", "created_at", "updated_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -31,6 +31,7 @@ class WebhookViewSet(
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     filterset_fields = ["active", "url"]
+    extra_query_params = {"bulk_destroy": ("id", "url")}
     select_related = ("customer",)
 
     def perform_create(self, serializer):

@@ -1,0 +1,28 @@
+# The incident's updated_at moves for every writer (issue #16): auto_now on save, this
+# trigger for queryset UPDATEs and raw SQL that do not set it (portal.api.sync).
+from django.db import migrations
+
+FUNC = """CREATE OR REPLACE FUNCTION portal_touch_updated_at() RETURNS trigger AS $$
+BEGIN
+    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at AND NEW IS DISTINCT FROM OLD THEN
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("incidents", "0006_event_kinds_r7_r8")]
+
+    operations = [
+        migrations.RunSQL(
+            sql=FUNC
+            + "\nCREATE TRIGGER incidents_incident_touch_updated_at BEFORE UPDATE ON incidents_incident "
+            "FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();"
+            # Sync pages read (updated_at, id) in order: the keyset's index.
+            "\nCREATE INDEX IF NOT EXISTS incident_updated_idx ON incidents_incident (updated_at, id);",
+            reverse_sql="DROP INDEX IF EXISTS incident_updated_idx;"
+            "\nDROP TRIGGER IF EXISTS incidents_incident_touch_updated_at ON incidents_incident;",
+        ),
+    ]
