@@ -32,7 +32,8 @@ from notifications.localize import (
     readers_for,
     staff_reader,
 )
-from portal.errors import StaleVersion
+from portal.errors import Conflict, StaleVersion
+from portal.history import actor_reason
 from portal.scoping import actor_is_staff
 from portal.times import utc_iso
 from services.choices import Package
@@ -44,8 +45,15 @@ EDITABLE_FIELDS = {"title", "description", "product", "external_reference", "aro
 
 
 def _user(by) -> User | None:
-    """The User to store in FKs and audit history; API keys store none (label only)."""
+    """The User to store in FKs; API keys store none (label only)."""
     return by if isinstance(by, User) else None
+
+
+def _history_user(by) -> User | None:
+    """The User of a history row: a person, or the staff member who made the API key
+    (whose name is in the row's reason: portal.history.actor_reason)."""
+    user = getattr(by, "audit_user", by)
+    return user if isinstance(user, User) else None
 
 
 def _label(by) -> str:
@@ -103,9 +111,46 @@ def _lock(
 
 
 def _save(incident: Incident, by, reason: str) -> None:
-    incident._history_user = _user(by)
-    incident._change_reason = reason[:100]
+    incident._history_user = _history_user(by)
+    incident._change_reason = actor_reason(by, reason)
     incident.save()
+
+
+def check_external_reference(
+    *, customer_id: int, external_reference: str, exclude_id: int | None = None
+) -> None:
+    """API.md Revision 2: `external_reference` is unique per customer; a second incident
+    with the same one is a Conflict naming the existing incident.
+
+    The ticketing tool's id is what a retried create carries: a transaction-scoped
+    advisory lock per (customer, reference) makes two concurrent creates queue here,
+    and the second one finds the first (there is no customer column on the incident
+    for a unique index to cover)."""
+    reference = (external_reference or "").strip()
+    if not reference:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"incident-external-reference:{customer_id}:{reference}"],
+        )
+    existing = (
+        Incident.objects.filter(work_order__customer_id=customer_id, external_reference=reference)
+        .exclude(pk=exclude_id)
+        .values_list("pk", "number")
+        .first()
+    )
+    if existing is not None:
+        raise Conflict(
+            _(
+                "External reference %(reference)s is already used by incident %(number)s "
+                "(id %(id)s)."
+            )
+            % {"reference": reference, "number": existing[1], "id": existing[0]},
+            rule="",
+            field="external_reference",
+            code="external_reference_taken",
+        )
 
 
 def _sync(target: Incident, source: Incident) -> None:
