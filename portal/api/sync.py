@@ -66,6 +66,9 @@ def requested_ordering(request, view, model) -> list[str] | None:
     if raw is None:
         cursor = decode_cursor(request)
         return [cursor["o"]] if cursor else None
+    if "ordering" in getattr(view, "filter_names", set)():
+        # Validated by the FilterSet's OrderingFilter; the cursor needs only its name.
+        return [part.strip() for part in raw.split(",") if part.strip()]
     allowed = ordering_fields_of(view, model)
     fields = [part.strip() for part in raw.split(",") if part.strip()]
     bad = [f for f in fields if f.lstrip("-") not in allowed]
@@ -94,6 +97,14 @@ def sync_queryset(queryset, request, view):
         if not model_has(model, "updated_at"):
             raise ValidationError({"updated_after": ["This list has no updated_at."]})
         queryset = queryset.filter(updated_at__gt=parse_timestamp("updated_after", raw))
+    if "ordering" in getattr(view, "filter_names", set)():
+        # The FilterSet has its own OrderingFilter (shared with the list page), which
+        # validated and applied `?ordering=`: only the tie-breaker is added here.
+        current = list(queryset.query.order_by)
+        if current and current[-1].lstrip("-") not in ("id", "pk"):
+            tie = "-id" if current[-1].startswith("-") else "id"
+            queryset = queryset.order_by(*current, tie)
+        return queryset
     fields = requested_ordering(request, view, model)
     if fields:
         tie = "-id" if fields[-1].startswith("-") else "id"
