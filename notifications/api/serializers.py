@@ -65,9 +65,19 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(read_only=True)
 
 
+class WebhookAttemptSerializer(serializers.Serializer):
+    """One logged attempt: status code (null when no answer), time, error."""
+
+    attempted_at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    duration_ms = serializers.IntegerField()
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     delivery_id = serializers.UUIDField(read_only=True)
     state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
         model = WebhookDelivery
@@ -79,6 +89,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "created_at",
             "delivered_at",
+            "attempt_log",
         ]
 
 

@@ -42,6 +42,8 @@ router.register("incidents", IncidentViewSet, basename="incident")
 
 webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "bulk_destroy"})
 webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
+webhook_deliveries = WebhookViewSet.as_view({"get": "deliveries"})
+webhook_redeliver = WebhookViewSet.as_view({"post": "redeliver"})
 work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
 
 
@@ -75,6 +77,12 @@ urlpatterns = [
     ),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
+    path("webhooks/<str:pk>/deliveries/", webhook_deliveries, name="webhook-deliveries"),
+    path(
+        "webhooks/<str:pk>/deliveries/<str:delivery_id>/redeliver/",
+        webhook_redeliver,
+        name="webhook-redeliver",
+    ),
     *router.urls,
     # Last: whatever no route above took.
     re_path(r"^.*/$", not_found, name="api-not-found"),

@@ -64,7 +64,12 @@ def test_history_records_the_key_name(api_staff, incident_a, key_staff):
 def test_history_of_a_key_created_incident_names_the_key(api_a, key_a, work_order_a, contact_a):
     response = api_a.post(
         "/api/v1/incidents/",
-        {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "t", "severity": "normal"},
+        {
+            "work_order": work_order_a.pk,
+            "contact": contact_a.email,
+            "title": "t",
+            "severity": "normal",
+        },
     )
     record = Incident.history.get(id=response.json()["id"], history_type="+")
     assert key_a.name in record.history_change_reason
