@@ -220,10 +220,6 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
     return notices.email_body(incident, event, extra)
 
 
-def payload_url(incident: Incident) -> str:
-    return notices.incident_url(incident)
-
-
 def _notify(
     incident: Incident,
     event: str,
