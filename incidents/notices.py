@@ -118,6 +118,23 @@ def email_body(incident: Incident, event: str, extra: dict) -> str:
         text %= facts
         if incident.responded_at is None:
             text += " " + _("The first response is now due %(due)s.") % facts
+    elif "declined_severity" in extra:
+        text = _(
+            "Support declined the request to change the severity of incident %(number)s "
+            "(%(title)s) to %(requested)s. Reason: %(reason)s"
+        ) % {
+            **facts,
+            "requested": str(Severity(extra["declined_severity"]).label).lower(),
+            "reason": extra.get("reason", ""),
+        }
+    elif "assigned_to" in extra:
+        text = _("Incident %(number)s (%(title)s) was assigned to you.") % facts
+    elif "satisfaction_score" in extra:
+        text = _(
+            "The customer rated the support on incident %(number)s (%(title)s) %(score)s out of 5."
+        ) % {**facts, "score": extra["satisfaction_score"]}
+        if extra.get("satisfaction_comment"):
+            text += "\n\n" + extra["satisfaction_comment"]
     elif "comment" in extra:
         text = _("New comment on incident %(number)s (%(title)s):") % facts
         text += "\n\n" + extra["comment"]

@@ -101,6 +101,7 @@ def _lock(
             "work_order__customer",
             "work_order__support_location",
             "work_order__account_manager",
+            "assignee",
             "contact__user",  # the contact's language for e-mails (notifications.localize)
         )
         .get(pk=incident.pk)
@@ -162,23 +163,36 @@ def _sync(target: Incident, source: Incident) -> None:
 
 
 def _event(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    event = _event_row(incident, kind, by, body=body, data=data)
+    event = _event_row(incident, kind, by, body=body, data=data, internal=internal)
     event.save(force_insert=True)
     return event
 
 
 def _event_row(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    """A timeline entry, unsaved (see _event)."""
+    """A timeline entry, unsaved (see _event). `internal`: staff only, never the customer's."""
     return IncidentEvent(
         incident=incident,
         kind=kind,
         author=_user(by),
         author_label=_label(by),
         from_customer=by is not None and not actor_is_staff(by),
+        internal=internal,
         body=body,
         data=data or {},
     )
@@ -255,6 +269,11 @@ def _notify(
         batch=batch,
         urgency=urgency,
         calendars=calendars,
+        # One digest e-mail per reader per incident for what happens within the window
+        # (issue #17); deadline notices (the sweep) and business-hours ones are not held.
+        digest=f"incident:{incident.pk}"
+        if urgency == Urgency.IMMEDIATE and event != "incident.created"
+        else "",
     )
 
 
@@ -289,8 +308,6 @@ def _opening_reads(by, work_order, contact) -> OpeningReads:
         .filter(work_order_id=work_order_id, **match)
         .order_by()
     )
-    if connection.vendor != "postgresql":
-        return OpeningReads(next(iter(rows[:1]), None), _next_number(), None, None)
     rows = rows.annotate(
         opening_number=RawSQL("nextval(%s)", [NUMBER_SEQUENCE]),
         opening_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", [Incident._meta.db_table]),
@@ -309,20 +326,10 @@ def _format_number(value: int) -> str:
 
 
 def _next_number() -> str:
-    """INC-000123: a PostgreSQL sequence (never repeats, no table lock); SQLite, only
-    for the local demo, takes max+1 inside the (serialised) write transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            value = cursor.fetchone()[0]
-    else:
-        last = (
-            Incident.objects.filter(number__regex=rf"^{NUMBER_PREFIX}[0-9]+$")
-            .order_by("-number")
-            .values_list("number", flat=True)
-            .first()
-        )
-        value = int(last[len(NUMBER_PREFIX) :]) + 1 if last else 1
+    """INC-000123: a PostgreSQL sequence (never repeats, no table lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+        value = cursor.fetchone()[0]
     return _format_number(value)
 
 

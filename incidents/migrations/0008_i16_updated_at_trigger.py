@@ -22,7 +22,7 @@ $$ LANGUAGE plpgsql;"""
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0006_event_kinds_r7_r8")]
+    dependencies = [("incidents", "0007_i17_incident_desk")]
 
     operations = [
         migrations.RunSQL(
