@@ -3,6 +3,7 @@ the list filters (status, severity, work_order, external_reference, breached, op
 range) are incidents.filtersets.IncidentFilterSet, shared with the staff list page."""
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -42,6 +43,7 @@ from portal.api.base import (
     strict_serializer,
 )
 from portal.api.idempotency import run_idempotent
+from portal.api.sync import sync_queryset
 
 
 class IncidentViewSet(
@@ -61,6 +63,8 @@ class IncidentViewSet(
 
     # One FilterSet per model, shared with the list pages.
     filterset_class = IncidentFilterSet
+    #: Nested lists that page, sync and know the list parameters (portal.api.base).
+    list_actions = ("comments", "attachments", "timeline")
     #: `?ordering=` (API.md Revision 2); `updated_at` pages by cursor (portal.api.sync).
     ordering_fields = (
         "updated_at",
@@ -277,6 +281,9 @@ class IncidentViewSet(
     # --- the conversation (API.md Revision 2) --------------------------------------
 
     def _page(self, queryset, serializer_class):
+        if isinstance(queryset, QuerySet):
+            # ?updated_after= / ?ordering= / the cursor, as on every list (portal.api.sync).
+            queryset = sync_queryset(queryset, self.request, self)
         page = self.paginate_queryset(queryset)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
