@@ -194,3 +194,24 @@ if generated is not None:
                 response_schema_conformance,
             ],
         )
+
+
+if generated is not None:
+
+    @pytest.mark.django_db
+    @generated.parametrize()
+    @settings(
+        max_examples=5,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def test_schemathesis_with_every_check(case, fuzz_world):
+        """`--checks all` (issue #16): every check schemathesis has, staff key."""
+        import schemathesis.specs.openapi.checks  # noqa: F401 - registers the checks
+        from schemathesis.checks import CHECKS
+
+        case.headers = {**(case.headers or {}), "Authorization": fuzz_world["staff"]}
+        case.cookies = {}
+        case.call_and_validate(checks=CHECKS.get_all())
