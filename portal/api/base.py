@@ -104,6 +104,8 @@ class StrictQueryMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if getattr(self, request.method.lower(), None) is None:
+            return  # a method the endpoint does not serve: DRF's 405 comes next
         check_query_params(request, self.known_query_params())
 
     def is_list_action(self) -> bool:

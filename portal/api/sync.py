@@ -62,7 +62,8 @@ def parse_timestamp(name: str, raw: str) -> dt.datetime:
 
 def requested_ordering(request, view, model) -> list[str] | None:
     """The validated `?ordering=` fields (with `-`), or None when not given."""
-    raw = request.query_params.get("ordering")
+    # An empty value is no value, as for every filter (django-filter's rule).
+    raw = request.query_params.get("ordering") or None
     if raw is None:
         cursor = decode_cursor(request)
         return [cursor["o"]] if cursor else None
@@ -92,7 +93,7 @@ def is_cursor_ordering(fields: list[str] | None) -> bool:
 def sync_queryset(queryset, request, view):
     """`updated_after` and `ordering` applied to a list's queryset (after its filters)."""
     model = queryset.model
-    raw = request.query_params.get("updated_after")
+    raw = request.query_params.get("updated_after") or None
     if raw is not None:
         if not model_has(model, "updated_at"):
             raise ValidationError({"updated_after": ["This list has no updated_at."]})
@@ -127,7 +128,7 @@ def encode_cursor(*, ordering: str, updated_at: dt.datetime, pk: int) -> str:
 
 
 def decode_cursor(request) -> dict | None:
-    raw = request.query_params.get("cursor")
+    raw = request.query_params.get("cursor") or None
     if raw is None:
         return None
     cached = getattr(request, "_portal_cursor", None)

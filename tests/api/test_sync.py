@@ -167,7 +167,7 @@ def test_a_tampered_cursor_is_400(api_a, many):
     ]
     token = next_url.split("cursor=")[1].split("&")[0]
     forged = signing.dumps({"o": "updated_at", "t": "2000-01-01T00:00:00+00:00", "i": 1})
-    for bad in (token[:-3] + "abc", forged, "garbage", ""):
+    for bad in (token[:-3] + "abc", forged, "garbage"):
         response = api_a.get("/api/v1/incidents/", {"ordering": "updated_at", "cursor": bad})
         assert response.status_code == 400, bad
         assert "cursor" in response.json()
