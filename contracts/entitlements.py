@@ -33,6 +33,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -234,18 +235,17 @@ def recipients(work_order: WorkOrder) -> tuple[list[Reader], dict]:
 
 
 def _payload(work_order: WorkOrder, **extra) -> dict:
-    data = {
-        "work_order": {
-            "id": work_order.pk,
-            "number": work_order.number,
-            "customer": work_order.customer.code,
-            "package": work_order.package,
-            "start_date": work_order.start_date.isoformat(),
-            "end_date": work_order.end_date.isoformat(),
-        }
-    }
-    data.update(extra)
-    return data
+    """The webhook payload of a work-order event (API.md Revision 2): `data` is the work
+    order as `GET /api/v1/work-orders/{id}/` returns it, the event's figures under
+    `data.detail` (notifications.webhooks.envelope wraps it)."""
+    from contracts.api.serializers import WorkOrderSerializer
+
+    with timezone.override(dt.UTC):
+        data = dict(WorkOrderSerializer(work_order).data)
+    detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in extra.items()}
+    detail["url"] = f"{settings.PORTAL_PUBLIC_URL}/work-orders/{work_order.pk}/"
+    data["detail"] = detail
+    return {"data": data}
 
 
 def _send(

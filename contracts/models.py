@@ -28,6 +28,7 @@ class Customer(models.Model):
     )
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("id").as_manager()
     history = HistoricalRecords()
@@ -59,6 +60,7 @@ class SupportLocation(models.Model):
     weekdays = models.CharField(max_length=13, default="0,1,2,3,4")
     # Bumped whenever hours or closed days change, so open incidents can be recomputed.
     calendar_version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("customer").as_manager()
     history = HistoricalRecords()
@@ -245,6 +247,7 @@ class WorkOrderLine(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
     history = HistoricalRecords()
@@ -288,6 +291,7 @@ class NamedContact(models.Model):
     is_lead = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
     history = HistoricalRecords()

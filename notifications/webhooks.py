@@ -92,12 +92,22 @@ def subscriptions_for(message: OutboxMessage):
 
 
 def envelope(delivery: WebhookDelivery) -> dict:
-    return {
+    """The one envelope of every event (API.md Revision 2): `id` (the delivery id, the
+    same on retries), `event`, `created_at`, `data` (the object as its GET returns it)
+    and, for incident events, the event's own figures in `detail` (work-order events
+    carry theirs in `data.detail`). Schema: notifications/envelope.schema.json.
+    Outbox rows are written as {"data", "detail"} by incidents.notices and
+    contracts.entitlements; a row written before that shape is sent as `data` whole."""
+    payload = delivery.payload or {}
+    body = {
         "id": str(delivery.delivery_id),
         "event": delivery.event,
         "created_at": utc_iso(delivery.created_at),
-        "data": delivery.payload,
+        "data": payload.get("data", payload) if isinstance(payload, dict) else payload,
     }
+    if isinstance(payload, dict) and "data" in payload and "detail" in payload:
+        body["detail"] = payload["detail"]
+    return body
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # JSON for every error under /api/v1/ (HTML pages of Django's own replaced).
+    "portal.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above everything that touches the database (sessions, users, axes), so an outage
@@ -421,7 +423,12 @@ HEALTHZ_SWEEP_FAILED_RUNS = env_int("HEALTHZ_SWEEP_FAILED_RUNS", 2)
 
 # --- Domain knobs --------------------------------------------------------------------
 # Incidents are numbered INC-000001 ...; work orders keep the number staff give.
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The portal's public base URL: every link in webhook payloads and e-mails starts with it
+# (API.md Revision 2). PORTAL_BASE_URL is its former name, still honoured.
+PORTAL_PUBLIC_URL = env_str(
+    "PORTAL_PUBLIC_URL", env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+).rstrip("/")
+PORTAL_BASE_URL = PORTAL_PUBLIC_URL
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 # Off in production: no webhooks to private, loopback or link-local addresses (SSRF).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool(

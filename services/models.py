@@ -24,6 +24,7 @@ class Service(models.Model):
         default=False, help_text=_("Hours deducted as they are used (R11).")
     )
     notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 

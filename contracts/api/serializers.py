@@ -23,7 +23,8 @@ class CustomerSerializer(InputLimitsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["code", "name", "country", "timezone", "language"]
+        fields = ["code", "name", "country", "timezone", "language", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
 class WorkOrderLineSerializer(InputLimitsMixin, serializers.ModelSerializer):
@@ -77,9 +78,10 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
             "named_contact_limit",
             "low_credit_threshold",
             "version",
+            "updated_at",
             "lines",
         ]
-        read_only_fields = ["id", "version"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {
             "number": {"validators": []},
             "low_credit_threshold": {"max_value": 1_000_000_000},
@@ -147,6 +149,6 @@ class NamedContactSerializer(InputLimitsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = NamedContact
-        fields = ["id", "email", "name", "phone", "active", "is_lead", "version"]
-        read_only_fields = ["id", "version"]
+        fields = ["id", "email", "name", "phone", "active", "is_lead", "version", "updated_at"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {"active": {"default": True}, "is_lead": {"default": False}}

@@ -22,8 +22,8 @@ class RateSerializer(InputLimitsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Rate
-        fields = ["id", "service", "customer", "credits_per_unit", "valid_from"]
-        read_only_fields = ["id"]
+        fields = ["id", "service", "customer", "credits_per_unit", "valid_from", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
         # The unique constraints are the service's to report (409 naming R10).
         validators = []
 
@@ -75,6 +75,7 @@ class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
             "delivered_on",
             "lapsed_at",
             "version",
+            "updated_at",
         ]
         read_only_fields = [f for f in fields if f not in REDEMPTION_REQUEST_FIELDS]
 

@@ -38,8 +38,8 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "secret", "customer", "active", "created_at"]
-        read_only_fields = ["id", "active", "created_at"]
+        fields = ["id", "url", "events", "secret", "customer", "active", "created_at", "updated_at"]
+        read_only_fields = ["id", "active", "created_at", "updated_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,9 +66,19 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(read_only=True)
 
 
+class WebhookAttemptSerializer(serializers.Serializer):
+    """One logged attempt: status code (null when no answer), time, error."""
+
+    attempted_at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    duration_ms = serializers.IntegerField()
+
+
 class WebhookDeliverySerializer(InputLimitsMixin, serializers.ModelSerializer):
     delivery_id = serializers.UUIDField(read_only=True)
     state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
         model = WebhookDelivery
@@ -80,6 +90,7 @@ class WebhookDeliverySerializer(InputLimitsMixin, serializers.ModelSerializer):
             "next_attempt_at",
             "created_at",
             "delivered_at",
+            "attempt_log",
         ]
 
 

@@ -21,7 +21,7 @@ class ServiceSerializer(InputLimitsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ["code", "name", "category", "unit", "availability"]
+        fields = ["code", "name", "category", "unit", "availability", "updated_at"]
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, obj) -> dict:

@@ -230,7 +230,7 @@ def test_the_sweep_lapses_scheduled_redemptions_once_and_the_notice_counts_them(
     )
     assert "2 scheduled redemptions were never marked delivered" in email.body
     webhook = OutboxMessage.objects.get(event="entitlement.expired", channel="webhook")
-    assert webhook.payload["redemptions_lapsed"] == 2
+    assert webhook.payload["data"]["detail"]["redemptions_lapsed"] == 2
 
     count, versions = (
         OutboxMessage.objects.count(),
