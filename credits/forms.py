@@ -116,3 +116,74 @@ class ShortfallVoidForm(forms.Form):
 
     invoice = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     reason = forms.CharField(label=_("Reason for voiding"), required=False)
+
+
+class TimeEntryForm(forms.Form):
+    """R11: hours worked against one hour block of the work order (staff)."""
+
+    line = forms.ModelChoiceField(label=_("Hour block"), queryset=None)
+    worked_on = forms.DateField(label=_("Date worked"), widget=DateInput(), initial=timezone.localdate)
+    hours = forms.DecimalField(
+        label=_("Hours"), max_digits=8, decimal_places=2, min_value=Decimal("0.25")
+    )
+    description = forms.CharField(label=_("What was done"), max_length=300)
+
+    def __init__(self, *args, work_order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = work_order.lines.filter(
+            service__is_hour_block=True, expired_at__isnull=True
+        ).select_related("service")
+        self.fields["line"].label_from_instance = lambda line: _(
+            "%(service)s (%(remaining)s of %(quantity)s hours left)"
+        ) % {
+            "service": line.service.name,
+            "remaining": line.remaining.normalize(),
+            "quantity": line.quantity.normalize(),
+        }
+
+
+class AdjustForm(forms.Form):
+    """A correction of the credit balance; the reason is mandatory."""
+
+    amount = forms.IntegerField(
+        label=_("Credits (+ adds, − takes away)"), min_value=-1_000_000, max_value=1_000_000
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class SaConversionForm(forms.Form):
+    """R18: Software Assurance benefits converted into credits at the vendor's value."""
+
+    amount = forms.IntegerField(label=_("Credits"), min_value=1, max_value=1_000_000)
+    reference = forms.CharField(
+        label=_("SA benefit converted"),
+        max_length=200,
+        help_text=_("E.g. the SA agreement number and the incidents converted."),
+    )
+
+
+class ExchangeForm(forms.Form):
+    """R17: a scheduled service exchanged for one of equivalent value, approved by an account manager."""
+
+    service = forms.ModelChoiceField(label=_("Exchange for"), queryset=Service.objects.none())
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, initial=1
+    )
+    scheduled_for = forms.DateField(label=_("Delivery date"), widget=DateInput(), required=False)
+    approved_by = forms.ModelChoiceField(label=_("Approved by (account manager)"), queryset=None)
+
+    def __init__(self, *args, work_order, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from accounts.choices import Role
+
+        super().__init__(*args, **kwargs)
+        package = work_order.package
+        self.fields["service"].queryset = (
+            Service.objects.filter(**{f"availability_{package}__in": PURCHASABLE})
+            .exclude(code=PROACTIVE_CREDITS)
+            .order_by("category", "name")
+        )
+        self.fields["approved_by"].queryset = get_user_model().objects.filter(
+            is_active=True, is_staff=True, role__in=(Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER)
+        ).order_by("username")
