@@ -122,7 +122,9 @@ class TimeEntryForm(forms.Form):
     """R11: hours worked against one hour block of the work order (staff)."""
 
     line = forms.ModelChoiceField(label=_("Hour block"), queryset=None)
-    worked_on = forms.DateField(label=_("Date worked"), widget=DateInput(), initial=timezone.localdate)
+    worked_on = forms.DateField(
+        label=_("Date worked"), widget=DateInput(), initial=timezone.localdate
+    )
     hours = forms.DecimalField(
         label=_("Hours"), max_digits=8, decimal_places=2, min_value=Decimal("0.25")
     )
@@ -133,13 +135,14 @@ class TimeEntryForm(forms.Form):
         self.fields["line"].queryset = work_order.lines.filter(
             service__is_hour_block=True, expired_at__isnull=True
         ).select_related("service")
-        self.fields["line"].label_from_instance = lambda line: _(
-            "%(service)s (%(remaining)s of %(quantity)s hours left)"
-        ) % {
-            "service": line.service.name,
-            "remaining": line.remaining.normalize(),
-            "quantity": line.quantity.normalize(),
-        }
+        self.fields["line"].label_from_instance = lambda line: (
+            _("%(service)s (%(remaining)s of %(quantity)s hours left)")
+            % {
+                "service": line.service.name,
+                "remaining": line.remaining.normalize(),
+                "quantity": line.quantity.normalize(),
+            }
+        )
 
 
 class AdjustForm(forms.Form):
@@ -184,6 +187,10 @@ class ExchangeForm(forms.Form):
             .exclude(code=PROACTIVE_CREDITS)
             .order_by("category", "name")
         )
-        self.fields["approved_by"].queryset = get_user_model().objects.filter(
-            is_active=True, is_staff=True, role__in=(Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER)
-        ).order_by("username")
+        self.fields["approved_by"].queryset = (
+            get_user_model()
+            .objects.filter(
+                is_active=True, is_staff=True, role__in=(Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER)
+            )
+            .order_by("username")
+        )

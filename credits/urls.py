@@ -18,6 +18,8 @@ urlpatterns = [
     path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),
     path("work-orders/<int:pk>/hours/", views_corrections.hours, name="hours"),
     path("work-orders/<int:pk>/adjust/", views_corrections.adjust, name="adjust"),
-    path("work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"),
+    path(
+        "work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"
+    ),
     path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
 ]

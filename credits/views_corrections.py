@@ -26,7 +26,9 @@ def _work_order(request, pk) -> WorkOrder:
     )
 
 
-def _page(request, work_order, *, title, form, effect=None, confirm_label="", back=None, extra=None):
+def _page(
+    request, work_order, *, title, form, effect=None, confirm_label="", back=None, extra=None
+):
     context = {
         "nav_section": "work_orders",
         "work_order": work_order,
@@ -67,7 +69,11 @@ def block_burndown(work_order) -> list[dict]:
 def hours(request, pk):
     """Burn-down per hour block and, for editors, recording time worked (R11)."""
     work_order = _work_order(request, pk)
-    form = TimeEntryForm(request.POST or None, work_order=work_order) if can_edit(request.user) else None
+    form = (
+        TimeEntryForm(request.POST or None, work_order=work_order)
+        if can_edit(request.user)
+        else None
+    )
     effect = None
     if form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -132,7 +138,10 @@ def adjust(request, pk):
         if _confirming(request):
             with errors_onto(form):
                 services.credits_adjust(
-                    work_order=work_order, amount=data["amount"], reason=data["reason"], by=request.user
+                    work_order=work_order,
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    by=request.user,
                 )
                 messages.success(request, _("The balance was corrected."))
                 return redirect("work_order_overview", pk=work_order.pk)

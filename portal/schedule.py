@@ -46,6 +46,11 @@ def beat_schedule() -> dict:
             "schedule": crontab(hour=4, minute=5),
             "options": {"expires": 23 * 3600},
         },
+        "anniversary-sweep": {
+            "task": "credits.tasks.anniversary_sweep",
+            "schedule": crontab(hour=4, minute=35),
+            "options": {"expires": 23 * 3600},
+        },
         "cleanup": {
             "task": "notifications.tasks.cleanup",
             "schedule": crontab(hour=3, minute=17),

@@ -18,6 +18,7 @@ from credits.api.views import (
     RedemptionViewSet,
     WorkOrderCreditsView,
     WorkOrderRedemptionViewSet,
+    WorkOrderTimeEntryViewSet,
 )
 from incidents.api.views import IncidentViewSet
 from notifications.api.views import WebhookViewSet
@@ -42,6 +43,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "bulk_destroy"})
 webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
+work_order_time_entries = WorkOrderTimeEntryViewSet.as_view({"get": "list", "post": "create"})
 
 
 def not_found(request, *args, **kwargs):
@@ -70,6 +72,11 @@ urlpatterns = [
     ),
     path(
         "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
+    ),
+    path(
+        "work-orders/<str:pk>/time-entries/",
+        work_order_time_entries,
+        name="work-order-time-entries",
     ),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
