@@ -479,6 +479,8 @@ def work_order_extend(
     the extension); `keep` carries them into the longer term, with a recorded reason."""
     from contracts.services.work_orders import work_order_update
 
+    # The stored term, not a form's instance that may already carry the new date.
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
     if end_date <= work_order.end_date:
         raise RuleViolation(
             _("An extension moves the end date later than %(end)s.") % {"end": work_order.end_date},

@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from contracts.api.views import CustomerViewSet, WorkOrderViewSet
+from contracts.api.views import CustomerViewSet, SupportLocationViewSet, WorkOrderViewSet
 from credits.api.views import (
     RateViewSet,
     RedemptionViewSet,
@@ -36,6 +36,7 @@ router = Router()
 router.register("services", ServiceViewSet, basename="service")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("locations", SupportLocationViewSet, basename="location")
 router.register("rates", RateViewSet, basename="rate")
 router.register("redemptions", RedemptionViewSet, basename="redemption")
 router.register("incidents", IncidentViewSet, basename="incident")

@@ -244,7 +244,7 @@ def test_admin_term_change_moves_dse_and_records_the_user(
     data["unused_entitlements"] = "keep"
     data["extension_reason"] = "agreed with the customer"
     response = admin_client.post(url, data)
-    assert response.status_code == 302
+    assert response.status_code == 302, response.context["adminform"].form.errors
     work_order_a.refresh_from_db()
     line.refresh_from_db()
     assert work_order_a.end_date == new_end and line.ends_on == new_end
