@@ -194,3 +194,40 @@ class ExchangeForm(forms.Form):
             )
             .order_by("username")
         )
+
+
+class EngagementForm(forms.Form):
+    """Seed §3.2/§3.3: a consulting engagement under a statement of work."""
+
+    service = forms.ModelChoiceField(
+        label=_("Consulting service"), queryset=Service.objects.filter(category="consulting")
+    )
+    sow_reference = forms.CharField(label=_("Statement of work"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    price_credits = forms.IntegerField(
+        label=_("Fixed price in credits"), min_value=1, required=False
+    )
+    price_hours = forms.DecimalField(
+        label=_("or fixed price in hours"),
+        min_value=Decimal("0.25"),
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+    )
+    milestones = forms.CharField(
+        label=_("Milestones"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: name; YYYY-MM-DD"),
+    )
+
+    def clean_milestones(self):
+        out = []
+        for raw in self.cleaned_data["milestones"].splitlines():
+            if not raw.strip():
+                continue
+            name, _sep, due = raw.rpartition(";")
+            try:
+                out.append({"name": name.strip(), "due_on": dt.date.fromisoformat(due.strip())})
+            except ValueError as exc:
+                raise forms.ValidationError(_("Write each milestone as: name; YYYY-MM-DD")) from exc
+        return out

@@ -21,5 +21,6 @@ urlpatterns = [
     path(
         "work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"
     ),
+    path("work-orders/<int:pk>/engagements/", views_corrections.engagements, name="engagements"),
     path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
 ]

@@ -16,6 +16,7 @@ from credits import selectors, services
 from credits.choices import RedemptionStatus
 from credits.forms import AdjustForm, ExchangeForm, SaConversionForm, TimeEntryForm
 from credits.models import Redemption
+from portal.errors import DomainError
 from portal.forms import errors_onto
 
 
@@ -240,4 +241,62 @@ def exchange(request, pk):
         form=form,
         effect=effect,
         confirm_label=_("Exchange"),
+    )
+
+
+@staff_required
+def engagements(request, pk):
+    """Consulting engagements of a work order (SOW, milestones, fixed price); editors add one
+    after seeing what it takes from the balance or the hour block."""
+    from credits.forms import EngagementForm
+    from credits.models import ConsultingEngagement, EngagementMilestone
+
+    work_order = _work_order(request, pk)
+    if request.method == "POST" and request.POST.get("milestone") and can_edit(request.user):
+        milestone = get_object_or_404(
+            EngagementMilestone.objects.visible_to(request.user).filter(
+                engagement__work_order=work_order
+            ),
+            pk=request.POST["milestone"],
+        )
+        try:
+            services.milestone_complete(milestone=milestone, by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("credits:engagements", pk=work_order.pk)
+    form = EngagementForm(request.POST or None) if can_edit(request.user) else None
+    effect = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["price_credits"]:
+            effect = _ledger_effect(work_order, -data["price_credits"])
+        elif data["price_hours"]:
+            effect = [(_("Hours taken from the block"), data["price_hours"].normalize())]
+        if _confirming(request):
+            with errors_onto(form):
+                services.consulting_engagement_create(
+                    work_order=work_order,
+                    service=data["service"],
+                    sow_reference=data["sow_reference"],
+                    title=data["title"],
+                    milestones=data["milestones"],
+                    price_credits=data["price_credits"],
+                    price_hours=data["price_hours"],
+                    by=request.user,
+                )
+                messages.success(request, _("The engagement was recorded."))
+                return redirect("credits:engagements", pk=work_order.pk)
+    rows = (
+        ConsultingEngagement.objects.visible_to(request.user)
+        .filter(work_order=work_order)
+        .prefetch_related("milestones")
+    )
+    return _page(
+        request,
+        work_order,
+        title=_("Consulting engagements"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Record the engagement"),
+        extra={"engagements": rows},
     )

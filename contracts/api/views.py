@@ -380,9 +380,7 @@ class WorkOrderViewSet(
         contact = self._contact(work_order, contact_id)
         if request.data:
             raise ValidationError({k: ["Unknown field."] for k in request.data})
-        invitation, _link = services.named_contact_invite(
-            contact=contact, by=self.actor, base_url=request.build_absolute_uri("/")
-        )
+        invitation, _link = services.named_contact_invite(contact=contact, by=self.actor)
         return Response(
             InvitationSerializer(
                 {
