@@ -32,6 +32,12 @@ class RedeemForm(forms.Form):
             "Workshops: per participant or dedicated (R20). On-demand Assessment engineer: onsite or remote (R21)."
         ),
     )
+    vendor_consent = forms.CharField(
+        label=_("Vendor's written consent (staff)"),
+        max_length=300,
+        required=False,
+        help_text=_("Needed for services booked only with the vendor's consent."),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, work_order, **kwargs):
