@@ -15,6 +15,11 @@ from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABL
 from services.models import Service
 
 
+def _n(value) -> str:
+    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
+    return f"{value.normalize():f}"
+
+
 class RedeemForm(forms.Form):
     """Credits for an add-on on a date (R10). The cost and the R16 rule are shown before
     the redemption is confirmed; the idempotency key makes a double click harmless."""
@@ -145,8 +150,8 @@ class TimeEntryForm(forms.Form):
             _("%(service)s (%(remaining)s of %(quantity)s hours left)")
             % {
                 "service": line.service.name,
-                "remaining": line.remaining.normalize(),
-                "quantity": line.quantity.normalize(),
+                "remaining": _n(line.remaining),
+                "quantity": _n(line.quantity),
             }
         )
 

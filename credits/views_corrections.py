@@ -20,6 +20,11 @@ from portal.errors import DomainError
 from portal.forms import errors_onto
 
 
+def _n(value) -> str:
+    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
+    return f"{value.normalize():f}"
+
+
 def _work_order(request, pk) -> WorkOrder:
     # The one door: another customer's work order is a 404.
     return get_object_or_404(
@@ -55,9 +60,9 @@ def block_burndown(work_order) -> list[dict]:
         rows.append(
             {
                 "line": line,
-                "quantity": line.quantity.normalize(),
-                "used": line.used.normalize(),
-                "remaining": line.remaining.normalize(),
+                "quantity": _n(line.quantity),
+                "used": _n(line.used),
+                "remaining": _n(line.remaining),
                 "used_pct": used_pct,
                 "expired": line.expired_at is not None,
                 "entries": list(line.time_entries.order_by("-worked_on", "-id")[:20]),
@@ -81,15 +86,15 @@ def hours(request, pk):
         line = data["line"]
         effect = [
             (_("Hour block"), line.service.name),
-            (_("Hours left now"), line.remaining.normalize()),
-            (_("Hours recorded"), data["hours"].normalize()),
-            (_("Hours left after"), (line.remaining - data["hours"]).normalize()),
+            (_("Hours left now"), _n(line.remaining)),
+            (_("Hours recorded"), _n(data["hours"])),
+            (_("Hours left after"), _n(line.remaining - data["hours"])),
         ]
         if data["hours"] > line.remaining:
             form.add_error(
                 "hours",
                 _("Only %(remaining)s of %(quantity)s hours remain on this block.")
-                % {"remaining": line.remaining.normalize(), "quantity": line.quantity.normalize()},
+                % {"remaining": _n(line.remaining), "quantity": _n(line.quantity)},
             )
             effect = None
         elif _confirming(request):
@@ -104,7 +109,7 @@ def hours(request, pk):
                 messages.success(
                     request,
                     _("%(hours)s hours were recorded on %(service)s.")
-                    % {"hours": data["hours"].normalize(), "service": line.service.name},
+                    % {"hours": _n(data["hours"]), "service": line.service.name},
                 )
                 return redirect("credits:hours", pk=work_order.pk)
     return _page(
@@ -271,7 +276,7 @@ def engagements(request, pk):
         if data["price_credits"]:
             effect = _ledger_effect(work_order, -data["price_credits"])
         elif data["price_hours"]:
-            effect = [(_("Hours taken from the block"), data["price_hours"].normalize())]
+            effect = [(_("Hours taken from the block"), _n(data["price_hours"]))]
         if _confirming(request):
             with errors_onto(form):
                 services.consulting_engagement_create(

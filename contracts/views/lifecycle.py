@@ -34,6 +34,11 @@ from portal.forms import errors_onto
 from services.choices import DSE, PROACTIVE_CREDITS
 
 
+def _n(value) -> str:
+    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
+    return f"{value.normalize():f}"
+
+
 def _form_page(request, *, title, form, back, submit, work_order=None, extra=None, multipart=False):
     return render(
         request,
@@ -348,7 +353,7 @@ def work_order_extend(request, pk):
             "facts": [
                 (_("Term ends"), work_order.end_date),
                 (_("Unused credits"), balance),
-                (_("Unused hours"), unused["hours"].normalize()),
+                (_("Unused hours"), _n(unused["hours"])),
             ]
         },
     )
@@ -382,7 +387,7 @@ def terminate_confirm(request, pk):
                 work_order.contacts.filter(active=True).count(),
             ),
             (_("Credits that can no longer be redeemed"), credit_balance(work_order=work_order)),
-            (_("Unused hours that lapse"), hours.normalize()),
+            (_("Unused hours that lapse"), _n(hours)),
             (_("DSE lines ending today"), dse),
         ],
         action=reverse("contracts:work_order_terminate", args=[work_order.pk]),
@@ -400,9 +405,9 @@ def line_remove_confirm(request, pk):
     facts = [
         (
             _("Line"),
-            f"{line.service.name}: {line.quantity.normalize()} {line.service.get_unit_display()}",
+            f"{line.service.name}: {_n(line.quantity)} {line.service.get_unit_display()}",
         ),
-        (_("Used"), line.used.normalize()),
+        (_("Used"), _n(line.used)),
     ]
     if line.service.code == PROACTIVE_CREDITS:
         facts.append((_("Credits taken back"), int(line.quantity)))
