@@ -16,8 +16,6 @@ from tests.browser.test_portal import (  # noqa: F401  (fixtures)
     PASSWORD,
     browser,
     login,
-    page,
-    playwright_api,
     seeded,
     shot,
 )
@@ -25,16 +23,20 @@ from tests.browser.test_portal import (  # noqa: F401  (fixtures)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def add_line(page, name, quantity):
-    option = page.locator("#id_line-service option", has_text=name).first.inner_text()
-    page.select_option("#id_line-service", label=option)
-    page.fill("#id_line-quantity", str(quantity))
-    page.click("button:has-text('Add line')")
-    page.wait_for_selector(f"text=/{re.escape(name)}.* was added/")
+def add_line(pg, name, quantity):
+    option = pg.locator("#id_line-service option", has_text=name).first.inner_text()
+    pg.select_option("#id_line-service", label=option)
+    pg.fill("#id_line-quantity", str(quantity))
+    pg.click("button:has-text('Add line')")
+    pg.wait_for_selector(f"text=/{re.escape(name)}.* was added/")
 
 
 def test_the_contracts_whole_life(
-    browser, live_server, staff, tmp_path, settings
+    browser,  # noqa: F811 - the fixture imported above
+    live_server,
+    staff,
+    tmp_path,
+    settings,
 ):  # R1, R9, R11, R14, R25
     settings.PORTAL_BASE_URL = live_server.url
     staff.set_password(PASSWORD)
