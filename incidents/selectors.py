@@ -42,10 +42,9 @@ def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
     return queryset
 
 
-#: Timeline entries marked staff-internal (`data: {"internal": true}`). A key lookup, not
-#: JSON containment: SQLite (the local demo) has none; `has_key` keeps entries without
-#: the key visible (a plain `data__internal=True` would be NULL for them, and NOT NULL hides).
-STAFF_INTERNAL = Q(data__has_key="internal") & Q(data__internal=True)
+#: Timeline entries marked staff-internal (`data: {"internal": true}`): JSON containment,
+#: which entries without the key never match.
+STAFF_INTERNAL = Q(data__contains={"internal": True})
 
 
 def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:

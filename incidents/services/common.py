@@ -342,8 +342,6 @@ def _opening_reads(by, work_order, contact) -> OpeningReads:
         .filter(work_order_id=work_order_id, **match)
         .order_by()
     )
-    if connection.vendor != "postgresql":
-        return OpeningReads(next(iter(rows[:1]), None), _next_number(), None, None)
     rows = rows.annotate(
         opening_number=RawSQL("nextval(%s)", [NUMBER_SEQUENCE]),
         opening_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", [Incident._meta.db_table]),
@@ -362,20 +360,10 @@ def _format_number(value: int) -> str:
 
 
 def _next_number() -> str:
-    """INC-000123: a PostgreSQL sequence (never repeats, no table lock); SQLite, only
-    for the local demo, takes max+1 inside the (serialised) write transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            value = cursor.fetchone()[0]
-    else:
-        last = (
-            Incident.objects.filter(number__regex=rf"^{NUMBER_PREFIX}[0-9]+$")
-            .order_by("-number")
-            .values_list("number", flat=True)
-            .first()
-        )
-        value = int(last[len(NUMBER_PREFIX) :]) + 1 if last else 1
+    """INC-000123: a PostgreSQL sequence (never repeats, no table lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+        value = cursor.fetchone()[0]
     return _format_number(value)
 
 

@@ -295,7 +295,7 @@ def _request(client, method, url):
 
 
 def test_no_url_of_the_ui_or_the_api_shows_or_changes_customer_a_data_for_b_or_anonymous(
-    world, user_b
+    world, user_b, beat_ticking
 ):
     actors = _actors(user_b)
     unfillable, problems, tried = [], [], 0
