@@ -171,3 +171,14 @@ def test_the_wrong_customer_cannot_propose_or_see_contacts(client_b, work_order_
     assert (
         client_b.post(reverse("contracts:contact_invite", args=[contact_a.pk])).status_code == 403
     )
+
+
+def test_the_new_pages_speak_dutch(client, db):
+    from django.utils import translation
+
+    with translation.override("nl"):
+        assert translation.gettext("Welcome! You can file incidents now.") == (
+            "Welkom! U kunt nu incidenten melden."
+        )
+    page = client.get(reverse("contracts:invitation_accept", args=["x"]), HTTP_ACCEPT_LANGUAGE="nl")
+    assert "Deze link werkt niet meer" in page.content.decode()
