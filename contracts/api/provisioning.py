@@ -152,7 +152,7 @@ class LineSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class LinePatchSerializer(LineSerializer):
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.CharField(source="service.code", read_only=True)
     bounds_override = serializers.BooleanField(required=False)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 

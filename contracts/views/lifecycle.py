@@ -204,10 +204,12 @@ def invitation_accept(request, token):
             return redirect(
                 f"{reverse('incidents:create')}?work_order={invitation.contact.work_order_id}"
             )
+    # A used, replaced, expired or forged link: the page says so, with a 404 status.
     return render(
         request,
         "contracts/invitation_accept.html",
         {"invitation": invitation, "form": form},
+        status=200 if invitation is not None else 404,
     )
 
 

@@ -108,7 +108,7 @@ def test_invite_and_deactivate_from_the_editor(
 
 def test_a_spent_or_wrong_link_says_so(client, db):
     page = client.get(reverse("contracts:invitation_accept", args=["nonsense"]))
-    assert page.status_code == 200 and page.context["invitation"] is None
+    assert page.status_code == 404 and page.context["invitation"] is None
 
 
 def test_the_lead_contact_proposes_on_the_web(client_a, work_order_a, contact_a):  # R25
