@@ -66,12 +66,22 @@ def timezone_choices():
     ]
 
 
+class CountryField(forms.ChoiceField):
+    """An ISO 3166 country from the list; a code sent in lower case ("nl") is the same one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=country_choices, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class CustomerForm(forms.Form):
     code = forms.SlugField(
         label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme.")
     )
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
+    country = CountryField(label=_("Country"))
     timezone = forms.ChoiceField(
         label=_("Time zone"), choices=timezone_choices, initial="Europe/Amsterdam"
     )
@@ -83,9 +93,6 @@ class CustomerForm(forms.Form):
         initial=_("Headquarters"),
         help_text=_("Created with the country's public holidays; leave empty to add one later."),
     )
-
-    def clean_country(self):
-        return self.cleaned_data["country"].upper()
 
     def clean_timezone(self):
         return _check_zone(self.cleaned_data["timezone"])
@@ -248,9 +255,6 @@ class SupportLocationForm(forms.Form):
         label=_("Open on"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
 
-    def clean_country(self):
-        return self.cleaned_data["country"].upper()
-
     def clean_timezone(self):
         return _check_zone(self.cleaned_data["timezone"])
 
@@ -272,7 +276,7 @@ class CustomerEditForm(forms.Form):
     """A customer's name, country (ISO 3166 list) and time zone (IANA list)."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
+    country = CountryField(label=_("Country"))
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     version = forms.IntegerField(widget=forms.HiddenInput)
