@@ -152,8 +152,16 @@ def localized_outbox_rows(
     for (language, zone), emails in groups.items():
         with translation.override(language), timezone.override(ZoneInfo(zone)):
             subject, body = render()
-        rows += outbox_rows(emails=emails, subject=subject, body=body, webhook=False, **kwargs)
+        rows += outbox_rows(
+            emails=emails,
+            subject=subject,
+            body=body,
+            webhook=False,
+            language=language,
+            **kwargs,
+        )
     if webhook:
+        kwargs.pop("digest", None)
         rows += outbox_rows(emails=(), webhook=True, **kwargs)
     return rows
 

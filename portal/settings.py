@@ -224,8 +224,46 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+# --- Incident attachments (issue #17) -------------------------------------------------
+# "local": files under PORTAL_VAR_DIR/attachments (no URL: served only through the scoped
+# views). "s3": any S3-compatible store through django-storages, private objects.
+ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "local")
+if ATTACHMENT_STORAGE == "local":
+    _ATTACHMENTS = {
+        "BACKEND": "incidents.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("ATTACHMENT_DIR", str(VAR_DIR / "attachments")),
+        },
+    }
+elif ATTACHMENT_STORAGE == "s3":
+    _ATTACHMENTS = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("ATTACHMENT_S3_BUCKET"),
+            "endpoint_url": env_str("ATTACHMENT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ATTACHMENT_S3_REGION") or None,
+            "access_key": env_str("ATTACHMENT_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("ATTACHMENT_S3_SECRET_KEY") or None,
+            "location": env_str("ATTACHMENT_S3_PREFIX", "attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if not _ATTACHMENTS["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET")
+else:
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE={ATTACHMENT_STORAGE!r}: use 'local' or 's3'")
+# Larger uploads are refused: 413 in the API, a form error on the page.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# One digest e-mail per recipient per incident for changes within this window.
+INCIDENT_DIGEST_SECONDS = env_int("INCIDENT_DIGEST_SECONDS", 120)
+# How often open incident pages and the queue ask whether anything changed.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 10)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": _ATTACHMENTS,
     "staticfiles": {
         "BACKEND": env_str(
             "STATICFILES_BACKEND",

@@ -26,6 +26,16 @@ Decisions (documented here, tested in tests/incidents/):
 """
 
 from incidents.services.common import payload
+from incidents.services.conversation import (
+    incident_assign,
+    incident_attach,
+    incident_rate,
+    incidents_bulk_update,
+    saved_queue_view_delete,
+    saved_queue_view_save,
+    severity_request_accept,
+    severity_request_decline,
+)
 from incidents.services.opening import (
     incident_change_severity,
     incident_open,
@@ -46,6 +56,14 @@ from incidents.services.workflow import (
 )
 
 __all__ = [
+    "incident_assign",
+    "incident_attach",
+    "incident_rate",
+    "incidents_bulk_update",
+    "saved_queue_view_delete",
+    "saved_queue_view_save",
+    "severity_request_accept",
+    "severity_request_decline",
     "incident_assign_critical_situation",
     "incident_change_severity",
     "incident_comment",

@@ -96,6 +96,7 @@ def _lock(
             "work_order__customer",
             "work_order__support_location",
             "work_order__account_manager",
+            "assignee",
             "contact__user",  # the contact's language for e-mails (notifications.localize)
         )
         .get(pk=incident.pk)
@@ -120,23 +121,36 @@ def _sync(target: Incident, source: Incident) -> None:
 
 
 def _event(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    event = _event_row(incident, kind, by, body=body, data=data)
+    event = _event_row(incident, kind, by, body=body, data=data, internal=internal)
     event.save(force_insert=True)
     return event
 
 
 def _event_row(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    """A timeline entry, unsaved (see _event)."""
+    """A timeline entry, unsaved (see _event). `internal`: staff only, never the customer's."""
     return IncidentEvent(
         incident=incident,
         kind=kind,
         author=_user(by),
         author_label=_label(by),
         from_customer=by is not None and not actor_is_staff(by),
+        internal=internal,
         body=body,
         data=data or {},
     )
@@ -242,6 +256,23 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
         text %= facts
         if incident.responded_at is None:
             text += " " + _("The first response is now due %(due)s.") % facts
+    elif "declined_severity" in extra:
+        text = _(
+            "Support declined the request to change the severity of incident %(number)s "
+            "(%(title)s) to %(requested)s. Reason: %(reason)s"
+        ) % {
+            **facts,
+            "requested": str(Severity(extra["declined_severity"]).label).lower(),
+            "reason": extra.get("reason", ""),
+        }
+    elif "assigned_to" in extra:
+        text = _("Incident %(number)s (%(title)s) was assigned to you.") % facts
+    elif "satisfaction_score" in extra:
+        text = _(
+            "The customer rated the support on incident %(number)s (%(title)s) %(score)s out of 5."
+        ) % {**facts, "score": extra["satisfaction_score"]}
+        if extra.get("satisfaction_comment"):
+            text += "\n\n" + extra["satisfaction_comment"]
     elif "comment" in extra:
         text = _("New comment on incident %(number)s (%(title)s):") % facts
         text += "\n\n" + extra["comment"]
@@ -308,6 +339,11 @@ def _notify(
         batch=batch,
         urgency=urgency,
         calendars=calendars,
+        # One digest e-mail per reader per incident for what happens within the window
+        # (issue #17); deadline notices (the sweep) and business-hours ones are not held.
+        digest=f"incident:{incident.pk}"
+        if urgency == Urgency.IMMEDIATE and event != "incident.created"
+        else "",
     )
 
 

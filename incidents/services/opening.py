@@ -310,6 +310,9 @@ def incident_change_severity(*, incident: Incident, severity: str, reason: str, 
             },
         )
         refresh_next_deadline(locked)
+        from incidents.services.conversation import close_severity_requests
+
+        close_severity_requests(locked, severity, reason.strip(), by)
         _notify(
             locked,
             "incident.severity_changed",
@@ -330,16 +333,27 @@ def incident_request_severity_change(
     _check_severity_request(
         severity, reason, missing_reason=_("Say why the severity should change.")
     )
+    from incidents.services.conversation import severity_request_record
+
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        # Bumped: the staff's open pages and the queue show the request (live marker).
+        locked = _lock(incident)
         _check_severity_can_change(locked, severity)
+        request = severity_request_record(locked, severity, reason.strip(), by)
+        _save(locked, by, "severity change requested")
         event = _event(
             locked,
             EventKind.SEVERITY_REQUEST,
             by,
             body=reason.strip(),
-            data={"from": locked.severity, "to": severity, "reason": reason.strip()},
+            data={
+                "from": locked.severity,
+                "to": severity,
+                "reason": reason.strip(),
+                "request": request.pk,
+            },
         )
+        event.severity_request = request
         _notify(
             locked,
             "incident.updated",

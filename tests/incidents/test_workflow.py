@@ -289,11 +289,14 @@ class TestStatuses:
         with pytest.raises(RuleViolation):
             s.incident_set_status(incident=incident, status="responded", by=staff)
 
-    def test_a_customer_may_close_but_not_resolve(self, wo, user_a):
+    def test_a_customer_may_mark_solved_or_close_but_nothing_else(self, wo, user_a):
+        # Issue #17: the customer marks its incident solved (resolved), or closes it.
         wo_, contact = wo
         incident = open_incident(wo_, contact, by=user_a)
         with pytest.raises(PermissionDenied):
-            s.incident_set_status(incident=incident, status="resolved", by=user_a)
+            s.incident_set_status(incident=incident, status="in_progress", by=user_a)
+        s.incident_set_status(incident=incident, status="resolved", by=user_a)
+        assert incident.status == "resolved"
         s.incident_set_status(incident=incident, status="closed", by=user_a)
         assert incident.status == "closed" and incident.next_deadline_at is None
 

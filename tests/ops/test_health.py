@@ -156,3 +156,28 @@ def test_healthz_refuses_other_methods(client):
 def test_redis_server_is_installed_for_the_fault_tests():
     # tests/ops/test_redis_fault.py starts its own redis-server; CI must have one.
     assert subprocess.run(["redis-server", "--version"], capture_output=True).returncode == 0
+
+
+def test_a_sweep_that_is_behind_is_an_error_except_before_a_new_install_first_sweep(
+    client, beat_ticking, work_order_a, contact_a
+):
+    from django.db import connection
+    from django.utils import timezone
+
+    from incidents.models import Incident
+    from tests import factories as f
+
+    incident = f.IncidentFactory(work_order=work_order_a, contact=contact_a)
+    Incident.objects.filter(pk=incident.pk).update(
+        next_deadline_at=timezone.now() - timezone.timedelta(hours=3)
+    )
+    with connection.cursor() as cursor:  # a new install: no sweep has run yet
+        cursor.execute("UPDATE django_migrations SET applied = now()")
+    sweeps = client.get("/healthz").json()["checks"]["sweeps"]
+    assert sweeps["status"] == "ok" and sweeps["detail"] == "waiting for the first sweep"
+
+    with connection.cursor() as cursor:  # an install of yesterday: the sweep is not running
+        cursor.execute("UPDATE django_migrations SET applied = now() - interval '1 day'")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["sweeps"]["detail"].startswith("behind by")
