@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit, staff_editor_required, staff_required
 from contracts.models import WorkOrder
+from core.errors import DomainError
+from core.forms import errors_onto
 from credits import selectors, services
 from credits.choices import RedemptionStatus
 from credits.forms import AdjustForm, ExchangeForm, SaConversionForm, TimeEntryForm
 from credits.models import Redemption
-from portal.errors import DomainError
-from portal.forms import errors_onto
 
 
 def _n(value) -> str:

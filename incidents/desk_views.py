@@ -27,9 +27,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.views import put_error
+from core.errors import DomainError, StaleVersion
 from incidents import selectors, services
 from incidents.api.views import attachment_response
 from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
+from incidents.display import sla_label, sla_state
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     AssignForm,
@@ -43,7 +45,6 @@ from incidents.forms import (
 )
 from incidents.models import SavedQueueView, SeverityRequest
 from incidents.views import _detail_with_form_errors, _incident
-from portal.errors import DomainError, StaleVersion
 
 PAGE_SIZE = 25
 
@@ -203,8 +204,6 @@ def _queue_columns(staff):
 
 def _queue_csv(incidents, staff) -> HttpResponse:
     """Exactly what the queue shows (its filters and sort), every page, as CSV."""
-    from portal.templatetags.portal_tags import sla_label, sla_state
-
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incident-queue.csv"'
     writer = csv.writer(response)

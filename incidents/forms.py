@@ -101,8 +101,8 @@ class IncidentForm(forms.Form):
 
     def clean_files(self):
         """Checked before the incident is filed, so a refused file files nothing."""
+        from core.errors import DomainError
         from incidents.services.conversation import _check_upload
-        from portal.errors import DomainError
 
         files = self.cleaned_data.get("files") or []
         for upload in files:

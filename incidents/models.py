@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.scoping import scoped_queryset
 from incidents.choices import (
     DEFAULT_LANGUAGE,
     OPEN_STATUSES,
@@ -17,7 +18,6 @@ from incidents.choices import (
     SeverityRequestState,
     Threshold,
 )
-from portal.scoping import scoped_queryset
 from services.choices import Package
 
 

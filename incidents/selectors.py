@@ -9,6 +9,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import RuleViolation
+from core.scoping import actor_is_staff
 from incidents.choices import DEFAULT_LANGUAGE, EventKind, SeverityRequestState
 from incidents.explain import explain
 from incidents.models import (
@@ -18,8 +20,6 @@ from incidents.models import (
     SatisfactionRating,
     SeverityRequest,
 )
-from portal.errors import RuleViolation
-from portal.scoping import actor_is_staff
 
 
 def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
+from core.errors import DomainError, StaleVersion
 from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -37,7 +38,6 @@ from incidents.forms import (
     StatusForm,
 )
 from incidents.models import Incident
-from portal.errors import DomainError, StaleVersion
 from services.choices import Package
 
 PAGE_SIZE = 25

@@ -175,7 +175,7 @@ def localized_notify(
     **kwargs,
 ) -> list[OutboxRow]:
     """notifications.services.notify with per-reader language and zone (see module doc).
-    With `batch` (a portal.batch.InsertBatch) the rows go with the caller's INSERTs.
+    With `batch` (a core.batch.InsertBatch) the rows go with the caller's INSERTs.
 
     Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads
     them, and building model instances on every incident write cost time (issue #6)."""

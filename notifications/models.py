@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.scoping import scoped_queryset
 from notifications.choices import Channel, DeliveryState, Event, NoticeKind, OutboxState, Urgency
-from portal.scoping import scoped_queryset
 
 
 class OutboxMessage(models.Model):

@@ -137,7 +137,7 @@ def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None, batch
 
     One INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
     thousands of rows per run, and per-row parameter handling would dominate its time.
-    With `batch` (a portal.batch.InsertBatch) the statement joins the caller's other
+    With `batch` (a core.batch.InsertBatch) the statement joins the caller's other
     INSERTs in one round trip there. Returns the number of rows handed in.
     """
     if not rows:

@@ -33,10 +33,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
-from portal.times import utc_iso
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from contracts.api.serializers import (
 )
 from contracts.filtersets import CustomerFilterSet, WorkOrderFilterSet
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
-from portal.api.base import (
+from core.api.base import (
     ConditionalUpdateMixin,
     IdempotentCreateMixin,
     PortalViewSet,
@@ -39,8 +39,8 @@ from portal.api.base import (
     VersionedRetrieveMixin,
     parse_if_match,
 )
-from portal.api.idempotency import run_idempotent
-from portal.errors import Conflict
+from core.api.idempotency import run_idempotent
+from core.errors import Conflict
 
 
 class CustomerViewSet(

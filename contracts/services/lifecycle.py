@@ -42,8 +42,8 @@ from contracts.services.work_orders import (
     named_contact_update,
     work_order_create,
 )
-from portal.errors import Conflict, RuleViolation, StaleVersion
-from portal.scoping import actor_is_staff
+from core.errors import Conflict, RuleViolation, StaleVersion
+from core.scoping import actor_is_staff
 from services.choices import PROACTIVE_CREDITS
 
 # --- customers ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 
 from contracts.models import WorkOrder
-from portal.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
+from core.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
 
 PAGE_SIZE = 25
 

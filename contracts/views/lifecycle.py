@@ -29,8 +29,8 @@ from contracts.models import (
     WorkOrderLine,
 )
 from contracts.views.common import _edit_url, _editable
-from portal.errors import DomainError
-from portal.forms import errors_onto
+from core.errors import DomainError
+from core.forms import errors_onto
 from services.choices import DSE, PROACTIVE_CREDITS
 
 

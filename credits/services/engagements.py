@@ -7,12 +7,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import ConsultingEngagement, EngagementMilestone
 from credits.services.common import _require_editor, _today
 from credits.services.hours import time_entry_record
-from portal.errors import Conflict, RuleViolation
 from services.choices import Category
 
 

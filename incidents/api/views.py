@@ -12,6 +12,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditor, IsStaffEditorOrReadOnly, is_api_key
+from core.api.base import (
+    ConditionalUpdateMixin,
+    IdempotentCreateMixin,
+    PortalViewSet,
+    VersionedRetrieveMixin,
+)
+from core.api.idempotency import run_idempotent
 from incidents import selectors, services
 from incidents.api.serializers import (
     AttachmentSerializer,
@@ -34,13 +41,6 @@ from incidents.api.serializers import (
 from incidents.choices import Channel
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, SeverityRequest
-from portal.api.base import (
-    ConditionalUpdateMixin,
-    IdempotentCreateMixin,
-    PortalViewSet,
-    VersionedRetrieveMixin,
-)
-from portal.api.idempotency import run_idempotent
 
 
 class IncidentViewSet(
@@ -411,7 +411,7 @@ def explanation_json(value):
     """incidents.explain's result as JSON: datetimes in UTC `Z`, lazy strings as text."""
     import datetime as dt
 
-    from portal.times import utc_iso
+    from core.times import utc_iso
 
     if isinstance(value, dict):
         return {str(k): explanation_json(v) for k, v in value.items()}

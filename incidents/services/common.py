@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import NamedContact
+from core.errors import StaleVersion
+from core.scoping import actor_is_staff
+from core.times import utc_iso
 from incidents import caches, targets
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
@@ -35,9 +38,6 @@ from notifications.localize import (
     staff_reader,
     when,
 )
-from portal.errors import StaleVersion
-from portal.scoping import actor_is_staff
-from portal.times import utc_iso
 from services.choices import Package
 
 NUMBER_SEQUENCE = "incidents_incident_number_seq"
@@ -320,7 +320,7 @@ def _notify(
     """Outbox rows for an incident event; each e-mail in its reader's language and zone.
 
     `subject` is a callable (rendered per reader) or None for "<number>: <title>";
-    `batch` (a portal.batch.InsertBatch) takes the INSERT to send with others;
+    `batch` (a core.batch.InsertBatch) takes the INSERT to send with others;
     `urgency` Urgency.BUSINESS_HOURS holds each e-mail for its reader's next opening
     in `calendars` ({email: clock}, notifications.calendars)."""
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import Conflict, RuleViolation, TooLarge
+from core.scoping import actor_is_staff
 from incidents.choices import (
     OPEN_STATUSES,
     EventKind,
@@ -45,8 +47,6 @@ from incidents.services.common import (
     _sync,
     _user,
 )
-from portal.errors import Conflict, RuleViolation, TooLarge
-from portal.scoping import actor_is_staff
 
 # --- attachments -------------------------------------------------------------------
 

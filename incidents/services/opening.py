@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
+from core.batch import InsertBatch
+from core.errors import Conflict, RuleViolation
+from core.history import history_row
+from core.scoping import actor_is_staff
 from incidents import targets
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -42,10 +46,6 @@ from incidents.services.common import (
     _sync,
     _user,
 )
-from portal.batch import InsertBatch
-from portal.errors import Conflict, RuleViolation
-from portal.history import history_row
-from portal.scoping import actor_is_staff
 
 # --- opening --------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def incident_open(
         # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
         incident.next_deadline_at = first_deadline(incident)
         # The incident, its history row, its timeline entry and its notices in one
-        # round trip (portal.batch; issue #6), the incident's id drawn by the read.
+        # round trip (core.batch; issue #6), the incident's id drawn by the read.
         incident.pk = reads.incident_id
         batch = InsertBatch()
         batch.add(incident)

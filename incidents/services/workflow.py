@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
+from core.scoping import actor_is_staff
 from incidents.choices import (
     ADVISORY_CAP_MINUTES,
     COMMENT_MAX_CHARS,
@@ -48,8 +50,6 @@ from incidents.services.common import (
 from notifications.calendars import staff_calendar
 from notifications.choices import Urgency
 from notifications.localize import when
-from portal.errors import Conflict, RuleViolation
-from portal.scoping import actor_is_staff
 from services.choices import Package
 
 # --- status, response, comments -------------------------------------------------

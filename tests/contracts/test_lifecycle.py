@@ -10,7 +10,7 @@ from django.core import mail
 
 from contracts import services as s
 from contracts.models import ContactChangeRequest, ContactInvitation, NamedContact, WorkOrder
-from portal.errors import Conflict, RuleViolation, StaleVersion
+from core.errors import Conflict, RuleViolation, StaleVersion
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from contracts.models import WorkOrderLine
+from core.errors import Conflict, RuleViolation
 from credits.models import CreditEntry, EngagementMilestone, Redemption, TimeEntry
 from credits.selectors import balance
 from credits.services import (
@@ -19,7 +20,6 @@ from credits.services import (
     entitlements_anniversary_lapse,
     milestone_complete,
 )
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, snapshot
 

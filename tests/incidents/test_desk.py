@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from core.errors import Conflict, RuleViolation, TooLarge
 from incidents import services as s
 from incidents.models import IncidentAttachment, IncidentEvent, SeverityRequest
 from notifications.delivery import deliver_due
 from notifications.models import OutboxMessage
-from portal.errors import Conflict, RuleViolation, TooLarge
 from tests import factories as f
 
 

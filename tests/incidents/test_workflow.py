@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
+from core.errors import Conflict, RuleViolation, StaleVersion
 from incidents import services as s
 from incidents.choices import EventKind, IncidentStatus
 from incidents.models import DeadlineEvent, Incident
 from notifications.models import OutboxMessage
-from portal.errors import Conflict, RuleViolation, StaleVersion
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 

@@ -10,7 +10,7 @@ psycopg2 binds parameters on the client, and PostgreSQL runs the statements in o
 inside the caller's transaction.
 
 What it does not do, on purpose: no `pre_save`/`post_save` signals (the caller writes
-the rows a receiver would, e.g. `portal.history.history_row`), and no RETURNING, so
+the rows a receiver would, e.g. `core.history.history_row`), and no RETURNING, so
 rows whose primary key the caller needs get it before the INSERT (a
 sequence drawn in an earlier read); rows added there without a key get none back.
 """

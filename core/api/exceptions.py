@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import Conflict, RuleViolation, StaleVersion, TooLarge
+from core.errors import Conflict, RuleViolation, StaleVersion, TooLarge
 
 
 def exception_handler(exc, context):
