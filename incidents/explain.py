@@ -189,8 +189,14 @@ def explain(
     rule: str | None = None,
     due: dt.datetime | None = None,
     incident=None,
+    table_version: int | None = None,
 ) -> dict:
-    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview)."""
+    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview).
+
+    table_version: the target table's version (incidents.caches): given, the target table
+    and the location's calendar are read through this process's copies (per version, as
+    incident_open does) instead of queries per explanation (a service review explains
+    hundreds)."""
     try:
         choice = targets.select_target(
             work_order=work_order,
@@ -199,6 +205,7 @@ def explain(
             around_the_clock=around_the_clock,
             product=product,
             language=language,
+            table_version=table_version,
         )
     except Conflict:
         choice = None
@@ -210,7 +217,9 @@ def explain(
                 rule="R4",
             )
         minutes, clock, rule = choice.minutes, choice.clock, choice.rule
-    calendar, names = targets.business_calendar(work_order, opened_at)
+    calendar, names = targets.business_calendar(
+        work_order, opened_at, cached=table_version is not None
+    )
     running = targets.clock_for(clock, calendar)
     computed_due, warning = targets.response_deadlines(
         opened_at=opened_at, minutes=minutes, clock=running

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "credits",
     "incidents",
     "notifications",
+    "reviews",
 ]
 
 MIDDLEWARE = [

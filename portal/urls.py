@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("incidents/", include("incidents.urls")),
     path("credits/", include("credits.urls")),
+    path("reviews/", include("reviews.urls")),
 ]

@@ -22,6 +22,7 @@ from credits.api.views import (
 )
 from incidents.api.views import IncidentViewSet, SeverityRequestViewSet
 from notifications.api.views import WebhookViewSet
+from reviews.api.views import WorkOrderReviewView
 from services.api.views import ServiceViewSet
 
 
@@ -80,6 +81,7 @@ urlpatterns = [
         work_order_time_entries,
         name="work-order-time-entries",
     ),
+    path("work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
     *router.urls,

@@ -37,6 +37,8 @@ PATHS = {
     "/api/v1/work-orders/{id}/contacts/{contact_id}/invite/": {"post"},
     "/api/v1/work-orders/{id}/renew/": {"post"},
     "/api/v1/work-orders/{id}/time-entries/": {"get", "post"},
+    # Revision 2 (issue #21): a work order's service review; PDF / CSV by Accept or format.
+    "/api/v1/work-orders/{id}/reviews/": {"get"},
 }
 
 
