@@ -11,3 +11,13 @@ def check_low_credit(work_order_id: int) -> bool:
     from contracts.entitlements import check_low_credit as check
 
     return check(work_order_id=work_order_id)
+
+
+@db_task(
+    name="credits.tasks.anniversary_sweep", soft_time_limit=600, time_limit=900, retry_backoff=30
+)
+def anniversary_sweep() -> int:
+    """Multi-year terms: lapse the year's unused credits and hours at each anniversary (R14)."""
+    from credits.services import anniversaries_due
+
+    return anniversaries_due()

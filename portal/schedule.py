@@ -46,6 +46,11 @@ def beat_schedule() -> dict:
             "schedule": crontab(hour=4, minute=5),
             "options": {"expires": 23 * 3600},
         },
+        "anniversary-sweep": {
+            "task": "credits.tasks.anniversary_sweep",
+            "schedule": crontab(hour=4, minute=35),
+            "options": {"expires": 23 * 3600},
+        },
         # Issue #21: last month's service reviews, in the first hours of the month (02:40
         # UTC: after midnight in settings.TIME_ZONE, whatever the season): one task per work
         # order. Days 2 and 3 again: they enqueue only what is not sent yet (nothing, when

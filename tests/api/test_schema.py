@@ -28,6 +28,15 @@ PATHS = {
     "/api/v1/incidents/{id}/respond/": {"post"},
     "/api/v1/incidents/{id}/severity/": {"post"},
     "/api/v1/webhooks/": {"get", "post", "delete"},
+    # Revision 2, provisioning and entitlements (#16, #18).
+    "/api/v1/customers/{code}/": {"get", "patch"},
+    "/api/v1/customers/{code}/locations/": {"get", "post"},
+    "/api/v1/locations/{id}/": {"get", "patch"},
+    "/api/v1/work-orders/{id}/lines/": {"get", "post"},
+    "/api/v1/work-orders/{id}/contacts/{contact_id}/": {"get", "patch"},
+    "/api/v1/work-orders/{id}/contacts/{contact_id}/invite/": {"post"},
+    "/api/v1/work-orders/{id}/renew/": {"post"},
+    "/api/v1/work-orders/{id}/time-entries/": {"get", "post"},
     # Revision 2 (issue #21): a work order's service review; PDF / CSV by Accept or format.
     "/api/v1/work-orders/{id}/reviews/": {"get"},
 }
