@@ -140,6 +140,7 @@ def main() -> int:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--port", type=int, default=8720)
+    parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
     if args.smoke:
         args.factor, args.repeat = 0.001, 3

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -18,6 +18,11 @@ from incidents.choices import (
 )
 from portal.scoping import scoped_queryset
 from services.choices import Package
+
+
+#: Whether an incident has had its first response, as the queue orders by it and
+#: incident_queue_idx indexes it (the same expression, so the planner matches them).
+ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
 
 
 class ResponseTarget(models.Model):
@@ -149,6 +154,32 @@ class Incident(models.Model):
             ),
             models.Index(fields=["work_order", "-opened_at"], name="incident_wo_opened_idx"),
             models.Index(fields=["status", "-opened_at"], name="incident_status_opened_idx"),
+            # Issue #20: each hot page reads its page through an index named after it.
+            # The staff queue (open incidents: unanswered first, by due time): a partial
+            # index over the open ones only (tens of thousands, not millions).
+            models.Index(
+                ANSWERED,
+                F("response_due_at"),
+                F("opened_at").desc(),
+                name="incident_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # A customer's queue and the work-order page's open incidents.
+            models.Index(
+                fields=["work_order", "response_due_at"],
+                name="incident_customer_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # The dashboard's "due soon" (open, unanswered, by due time).
+            models.Index(
+                fields=["response_due_at"],
+                name="incident_due_soon_idx",
+                condition=Q(status__in=OPEN_STATUSES, responded_at__isnull=True),
+            ),
+            # The API list (newest first), lists reaching closed incidents, `opened_after`.
+            models.Index(fields=["-opened_at", "-id"], name="incident_list_opened_idx"),
+            # The API's `?ordering=updated_at` cursor and `updated_after` (sync).
+            models.Index(fields=["updated_at", "id"], name="incident_api_sync_idx"),
         ]
 
     def __str__(self) -> str:

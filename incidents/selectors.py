@@ -42,6 +42,14 @@ def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
     return queryset
 
 
+def queue_order(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The queue's order: unanswered first, by due time, then newest first (issue #20:
+    the expression and columns of incident_queue_idx, so a page is an index range)."""
+    from incidents.models import ANSWERED
+
+    return queryset.alias(answered=ANSWERED).order_by("answered", "response_due_at", "-opened_at")
+
+
 #: Timeline entries marked staff-internal (`data: {"internal": true}`). A key lookup, not
 #: JSON containment: SQLite (the local demo) has none; `has_key` keeps entries without
 #: the key visible (a plain `data__internal=True` would be NULL for them, and NOT NULL hides).

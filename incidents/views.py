@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from portal.pagination import CappedPaginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -90,15 +90,17 @@ def incident_list(request):
     )
     if not staff:
         form.fields.pop("customer", None)
-    incidents = filterset.qs.annotate(
-        # Unanswered first, by due time; then the rest, newest first.
-        answered=Case(
-            When(responded_at__isnull=True, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    ).order_by("answered", "response_due_at", "-opened_at")
-    page_obj = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    statuses = set(params.getlist("status"))
+    if statuses and statuses <= set(OPEN_STATUSES):
+        # The queue: unanswered first, by due time; then the rest by due time, newest
+        # first. The partial index incident_queue_idx holds exactly this order for open
+        # incidents, so a page reads its own rows (issue #20).
+        incidents = selectors.queue_order(filterset.qs)
+    else:
+        # Lists that reach closed incidents (millions): newest first, on
+        # incident_list_opened_idx; sorting them by deadline would read them all.
+        incidents = filterset.qs.order_by("-opened_at", "-id")
+    page_obj = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "incidents/incident_list.html",
