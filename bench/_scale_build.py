@@ -115,8 +115,12 @@ def build(factor: float, log=print) -> dict:
     def step(msg):
         log(f"  [{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
 
-    targets = {(t.package, t.severity): t for t in ResponseTarget.objects.filter(rapid_response=False)}
-    services = {s.code: s for s in Service.objects.filter(code__in=["proactive-credits", "workshops"])}
+    targets = {
+        (t.package, t.severity): t for t in ResponseTarget.objects.filter(rapid_response=False)
+    }
+    services = {
+        s.code: s for s in Service.objects.filter(code__in=["proactive-credits", "workshops"])
+    }
     manager = User.objects.get(username="manager")
     demo = {c.code: c for c in Customer.objects.filter(code__in=["acme", "globex", "initech"])}
 
@@ -145,23 +149,45 @@ def build(factor: float, log=print) -> dict:
         )
         am_ids = [manager.pk]
         for i in range(sizes["account_managers"] - 1):
-            cp.add(uid + i, "!", "f", f"am{i:03d}", "", "", f"am{i:03d}@vendor.example", "t", "t",
-                   _ts(now), "account_manager", "", "")
+            cp.add(
+                uid + i,
+                "!",
+                "f",
+                f"am{i:03d}",
+                "",
+                "",
+                f"am{i:03d}@vendor.example",
+                "t",
+                "t",
+                _ts(now),
+                "account_manager",
+                "",
+                "",
+            )
             am_ids.append(uid + i)
         cp.flush()
 
         # Customers: demo ones first (Acme rank 0: the largest), then generated ones.
         n_gen = sizes["customers"] - len(demo)
         cid = next_id("contracts_customer")
-        cp = Copier(cur, "contracts_customer", "id code name country timezone language created_at".split())
+        cp = Copier(
+            cur, "contracts_customer", "id code name country timezone language created_at".split()
+        )
         customers = []  # (id, code, language, is_demo)
         for code in ["acme"]:
             customers.append((demo[code].pk, code, demo[code].language, True))
         for i in range(n_gen):
             nl = i % 3 == 0
             code = f"v{i:05d}"
-            cp.add(cid + i, code, f"Vendor customer {i:05d} {'BV' if nl else 'Inc'}", "NL" if nl else "US",
-                   "Europe/Amsterdam" if nl else "America/New_York", "nl" if nl else "en", _ts(now - 1100 * DAY))
+            cp.add(
+                cid + i,
+                code,
+                f"Vendor customer {i:05d} {'BV' if nl else 'Inc'}",
+                "NL" if nl else "US",
+                "Europe/Amsterdam" if nl else "America/New_York",
+                "nl" if nl else "en",
+                _ts(now - 1100 * DAY),
+            )
             customers.append((cid + i, code, "nl" if nl else "en", False))
             if i in (6, 40):  # the other demo customers: a large and a middling one
                 code = "globex" if i == 6 else "initech"
@@ -173,38 +199,74 @@ def build(factor: float, log=print) -> dict:
         step(f"{len(customers):,} customers")
 
         lid = next_id("contracts_supportlocation")
-        cp = Copier(cur, "contracts_supportlocation",
-                    "id customer_id name country subdivision timezone opens_at closes_at weekdays calendar_version".split())
+        cp = Copier(
+            cur,
+            "contracts_supportlocation",
+            "id customer_id name country subdivision timezone opens_at closes_at weekdays calendar_version".split(),
+        )
         location_of = {}
-        for j, (c_id, code, lang, is_demo) in enumerate(customers):
+        for j, (c_id, _code, lang, is_demo) in enumerate(customers):
             if is_demo:
                 location_of[c_id] = None
                 continue
             nl = lang == "nl"
-            cp.add(lid + j, c_id, "HQ", "NL" if nl else "US", "", "Europe/Amsterdam" if nl else "America/New_York",
-                   "09:00", "17:30", "0,1,2,3,4", 1)
+            cp.add(
+                lid + j,
+                c_id,
+                "HQ",
+                "NL" if nl else "US",
+                "",
+                "Europe/Amsterdam" if nl else "America/New_York",
+                "09:00",
+                "17:30",
+                "0,1,2,3,4",
+                1,
+            )
             location_of[c_id] = lid + j
         cp.flush()
 
         # Work orders: three per customer, one of them expired (a third of all).
         per_customer = sizes["work_orders"] // len(customers)
         woid = next_id("contracts_workorder")
-        cp = Copier(cur, "contracts_workorder",
-                    "id number package start_date end_date named_contact_limit cancellation_fee_percent "
-                    "deployment_docs_on_file products notes version created_at updated_at account_manager_id "
-                    "customer_id support_location_id cloud_subscription_active".split())
+        cp = Copier(
+            cur,
+            "contracts_workorder",
+            "id number package start_date end_date named_contact_limit cancellation_fee_percent "
+            "deployment_docs_on_file products notes version created_at updated_at account_manager_id "
+            "customer_id support_location_id cloud_subscription_active".split(),
+        )
         wos = {}  # customer id -> [(wo id, package, start, end)]
         packages = ["core", "advanced", "performance"]
         n = 0
-        for j, (c_id, code, lang, is_demo) in enumerate(customers):
+        for j, (c_id, code, _lang, _demo) in enumerate(customers):
             package = "advanced" if code == "acme" else packages[j % 3]
             am = manager.pk if code == "acme" else am_ids[j % len(am_ids)]
-            terms = [(today - 1095 * DAY, today - 366 * DAY), (today - 365 * DAY, today + 365 * DAY)]
+            terms = [
+                (today - 1095 * DAY, today - 366 * DAY),
+                (today - 365 * DAY, today + 365 * DAY),
+            ]
             terms += [(today - 180 * DAY, today + 550 * DAY)] * (per_customer - 2)
             wos[c_id] = []
-            for k, (start, end) in enumerate(terms):
-                cp.add(woid + n, f"WO-S{woid + n:06d}", package, start, end, None, "100", "f", "", "", 1,
-                       _ts(now), _ts(now), am, c_id, location_of[c_id], "f")
+            for _k, (start, end) in enumerate(terms):
+                cp.add(
+                    woid + n,
+                    f"WO-S{woid + n:06d}",
+                    package,
+                    start,
+                    end,
+                    None,
+                    "100",
+                    "f",
+                    "",
+                    "",
+                    1,
+                    _ts(now),
+                    _ts(now),
+                    am,
+                    c_id,
+                    location_of[c_id],
+                    "f",
+                )
                 wos[c_id].append((woid + n, package, start, end))
                 n += 1
         cp.flush()
@@ -214,8 +276,11 @@ def build(factor: float, log=print) -> dict:
         # Named contacts: the same number on each work order.
         per_wo = max(1, sizes["contacts"] // len(all_wos))
         ncid = next_id("contracts_namedcontact")
-        cp = Copier(cur, "contracts_namedcontact",
-                    "id name email phone active is_lead version created_at user_id work_order_id".split())
+        cp = Copier(
+            cur,
+            "contracts_namedcontact",
+            "id name email phone active is_lead version created_at user_id work_order_id".split(),
+        )
         contact_base = {}
         code_of = {c[0]: c[1] for c in customers}
         n = 0
@@ -223,8 +288,18 @@ def build(factor: float, log=print) -> dict:
             for wo_id, *_ in ws:
                 contact_base[wo_id] = ncid + n
                 for k in range(per_wo):
-                    cp.add(ncid + n, f"Person {k}", f"p{wo_id}-{k}@{code_of[c_id]}.example", "", "t",
-                           "t" if k == 0 else "f", 1, _ts(now - 400 * DAY), None, wo_id)
+                    cp.add(
+                        ncid + n,
+                        f"Person {k}",
+                        f"p{wo_id}-{k}@{code_of[c_id]}.example",
+                        "",
+                        "t",
+                        "t" if k == 0 else "f",
+                        1,
+                        _ts(now - 400 * DAY),
+                        None,
+                        wo_id,
+                    )
                     n += 1
         cp.flush()
         step(f"{n:,} named contacts")
@@ -239,7 +314,9 @@ def build(factor: float, log=print) -> dict:
         n_inc = sizes["incidents"]
         span = 1095 * 24 * 3600
         window = max(1, min(n_inc, int(n_inc * 30 / 1095) or 1))  # the last 30 days
-        open_idx = set(rng.sample(range(n_inc - window, n_inc), min(sizes["open_incidents"], window)))
+        open_idx = set(
+            rng.sample(range(n_inc - window, n_inc), min(sizes["open_incidents"], window))
+        )
         iid = next_id("incidents_incident")
         first_incident_id = iid
         inc_cols = (
@@ -251,8 +328,14 @@ def build(factor: float, log=print) -> dict:
         ).split()
         cp = Copier(cur, "incidents_incident", inc_cols)
         products = ["Exchange Online", "SQL Server", "Intune", "Azure", "Windows Server", "Teams"]
-        titles = ["Mail flow delayed", "Cluster does not come online", "Enrolment fails",
-                  "Slow queries after patching", "Sign-in errors", "Backup job fails"]
+        titles = [
+            "Mail flow delayed",
+            "Cluster does not come online",
+            "Enrolment fails",
+            "Slow queries after patching",
+            "Sign-in errors",
+            "Backup job fails",
+        ]
         open_statuses = ["new", "responded", "in_progress", "awaiting_customer"]
         start_ts = now.timestamp() - span
         open_count = 0
@@ -275,7 +358,9 @@ def build(factor: float, log=print) -> dict:
             wo_id, package = wo[0], wo[1]
             severity = "critical" if rng.random() < 0.08 else "normal"
             t = targets[(package, severity)]
-            due = opened + dt.timedelta(minutes=t.minutes * (3 if t.clock == "business_hours" else 1))
+            due = opened + dt.timedelta(
+                minutes=t.minutes * (3 if t.clock == "business_hours" else 1)
+            )
             warning = due - dt.timedelta(minutes=t.minutes // 4)
             is_open = i in open_idx
             if is_open:
@@ -299,22 +384,46 @@ def build(factor: float, log=print) -> dict:
             num = iid + i
             updated = responded or opened
             cp.add(
-                num, f"INC-S{num:08d}", f"{titles[i % 6]} ({i})", "", severity, products[i % 6],
-                "t" if i % 5 == 0 else "f", "f", "f", 0, f"TT-{num}" if api else "", status,
-                "api" if api else "web", _ts(opened), t.minutes, t.clock, f"R4 {package} {severity}",
-                _ts(due), _ts(warning), responded and _ts(responded), "t" if breached else "f",
-                next_deadline and _ts(next_deadline), 1, _ts(opened), _ts(updated),
-                contact_base[wo_id] + i % per_wo, None, manager.pk if responded else None,
-                wo_id, t.pk, lang,
+                num,
+                f"INC-S{num:08d}",
+                f"{titles[i % 6]} ({i})",
+                "",
+                severity,
+                products[i % 6],
+                "t" if i % 5 == 0 else "f",
+                "f",
+                "f",
+                0,
+                f"TT-{num}" if api else "",
+                status,
+                "api" if api else "web",
+                _ts(opened),
+                t.minutes,
+                t.clock,
+                f"R4 {package} {severity}",
+                _ts(due),
+                _ts(warning),
+                responded and _ts(responded),
+                "t" if breached else "f",
+                next_deadline and _ts(next_deadline),
+                1,
+                _ts(opened),
+                _ts(updated),
+                contact_base[wo_id] + i % per_wo,
+                None,
+                manager.pk if responded else None,
+                wo_id,
+                t.pk,
+                lang,
             )
         cp.flush()
         step(f"{n_inc:,} incidents ({open_count:,} open)")
 
         hist_cols = [c for c in inc_cols if c != "id"]
         cur.execute(
-            f"""INSERT INTO incidents_historicalincident (id, {', '.join(hist_cols)},
+            f"""INSERT INTO incidents_historicalincident (id, {", ".join(hist_cols)},
                     history_date, history_type, history_user_id)
-                SELECT id, {', '.join(hist_cols)}, created_at, '+', NULL
+                SELECT id, {", ".join(hist_cols)}, created_at, '+', NULL
                   FROM incidents_incident WHERE id >= %s""",
             [first_incident_id],
         )
@@ -339,10 +448,13 @@ def build(factor: float, log=print) -> dict:
         # Redemptions and the ledger: per work order a grant, then redemptions (refunded
         # when cancelled) and adjustments, with a running balance that never goes negative.
         rid = next_id("credits_redemption")
-        cp_r = Copier(cur, "credits_redemption",
-                      "id quantity scheduled_for delivery_mode credits_per_unit credits status "
-                      "travel_expenses_billable idempotency_key request_fingerprint created_at "
-                      "cancelled_at cancellation_reason version service_id work_order_id delivered_on".split())
+        cp_r = Copier(
+            cur,
+            "credits_redemption",
+            "id quantity scheduled_for delivery_mode credits_per_unit credits status "
+            "travel_expenses_billable idempotency_key request_fingerprint created_at "
+            "cancelled_at cancellation_reason version service_id work_order_id delivered_on".split(),
+        )
         plan = {w[0]: [] for w in all_wos}  # wo -> [(time, kind, amount, redemption id)]
         wo_ids = [w[0] for w in all_wos]
         term = {w[0]: (w[2], w[3]) for w in all_wos}
@@ -350,14 +462,35 @@ def build(factor: float, log=print) -> dict:
             wo_id = wo_ids[(r * 7919) % len(wo_ids)]
             start, end = term[wo_id]
             created = dt.datetime.combine(start, dt.time(10), dt.UTC) + dt.timedelta(
-                minutes=rng.randrange(0, max(1, (min(end, today) - start).days) * 1440))
+                minutes=rng.randrange(0, max(1, (min(end, today) - start).days) * 1440)
+            )
             qty = rng.randrange(1, 10)
             credits = qty * 12
-            status = "cancelled" if r % 10 == 0 else ("delivered" if created.date() < today - 30 * DAY else "scheduled")
+            status = (
+                "cancelled"
+                if r % 10 == 0
+                else ("delivered" if created.date() < today - 30 * DAY else "scheduled")
+            )
             sched = min(created.date() + 30 * DAY, end)
-            cp_r.add(rid + r, qty, sched, "per_participant", "12.0000", credits, status, "f", "", "", _ts(created),
-                     _ts(created + DAY) if status == "cancelled" else None, "", 1, services["workshops"].pk,
-                     wo_id, sched if status == "delivered" else None)
+            cp_r.add(
+                rid + r,
+                qty,
+                sched,
+                "per_participant",
+                "12.0000",
+                credits,
+                status,
+                "f",
+                "",
+                "",
+                _ts(created),
+                _ts(created + DAY) if status == "cancelled" else None,
+                "",
+                1,
+                services["workshops"].pk,
+                wo_id,
+                sched if status == "delivered" else None,
+            )
             plan[wo_id].append((created, "redemption", -credits, rid + r))
             if status == "cancelled":
                 plan[wo_id].append((created + DAY, "refund", credits, rid + r))
@@ -369,12 +502,16 @@ def build(factor: float, log=print) -> dict:
             wo_id = wo_ids[(e * 104729) % len(wo_ids)]
             start, end = term[wo_id]
             when = dt.datetime.combine(start, dt.time(12), dt.UTC) + dt.timedelta(
-                minutes=rng.randrange(0, max(1, (min(end, today) - start).days) * 1440))
+                minutes=rng.randrange(0, max(1, (min(end, today) - start).days) * 1440)
+            )
             plan[wo_id].append((when, "adjustment", rng.choice([-5, 5, 10, -10]), None))
         eid = next_id("credits_creditentry")
-        cp_e = Copier(cur, "credits_creditentry",
-                      "id kind amount balance_after created_at reason reference created_by_id line_id "
-                      "work_order_id redemption_id".split())
+        cp_e = Copier(
+            cur,
+            "credits_creditentry",
+            "id kind amount balance_after created_at reason reference created_by_id line_id "
+            "work_order_id redemption_id".split(),
+        )
         cp_a = Copier(cur, "credits_creditaccount", "balance updated_at work_order_id".split())
         n = 0
         for wo_id, items in plan.items():
@@ -387,13 +524,35 @@ def build(factor: float, log=print) -> dict:
             grant = need + 500
             start = term[wo_id][0]
             bal = grant
-            cp_e.add(eid + n, "grant", grant, bal, _ts(dt.datetime.combine(start, dt.time(8), dt.UTC)),
-                     "", "", None, None, wo_id, None)
+            cp_e.add(
+                eid + n,
+                "grant",
+                grant,
+                bal,
+                _ts(dt.datetime.combine(start, dt.time(8), dt.UTC)),
+                "",
+                "",
+                None,
+                None,
+                wo_id,
+                None,
+            )
             n += 1
             for when, kind, amount, red in items:
                 bal += amount
-                cp_e.add(eid + n, kind, amount, bal, _ts(when), "bench" if kind == "adjustment" else "",
-                         "", None, None, wo_id, red)
+                cp_e.add(
+                    eid + n,
+                    kind,
+                    amount,
+                    bal,
+                    _ts(when),
+                    "bench" if kind == "adjustment" else "",
+                    "",
+                    None,
+                    None,
+                    wo_id,
+                    red,
+                )
                 n += 1
             cp_a.add(bal, _ts(now), wo_id)
         cp_e.flush()
@@ -402,31 +561,53 @@ def build(factor: float, log=print) -> dict:
 
         # Webhooks: a fifth of customers subscribe; deliveries spread over them.
         sid = next_id("notifications_webhooksubscription")
-        cp = Copier(cur, "notifications_webhooksubscription",
-                    "id url events secret active created_at customer_id".split())
+        cp = Copier(
+            cur,
+            "notifications_webhooksubscription",
+            "id url events secret active created_at customer_id".split(),
+        )
         subs = []
         for j, (c_id, code, _, _) in enumerate(customers):
             if j % 5 == 0:
-                cp.add(sid + len(subs), f"https://hooks.{code}.example/portal", '["incident.created"]',
-                       "s3cret", "t", _ts(now - 400 * DAY), c_id)
+                cp.add(
+                    sid + len(subs),
+                    f"https://hooks.{code}.example/portal",
+                    '["incident.created"]',
+                    "s3cret",
+                    "t",
+                    _ts(now - 400 * DAY),
+                    c_id,
+                )
                 subs.append(sid + len(subs))
         cp.flush()
-        cp = Copier(cur, "notifications_webhookdelivery",
-                    "delivery_id event payload state attempts next_attempt_at created_at delivered_at "
-                    "subscription_id window_failures".split())
+        cp = Copier(
+            cur,
+            "notifications_webhookdelivery",
+            "delivery_id event payload state attempts next_attempt_at created_at delivered_at "
+            "subscription_id window_failures".split(),
+        )
         import uuid
 
         n_del = sizes["webhook_deliveries"]
         for d in range(n_del):
             when = now - dt.timedelta(seconds=(n_del - d) * 400 // max(1, n_del // 1000))
             state = "delivered" if d % 50 else "gave_up"
-            cp.add(uuid.UUID(int=rng.getrandbits(128), version=4), "incident.created",
-                   json.dumps({"event": "incident.created", "n": d}), state, 1 if state == "delivered" else 12,
-                   _ts(when), _ts(when), _ts(when) if state == "delivered" else None, subs[d % len(subs)], 0)
+            cp.add(
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                "incident.created",
+                json.dumps({"event": "incident.created", "n": d}),
+                state,
+                1 if state == "delivered" else 12,
+                _ts(when),
+                _ts(when),
+                _ts(when) if state == "delivered" else None,
+                subs[d % len(subs)],
+                0,
+            )
         cp.flush()
         step(f"{n_del:,} webhook deliveries")
 
-        for name, definition in dropped:
+        for _name, definition in dropped:
             cur.execute(definition)
         step(f"rebuilt {len(dropped)} indexes")
         cur.execute(

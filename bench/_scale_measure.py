@@ -102,8 +102,10 @@ def requests_for(ids: dict) -> list[tuple[str, str, str]]:
         ("incidents status=new", "/api/v1/incidents/?status=new"),
         ("incidents severity", "/api/v1/incidents/?severity=critical"),
         ("incidents work_order", f"/api/v1/incidents/?work_order={wo}"),
-        ("incidents external_reference",
-         f"/api/v1/incidents/?external_reference={ids['external_reference']}"),
+        (
+            "incidents external_reference",
+            f"/api/v1/incidents/?external_reference={ids['external_reference']}",
+        ),
         ("incidents breached", "/api/v1/incidents/?response_breached=true"),
         ("incidents customer", "/api/v1/incidents/?customer=acme"),
         ("incidents opened_after", "/api/v1/incidents/?opened_after=2026-01-01T00:00:00Z"),
@@ -140,9 +142,22 @@ class Server:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [GUNICORN, "portal.wsgi", "-b", f"{HOST}:{self.port}", "-w", "2", "--timeout", "120",
-             "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                GUNICORN,
+                "portal.wsgi",
+                "-b",
+                f"{HOST}:{self.port}",
+                "-w",
+                "2",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         for _ in range(300):
             try:
@@ -177,7 +192,7 @@ def _next_link(body: bytes, path: str) -> str | None:
         nxt = json.loads(body).get("next")
         if not nxt:
             return None
-        return nxt[nxt.index("/api/"):]
+        return nxt[nxt.index("/api/") :]
     import re
 
     m = re.search(rb'<a[^>]*rel="next"[^>]*href="([^"]+)"', body) or re.search(
@@ -202,7 +217,7 @@ def measure(port: int, ids: dict, repeat: int, log) -> dict:
         h = headers[who]
         if path.startswith("CURSOR:"):
             # Follow `next` 20 times (a deep page by cursor); time the 20th.
-            first = path[len("CURSOR:"):]
+            first = path[len("CURSOR:") :]
             deep = first
             for _ in range(20):
                 status, *_rest, body = fetch(port, deep, h)
@@ -222,21 +237,35 @@ def measure(port: int, ids: dict, repeat: int, log) -> dict:
         times.sort()
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         results[label] = {
-            "status": status, "cold": cold, "p50": statistics.median(times), "p95": p95,
-            "queries": queries, "path": path,
+            "status": status,
+            "cold": cold,
+            "p50": statistics.median(times),
+            "p95": p95,
+            "queries": queries,
+            "path": path,
         }
-        log(f"    {label:<44} {status} cold {cold:8.1f} p50 {results[label]['p50']:8.1f} p95 {p95:8.1f} ms  q={queries}")
+        log(
+            f"    {label:<44} {status} cold {cold:8.1f} p50 {results[label]['p50']:8.1f} p95 {p95:8.1f} ms  q={queries}"
+        )
     return results
 
 
 def serve_and_measure(db: str, port: int, repeat: int, server_url: str, log) -> dict:
     env = dict(os.environ)
-    env.update(DATABASE_URL=f"{server_url}/{db}", DJANGO_SETTINGS_MODULE=SETTINGS,
-               LOG_LEVEL="ERROR", LOG_FORMAT="plain")
+    env.update(
+        DATABASE_URL=f"{server_url}/{db}",
+        DJANGO_SETTINGS_MODULE=SETTINGS,
+        LOG_LEVEL="ERROR",
+        LOG_FORMAT="plain",
+    )
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
     env.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{port}")
-    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    out = subprocess.run([PY, "-c", PREPARE], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    out = subprocess.run(
+        [PY, "-c", PREPARE], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     ids = json.loads(out.stdout.strip().splitlines()[-1])
     server = Server(db, port, env)
     server.start()
@@ -259,10 +288,16 @@ for _ in range(7):
 runs.sort(); print(runs[len(runs) // 2] * 1000)
 """
     env = dict(os.environ)
-    env.update(DATABASE_URL=f"{server_url}/{db}", DJANGO_SETTINGS_MODULE="portal.settings",
-               LOG_LEVEL="ERROR", LOG_FORMAT="plain")
+    env.update(
+        DATABASE_URL=f"{server_url}/{db}",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        LOG_LEVEL="ERROR",
+        LOG_FORMAT="plain",
+    )
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
-    out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -287,15 +322,21 @@ def run(db: str, demo_db: str, args) -> int:
             failed.append(label)
         if s["status"] != 200:
             note += f" (HTTP {s['status']})"
-        log(f"{label:<46}{s['p50']:10.1f}{s['p95']:8.1f}{s['cold']:9.1f}{(d or {}).get('p95', 0):10.1f}{ratio:7.2f}  {note}")
+        log(
+            f"{label:<46}{s['p50']:10.1f}{s['p95']:8.1f}{s['cold']:9.1f}{(d or {}).get('p95', 0):10.1f}{ratio:7.2f}  {note}"
+        )
     sweep = sweep_nothing_due(db, SERVER)
     log("")
     log(f"deadline sweep, nothing due, on {db}: {sweep:.1f} ms (aim < 20 ms)")
-    log(f"requests over an aim (p95 >= 150 ms or > 2x demo or not 200): {len(failed)} of {len(scale)}")
+    log(
+        f"requests over an aim (p95 >= 150 ms or > 2x demo or not 200): {len(failed)} of {len(scale)}"
+    )
     for label in failed:
         log(f"  {label}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"scale": scale, "demo": demo, "sweep_ms": sweep}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({"scale": scale, "demo": demo, "sweep_ms": sweep}, indent=1)
+        )
     bad_status = [k for k, v in {**scale, **demo}.items() if v["status"] != 200]
     return 1 if bad_status else 0
 

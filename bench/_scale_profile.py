@@ -26,11 +26,21 @@ def main():
     from bench import _scale_measure as m
     from bench.scale import SERVER
 
-    os.environ.update(DATABASE_URL=f"{SERVER}/{args.db}", DJANGO_SETTINGS_MODULE="bench.scalesite.settings",
-                      LOG_LEVEL="ERROR", LOG_FORMAT="plain")
+    os.environ.update(
+        DATABASE_URL=f"{SERVER}/{args.db}",
+        DJANGO_SETTINGS_MODULE="bench.scalesite.settings",
+        LOG_LEVEL="ERROR",
+        LOG_FORMAT="plain",
+    )
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
-    out = subprocess.run([m.PY, "-c", m.PREPARE], cwd=ROOT, env=os.environ, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [m.PY, "-c", m.PREPARE],
+        cwd=ROOT,
+        env=os.environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     ids = json.loads(out.stdout.strip().splitlines()[-1])
     import django
 
@@ -50,7 +60,7 @@ def main():
             continue
         slow = []
 
-        def timer(execute, sql, params, many, context):
+        def timer(execute, sql, params, many, context, slow=slow):
             t = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
@@ -63,7 +73,9 @@ def main():
         t = time.perf_counter()
         with connection.execute_wrapper(timer):
             r = clients[who].get(path)
-        print(f"{(time.perf_counter() - t) * 1000:8.1f} ms {r.status_code} {label} {path}", flush=True)
+        print(
+            f"{(time.perf_counter() - t) * 1000:8.1f} ms {r.status_code} {label} {path}", flush=True
+        )
         for ms, sql in slow:
             print(f"      {ms:8.1f} ms  {sql[:600]}")
 

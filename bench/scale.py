@@ -25,16 +25,12 @@ The server is BENCH_SERVER_URL (default postgres://postgres@127.0.0.1:5432).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
-from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,14 +101,20 @@ def build_database(db: str, factor: float | None) -> None:
         subprocess.run(
             [PY, "manage.py", "seed_demo"], cwd=ROOT, env=e, check=True, stdout=subprocess.DEVNULL
         )
-        psql(db, "CREATE TABLE bench_scale_meta (factor float, complete bool, built_at timestamptz)")
+        psql(
+            db, "CREATE TABLE bench_scale_meta (factor float, complete bool, built_at timestamptz)"
+        )
     else:
         psql("postgres", f'CREATE DATABASE "{db}" TEMPLATE "{DEMO_DB}"')
         psql(db, "DELETE FROM bench_scale_meta")
     if factor is not None:
         print(f"building {db} at factor {factor:g} with COPY ...", flush=True)
-        subprocess.run([PY, str(ROOT / "bench" / "_scale_build.py"), f"{SERVER}/{db}", str(factor)],
-                       cwd=ROOT, env=e, check=True)
+        subprocess.run(
+            [PY, str(ROOT / "bench" / "_scale_build.py"), f"{SERVER}/{db}", str(factor)],
+            cwd=ROOT,
+            env=e,
+            check=True,
+        )
     # The worker's precomputed aggregates, as its beat would have made them.
     subprocess.run([PY, "manage.py", "refresh_aggregates"], cwd=ROOT, env=e, check=False)
     psql(db, "VACUUM ANALYZE")

@@ -19,7 +19,6 @@ from incidents.choices import (
 from portal.scoping import scoped_queryset
 from services.choices import Package
 
-
 #: Whether an incident has had its first response, as the queue orders by it and
 #: incident_queue_idx indexes it (the same expression, so the planner matches them).
 ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
@@ -271,3 +270,25 @@ class DeadlineRecomputation(models.Model):
     def __str__(self) -> str:
         what = self.location or self.target or "all"
         return f"Recomputation {self.started_at:%Y-%m-%d %H:%M} ({what}): {self.changed} changed"
+
+
+class AttainmentMonth(models.Model):
+    """First-response attainment of one customer in one month (met, missed), precomputed by
+    the worker (incidents.tasks.refresh_attainment) so the dashboards never aggregate
+    millions of incidents per request (issue #20)."""
+
+    customer = models.ForeignKey("contracts.Customer", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text=_("First day of the month (settings.TIME_ZONE)."))
+    met = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("customer").as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "customer"], name="attainment_month_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"

@@ -10,8 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from portal.pagination import CappedPaginator
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -43,6 +41,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident
 from portal.errors import DomainError, StaleVersion
+from portal.pagination import CappedPaginator
 from services.choices import Package
 
 PAGE_SIZE = 25

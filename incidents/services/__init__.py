@@ -25,6 +25,7 @@ Decisions (documented here, tested in tests/incidents/):
   (a backdated incident was entered afterwards, not filed live).
 """
 
+from incidents.services.attainment import attainment_refresh
 from incidents.services.common import payload
 from incidents.services.opening import (
     incident_change_severity,
@@ -46,6 +47,7 @@ from incidents.services.workflow import (
 )
 
 __all__ = [
+    "attainment_refresh",
     "incident_assign_critical_situation",
     "incident_change_severity",
     "incident_comment",
