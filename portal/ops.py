@@ -13,6 +13,7 @@ from accounts.permissions import staff_required
 from notifications.choices import DeliveryState, OutboxState
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery
 from portal.health import run_checks
+from portal.pagination import capped_count
 
 RECENT = 25
 
@@ -51,9 +52,12 @@ def ops_dashboard(request):
     deliveries = WebhookDelivery.objects.select_related(
         "subscription", "subscription__customer"
     ).order_by("-created_at")[:RECENT]
-    delivery_states = dict(
-        WebhookDelivery.objects.values_list("state").annotate(n=Count("id")).order_by("state")
-    )
+    # Per state: exact up to 10,000, the planner's estimate above (a GROUP BY over every
+    # delivery ever made cost 0.26 s at 200,000; issue #20), each on webhook_delivery_ops_state_idx.
+    delivery_states = {
+        value: capped_count(WebhookDelivery.objects.filter(state=value))[0]
+        for value, _label in DeliveryState.choices
+    }
     context = {
         "healthy": healthy,
         "checks": checks,
