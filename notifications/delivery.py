@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from notifications import rendering
 from notifications.choices import Channel, OutboxState
 from notifications.models import OutboxMessage
 
@@ -53,6 +54,11 @@ def _fan_out():
 
 
 def _send_email(row: OutboxMessage, mail_connection) -> None:
+    text = rendering.render_row(row)
+    if text is not None:
+        # Rendered now, in the reader's language and zone; kept on the row (issue #20).
+        row.subject, row.body = text
+        OutboxMessage.objects.filter(pk=row.pk).update(subject=row.subject, body=row.body)
     message = EmailMessage(
         subject=row.subject or row.event,
         body=row.body or row.subject or row.event,

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils import dateformat, timezone, translation
 
+from notifications import rendering
 from notifications.services import OutboxRow, outbox_rows, outbox_write
 
 #: Staff without a preference read English (the vendor's working language).
@@ -150,6 +151,12 @@ def localized_outbox_rows(
         groups.setdefault((reader.language, reader.zone), []).append(reader.email)
     rows: list[OutboxRow] = []
     for (language, zone), emails in groups.items():
+        if rendering.deferred(kwargs.get("event", "")):
+            # Rendered by the delivery worker (notifications.rendering, issue #20).
+            spec = {rendering.RENDER_KEY: {"language": language, "zone": zone}}
+            email_kwargs = {**kwargs, "payload": {**(kwargs.get("payload") or {}), **spec}}
+            rows += outbox_rows(emails=emails, subject="", body="", webhook=False, **email_kwargs)
+            continue
         with translation.override(language), timezone.override(ZoneInfo(zone)):
             subject, body = render()
         rows += outbox_rows(emails=emails, subject=subject, body=body, webhook=False, **kwargs)

@@ -21,7 +21,8 @@ class PagePagination(PageNumberPagination):
 
     `count` is exact up to 10,000 and the planner's estimate above (`count_is_exact`
     false; issue #20: a COUNT(*) over millions of rows cost more than the page); page
-    numbers reach the 10,000th row. `?ordering=updated_at` (or `-updated_at`) pages by a
+    numbers reach the 10,000th row. The body keeps API.md's four keys; the header
+    `X-Count-Is-Exact: false` says when `count` is an estimate. `?ordering=updated_at` (or `-updated_at`) pages by a
     cursor instead, on an index, at any depth (`next` carries `cursor=`).
     """
 
@@ -43,29 +44,11 @@ class PagePagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         if self._cursor is not None:
-            return Response(
-                {
-                    "count": self._count[0],
-                    "count_is_exact": self._count[1],
-                    "next": self._cursor.get_next_link(),
-                    "previous": self._cursor.get_previous_link(),
-                    "results": data,
-                }
-            )
-        return Response(
-            {
-                "count": self.page.paginator.count,
-                "count_is_exact": self.page.paginator.count_is_exact,
-                "next": self.get_next_link(),
-                "previous": self.get_previous_link(),
-                "results": data,
-            }
-        )
-
-    def get_paginated_response_schema(self, schema):
-        out = super().get_paginated_response_schema(schema)
-        out["properties"]["count_is_exact"] = {
-            "type": "boolean",
-            "description": "false when `count` is the database's estimate (above 10,000 rows)",
-        }
-        return out
+            count, exact = self._count
+            nxt, prev = self._cursor.get_next_link(), self._cursor.get_previous_link()
+        else:
+            count, exact = self.page.paginator.count, self.page.paginator.count_is_exact
+            nxt, prev = self.get_next_link(), self.get_previous_link()
+        response = Response({"count": count, "next": nxt, "previous": prev, "results": data})
+        response["X-Count-Is-Exact"] = "true" if exact else "false"
+        return response
