@@ -45,9 +45,9 @@ def key(name, customer=None):
     return raw
 
 acme = Customer.objects.get(code="acme")
-# Acme's busiest work order: the one with the newest incident (by the index on it).
-latest = Incident.objects.filter(work_order__customer=acme).order_by("-opened_at").first()
-wo = latest.work_order
+# Acme's busiest work order (by the work-order index), and its newest incident.
+wo = max(WorkOrder.objects.filter(customer=acme), key=lambda w: w.incidents.count())
+latest = Incident.objects.filter(work_order=wo).order_by("-opened_at").first()
 print(json.dumps({
     "manager": session("manager"),
     "contact": session("contact@acme.example"),
@@ -71,7 +71,7 @@ def requests_for(ids: dict) -> list[tuple[str, str, str]]:
         ("queue", "/incidents/"),
         ("queue page 20", "/incidents/?page=20"),
         ("queue all statuses", "/incidents/?all=1"),
-        ("queue all, deep (cursor x20)", "CURSOR:/incidents/?all=1"),
+        ("queue all, page 20", "/incidents/?all=1&page=20"),
         ("queue critical", "/incidents/?severity=critical"),
         ("queue breached", "/incidents/?breached=true"),
         ("queue customer=acme", "/incidents/?customer=acme"),
@@ -91,7 +91,7 @@ def requests_for(ids: dict) -> list[tuple[str, str, str]]:
         ("home", "/"),
         ("incidents", "/incidents/"),
         ("incidents all", "/incidents/?all=1"),
-        ("incidents all, deep (cursor x20)", "CURSOR:/incidents/?all=1"),
+        ("incidents all, page 20", "/incidents/?all=1&page=20"),
         ("incident detail", f"/incidents/{inc}/"),
         ("work order overview", f"/work-orders/{wo}/"),
     ]

@@ -24,7 +24,6 @@ from services.choices import Package
 # --- work orders ------------------------------------------------------------------------------
 
 
-@staff_required
 def _count_of(rows):
     """A correlated COUNT of `rows` (a queryset with a `work_order` key) per work order."""
     return Coalesce(
@@ -39,6 +38,7 @@ def _count_of(rows):
     )
 
 
+@staff_required
 def work_order_list(request):
     from contracts.filtersets import WorkOrderFilterSet
 
