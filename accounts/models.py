@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
-from portal.scoping import scoped_queryset
+from core.scoping import scoped_queryset
 
 API_KEY_PREFIX = "sp_"
 

@@ -26,7 +26,7 @@ PORTAL_APPS = (
     "credits",
     "incidents",
     "notifications",
-    "portal",
+    "core",
 )
 #: Models an account manager may only look at: append-only or machine-written records.
 VIEW_ONLY_MODELS = {

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 
 
 def _audit_user(by):

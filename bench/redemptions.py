@@ -124,8 +124,8 @@ def run(clients: int, balances: int, total: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from core.errors import Conflict
     from credits.services import credits_redeem
-    from portal.errors import Conflict
     from services.models import Service
 
     tag = uuid.uuid4().hex[:8]

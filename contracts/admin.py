@@ -24,13 +24,13 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from portal.admin_utils import (
+from core.admin_utils import (
     DomainErrorsAdmin,
     ReadOnlyAdminMixin,
     add_domain_error,
     copy_fields,
 )
-from portal.errors import DomainError
+from core.errors import DomainError
 
 # --- Customers and locations ------------------------------------------------------------
 

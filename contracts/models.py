@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import ClosureSource, WorkOrderStatus
-from portal.scoping import scoped_queryset
+from core.scoping import scoped_queryset
 from services.choices import Package
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

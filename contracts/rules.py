@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS, MAX_CORE_CONTACTS, WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
-from portal.errors import Conflict, RuleViolation
-from portal.scoping import actor_is_staff
+from core.errors import Conflict, RuleViolation
+from core.scoping import actor_is_staff
 from services.choices import DSE, Availability, Package
 from services.models import Service
 

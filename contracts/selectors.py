@@ -14,7 +14,7 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 
 
 def _query_dict(data) -> QueryDict:

@@ -1,6 +1,6 @@
 """Celery tasks of contracts: the daily entitlement sweep (contracts/entitlements.py)."""
 
-from portal.task_policy import db_task
+from core.task_policy import db_task
 
 
 @db_task(

@@ -7,6 +7,8 @@ redemption is cancelled with an action that calls redemption_cancel (R16).
 from django import forms
 from django.contrib import admin, messages
 
+from core.admin_utils import ReadOnlyAdminMixin, add_domain_error
+from core.errors import DomainError
 from credits import services
 from credits.models import (
     CreditAccount,
@@ -16,8 +18,6 @@ from credits.models import (
     ShortfallInvoice,
     TimeEntry,
 )
-from portal.admin_utils import ReadOnlyAdminMixin, add_domain_error
-from portal.errors import DomainError
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

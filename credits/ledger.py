@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from credits.models import CreditAccount, CreditEntry
-from portal.errors import Conflict
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.scoping import scoped_queryset
 from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
-from portal.scoping import scoped_queryset
 
 
 def set_null_once_settled(collector, field, sub_objs, using):

@@ -1,6 +1,6 @@
 """Celery tasks of credits."""
 
-from portal.task_policy import db_task
+from core.task_policy import db_task
 
 
 @db_task(name="credits.tasks.check_low_credit", soft_time_limit=30, time_limit=40, retry_backoff=2)

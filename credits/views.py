@@ -18,6 +18,7 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
+from core.forms import errors_onto
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import (
@@ -30,7 +31,6 @@ from credits.forms import (
     ShortfallVoidForm,
 )
 from credits.models import Redemption, ShortfallInvoice
-from portal.forms import errors_onto
 from services.choices import Package
 
 

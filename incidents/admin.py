@@ -8,10 +8,16 @@ from incidents.models import (
     DeadlineEvent,
     DeadlineRecomputation,
     Incident,
+    IncidentAttachment,
     IncidentEvent,
     ResponseTarget,
+    SatisfactionRating,
+    SeverityRequest,
 )
-from incidents.services import incidents_recompute_deadlines
+from incidents.services import (
+    incidents_recompute_deadlines,
+    severity_request_decline,
+)
 
 
 @admin.register(ResponseTarget)
@@ -32,7 +38,7 @@ class IncidentEventInline(admin.TabularInline):
     model = IncidentEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "author_label", "from_customer", "body", "data"]
+    fields = ["created_at", "kind", "author_label", "from_customer", "internal", "body", "data"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -117,3 +123,70 @@ class DeadlineRecomputationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Rows written only by incidents.services: staff look, never edit here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SeverityRequest)
+class SeverityRequestAdmin(_ReadOnly):
+    """Customers' severity requests (R3); decided on the incident page, or declined here."""
+
+    list_display = [
+        "incident",
+        "severity",
+        "state",
+        "requested_by_label",
+        "created_at",
+        "decided_by_label",
+    ]
+    list_filter = ["state", "severity"]
+    search_fields = ["incident__number", "reason"]
+    list_select_related = ["incident"]
+    actions = ["decline_as_duplicate"]
+
+    @admin.action(description="Decline: already handled on the incident (R3)")
+    def decline_as_duplicate(self, request, queryset):
+        done = 0
+        for item in queryset.filter(state="open"):
+            severity_request_decline(
+                request=item, reason="Already handled on the incident.", by=request.user
+            )
+            done += 1
+        self.message_user(request, f"{done} request(s) declined.", messages.SUCCESS)
+
+
+@admin.register(IncidentAttachment)
+class IncidentAttachmentAdmin(_ReadOnly):
+    # No link to the file: downloads go through the scoped view only.
+    list_display = [
+        "name",
+        "incident",
+        "size",
+        "content_type",
+        "internal",
+        "author_label",
+        "created_at",
+    ]
+    list_filter = ["internal", "from_customer"]
+    search_fields = ["name", "incident__number"]
+    exclude = ["file"]
+    list_select_related = ["incident"]
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(_ReadOnly):
+    list_display = ["incident", "score", "rated_at"]
+    list_filter = ["score"]
+    search_fields = ["incident__number", "comment"]
+    list_select_related = ["incident"]

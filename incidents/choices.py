@@ -52,6 +52,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     IncidentStatus.CLOSED: frozenset(),
 }
 
+#: What a customer may set themselves: mark solved, or close.
+CUSTOMER_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+
 OPEN_STATUSES = (
     IncidentStatus.NEW,
     IncidentStatus.RESPONDED,
@@ -102,6 +105,18 @@ class EventKind(models.TextChoices):
     ONSITE_REQUEST = "onsite_request", _("Onsite resources requested")
     PRODUCT_ESCALATION = "product_escalation", _("Escalated to a product team")
     RSM_REQUEST = "rsm_request", _("Reactive Support Management requested")
+    SEVERITY_DECISION = "severity_decision", _("Severity request decided")
+    ASSIGNED = "assigned", _("Assigned")
+    ATTACHMENT = "attachment", _("File attached")
+    RATING = "rating", _("Rated")
+
+
+class SeverityRequestState(models.TextChoices):
+    """A customer's severity request (R3): open until support accepts or declines it."""
+
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 #: R23: Advisory Support is at most 6 hours per request.
@@ -146,3 +161,6 @@ RECOMPUTE_BATCH_SIZE = 500
 #: Incident numbers: "INC-000123" (PostgreSQL sequence incidents_incident_number_seq).
 NUMBER_PREFIX = "INC-"
 NUMBER_DIGITS = 6
+
+#: A comment's length limit (pages and API alike).
+COMMENT_MAX_CHARS = 20000

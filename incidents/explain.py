@@ -16,9 +16,9 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import Conflict
 from incidents import targets
 from incidents.choices import Clock, Severity
-from portal.errors import Conflict
 from services.choices import Package
 
 # Django's date format letters: day and month names follow the active language

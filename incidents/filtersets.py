@@ -53,6 +53,12 @@ class IncidentFilterSet(django_filters.FilterSet):
     is_cloud = django_filters.BooleanFilter(widget=forms.HiddenInput)
     around_the_clock = django_filters.BooleanFilter(widget=forms.HiddenInput)
     language = django_filters.ChoiceFilter(choices=settings.LANGUAGES, widget=forms.HiddenInput)
+    # Triage (API.md Revision 2): a staff username; the queue's "my incidents" and
+    # "unassigned" views are `assignee=<me>` and `unassigned=true`.
+    assignee = django_filters.CharFilter(field_name="assignee__username")
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    is_advisory = django_filters.BooleanFilter(widget=forms.HiddenInput)
+    severity_requested = django_filters.BooleanFilter(method="filter_severity_requested")
 
     class Meta:
         model = Incident
@@ -66,6 +72,15 @@ class IncidentFilterSet(django_filters.FilterSet):
     def filter_number(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(number=value.upper()) if value else queryset
+
+    def filter_severity_requested(self, queryset, name, value):
+        if value is None:
+            return queryset
+        from incidents.choices import SeverityRequestState
+
+        open_ = Q(severity_requests__state=SeverityRequestState.OPEN)
+        matching = queryset.filter(open_).values("pk")
+        return queryset.filter(pk__in=matching) if value else queryset.exclude(pk__in=matching)
 
     def search(self, queryset, name, value):
         value = value.strip()

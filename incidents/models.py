@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.scoping import scoped_queryset
 from incidents.choices import (
     DEFAULT_LANGUAGE,
     OPEN_STATUSES,
@@ -14,14 +15,20 @@ from incidents.choices import (
     EventKind,
     IncidentStatus,
     Severity,
+    SeverityRequestState,
     Threshold,
 )
-from portal.scoping import scoped_queryset
 from services.choices import Package
 
 #: Whether an incident has had its first response, as the queue orders by it and
 #: incident_queue_idx indexes it (the same expression, so the planner matches them).
 ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
+
+
+def _attachment_storage():
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
 
 
 class ResponseTarget(models.Model):
@@ -129,15 +136,34 @@ class Incident(models.Model):
     # (incidents.tasks.sweep_deadlines) through incident_next_deadline_idx.
     next_deadline_at = models.DateTimeField(null=True, blank=True)
 
+    # Triage (issue #17): the staff member working the incident.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_incidents",
+        limit_choices_to={"is_staff": True},
+    )
+
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # The live pages' change marker (incidents.views.incident_marker) and API sync.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
     # Audit rows are read per incident (by id) and by date: the indexes simple-history
     # would copy from the foreign keys and the reference only slow every write.
     history = HistoricalRecords(
-        no_db_index=["work_order", "contact", "opened_by", "responded_by", "target"]
+        no_db_index=[
+            "work_order",
+            "contact",
+            "opened_by",
+            "responded_by",
+            "target",
+            "assignee",
+            "updated_at",
+        ]
     )
 
     class Meta:
@@ -200,6 +226,9 @@ class IncidentEvent(models.Model):
     # "staff", "customer", "system" or an API key's name, for display.
     author_label = models.CharField(max_length=120, blank=True)
     from_customer = models.BooleanField(default=False)
+    # A staff-internal note: never shown or sent to the customer (pages, API, e-mail, webhooks).
+    # db_default: the sweep and the opening insert timeline rows with raw SQL.
+    internal = models.BooleanField(default=False, db_default=False)
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -292,3 +321,139 @@ class AttainmentMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
+
+
+def attachment_path(instance, filename: str) -> str:
+    """Storage key of an attachment: not guessable, never under a public URL (served only
+    by incidents.views.attachment_download / the API, through the one door)."""
+    import uuid
+
+    return f"incident-attachments/{instance.incident_id}/{uuid.uuid4().hex}"
+
+
+class IncidentAttachment(models.Model):
+    """A file on an incident (a process dump, a network trace, R27), or on one comment."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        IncidentEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    # Storage from settings.STORAGES["attachments"]: local files, or S3 by configuration.
+    file = models.FileField(upload_to=attachment_path, storage=_attachment_storage, max_length=300)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120, blank=True)
+    # Attached to an internal note: staff only, like the note.
+    internal = models.BooleanField(default=False)
+    from_customer = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("incident__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes)"
+
+
+class SeverityRequest(models.Model):
+    """A customer's request to change an incident's severity (R3), decided by support."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="severity_requests"
+    )
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    reason = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=SeverityRequestState.choices, default=SeverityRequestState.OPEN
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_label = models.CharField(max_length=120, blank=True)
+    decision_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset("incident__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # R3: a second identical request while one is open is refused (a double click).
+            models.UniqueConstraint(
+                fields=["incident", "severity"],
+                condition=Q(state="open"),
+                name="severity_request_one_open",
+            )
+        ]
+        indexes = [
+            # The queue's and dashboard's badge: open requests.
+            models.Index(
+                fields=["incident"], name="severity_request_open_idx", condition=Q(state="open")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} -> {self.severity} ({self.state})"
+
+
+class SatisfactionRating(models.Model):
+    """The customer's rating of the support on a solved incident (seed 4.5), one per incident."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, related_name="satisfaction_rating"
+    )
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("incident__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-rated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="satisfaction_score_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.score}/5"
+
+
+class SavedQueueView(models.Model):
+    """A staff member's named filter set of the incident queue (its query string)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_queue_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_queue_view_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

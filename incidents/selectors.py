@@ -7,12 +7,19 @@ import datetime as dt
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from incidents.choices import DEFAULT_LANGUAGE
+from core.errors import RuleViolation
+from core.scoping import actor_is_staff
+from incidents.choices import DEFAULT_LANGUAGE, EventKind, SeverityRequestState
 from incidents.explain import explain
-from incidents.models import Incident, IncidentEvent
-from portal.errors import RuleViolation
-from portal.scoping import actor_is_staff
+from incidents.models import (
+    Incident,
+    IncidentAttachment,
+    IncidentEvent,
+    SatisfactionRating,
+    SeverityRequest,
+)
 
 
 def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
@@ -50,10 +57,10 @@ def queue_order(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
     return queryset.alias(answered=ANSWERED).order_by("answered", "response_due_at", "-opened_at")
 
 
-#: Timeline entries marked staff-internal (`data: {"internal": true}`). A key lookup, not
-#: JSON containment: SQLite (the local demo) has none; `has_key` keeps entries without
-#: the key visible (a plain `data__internal=True` would be NULL for them, and NOT NULL hides).
-STAFF_INTERNAL = Q(data__has_key="internal") & Q(data__internal=True)
+#: Staff-internal timeline entries: internal notes and internal events (the `internal`
+#: column, issue #17), and entries marked `data: {"internal": true}` (JSON containment,
+#: which entries without the key never match).
+STAFF_INTERNAL = Q(internal=True) | Q(data__contains={"internal": True})
 
 
 def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
@@ -65,23 +72,105 @@ def incident_timeline(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
 
 
 def incident_detail(*, actor, pk: int) -> Incident:
-    """One incident with its timeline in `.timeline`; Incident.DoesNotExist if not visible."""
+    """One incident with its timeline in `.timeline` (each entry's attachments in
+    `.files`), its attachments in `.files`, open severity requests in `.open_requests`;
+    Incident.DoesNotExist if not visible. Customers see nothing internal."""
+    staff = actor_is_staff(actor)
+    files = IncidentAttachment.objects.order_by("created_at", "id")
     events = IncidentEvent.objects.select_related("author").order_by("created_at", "id")
-    if not actor_is_staff(actor):
+    if not staff:
         events = events.exclude(STAFF_INTERNAL)
+        files = files.filter(internal=False)
+    events = events.prefetch_related(Prefetch("attachments", queryset=files, to_attr="files"))
     return (
         incident_list(actor=actor)
-        .select_related("work_order__account_manager", "opened_by", "responded_by", "target")
-        .prefetch_related(Prefetch("events", queryset=events, to_attr="timeline"))
+        .select_related(
+            "work_order__account_manager", "opened_by", "responded_by", "target", "assignee"
+        )
+        .prefetch_related(
+            Prefetch("events", queryset=events, to_attr="timeline"),
+            Prefetch("attachments", queryset=files, to_attr="files"),
+            Prefetch(
+                "severity_requests",
+                queryset=SeverityRequest.objects.filter(state=SeverityRequestState.OPEN),
+                to_attr="open_requests",
+            ),
+        )
         .get(pk=pk)
     )
 
 
+def incident_comments(*, incident: Incident, actor) -> QuerySet[IncidentEvent]:
+    """The incident's comments, oldest first; customers never see internal notes."""
+    events = (
+        IncidentEvent.objects.filter(incident=incident, kind=EventKind.COMMENT)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=IncidentAttachment.objects.order_by("created_at", "id"),
+                to_attr="files",
+            )
+        )
+    )
+    if not actor_is_staff(actor):
+        events = events.exclude(STAFF_INTERNAL)
+    return events.order_by("created_at", "id")
+
+
+def incident_attachments(
+    *, actor, incident: Incident | None = None
+) -> QuerySet[IncidentAttachment]:
+    """Attachments the actor may download (the one door; customers: never internal)."""
+    files = IncidentAttachment.objects.visible_to(actor)
+    if incident is not None:
+        files = files.filter(incident=incident)
+    if not actor_is_staff(actor):
+        files = files.filter(internal=False)
+    return files.order_by("created_at", "id")
+
+
+def severity_requests(*, actor) -> QuerySet[SeverityRequest]:
+    """Customers' severity requests (R3) the actor may see, newest first."""
+    return (
+        SeverityRequest.objects.visible_to(actor)
+        .select_related("incident__work_order__customer")
+        .order_by("-created_at", "-id")
+    )
+
+
+def satisfaction_ratings(*, actor, customer=None) -> QuerySet[SatisfactionRating]:
+    """Ratings the actor may see (staff: all; per customer with `customer`)."""
+    ratings = SatisfactionRating.objects.visible_to(actor).select_related(
+        "incident__work_order__customer"
+    )
+    if customer is not None:
+        ratings = ratings.filter(incident__work_order__customer=customer)
+    return ratings.order_by("-rated_at")
+
+
 def incident_explain(incident: Incident) -> dict:
-    """Why this incident's first-response deadline is what it is (data and sentences)."""
-    return explain(
+    """Why this incident's first-response deadline is what it is (data and sentences).
+
+    After the first response a severity change no longer moves the response target (R3,
+    incidents.services): the explanation then speaks of the severity the target was
+    set under, and `severity_changed_to` says what the incident is now (issue #17)."""
+    severity = incident.severity
+    changed_to = None
+    if incident.responded_at is not None:
+        later = (
+            IncidentEvent.objects.filter(
+                incident=incident, kind=EventKind.SEVERITY, created_at__gt=incident.responded_at
+            )
+            .order_by("created_at", "id")
+            .values_list("data", flat=True)
+            .first()
+        )
+        if isinstance(later, dict) and later.get("from") and later["from"] != severity:
+            severity, changed_to = later["from"], incident.severity
+    result = explain(
         work_order=incident.work_order,
-        severity=incident.severity,
+        severity=severity,
         is_cloud=incident.is_cloud,
         around_the_clock=incident.around_the_clock,
         product=incident.product,
@@ -93,6 +182,19 @@ def incident_explain(incident: Incident) -> dict:
         due=incident.response_due_at,
         incident=incident,
     )
+    if changed_to is not None:
+        from incidents.choices import Severity
+
+        result["severity_changed_to"] = changed_to
+        result["sentences"] = [
+            *result.get("sentences", []),
+            _(
+                "The severity changed to %(severity)s after the first response; the first "
+                "response target stays the one it was answered under (R3)."
+            )
+            % {"severity": str(Severity(changed_to).label).lower()},
+        ]
+    return result
 
 
 def incident_preview_target(

@@ -322,10 +322,6 @@ def _update_incidents(changed: list[Incident]) -> None:
     """
     if not changed:
         return
-    fields = ["next_deadline_at", "response_breached", "escalated_at", "next_status_update_at"]
-    if connection.vendor != "postgresql":  # the local SQLite demo
-        Incident.objects.bulk_update(changed, fields)
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE incidents_incident AS i SET next_deadline_at = v.nd, response_breached = v.rb, "
@@ -344,9 +340,6 @@ def _update_incidents(changed: list[Incident]) -> None:
 def _insert_timeline(events: list[TimelineEntry]) -> None:
     """The incidents' timeline entries of a batch, in one INSERT."""
     if not events:
-        return
-    if connection.vendor != "postgresql":  # the local SQLite demo
-        IncidentEvent.objects.bulk_create([e.to_model() for e in events])
         return
     with connection.cursor() as cursor:
         cursor.execute(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.times import utc_iso
 from incidents import deadlines
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
@@ -25,7 +26,6 @@ from incidents.models import Incident, IncidentEvent
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
 from notifications.localize import contact_reader, localized_outbox_rows, staff_reader, when
-from portal.times import utc_iso
 
 SYSTEM = "system"
 

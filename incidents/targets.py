@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from contracts.clock import AroundTheClock, BusinessCalendar, public_holidays
+from core.errors import Conflict
 from incidents import caches
 from incidents.choices import (
     CHANGE_CONTROL_BUSINESS_MINUTES,
@@ -28,7 +29,6 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import ResponseTarget
-from portal.errors import Conflict
 from services.choices import RAPID_RESPONSE, Package
 
 _EXCLUDED = frozenset(" ".join(p.split()).casefold() for p in RAPID_RESPONSE_EXCLUDED_PRODUCTS)

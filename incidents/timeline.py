@@ -204,7 +204,38 @@ def _rsm_request(data: dict) -> str | None:
     return _("Reactive Support Management requested: pooled, in business hours (R8).")
 
 
+def _severity_decision(data: dict) -> str | None:
+    if "to" not in data:
+        return None
+    return _("The request for severity %(severity)s was declined. Reason: %(reason)s") % {
+        "severity": _label(Severity, data["to"]),
+        "reason": data.get("reason", ""),
+    }
+
+
+def _assigned(data: dict) -> str | None:
+    if data.get("to"):
+        return _("Assigned to %(name)s.") % {"name": data["to"]}
+    return _("Unassigned.")
+
+
+def _attachment(data: dict) -> str | None:
+    if "name" not in data:
+        return None
+    return _("%(name)s was attached.") % {"name": data["name"]}
+
+
+def _rating(data: dict) -> str | None:
+    if "score" not in data:
+        return None
+    return _("The customer rated the support %(score)s out of 5.") % {"score": data["score"]}
+
+
 _DESCRIBERS = {
+    EventKind.SEVERITY_DECISION: _severity_decision,
+    EventKind.ASSIGNED: _assigned,
+    EventKind.ATTACHMENT: _attachment,
+    EventKind.RATING: _rating,
     EventKind.CREATED: _created,
     EventKind.STATUS: _status,
     EventKind.SEVERITY: _severity,

@@ -5,7 +5,6 @@ incidents.services."""
 
 import zoneinfo
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,17 +18,16 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
+from core.errors import DomainError, StaleVersion
 from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
-    OPEN_STATUSES,
     RSM_ON_REQUEST_PACKAGES,
     TRANSITIONS,
     EventKind,
     IncidentStatus,
     Severity,
 )
-from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     CommentForm,
     IncidentForm,
@@ -40,8 +38,6 @@ from incidents.forms import (
     StatusForm,
 )
 from incidents.models import Incident
-from portal.errors import DomainError, StaleVersion
-from portal.pagination import CappedPaginator
 from services.choices import Package
 
 PAGE_SIZE = 25
@@ -55,63 +51,6 @@ def viewer_zone(user) -> str:
     if customer is not None and customer.timezone:
         return customer.timezone
     return timezone.get_current_timezone_name()
-
-
-@login_required
-def incident_list(request):
-    """Staff: the queue with filters, soonest deadline first. Customers: their incidents."""
-    staff = is_staff(request.user)
-    params = request.GET.copy()
-    if "status" not in params and not params.get("all"):
-        # The queue shows open incidents unless asked otherwise.
-        params.setlist("status", list(OPEN_STATUSES))
-    queryset = selectors.incident_list(actor=request.user)
-    filterset = IncidentFilterSet(params, queryset=queryset)
-    form = filterset.form
-    labels = {
-        "status": _("Status"),
-        "severity": _("Severity"),
-        "breached": _("Breached"),
-        "customer": _("Customer code"),
-        "q": _("Search"),
-        "work_order": _("Work order id"),
-        "external_reference": _("External reference"),
-        "opened_after": _("Opened after"),
-        "opened_before": _("Opened before"),
-    }
-    for name, label in labels.items():
-        if name in form.fields:
-            form.fields[name].label = label
-    for name in ("work_order", "external_reference", "opened_after", "opened_before"):
-        form.fields.pop(name, None)
-    form.fields["status"].widget = forms.CheckboxSelectMultiple(
-        choices=form.fields["status"].choices
-    )
-    if not staff:
-        form.fields.pop("customer", None)
-    statuses = set(params.getlist("status"))
-    if statuses and statuses <= set(OPEN_STATUSES):
-        # The queue: unanswered first, by due time; then the rest by due time, newest
-        # first. The partial index incident_queue_idx holds exactly this order for open
-        # incidents, so a page reads its own rows (issue #20).
-        incidents = selectors.queue_order(filterset.qs)
-    else:
-        # Lists that reach closed incidents (millions): newest first, on
-        # incident_list_opened_idx; sorting them by deadline would read them all.
-        incidents = filterset.qs.order_by("-opened_at", "-id")
-    page_obj = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "incidents/incident_list.html",
-        {
-            "nav_section": "incidents",
-            "filterset": filterset,
-            "page_obj": page_obj,
-            "incidents": page_obj.object_list,
-            "staff": staff,
-            "now": timezone.now(),
-        },
-    )
 
 
 def _filing_work_orders(user):
@@ -132,7 +71,13 @@ def incident_create(request):
         initial["work_order"] = request.GET["work_order"]
     elif not staff and len(work_orders) == 1:
         initial["work_order"] = work_orders[0].pk
-    form = IncidentForm(request.POST or None, work_orders=work_orders, staff=staff, initial=initial)
+    form = IncidentForm(
+        request.POST or None,
+        request.FILES or None,
+        work_orders=work_orders,
+        staff=staff,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         work_order = data["work_order"]
@@ -152,6 +97,7 @@ def incident_create(request):
                     product=data["product"],
                     is_cloud=data["is_cloud"],
                     around_the_clock=data["around_the_clock"],
+                    is_advisory=data.get("is_advisory", False),
                     language=data["language"],
                     channel="phone" if staff else "web",
                     by=request.user,
@@ -159,6 +105,8 @@ def incident_create(request):
             except DomainError as exc:
                 put_error(form, exc)
             else:
+                for upload in data.get("files") or []:
+                    services.incident_attach(incident=incident, file=upload, by=request.user)
                 messages.success(
                     request,
                     _("Incident %(number)s was filed. The first response is due %(due)s.")
@@ -255,7 +203,6 @@ def _detail_context(request, incident, **forms):
         "staff": staff,
         "can_edit": can_edit(request.user),
         "can_act": can_act_for_customer(request.user),
-        "comment_form": CommentForm(),
         "severity_form": SeverityForm(
             initial={
                 "severity": Severity.NORMAL
@@ -271,6 +218,9 @@ def _detail_context(request, incident, **forms):
         "zone": viewer_zone(request.user),
         "now": timezone.now(),
     }
+    from incidents.desk_views import desk_context
+
+    context.update(desk_context(request, incident))
     context.update(forms)
     for form_name, offer in (
         ("onsite_form", "offer_onsite"),
@@ -342,22 +292,6 @@ def _detail_with_form_errors(request, incident, form_name, form):
         "incidents/incident_detail.html",
         _detail_context(request, incident, **{form_name: form}),
         status=400,
-    )
-
-
-@editor_writes
-@require_POST
-def incident_comment(request, pk):
-    incident = _incident(request, pk)
-    return _submit(
-        request,
-        incident,
-        "comment_form",
-        CommentForm(request.POST),
-        lambda data: services.incident_comment(
-            incident=incident, body=data["body"], by=request.user
-        ),
-        _("Your comment was added."),
     )
 
 

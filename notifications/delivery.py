@@ -15,7 +15,8 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from notifications import rendering
 from notifications.choices import Channel, OutboxState
@@ -53,6 +54,31 @@ def _fan_out():
     return fan_out
 
 
+def _digest(row: OutboxMessage) -> tuple[str, str, list[OutboxMessage]]:
+    """The e-mail for `row` and the other pending rows of its digest group (claimed here,
+    skipping rows another delivery run holds): one e-mail per recipient per incident for
+    the changes made within settings.INCIDENT_DIGEST_SECONDS, in the reader's language."""
+    if not row.digest_group:
+        return row.subject, row.body, []
+    others = list(
+        OutboxMessage.objects.filter(state=OutboxState.PENDING, digest_group=row.digest_group)
+        .exclude(pk=row.pk)
+        .order_by("created_at", "id")
+        .select_for_update(skip_locked=True)
+    )
+    if not others:
+        return row.subject, row.body, []
+    rows = sorted([row, *others], key=lambda r: (r.created_at, r.id))
+    number = (row.payload or {}).get("number") or ""
+    with translation.override(row.language or "en"):
+        subject = ngettext(
+            "%(number)s: %(count)d update", "%(number)s: %(count)d updates", len(rows)
+        ) % {"number": number, "count": len(rows)}
+        intro = gettext("What changed on %(number)s:") % {"number": number}
+    body = intro + "\n\n" + "\n\n-- \n\n".join(r.body or r.subject for r in rows)
+    return subject, body, others
+
+
 def _send_email(row: OutboxMessage, mail_connection) -> None:
     text = rendering.render_row(row)
     if text is not None:
@@ -83,6 +109,7 @@ def deliver_due(
     sent = failed = 0
     skipped_ids: set[int] = set()
     mail_connection = get_connection(fail_silently=False)
+    merged: set[int] = set()
     for _ in range(max_batches):
         now_batch = now or timezone.now()
         with transaction.atomic():
@@ -102,8 +129,13 @@ def deliver_due(
             if not rows:
                 break
             for row in rows:
+                if row.id in merged:
+                    continue  # sent inside an earlier row's digest
+                others = []
                 try:
                     if row.channel == Channel.EMAIL:
+                        # A digest: this row carries the text of all (kept in memory only).
+                        row.subject, row.body, others = _digest(row)
                         _send_email(row, mail_connection)
                     else:
                         fan_out(row)
@@ -135,6 +167,11 @@ def deliver_due(
                 row.sent_at = timezone.now()
                 row.save(update_fields=["attempts", "state", "sent_at"])
                 sent += 1
+                if others:
+                    merged.update(o.id for o in others)
+                    OutboxMessage.objects.filter(id__in=[o.id for o in others]).update(
+                        state=OutboxState.SENT, sent_at=row.sent_at, attempts=1
+                    )
         if len(rows) < batch_size:
             break
     if fan_out is None:

@@ -159,8 +159,16 @@ def localized_outbox_rows(
             continue
         with translation.override(language), timezone.override(ZoneInfo(zone)):
             subject, body = render()
-        rows += outbox_rows(emails=emails, subject=subject, body=body, webhook=False, **kwargs)
+        rows += outbox_rows(
+            emails=emails,
+            subject=subject,
+            body=body,
+            webhook=False,
+            language=language,
+            **kwargs,
+        )
     if webhook:
+        kwargs.pop("digest", None)
         rows += outbox_rows(emails=(), webhook=True, **kwargs)
     return rows
 
@@ -174,7 +182,7 @@ def localized_notify(
     **kwargs,
 ) -> list[OutboxRow]:
     """notifications.services.notify with per-reader language and zone (see module doc).
-    With `batch` (a portal.batch.InsertBatch) the rows go with the caller's INSERTs.
+    With `batch` (a core.batch.InsertBatch) the rows go with the caller's INSERTs.
 
     Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads
     them, and building model instances on every incident write cost time (issue #6)."""

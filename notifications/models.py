@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.scoping import scoped_queryset
 from notifications.choices import Channel, DeliveryState, Event, NoticeKind, OutboxState, Urgency
-from portal.scoping import scoped_queryset
 
 
 class OutboxMessage(models.Model):
@@ -42,12 +42,23 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Digest (issue #17): e-mails of one group ("incident:42:<address>") that are pending
+    # together are sent as one e-mail, in `language` (the reader's). db_default: the
+    # sweep's raw INSERT does not name these columns.
+    digest_group = models.CharField(max_length=300, blank=True, default="", db_default="")
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     objects = scoped_queryset("customer").as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # Read by notifications.delivery: the pending rows of one digest.
+            models.Index(
+                fields=["digest_group"],
+                name="outbox_pending_digest_idx",
+                condition=Q(state="pending") & ~Q(digest_group=""),
+            ),
             # Read by notifications.tasks.deliver_outbox: pending rows that are due.
             models.Index(
                 fields=["deliver_after"],

@@ -30,6 +30,20 @@ def last_beat_tick() -> dt.datetime | None:
     return run.started_at if run else None
 
 
+def recent_sweep_failures(*, runs: int) -> int:
+    """`runs` when each of the last `runs` finished deadline sweeps failed rows, else 0.
+
+    One failing run is not enough (a row can fail once and succeed on the next
+    sweep); several in a row mean deadlines are being missed.
+    """
+    failed = list(
+        SweepRun.objects.filter(job=DEADLINE_SWEEP_JOB, finished_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("failed", flat=True)[:runs]
+    )
+    return runs if len(failed) == runs and all(failed) else 0
+
+
 def sweep_health(*, now: dt.datetime | None = None) -> dict:
     """The dead-man check of the deadline sweep, for /healthz and the staff dashboard.
 

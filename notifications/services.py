@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -36,6 +37,8 @@ class OutboxRow:
     payload: dict
     occurred_at: dt.datetime
     deliver_after: dt.datetime
+    digest_group: str = ""
+    language: str = ""
 
     def to_model(self) -> OutboxMessage:
         return OutboxMessage(
@@ -50,6 +53,8 @@ class OutboxRow:
             payload=self.payload,
             occurred_at=self.occurred_at,
             deliver_after=self.deliver_after,
+            digest_group=self.digest_group,
+            language=self.language,
         )
 
 
@@ -69,9 +74,14 @@ def outbox_rows(
     calendars: Mapping | None = None,
     calendar=None,
     now: dt.datetime | None = None,
+    digest: str = "",
+    language: str = "",
 ) -> list[OutboxRow]:
     """The unsaved outbox rows of one notification (see notify); for callers that
-    write many notifications in one bulk insert (the deadline sweep)."""
+    write many notifications in one bulk insert (the deadline sweep).
+
+    `digest` (e.g. "incident:42"): each e-mail waits settings.INCIDENT_DIGEST_SECONDS and
+    is sent together with the reader's other pending e-mails of that digest, as one."""
     customer_id = customer.pk if customer is not None else None
     now = now or timezone.now()
     occurred_at = occurred_at or now
@@ -84,6 +94,8 @@ def outbox_rows(
             clock = calendars.get(email, calendar)
             if urgency == Urgency.BUSINESS_HOURS and clock is not None:
                 after = _next_opening(clock, now)
+            elif digest:
+                after = now + dt.timedelta(seconds=settings.INCIDENT_DIGEST_SECONDS)
         rows.append(
             OutboxRow(
                 f"{key}:email:{email}"[:255],
@@ -97,6 +109,8 @@ def outbox_rows(
                 payload or {},
                 occurred_at,
                 after,
+                f"{digest}:{email}"[:300] if digest else "",
+                language,
             )
         )
     if webhook:
@@ -121,23 +135,20 @@ def outbox_rows(
 def outbox_write(rows: list[OutboxRow], *, now: dt.datetime | None = None, batch=None) -> int:
     """Insert outbox rows; a key already there is skipped (ON CONFLICT DO NOTHING).
 
-    On PostgreSQL one INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
+    One INSERT ... SELECT FROM unnest(arrays): the deadline sweep writes
     thousands of rows per run, and per-row parameter handling would dominate its time.
-    With `batch` (a portal.batch.InsertBatch) the statement joins the caller's other
+    With `batch` (a core.batch.InsertBatch) the statement joins the caller's other
     INSERTs in one round trip there. Returns the number of rows handed in.
     """
     if not rows:
         return 0
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        statement = _outbox_insert(rows, now=now)
-        if batch is not None:
-            batch.add_sql(*statement)
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(*statement)
+    statement = _outbox_insert(rows, now=now)
+    if batch is not None:
+        batch.add_sql(*statement)
     else:
-        OutboxMessage.objects.bulk_create([r.to_model() for r in rows], ignore_conflicts=True)
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
     if any(row.deliver_after <= now for row in rows):
         request_delivery()
     return len(rows)
@@ -159,6 +170,8 @@ def _outbox_insert(rows: list[OutboxRow], *, now: dt.datetime) -> tuple[str, lis
                 json.dumps(r.payload or {}),
                 r.occurred_at,
                 r.deliver_after,
+                r.digest_group,
+                r.language,
             )
             for r in rows
         ),
@@ -166,10 +179,12 @@ def _outbox_insert(rows: list[OutboxRow], *, now: dt.datetime) -> tuple[str, lis
     )
     sql = (
         "INSERT INTO notifications_outboxmessage (key, event, channel, urgency, customer_id, recipient, subject, "
-        "body, payload, occurred_at, deliver_after, state, attempts, last_error, created_at) "
-        "SELECT k, e, ch, u, c, r, s, b, p::jsonb, o, d, %s, 0, '', %s FROM unnest("
+        "body, payload, occurred_at, deliver_after, digest_group, language, state, attempts, "
+        "last_error, created_at) "
+        "SELECT k, e, ch, u, c, r, s, b, p::jsonb, o, d, g, l, %s, 0, '', %s FROM unnest("
         "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
-        "%s::text[], %s::timestamptz[], %s::timestamptz[]) AS t(k, e, ch, u, c, r, s, b, p, o, d) "
+        "%s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[]) "
+        "AS t(k, e, ch, u, c, r, s, b, p, o, d, g, l) "
         "ON CONFLICT (key) DO NOTHING"
     )
     return sql, [OutboxState.PENDING, now, *(list(c) for c in columns)]

@@ -71,9 +71,9 @@ SWEEP_RUN_FAILED_RETENTION_DAYS = 90
 )
 def cleanup() -> dict:
     """Daily: drop idempotency records past IDEMPOTENCY_KEY_TTL_HOURS and old job runs."""
+    from core.models import IdempotencyRecord
     from notifications.models import SweepRun
     from notifications.selectors import BEAT_JOB
-    from portal.models import IdempotencyRecord
 
     now = timezone.now()
     idem, _ = IdempotencyRecord.objects.filter(

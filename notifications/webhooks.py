@@ -29,14 +29,14 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
-from portal.times import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,7 @@ def subscriptions_for(message: OutboxMessage):
     if message.customer_id is not None:
         who |= Q(customer_id=message.customer_id)
     subscriptions = WebhookSubscription.objects.filter(who, active=True)
-    if connection.features.supports_json_field_contains:  # PostgreSQL
-        return list(subscriptions.filter(events__contains=[message.event]))
-    # SQLite (the local demo) has no JSON containment: a customer has a handful.
-    return [sub for sub in subscriptions if message.event in sub.events]
+    return list(subscriptions.filter(events__contains=[message.event]))
 
 
 def envelope(delivery: WebhookDelivery) -> dict:

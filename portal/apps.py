@@ -2,11 +2,8 @@ from django.apps import AppConfig
 
 
 class PortalConfig(AppConfig):
+    """The top app: settings, root URLs, the Celery app, the overview, operations pages and
+    demo data. It may import every app; no app imports it (docs/ARCHITECTURE.md)."""
+
     name = "portal"
     verbose_name = "Portal"
-
-    def ready(self):
-        # One simple-history manager class per pair instead of one per save (issue #6).
-        from portal import history
-
-        history.install()

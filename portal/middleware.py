@@ -17,7 +17,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
-from portal.logging import request_id_var
+from core.logging import request_id_var
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("portal.request")

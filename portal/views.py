@@ -22,7 +22,8 @@ from accounts.permissions import can_act_for_customer, can_edit, is_staff
 from contracts.models import NamedContact, WorkOrder, WorkOrderLine
 from credits import selectors as credit_selectors
 from credits.forms import ShortfallInvoiceForm
-from incidents.choices import OPEN_STATUSES
+from incidents import selectors
+from incidents.choices import OPEN_STATUSES, SeverityRequestState
 from incidents.models import AttainmentMonth, Incident
 from incidents.services.attainment import month_starts
 from portal import charts
@@ -178,6 +179,10 @@ def dashboard(request):
         "ending": ending,
         "at_risk": at_risk,
         "open_count": incidents.filter(status__in=OPEN_STATUSES).count(),
+        # Customers' severity requests (R3) waiting for a decision (issue #17).
+        "severity_requests": selectors.severity_requests(actor=request.user).filter(
+            state=SeverityRequestState.OPEN
+        )[:10],
         "active_count": active.count(),
         # Precomputed by the worker (incidents.tasks.refresh_attainment, every 5 minutes):
         # aggregating six months of every customer's incidents per request took 0.6 s at

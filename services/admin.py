@@ -3,8 +3,8 @@
 from django import forms
 from django.contrib import admin
 
-from portal.admin_utils import DomainErrorsAdmin, add_domain_error, copy_fields
-from portal.errors import DomainError
+from core.admin_utils import DomainErrorsAdmin, add_domain_error, copy_fields
+from core.errors import DomainError
 from services import services as catalogue
 from services.models import Service
 

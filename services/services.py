@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal.errors import RuleViolation
-from portal.scoping import actor_is_staff
+from core.errors import RuleViolation
+from core.scoping import actor_is_staff
 from services.choices import Availability, Category, Unit
 from services.models import Service
 

@@ -200,3 +200,37 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(request, tmp_path_factory):
+    """Incident attachments (issue #17) go to a temporary folder, never the work tree."""
+    from django.conf import settings
+    from django.core.files.storage import storages
+
+    folder = tmp_path_factory.mktemp("attachments")
+    old = settings.STORAGES
+    settings.STORAGES = {
+        **old,
+        "attachments": {
+            "BACKEND": "incidents.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    storages._storages = {}
+    storages.__dict__.pop("backends", None)
+    yield folder
+    settings.STORAGES = old
+    storages._storages = {}
+    storages.__dict__.pop("backends", None)
+
+
+@pytest.fixture
+def beat_ticking(db):
+    """A beat tick just now: /healthz counts a beat silent past its allowance as an
+    error (issue #14), and a test database is minutes old by the time a test runs."""
+    from django.utils import timezone
+
+    from notifications.selectors import BEAT_JOB
+
+    return f.SweepRunFactory(job=BEAT_JOB, started_at=timezone.now())

@@ -304,3 +304,31 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
 
     subscription = factory.SubFactory(WebhookSubscriptionFactory)
     event = "incident.created"
+
+
+class SeverityRequestFactory(factory.django.DjangoModelFactory):
+    """A customer's open severity request (R3); usually made by the service instead."""
+
+    class Meta:
+        model = "incidents.SeverityRequest"
+
+    incident = factory.SubFactory(IncidentFactory)
+    severity = "critical"
+    reason = "Production is down"
+
+
+class SatisfactionRatingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.SatisfactionRating"
+
+    incident = factory.SubFactory(IncidentFactory)
+    score = 4
+
+
+class SavedQueueViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.SavedQueueView"
+
+    user = factory.SubFactory(StaffFactory)
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "severity=critical"

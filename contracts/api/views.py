@@ -19,13 +19,13 @@ from contracts.api.serializers import (
 )
 from contracts.filtersets import CustomerFilterSet, WorkOrderFilterSet
 from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
-from portal.api.base import (
+from core.api.base import (
     ConditionalUpdateMixin,
     IdempotentCreateMixin,
     PortalViewSet,
     VersionedRetrieveMixin,
 )
-from portal.api.idempotency import run_idempotent
+from core.api.idempotency import run_idempotent
 
 
 class CustomerViewSet(

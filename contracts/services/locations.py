@@ -25,7 +25,7 @@ from contracts.rules import (
 from contracts.rules import (
     stamp as _stamp,
 )
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 
 #: How many years of public holidays a location holds: this one and the next two (R5).
 HOLIDAY_YEARS = 3

@@ -34,8 +34,8 @@ from contracts.rules import (
 from contracts.rules import (
     stamp as _stamp,
 )
-from portal.errors import Conflict, RuleViolation, StaleVersion
-from portal.scoping import actor_is_staff
+from core.errors import Conflict, RuleViolation, StaleVersion
+from core.scoping import actor_is_staff
 from services.choices import DSE, Package, Unit
 from services.models import Service
 

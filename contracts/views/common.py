@@ -3,8 +3,8 @@
 from django.shortcuts import get_object_or_404
 
 from contracts.models import WorkOrder
-from portal.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
-from portal.pagination import CappedPaginator
+from core.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
+from core.pagination import CappedPaginator
 
 PAGE_SIZE = 25
 

@@ -12,7 +12,7 @@ from contracts.forms import (
 )
 from contracts.models import Customer, SupportLocation, WorkOrder
 from contracts.views.common import _page
-from portal.forms import errors_onto
+from core.forms import errors_onto
 
 # --- customers ------------------------------------------------------------------------------
 

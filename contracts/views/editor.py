@@ -22,8 +22,8 @@ from contracts.forms import (
 )
 from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _edit_url, _editable, put_error
-from portal.errors import DomainError, StaleVersion
-from portal.forms import errors_onto
+from core.errors import DomainError, StaleVersion
+from core.forms import errors_onto
 from services.choices import Availability, Package
 from services.models import Service
 

@@ -18,7 +18,7 @@ from contracts.forms import (
 )
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _editable, _page
-from portal.forms import errors_onto
+from core.forms import errors_onto
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly, can_edit
 from contracts.models import WorkOrder
+from core.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
+from core.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.api.idempotency import run_idempotent
 from credits import selectors, services
 from credits.api.serializers import (
     CreditsSerializer,
@@ -25,9 +28,6 @@ from credits.api.serializers import (
     RedemptionSerializer,
 )
 from credits.models import Rate, Redemption
-from portal.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
-from portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from portal.api.idempotency import run_idempotent
 
 
 def in_force_on(qs, on):

@@ -4,11 +4,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry
 from credits.services.common import _require_editor
-from portal.errors import Conflict, RuleViolation
 from services.choices import PROACTIVE_CREDITS
 
 # --- grants, adjustments, SA conversion ------------------------------------------------------

@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
+from core.errors import RuleViolation
 from credits import ledger
-from portal.errors import RuleViolation
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
 round_credits = ledger.round_credits

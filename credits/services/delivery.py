@@ -7,11 +7,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import RedemptionStatus
 from credits.models import Redemption
 from credits.services.common import _require_editor, _today
-from portal.errors import Conflict, RuleViolation
 
 
 def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None, by) -> Redemption:

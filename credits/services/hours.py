@@ -8,12 +8,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
 from credits.services.common import _require_editor, _today
 from credits.services.delivery import redemptions_lapse
-from portal.errors import Conflict, RuleViolation
 from services.choices import DSE, PROACTIVE_CREDITS
 
 # --- hour blocks (R11, R13) -------------------------------------------------------------------

@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits.models import Rate
 from credits.services.common import _require_editor, round_credits
-from portal.errors import Conflict, RuleViolation
 from services.choices import PROACTIVE_CREDITS
 
 # --- rate card (R10) -------------------------------------------------------------------

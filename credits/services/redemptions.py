@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import (
     ASSESSMENT_ENGINEER_MAX_DAYS,
@@ -27,7 +28,6 @@ from credits.models import Redemption
 from credits.selectors import rate_for
 from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
-from portal.errors import Conflict, RuleViolation
 from services.choices import (
     ON_DEMAND_ASSESSMENT,
     PROACTIVE_CREDITS,

@@ -7,12 +7,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
 from credits.models import Redemption
 from credits.services.common import _today, round_credits
 from credits.services.redemptions import _check_request, _lock_scheduled
-from portal.errors import Conflict, RuleViolation
 
 
 def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:

@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
+from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.services.common import _require_editor, _today
 from credits.shortfall import ShortfallWindow, work_order_shortfall_window
-from portal.errors import Conflict, RuleViolation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: The longest void reason accepted (a sentence or two, shown beside the invoice).

@@ -34,6 +34,21 @@ class IncidentSerializer(serializers.Serializer):
     response_breached = serializers.SerializerMethodField()
     target_rule = serializers.CharField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    # Revision 2 (issue #16/#17).
+    assignee = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Staff username working the incident."
+    )
+    customer_due_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="The customer's 24 hours to answer."
+    )
+    change_control_due_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Change-control access due (Advanced critical, 4 business hours).",
+    )
+    change_control_granted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_advisory = serializers.BooleanField(read_only=True, help_text="An advisory request (R23).")
+    updated_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_response_breached(self, instance) -> bool:
@@ -67,6 +82,12 @@ class IncidentSerializer(serializers.Serializer):
             "response_breached": breached_now(instance),
             "target_rule": instance.target_rule,
             "version": instance.version,
+            "assignee": instance.assignee.username if instance.assignee_id else None,
+            "customer_due_at": _utc_iso(instance.customer_due_at),
+            "change_control_due_at": _utc_iso(instance.change_control_due_at),
+            "change_control_granted_at": _utc_iso(instance.change_control_granted_at),
+            "is_advisory": bool(instance.is_advisory),
+            "updated_at": _utc_iso(instance.updated_at),
         }
 
 
@@ -95,6 +116,9 @@ class IncidentCreateSerializer(serializers.Serializer):
     product = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
     is_cloud = serializers.BooleanField(required=False, default=False)
     around_the_clock = serializers.BooleanField(required=False, default=False)
+    is_advisory = serializers.BooleanField(
+        required=False, default=False, help_text="An advisory request (R23): at most 6 hours."
+    )
     external_reference = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=200
     )
@@ -128,7 +152,14 @@ class IncidentUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=IncidentStatus.choices,
         required=False,
-        help_text="Staff move the status; a customer may only close its incident.",
+        help_text="Staff move the status; a customer may mark its incident solved (resolved) or close it.",
+    )
+    assignee = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=150,
+        help_text="Staff only: a staff username, or null/empty to unassign.",
     )
 
     #: Fields of the read shape that a PATCH may not set, with where to go instead.
@@ -220,3 +251,82 @@ class IncidentEventSerializer(serializers.Serializer):
     data = serializers.JSONField(
         read_only=True, help_text="What was recorded: `agreed_by`, `team`, `note` or `reason`."
     )
+
+
+class AttachmentSerializer(serializers.Serializer):
+    """A file on an incident or a comment; `download` is the scoped download URL."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True, help_text="Bytes.")
+    content_type = serializers.CharField(read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
+    internal = serializers.BooleanField(read_only=True)
+    author = serializers.CharField(source="author_label", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    download = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download(self, instance) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/incidents/{instance.incident_id}/attachments/{instance.pk}/download/"
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="multipart/form-data; at most settings.ATTACHMENT_MAX_BYTES (413 above), never empty.",
+        allow_empty_file=True,  # the service refuses zero bytes with its own message
+    )
+    internal = serializers.BooleanField(required=False, default=False, help_text="Staff only.")
+
+
+class CommentSerializer(serializers.Serializer):
+    """A public reply or (staff only) an internal note, never shown to the customer."""
+
+    id = serializers.IntegerField(read_only=True)
+    body = serializers.CharField(max_length=20000)
+    internal = serializers.BooleanField(required=False, default=False)
+    author = serializers.CharField(source="author_label", read_only=True)
+    from_customer = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    attachments = serializers.SerializerMethodField()
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, instance):
+        files = getattr(instance, "files", None)
+        if files is None:
+            files = list(instance.attachments.all())
+        return AttachmentSerializer(files, many=True, context=self.context).data
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One timeline entry, oldest first; customers never get internal ones."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    author = serializers.CharField(source="author_label", read_only=True)
+    from_customer = serializers.BooleanField(read_only=True)
+    internal = serializers.BooleanField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    data = serializers.JSONField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class SeverityRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    incident = serializers.IntegerField(source="incident_id", read_only=True)
+    number = serializers.CharField(source="incident.number", read_only=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, read_only=True)
+    reason = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True, help_text="`open`, `accepted` or `declined`.")
+    requested_by = serializers.CharField(source="requested_by_label", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by_label", read_only=True)
+    decision_reason = serializers.CharField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Recorded and shown (R3).")

@@ -11,9 +11,7 @@ SEQUENCE = "incidents_incident_number_seq"
 
 def create_number_sequence(apps, schema_editor):
     """Incident numbers come from a PostgreSQL sequence: unique under concurrency
-    without locking a table. SQLite (local demo only) uses max+1 in the transaction."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
+    without locking a table."""
     Incident = apps.get_model("incidents", "Incident")
     # Start after any number already issued (INC-000123 -> 124).
     start = 1
@@ -23,8 +21,7 @@ def create_number_sequence(apps, schema_editor):
 
 
 def drop_number_sequence(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")
+    schema_editor.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")
 
 
 class Migration(migrations.Migration):

@@ -27,6 +27,16 @@ Decisions (documented here, tested in tests/incidents/):
 
 from incidents.services.attainment import attainment_refresh
 from incidents.services.common import payload
+from incidents.services.conversation import (
+    incident_assign,
+    incident_attach,
+    incident_rate,
+    incidents_bulk_update,
+    saved_queue_view_delete,
+    saved_queue_view_save,
+    severity_request_accept,
+    severity_request_decline,
+)
 from incidents.services.opening import (
     incident_change_severity,
     incident_open,
@@ -48,6 +58,14 @@ from incidents.services.workflow import (
 
 __all__ = [
     "attainment_refresh",
+    "incident_assign",
+    "incident_attach",
+    "incident_rate",
+    "incidents_bulk_update",
+    "saved_queue_view_delete",
+    "saved_queue_view_save",
+    "severity_request_accept",
+    "severity_request_decline",
     "incident_assign_critical_situation",
     "incident_change_severity",
     "incident_comment",

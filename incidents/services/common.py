@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import NamedContact
+from core.errors import StaleVersion
+from core.scoping import actor_is_staff
+from core.times import utc_iso
 from incidents import caches, targets
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
@@ -35,9 +38,6 @@ from notifications.localize import (
     staff_reader,
     when,
 )
-from portal.errors import StaleVersion
-from portal.scoping import actor_is_staff
-from portal.times import utc_iso
 from services.choices import Package
 
 NUMBER_SEQUENCE = "incidents_incident_number_seq"
@@ -96,6 +96,7 @@ def _lock(
             "work_order__customer",
             "work_order__support_location",
             "work_order__account_manager",
+            "assignee",
             "contact__user",  # the contact's language for e-mails (notifications.localize)
         )
         .get(pk=incident.pk)
@@ -120,23 +121,36 @@ def _sync(target: Incident, source: Incident) -> None:
 
 
 def _event(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    event = _event_row(incident, kind, by, body=body, data=data)
+    event = _event_row(incident, kind, by, body=body, data=data, internal=internal)
     event.save(force_insert=True)
     return event
 
 
 def _event_row(
-    incident: Incident, kind: str, by, *, body: str = "", data: dict | None = None
+    incident: Incident,
+    kind: str,
+    by,
+    *,
+    body: str = "",
+    data: dict | None = None,
+    internal: bool = False,
 ) -> IncidentEvent:
-    """A timeline entry, unsaved (see _event)."""
+    """A timeline entry, unsaved (see _event). `internal`: staff only, never the customer's."""
     return IncidentEvent(
         incident=incident,
         kind=kind,
         author=_user(by),
         author_label=_label(by),
         from_customer=by is not None and not actor_is_staff(by),
+        internal=internal,
         body=body,
         data=data or {},
     )
@@ -242,6 +256,23 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
         text %= facts
         if incident.responded_at is None:
             text += " " + _("The first response is now due %(due)s.") % facts
+    elif "declined_severity" in extra:
+        text = _(
+            "Support declined the request to change the severity of incident %(number)s "
+            "(%(title)s) to %(requested)s. Reason: %(reason)s"
+        ) % {
+            **facts,
+            "requested": str(Severity(extra["declined_severity"]).label).lower(),
+            "reason": extra.get("reason", ""),
+        }
+    elif "assigned_to" in extra:
+        text = _("Incident %(number)s (%(title)s) was assigned to you.") % facts
+    elif "satisfaction_score" in extra:
+        text = _(
+            "The customer rated the support on incident %(number)s (%(title)s) %(score)s out of 5."
+        ) % {**facts, "score": extra["satisfaction_score"]}
+        if extra.get("satisfaction_comment"):
+            text += "\n\n" + extra["satisfaction_comment"]
     elif "comment" in extra:
         text = _("New comment on incident %(number)s (%(title)s):") % facts
         text += "\n\n" + extra["comment"]
@@ -308,7 +339,7 @@ def _notify(
     """Outbox rows for an incident event; each e-mail in its reader's language and zone.
 
     `subject` is a callable (rendered per reader) or None for "<number>: <title>";
-    `batch` (a portal.batch.InsertBatch) takes the INSERT to send with others;
+    `batch` (a core.batch.InsertBatch) takes the INSERT to send with others;
     `urgency` Urgency.BUSINESS_HOURS holds each e-mail for its reader's next opening
     in `calendars` ({email: clock}, notifications.calendars)."""
 
@@ -327,6 +358,11 @@ def _notify(
         batch=batch,
         urgency=urgency,
         calendars=calendars,
+        # One digest e-mail per reader per incident for what happens within the window
+        # (issue #17); deadline notices (the sweep) and business-hours ones are not held.
+        digest=f"incident:{incident.pk}"
+        if urgency == Urgency.IMMEDIATE and event != "incident.created"
+        else "",
     )
 
 
@@ -361,8 +397,6 @@ def _opening_reads(by, work_order, contact) -> OpeningReads:
         .filter(work_order_id=work_order_id, **match)
         .order_by()
     )
-    if connection.vendor != "postgresql":
-        return OpeningReads(next(iter(rows[:1]), None), _next_number(), None, None)
     rows = rows.annotate(
         opening_number=RawSQL("nextval(%s)", [NUMBER_SEQUENCE]),
         opening_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", [Incident._meta.db_table]),
@@ -381,20 +415,10 @@ def _format_number(value: int) -> str:
 
 
 def _next_number() -> str:
-    """INC-000123: a PostgreSQL sequence (never repeats, no table lock); SQLite, only
-    for the local demo, takes max+1 inside the (serialised) write transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            value = cursor.fetchone()[0]
-    else:
-        last = (
-            Incident.objects.filter(number__regex=rf"^{NUMBER_PREFIX}[0-9]+$")
-            .order_by("-number")
-            .values_list("number", flat=True)
-            .first()
-        )
-        value = int(last[len(NUMBER_PREFIX) :]) + 1 if last else 1
+    """INC-000123: a PostgreSQL sequence (never repeats, no table lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+        value = cursor.fetchone()[0]
     return _format_number(value)
 
 

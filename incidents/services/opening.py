@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
+from core.batch import InsertBatch
+from core.errors import Conflict, RuleViolation
+from core.history import history_row
+from core.scoping import actor_is_staff
 from incidents import targets
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -42,10 +46,6 @@ from incidents.services.common import (
     _sync,
     _user,
 )
-from portal.batch import InsertBatch
-from portal.errors import Conflict, RuleViolation
-from portal.history import history_row
-from portal.scoping import actor_is_staff
 
 # --- opening --------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def incident_open(
         # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
         incident.next_deadline_at = first_deadline(incident)
         # The incident, its history row, its timeline entry and its notices in one
-        # round trip (portal.batch; issue #6), the incident's id drawn by the read.
+        # round trip (core.batch; issue #6), the incident's id drawn by the read.
         incident.pk = reads.incident_id
         batch = InsertBatch()
         batch.add(incident)
@@ -310,6 +310,9 @@ def incident_change_severity(*, incident: Incident, severity: str, reason: str, 
             },
         )
         refresh_next_deadline(locked)
+        from incidents.services.conversation import close_severity_requests
+
+        close_severity_requests(locked, severity, reason.strip(), by)
         _notify(
             locked,
             "incident.severity_changed",
@@ -330,16 +333,27 @@ def incident_request_severity_change(
     _check_severity_request(
         severity, reason, missing_reason=_("Say why the severity should change.")
     )
+    from incidents.services.conversation import severity_request_record
+
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        # Bumped: the staff's open pages and the queue show the request (live marker).
+        locked = _lock(incident)
         _check_severity_can_change(locked, severity)
+        request = severity_request_record(locked, severity, reason.strip(), by)
+        _save(locked, by, "severity change requested")
         event = _event(
             locked,
             EventKind.SEVERITY_REQUEST,
             by,
             body=reason.strip(),
-            data={"from": locked.severity, "to": severity, "reason": reason.strip()},
+            data={
+                "from": locked.severity,
+                "to": severity,
+                "reason": reason.strip(),
+                "request": request.pk,
+            },
         )
+        event.severity_request = request
         _notify(
             locked,
             "incident.updated",

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.times import utc_iso
 from incidents import targets
 from incidents.choices import (
     OPEN_STATUSES,
@@ -26,7 +27,6 @@ from incidents.models import DeadlineEvent, DeadlineRecomputation, Incident, Inc
 from incidents.services.common import _body, payload
 from notifications.localize import localized_outbox_rows, staff_reader
 from notifications.services import outbox_write
-from portal.times import utc_iso
 
 FIELDS = [
     "target",

@@ -10,9 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict, RuleViolation
+from core.scoping import actor_is_staff
 from incidents.choices import (
     ADVISORY_CAP_MINUTES,
+    COMMENT_MAX_CHARS,
     CUSTOMER_RESPONSE_MINUTES,
+    CUSTOMER_STATUSES,
     ONSITE_AFTER_MINUTES,
     OPEN_STATUSES,
     RSM_ON_REQUEST_PACKAGES,
@@ -46,8 +50,6 @@ from incidents.services.common import (
 from notifications.calendars import staff_calendar
 from notifications.choices import Urgency
 from notifications.localize import when
-from portal.errors import Conflict, RuleViolation
-from portal.scoping import actor_is_staff
 from services.choices import Package
 
 # --- status, response, comments -------------------------------------------------
@@ -77,7 +79,8 @@ def _enter_status(incident: Incident, status: str, now: dt.datetime) -> None:
 def incident_set_status(
     *, incident: Incident, status: str, by, expected_version: int | None = None
 ) -> Incident:
-    """Move along incidents.choices.TRANSITIONS; customers may only close their incident."""
+    """Move along incidents.choices.TRANSITIONS; customers may only mark their incident
+    solved (resolved) or close it."""
     if status not in IncidentStatus.values:
         raise RuleViolation(_("Unknown status %(status)r.") % {"status": status}, field="status")
     if status == IncidentStatus.RESPONDED:
@@ -86,7 +89,7 @@ def incident_set_status(
             rule="R4",
             field="status",
         )
-    if status != IncidentStatus.CLOSED:
+    if status not in CUSTOMER_STATUSES:
         _require_staff(by, _("change an incident's status"))
     _require_party(by, incident.work_order)
     now = timezone.now()
@@ -171,17 +174,53 @@ def incident_respond(
     return locked
 
 
-def incident_comment(*, incident: Incident, body: str, by) -> IncidentEvent:
-    """A timeline comment. A staff comment on an escalated incident is its R8 status
-    update; a customer comment answers a wait on the customer."""
+def incident_comment(
+    *, incident: Incident, body: str, by, internal: bool = False, files=()
+) -> IncidentEvent:
+    """A timeline comment: a public reply, or (staff only) an internal note that is never
+    shown or sent to the customer. `files` are attached to it (incident_attach's rules).
+    A public staff comment on an escalated incident is its R8 status update; a customer
+    comment answers a wait on the customer."""
+    from incidents.services.conversation import (
+        _check_upload,
+        _delete_stored,
+        _forget_stored,
+    )
+
     _require_party(by, incident.work_order)
     body = (body or "").strip()
+    files = [f for f in files if f is not None]
     if not body:
         raise RuleViolation(_("A comment needs some text."), field="body")
+    if len(body) > COMMENT_MAX_CHARS:
+        raise RuleViolation(
+            _("At most %(limit)s characters.") % {"limit": COMMENT_MAX_CHARS}, field="body"
+        )
     staff = actor_is_staff(by)
+    if internal and not staff:
+        raise PermissionDenied(_("Only support staff may write internal notes."))
+    if internal:
+        _require_staff(by, _("write internal notes"))
+    for upload in files:
+        _check_upload(upload)
     now = timezone.now()
+    _forget_stored()
+    try:
+        event, locked = _comment(incident, body, by, internal, files, staff, now)
+    except Exception:
+        _delete_stored()
+        raise
+    _forget_stored()
+    _sync(incident, locked)
+    return event
+
+
+def _comment(incident, body, by, internal, files, staff, now):
+    from incidents.services.conversation import _attach
+
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        # Bumped: the live pages' change marker is the version (incidents.views.incident_marker).
+        locked = _lock(incident)
         if locked.status == IncidentStatus.CLOSED:
             raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, field="body")
         changed = False
@@ -194,29 +233,47 @@ def incident_comment(*, incident: Incident, body: str, by) -> IncidentEvent:
                 data={"from": IncidentStatus.AWAITING_CUSTOMER, "to": IncidentStatus.IN_PROGRESS},
             )
             changed = True
-        if staff and locked.next_status_update_at is not None and locked.status in OPEN_STATUSES:
+        if (
+            staff
+            and not internal
+            and locked.next_status_update_at is not None
+            and locked.status in OPEN_STATUSES
+        ):
             locked.next_status_update_at = now + dt.timedelta(
                 minutes=STATUS_UPDATE_INTERVAL_MINUTES
             )
             _rearm(locked, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
             changed = True
-        if changed:
-            locked.version += 1
-            _save(locked, by, "comment")
+        _save(locked, by, "internal note" if internal else "comment")
         event = _event(
-            locked, EventKind.COMMENT, by, body=body, data={"status_update": staff and changed}
+            locked,
+            EventKind.COMMENT,
+            by,
+            body=body,
+            data={"status_update": staff and changed, **({"internal": True} if internal else {})},
+            internal=internal,
         )
+        for upload in files:
+            _attach(locked, upload, by, comment=event, internal=internal)
         if changed:
             refresh_next_deadline(locked)
-        _notify(
-            locked,
-            "incident.updated",
-            f"incident:{locked.pk}:comment:{event.pk}",
-            emails=[locked.contact.email] if staff else [_manager_email(locked)],
-            comment=body,
-        )
-    _sync(incident, locked)
-    return event
+        if not internal:
+            # An internal note is never e-mailed nor sent by webhook: no outbox row at all.
+            _notify(
+                locked,
+                "incident.updated",
+                f"incident:{locked.pk}:comment:{event.pk}",
+                emails=[locked.contact.email]
+                if staff
+                else [_manager_email(locked), *_assignee_email(locked)],
+                comment=body,
+            )
+    return event, locked
+
+
+def _assignee_email(incident: Incident) -> list[str]:
+    assignee = incident.assignee if incident.assignee_id else None
+    return [assignee.email] if assignee is not None and assignee.email else []
 
 
 # --- edits, effort, change control ----------------------------------------------

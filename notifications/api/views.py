@@ -13,6 +13,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly
 from contracts.models import Customer
+from core.api.base import IdempotentCreateMixin, PortalViewSet
+from core.scoping import actor_is_staff
 from notifications.api.serializers import (
     WebhookSubscriptionCreatedSerializer,
     WebhookSubscriptionSerializer,
@@ -20,8 +22,6 @@ from notifications.api.serializers import (
 )
 from notifications.models import WebhookSubscription
 from notifications.webhooks import webhook_subscribe
-from portal.api.base import IdempotentCreateMixin, PortalViewSet
-from portal.scoping import actor_is_staff
 
 
 class WebhookViewSet(

@@ -19,7 +19,7 @@ from credits.api.views import (
     WorkOrderCreditsView,
     WorkOrderRedemptionViewSet,
 )
-from incidents.api.views import IncidentViewSet
+from incidents.api.views import IncidentViewSet, SeverityRequestViewSet
 from notifications.api.views import WebhookViewSet
 from services.api.views import ServiceViewSet
 
@@ -38,6 +38,7 @@ router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("rates", RateViewSet, basename="rate")
 router.register("redemptions", RedemptionViewSet, basename="redemption")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("severity-requests", SeverityRequestViewSet, basename="severity-request")
 
 webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "bulk_destroy"})
 webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})

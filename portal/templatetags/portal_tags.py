@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 from django import template
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from incidents.display import sla_label, sla_state
 
 register = template.Library()
 
@@ -18,27 +19,9 @@ def query_replace(context, **changes):
     return params.urlencode()
 
 
-@register.filter
-def sla_state(incident, now=None):
-    """ok / warning / breached / responded: the colour of an incident's first-response clock."""
-    now = now or timezone.now()
-    if incident.responded_at is not None:
-        return "responded"
-    if incident.response_breached or incident.response_due_at <= now:
-        return "breached"
-    if incident.response_warning_at and incident.response_warning_at <= now:
-        return "warning"
-    return "ok"
-
-
-@register.filter
-def sla_label(state):
-    return {
-        "ok": _("On track"),
-        "warning": _("Due soon"),
-        "breached": _("Breached"),
-        "responded": _("Responded"),
-    }.get(state, state)
+# The SLA clock's colour and words, from incidents (the CSV export uses them too).
+register.filter("sla_state", sla_state)
+register.filter("sla_label", sla_label)
 
 
 @register.filter

@@ -69,3 +69,113 @@
   // htmx swaps new countdowns in: start ticking them too.
   document.addEventListener("htmx:afterSwap", function () { tick(); });
 })();
+
+/* 3. Live pages (issue #17): an element #live with data-live-url polls that small
+ *    endpoint every data-live-poll seconds; when its marker differs from
+ *    data-live-marker, the page is fetched again and only the elements marked
+ *    data-live-region are replaced (by id). Forms are outside those regions, so what
+ *    the user is typing is never lost.
+ * 4. Drop zones: .dropzone[data-dropzone-for=<input id>] takes dragged files into that
+ *    file input and lists each chosen file with its size (too large ones flagged).
+ */
+(function () {
+  "use strict";
+
+  function refreshRegions(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    document.querySelectorAll("[data-live-region]").forEach(function (el) {
+      if (!el.id) { return; }
+      var fresh = doc.getElementById(el.id);
+      if (!fresh) { return; }
+      // Keep the user's own state inside a region: ticked rows of the queue.
+      var ticked = {};
+      el.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+        ticked[box.name + "=" + box.value] = true;
+      });
+      var node = document.importNode(fresh, true);
+      node.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+        if (ticked[box.name + "=" + box.value]) { box.checked = true; }
+      });
+      el.replaceWith(node);
+    });
+    var marker = doc.getElementById("live");
+    var live = document.getElementById("live");
+    if (marker && live) {
+      live.setAttribute("data-live-marker", marker.getAttribute("data-live-marker"));
+      live.setAttribute("data-live-url", marker.getAttribute("data-live-url"));
+    }
+    document.dispatchEvent(new CustomEvent("live:refreshed"));
+  }
+
+  function poll() {
+    var live = document.getElementById("live");
+    if (!live || document.hidden) { return; }
+    var url = live.getAttribute("data-live-url");
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || data.marker === live.getAttribute("data-live-marker")) { return null; }
+        return fetch(window.location.href, { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) { if (html) { refreshRegions(html); } });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ });
+  }
+
+  function human(bytes) {
+    if (bytes < 1024) { return bytes + " B"; }
+    if (bytes < 1024 * 1024) { return (bytes / 1024).toFixed(1) + " KB"; }
+    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  function listFiles(zone, input) {
+    var list = zone.querySelector(".chosen-files");
+    if (!list) { return; }
+    var max = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+    list.innerHTML = "";
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      var li = document.createElement("li");
+      li.textContent = file.name + " · " + human(file.size);
+      if ((max && file.size > max) || file.size === 0) { li.className = "too-large"; }
+      list.appendChild(li);
+    });
+  }
+
+  function initDropzones() {
+    document.querySelectorAll(".dropzone[data-dropzone-for]").forEach(function (zone) {
+      var input = document.getElementById(zone.getAttribute("data-dropzone-for"));
+      if (!input) { return; }
+      input.addEventListener("change", function () { listFiles(zone, input); });
+      ["dragenter", "dragover"].forEach(function (name) {
+        zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("dragging"); });
+      });
+      ["dragleave", "drop"].forEach(function (name) {
+        zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+      });
+      zone.addEventListener("drop", function (e) {
+        e.preventDefault();
+        if (!e.dataTransfer || !e.dataTransfer.files.length) { return; }
+        var transfer = new DataTransfer();
+        var files = input.multiple ? e.dataTransfer.files : [e.dataTransfer.files[0]];
+        Array.prototype.forEach.call(files, function (f) { transfer.items.add(f); });
+        input.files = transfer.files;
+        listFiles(zone, input);
+      });
+    });
+  }
+
+  function init() {
+    initDropzones();
+    var live = document.getElementById("live");
+    if (live) {
+      var seconds = parseFloat(live.getAttribute("data-live-poll") || "10");
+      window.setInterval(poll, Math.max(seconds, 1) * 1000);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

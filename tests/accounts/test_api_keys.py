@@ -7,7 +7,7 @@ from rest_framework.test import APIRequestFactory
 from accounts.authentication import ApiKeyActor, ApiKeyAuthentication
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 
 
 def authenticate(raw):

@@ -93,3 +93,31 @@ def webhook_b(customer_b):
     return f.WebhookSubscriptionFactory(
         customer=customer_b, url="http://127.0.0.1:9/globex", secret="globex-secret-0123456789"
     )
+
+
+@pytest.fixture
+def attachment_a(incident_a, user_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents import services as incident_services
+
+    return incident_services.incident_attach(
+        incident=incident_a,
+        file=SimpleUploadedFile("acme-trace.pcap", b"A's database trace"),
+        by=user_a,
+    )
+
+
+@pytest.fixture
+def severity_request_a(work_order_a, contact_a, user_a):
+    """An open severity request (R3) on a second incident of A's (the first is asked
+    about by the persona matrix's own `severity` row)."""
+    from incidents import services as incident_services
+
+    other = f.open_incident(
+        work_order=work_order_a, contact=contact_a, title="Printer queue", by=user_a
+    )
+    event = incident_services.incident_request_severity_change(
+        incident=other, severity="critical", reason="A's database is critical", by=user_a
+    )
+    return event.severity_request

@@ -6,9 +6,9 @@ import pytest
 from django.db.models import F
 
 from contracts.models import WorkOrder
+from core.errors import StaleVersion
 from incidents import services as incident_services
 from incidents.models import Incident
-from portal.errors import StaleVersion
 
 
 @pytest.mark.parametrize("kind", ["work-orders", "incidents", "redemptions"])

@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from contracts.models import NamedContact
+from core.models import IdempotencyRecord
 from credits.models import Redemption
 from incidents.models import Incident
-from portal.models import IdempotencyRecord
 from tests import factories as f
 
 
@@ -410,7 +410,7 @@ def test_a_key_past_its_rate_is_throttled_with_429(api_a, settings):
 
     cache.clear()
     rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
-    from portal.api.throttling import ApiKeyRateThrottle
+    from core.api.throttling import ApiKeyRateThrottle
 
     original = ApiKeyRateThrottle.THROTTLE_RATES
     ApiKeyRateThrottle.THROTTLE_RATES = {**rates, "api_key": "3/min"}

@@ -1,4 +1,4 @@
-"""Idempotency-Key's claim (portal.api.idempotency, issue #6): one INSERT ... ON
+"""Idempotency-Key's claim (core.api.idempotency, issue #6): one INSERT ... ON
 CONFLICT DO NOTHING, no purge and no savepoint of its own on the way in, and a record
 past its lifetime gives the key back."""
 
@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.api.idempotency import ttl
+from core.models import IdempotencyRecord
 from incidents.models import Incident
-from portal.api.idempotency import ttl
-from portal.models import IdempotencyRecord
 
 
 def incident_body(work_order, **extra):

@@ -8,9 +8,9 @@ import json
 import pytest
 import time_machine
 
+from core.models import IdempotencyRecord
 from incidents.choices import EventKind
 from incidents.models import IncidentEvent
-from portal.models import IdempotencyRecord
 from tests.incidents.support import ams, open_incident, work_order
 
 OPENED = ams(2026, 3, 6, 16, 0)  # Friday, CET

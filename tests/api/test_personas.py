@@ -153,6 +153,48 @@ ENDPOINTS = [
     ("webhook", "get", "/api/v1/webhooks/{hook}/", None, (200, 200, 404, 401)),
     ("webhook delete", "delete", "/api/v1/webhooks/{hook}/", None, (204, 204, 404, 401)),
     ("webhook delete by id", "delete", "/api/v1/webhooks/?id={hook}", None, (204, 204, 404, 401)),
+    # The incident conversation (API.md Revision 2, issues #16/#17).
+    ("comments", "get", "/api/v1/incidents/{inc}/comments/", None, (200, 200, 404, 401)),
+    (
+        "comment add",
+        "post",
+        "/api/v1/incidents/{inc}/comments/",
+        {"body": "A's database is back?"},
+        (201, 201, 404, 401),
+    ),
+    (
+        "internal note add",
+        "post",
+        "/api/v1/incidents/{inc}/comments/",
+        {"body": "Staff only", "internal": True},
+        (201, 403, 404, 401),
+    ),
+    ("attachments", "get", "/api/v1/incidents/{inc}/attachments/", None, (200, 200, 404, 401)),
+    (
+        "attachment download",
+        "get",
+        "/api/v1/incidents/{inc}/attachments/{att}/download/",
+        None,
+        (200, 200, 404, 401),
+    ),
+    ("timeline", "get", "/api/v1/incidents/{inc}/timeline/", None, (200, 200, 404, 401)),
+    ("explain", "get", "/api/v1/incidents/{inc}/explain/", None, (200, 200, 404, 401)),
+    ("severity requests", "get", "/api/v1/severity-requests/", None, (200, 200, 200, 401)),
+    ("severity request", "get", "/api/v1/severity-requests/{sreq}/", None, (200, 200, 404, 401)),
+    (
+        "severity request decline",
+        "post",
+        "/api/v1/severity-requests/{sreq}/decline/",
+        {"reason": "One user only"},
+        (200, 403, 403, 401),
+    ),
+    (
+        "incident assign",
+        "patch",
+        "/api/v1/incidents/{inc}/",
+        {"assignee": "alice"},
+        (200, 403, 404, 401),
+    ),
 ]
 
 
@@ -167,10 +209,14 @@ def world(
     work_order_b,
     contact_b,
     incident_b,
+    attachment_a,
+    severity_request_a,
 ):
     return {
         "wo": work_order_a.pk,
         "inc": incident_a.pk,
+        "att": attachment_a.pk,
+        "sreq": severity_request_a.pk,
         "red": redemption_a.pk,
         "hook": webhook_a.pk,
     }
@@ -277,7 +323,8 @@ def test_browser_session_needs_csrf_for_writes_and_reads_its_own_rows(world, use
     browser.force_login(user_a)
     listing = browser.get("/api/v1/incidents/")
     assert listing.status_code == 200
-    assert listing.json()["count"] == 1
+    # A's two incidents: incident_a and the one severity_request_a asks about.
+    assert listing.json()["count"] == 2
     body = '{"description": "x"}'
     no_token = browser.patch(
         f"/api/v1/incidents/{world['inc']}/", body, content_type="application/json"

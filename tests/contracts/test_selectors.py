@@ -11,7 +11,7 @@ from contracts import selectors
 from contracts import services as s
 from contracts.filtersets import WorkOrderFilterSet
 from contracts.models import WorkOrder
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 from tests import factories as f
 
 TODAY = timezone.localdate()

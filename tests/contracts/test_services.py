@@ -20,7 +20,7 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from portal.errors import Conflict, RuleViolation, StaleVersion
+from core.errors import Conflict, RuleViolation, StaleVersion
 from tests import factories as f
 
 TODAY = timezone.localdate()

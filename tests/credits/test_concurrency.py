@@ -17,10 +17,10 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Sum
 
+from core.errors import Conflict
 from credits.choices import EntryKind
 from credits.models import CreditAccount, CreditEntry, Redemption, TimeEntry
 from credits.services import credits_grant, credits_redeem, time_entry_record
-from portal.errors import Conflict
 from tests import factories as f
 from tests.credits.conftest import days
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.choices import Role
 from contracts.entitlements import run_entitlement_sweep
+from core.errors import Conflict, RuleViolation
 from credits.choices import RedemptionStatus
 from credits.models import CreditEntry, Redemption
 from credits.services import (
@@ -21,7 +22,6 @@ from credits.services import (
     redemption_mark_delivered,
 )
 from notifications.models import OutboxMessage, WorkOrderNotice
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, snapshot, spend_on_chalk_talks, today
 

@@ -7,10 +7,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import Conflict, RuleViolation
 from credits.models import CreditEntry, TimeEntry
 from credits.selectors import balance, credits_forecast
 from credits.services import credits_expire, time_entry_record
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, fund, snapshot, spend_on_chalk_talks, today
 

@@ -7,10 +7,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from contracts.signals import line_changed
+from core.errors import Conflict, RuleViolation
 from credits.models import CreditAccount, CreditEntry
 from credits.selectors import balance, ledger
 from credits.services import credits_adjust, credits_grant, credits_sa_conversion
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import fund, snapshot, spend_on_chalk_talks
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 
 from accounts.choices import Role
+from core.errors import RuleViolation
 from credits.services import (
     credits_adjust,
     credits_sa_conversion,
     redemption_cancel,
     time_entry_record,
 )
-from portal.errors import RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, snapshot, today
 from tests.credits.test_redemptions import redeem

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from accounts.choices import Role
+from core.errors import Conflict, RuleViolation
 from credits.choices import RedemptionStatus
 from credits.models import CreditEntry, Redemption
 from credits.selectors import balance, rate_for, redemption_list
 from credits.services import credits_redeem, rate_create, redemption_cancel, redemption_exchange
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, fund, snapshot, today
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import Conflict, RuleViolation
 from credits.models import CreditEntry
 from credits.selectors import balance
 from credits.services import credits_redeem, redemption_cancel, redemption_reschedule
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import days, snapshot
 

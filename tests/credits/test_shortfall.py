@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.choices import Role
+from core.errors import Conflict, RuleViolation
 from credits.choices import SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.selectors import shortfall_invoice_list, shortfall_summary, shortfall_window
 from credits.services import shortfall_invoice_record, shortfall_invoice_void
 from credits.shortfall import ShortfallWindow, anniversary, shortfall_windows
 from credits.shortfall import shortfall_window as window_on
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.credits.conftest import today
 

@@ -7,12 +7,12 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
+from core.errors import Conflict, RuleViolation
 from incidents import services as s
 from incidents.choices import EventKind
 from incidents.models import IncidentEvent
 from notifications.choices import Urgency
 from notifications.models import OutboxMessage
-from portal.errors import Conflict, RuleViolation
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 

@@ -7,12 +7,12 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from core.errors import RuleViolation
 from incidents import targets
 from incidents.models import Incident, IncidentEvent
 from incidents.selectors import incident_explain, incident_preview_target
 from incidents.services import incident_change_severity
 from notifications.models import OutboxMessage
-from portal.errors import RuleViolation
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 

@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
+from core.errors import RuleViolation
 from incidents.choices import EventKind, IncidentStatus
 from incidents.models import Incident, IncidentEvent
 from notifications.models import OutboxMessage
-from portal.errors import RuleViolation
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 

@@ -14,12 +14,12 @@ from django.db import connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
+from core.pagination import CappedPaginator, capped_count
 from incidents import selectors
 from incidents.choices import OPEN_STATUSES
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from incidents.sweep import claim_queryset
-from portal.pagination import CappedPaginator, capped_count
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db

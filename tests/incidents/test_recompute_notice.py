@@ -9,11 +9,11 @@ import time_machine
 
 from contracts.models import SupportLocation
 from contracts.signals import calendar_changed
+from core.times import utc_iso
 from incidents import services as s
 from incidents.models import DeadlineRecomputation
 from incidents.sweep import run_deadline_sweep
 from notifications.models import OutboxMessage
-from portal.times import utc_iso
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 

@@ -109,7 +109,7 @@ class TestFilters:
 
 
 def test_an_invalid_filter_is_a_rule_violation_not_a_silent_full_list(both, staff):
-    from portal.errors import RuleViolation
+    from core.errors import RuleViolation
 
     with pytest.raises(RuleViolation) as err:
         incident_list(actor=staff, filters={"status": "exploded"})

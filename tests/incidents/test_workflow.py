@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
+from core.errors import Conflict, RuleViolation, StaleVersion
 from incidents import services as s
 from incidents.choices import EventKind, IncidentStatus
 from incidents.models import DeadlineEvent, Incident
 from notifications.models import OutboxMessage
-from portal.errors import Conflict, RuleViolation, StaleVersion
 from tests import factories as f
 from tests.incidents.support import ams, open_incident, work_order
 
@@ -289,11 +289,14 @@ class TestStatuses:
         with pytest.raises(RuleViolation):
             s.incident_set_status(incident=incident, status="responded", by=staff)
 
-    def test_a_customer_may_close_but_not_resolve(self, wo, user_a):
+    def test_a_customer_may_mark_solved_or_close_but_nothing_else(self, wo, user_a):
+        # Issue #17: the customer marks its incident solved (resolved), or closes it.
         wo_, contact = wo
         incident = open_incident(wo_, contact, by=user_a)
         with pytest.raises(PermissionDenied):
-            s.incident_set_status(incident=incident, status="resolved", by=user_a)
+            s.incident_set_status(incident=incident, status="in_progress", by=user_a)
+        s.incident_set_status(incident=incident, status="resolved", by=user_a)
+        assert incident.status == "resolved"
         s.incident_set_status(incident=incident, status="closed", by=user_a)
         assert incident.status == "closed" and incident.next_deadline_at is None
 

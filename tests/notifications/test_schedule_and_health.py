@@ -7,11 +7,11 @@ import pytest
 from celery.schedules import crontab
 from django.utils import timezone
 
+from core.models import IdempotencyRecord
 from notifications.models import SweepRun
 from notifications.selectors import last_beat_tick, sweep_health
 from notifications.tasks import beat_tick, cleanup
 from portal.celery import app
-from portal.models import IdempotencyRecord
 from portal.schedule import beat_schedule
 
 

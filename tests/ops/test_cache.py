@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from portal.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache
 
 
 def _dead_url() -> str:

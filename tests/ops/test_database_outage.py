@@ -67,7 +67,7 @@ def test_an_anonymous_login_page_post_answers_503_json():
         _assert_clear_503(client.post("/accounts/login/", {"username": "x", "password": "y"}))
 
 
-def test_healthz_reports_the_database_down_and_up_again():
+def test_healthz_reports_the_database_down_and_up_again(beat_ticking):
     client = Client(raise_request_exception=False)
     with database_down():
         response = client.get("/healthz")

@@ -92,7 +92,7 @@ def own_redis(settings):
     settings.REDIS_URL = server.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": server.url,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -145,7 +145,7 @@ def _deliver_everything():
 
 
 def test_incidents_are_filed_while_redis_is_down_and_each_notification_is_delivered_once_after(
-    own_redis, receiver, api_a, work_order_a, contact_a, customer_a
+    own_redis, receiver, api_a, work_order_a, contact_a, customer_a, beat_ticking
 ):
     f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url, events=["incident.created"])
     own_redis.stop()

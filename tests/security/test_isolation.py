@@ -23,7 +23,13 @@ from rest_framework.test import APIClient
 
 from contracts.models import ClosureDay, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from credits.models import CreditEntry, Rate, Redemption
-from incidents.models import Incident, IncidentEvent
+from incidents.models import (
+    Incident,
+    IncidentAttachment,
+    IncidentEvent,
+    SavedQueueView,
+    SeverityRequest,
+)
 from notifications.models import WebhookSubscription
 from services.models import Service
 from tests import factories as f
@@ -52,6 +58,9 @@ A_MARKERS = [
     "WO-A-1",
     "ZZ-A-INCIDENT-TITLE",
     "ZZ-A-EVENT-BODY",
+    "ZZ-A-FILE-BODY",
+    "ZZ-A-REQUEST-REASON",
+    "ZZ-A-VIEW",
     "a-contact-marker@acme.example",
     "bob@acme.example",
     "ZZ-A-LOCATION",
@@ -101,6 +110,18 @@ def world(
         work_order=work_order_a, contact=contact_a, title="ZZ-A-INCIDENT-TITLE"
     )
     f.IncidentEventFactory(incident=incident, kind="comment", body="ZZ-A-EVENT-BODY")
+    # The incident desk (issue #17): a file, a severity request, a staff member's saved view.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents.models import IncidentAttachment
+
+    attachment = IncidentAttachment(
+        incident=incident, name="zz-a-attachment.txt", size=14, author_label="bob"
+    )
+    attachment.file.save("zz", SimpleUploadedFile("zz", b"ZZ-A-FILE-BODY"), save=False)
+    attachment.save()
+    severity_request = f.SeverityRequestFactory(incident=incident, reason="ZZ-A-REQUEST-REASON")
+    queue_view = f.SavedQueueViewFactory(user=staff, name="ZZ-A-VIEW")
     webhook = f.WebhookSubscriptionFactory(
         customer=customer_a, url="http://127.0.0.1:9/a-webhook-marker"
     )
@@ -125,6 +146,9 @@ def world(
         "webhook": webhook,
         "delivery": delivery,
         "service": service,
+        "attachment": attachment,
+        "severity_request": severity_request,
+        "queue_view": queue_view,
     }
 
 
@@ -146,10 +170,18 @@ SEGMENT_FILLERS = {
     "webhooks": "webhook",
     "deliveries": "delivery",
     "services": "service",
+    "severity-requests": "severity_request",
+    "views": "queue_view",
 }
 SHARED = {"service"}
 #: kwargs filled the same way wherever they appear.
-NAME_FILLERS = {"customer_pk": "customer", "work_order_pk": "work_order", "incident_pk": "incident"}
+NAME_FILLERS = {
+    "customer_pk": "customer",
+    "work_order_pk": "work_order",
+    "incident_pk": "incident",
+    "attachment_id": "attachment",
+    "request_id": "severity_request",
+}
 
 
 def _walk(patterns, prefix="", namespace=None):
@@ -238,6 +270,13 @@ def _snapshot(world) -> tuple:
             .values_list("pk", "version", "status", "severity", "title")
         ),
         IncidentEvent.objects.filter(incident__work_order=wo).count(),
+        tuple(
+            SeverityRequest.objects.filter(incident__work_order=wo)
+            .order_by("pk")
+            .values_list("pk", "state")
+        ),
+        IncidentAttachment.objects.filter(incident__work_order=wo).count(),
+        SavedQueueView.objects.count(),
         tuple(CreditEntry.objects.filter(work_order=wo).order_by("pk").values_list("pk", "amount")),
         tuple(
             Redemption.objects.filter(work_order=wo)
@@ -295,7 +334,7 @@ def _request(client, method, url):
 
 
 def test_no_url_of_the_ui_or_the_api_shows_or_changes_customer_a_data_for_b_or_anonymous(
-    world, user_b
+    world, user_b, beat_ticking
 ):
     actors = _actors(user_b)
     unfillable, problems, tried = [], [], 0

@@ -1,5 +1,5 @@
 """Nothing secret in logs: the Authorization header, API keys, passwords, cookies are
-redacted by portal.logging whatever logs them."""
+redacted by core.logging whatever logs them."""
 
 import logging
 

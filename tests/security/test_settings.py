@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_str
+from core.env import env_bool, env_int, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.errors import RuleViolation
+from core.errors import RuleViolation
 from services.catalogue import ROWS
 from services.models import Service
 from services.services import service_update

@@ -12,12 +12,12 @@ from django.utils import translation
 
 from contracts import services as contract_services
 from contracts.models import ClosureDay
+from core.errors import Conflict
 from incidents import services as incident_services
 from incidents.selectors import incident_explain
 from incidents.sweep import run_deadline_sweep
 from notifications import rendering
 from notifications.models import OutboxMessage
-from portal.errors import Conflict
 from tests import factories as f
 
 PO = Path(__file__).resolve().parents[2] / "locale" / "nl" / "LC_MESSAGES" / "django.po"

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import api_key_create
 from contracts.models import Customer
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

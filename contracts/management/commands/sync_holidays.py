@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from contracts.models import SupportLocation
 from contracts.services import HOLIDAY_YEARS, support_location_sync_holidays
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -206,7 +206,7 @@ class Command(BaseCommand):
             by=manager,
         )
         now = timezone.now()
-        incidents.incident_open(
+        delayed = incidents.incident_open(
             work_order=work_order,
             contact=lead,
             title="Mail flow delayed for a subset of users",
@@ -230,6 +230,26 @@ class Command(BaseCommand):
             description="Production cluster down after patching.",
         )
         incidents.incident_respond(incident=responded, by=manager)
+        # The incident desk (issue #17): an assignee, an internal note and a reply, and a
+        # customer's open severity request for the queue's badge.
+        incidents.incident_assign(incident=responded, assignee=manager, by=manager)
+        incidents.incident_comment(
+            incident=responded,
+            body="Cluster log shows a quorum loss after the CU install; checking with the SQL team.",
+            internal=True,
+            by=manager,
+        )
+        incidents.incident_comment(
+            incident=responded,
+            body="We are on it. Could you send the cluster log? See https://learn.example/sql-cluster-logs",
+            by=manager,
+        )
+        incidents.incident_request_severity_change(
+            incident=delayed,
+            severity="critical",
+            reason="The delayed mail now includes our order confirmations.",
+            by=contact_user,
+        )
         incidents.incident_open(
             work_order=work_order,
             contact=lead,

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0002_work_order_cloud_subscription_active'),
-        ('incidents', '0007_i20_hot_page_indexes'),
+        ('incidents', '0008_i20_hot_page_indexes'),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 def add_domain_error(form, exc: DomainError) -> None:

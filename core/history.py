@@ -32,7 +32,7 @@ def install() -> None:
 
 def history_row(instance, *, history_type: str = "+", user=None, reason: str = "", date=None):
     """The unsaved simple-history row that saving `instance` would write (`+` created,
-    `~` changed): for writers that insert rows themselves (portal.batch.InsertBatch),
+    `~` changed): for writers that insert rows themselves (core.batch.InsertBatch),
     which skip the post_save signal simple-history listens to."""
     model = type(instance).history.model
     return model(

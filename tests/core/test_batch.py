@@ -1,12 +1,12 @@
-"""portal.batch.InsertBatch: INSERTs compiled by Django, sent together (issue #6), and
-portal.history.history_row, the audit row such writers add themselves."""
+"""core.batch.InsertBatch: INSERTs compiled by Django, sent together (issue #6), and
+core.history.history_row, the audit row such writers add themselves."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from contracts.models import Customer
-from portal.batch import InsertBatch
-from portal.history import history_row
+from core.batch import InsertBatch
+from core.history import history_row
 
 
 def next_customer_id() -> int:

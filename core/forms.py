@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 def put_error(form, error: DomainError) -> None:

@@ -31,6 +31,10 @@ class Conflict(DomainError):
     """Clashes with the current state: limit reached, balance short, stale version (409)."""
 
 
+class TooLarge(RuleViolation):
+    """An upload above its size limit (API: 413, forms: a field error)."""
+
+
 class StaleVersion(Conflict):
     """The object changed since the caller read it (optimistic locking)."""
 

@@ -9,12 +9,9 @@ ORM's), queues it, and `flush()` sends the queue as one multi-statement string:
 psycopg2 binds parameters on the client, and PostgreSQL runs the statements in order
 inside the caller's transaction.
 
-On other databases (SQLite, the demo default) each INSERT runs when it is added, and
-a row added without a key gets it from the database, so callers need no second path.
-
 What it does not do, on purpose: no `pre_save`/`post_save` signals (the caller writes
-the rows a receiver would, e.g. `portal.history.history_row`), and no RETURNING, so
-on PostgreSQL rows whose primary key the caller needs get it before the INSERT (a
+the rows a receiver would, e.g. `core.history.history_row`), and no RETURNING, so
+rows whose primary key the caller needs get it before the INSERT (a
 sequence drawn in an earlier read); rows added there without a key get none back.
 """
 
@@ -48,21 +45,7 @@ class InsertBatch:
         for sql, params in query.get_compiler(connection=connection).as_sql():
             self._statements.append((sql, list(params)))
         self._objects.append(obj)
-        if connection.vendor != "postgresql":
-            self._run_now(obj)
         return obj
-
-    def _run_now(self, obj: Model) -> None:
-        """Not PostgreSQL: run the queued INSERT now; an added row gets its key."""
-        connection = connections[self.using]
-        self._require_transaction(connection)
-        (sql, params) = self._statements.pop()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if obj.pk is None:
-                obj.pk = connection.ops.last_insert_id(
-                    cursor, obj._meta.db_table, obj._meta.pk.column
-                )
 
     @staticmethod
     def _require_transaction(connection) -> None:
@@ -80,14 +63,10 @@ class InsertBatch:
         connection = connections[self.using]
         self._require_transaction(connection)
         if self._statements:
+            sql = ";\n".join(statement for statement, _ in self._statements)
+            params = [p for _, values in self._statements for p in values]
             with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    sql = ";\n".join(statement for statement, _ in self._statements)
-                    params = [p for _, values in self._statements for p in values]
-                    cursor.execute(sql, params)
-                else:  # only hand-written statements are left (add() ran the others)
-                    for statement, values in self._statements:
-                        cursor.execute(statement, values)
+                cursor.execute(sql, params)
         for obj in self._objects:
             obj._state.adding = False
             obj._state.db = self.using

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_webhook_retry_window'),
+        ('notifications', '0004_i17_outbox_digest'),
     ]
 
     operations = [

@@ -144,7 +144,7 @@ class Command(BaseCommand):
     def handle(self, *args, code, output=None, indent=2, **options):
         outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql" and outermost:
+            if outermost:
                 # One consistent snapshot for every query of the export.
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -20,6 +20,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # Moved from the top app `portal` (issue #15); its table was renamed with it
+        # (core migration 0001).
         constraints = [
             models.UniqueConstraint(
                 fields=["principal", "key"], name="idempotency_key_once_per_principal"

@@ -16,9 +16,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from portal.api.filters import PortalFilterBackend
-from portal.api.idempotency import run_idempotent
-from portal.scoping import actor_customer_id, actor_is_staff
+from core.api.filters import PortalFilterBackend
+from core.api.idempotency import run_idempotent
+from core.scoping import actor_customer_id, actor_is_staff
 
 
 class PreconditionFailed(APIException):

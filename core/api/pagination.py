@@ -1,7 +1,7 @@
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
-from portal.pagination import CappedPaginator, capped_count
+from core.pagination import CappedPaginator, capped_count
 
 #: `?ordering=` values paged by an opaque cursor (API.md Revision 2: sync by updated_at).
 CURSOR_ORDERINGS = {"updated_at": ("updated_at", "id"), "-updated_at": ("-updated_at", "-id")}

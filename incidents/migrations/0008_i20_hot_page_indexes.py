@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0002_work_order_cloud_subscription_active'),
-        ('incidents', '0006_event_kinds_r7_r8'),
+        ('incidents', '0007_i17_incident_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import Conflict, RuleViolation, StaleVersion
+from core.errors import Conflict, RuleViolation, StaleVersion, TooLarge
 
 
 def exception_handler(exc, context):
@@ -26,6 +26,8 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, TooLarge):
+        return Response(exc.message_dict, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RuleViolation):
         return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):

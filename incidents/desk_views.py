@@ -1,0 +1,651 @@
+"""The incident desk's pages (issue #17): the triage queue (sort, filters in the URL,
+saved views, bulk actions with confirmation, CSV of exactly what it shows, a live
+change marker) and the incident's conversation and actions (replies and internal
+notes, attachments, assignment, severity requests, R7, change control, R23 effort,
+the customer's closure and rating). Reads through incidents.selectors (the one door);
+writes through incidents.services."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
+from contracts.views import put_error
+from core.errors import DomainError, StaleVersion
+from core.pagination import CappedPaginator
+from incidents import selectors, services
+from incidents.api.views import attachment_response
+from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
+from incidents.display import sla_label, sla_state
+from incidents.filtersets import IncidentFilterSet
+from incidents.forms import (
+    AssignForm,
+    AttachmentForm,
+    BulkForm,
+    CommentForm,
+    DecisionForm,
+    EffortForm,
+    RatingForm,
+    SaveViewForm,
+)
+from incidents.models import SavedQueueView, SeverityRequest
+from incidents.views import _detail_with_form_errors, _incident
+
+PAGE_SIZE = 25
+
+#: The queue's sortable columns: ?sort=<key> or ?sort=-<key>.
+SORTS = {
+    "number": ("number",),
+    "customer": ("work_order__customer__name", "number"),
+    "severity": ("severity", "number"),
+    "status": ("status", "number"),
+    "due": ("response_due_at", "number"),
+    "assignee": ("assignee__username", "number"),
+    "opened": ("opened_at", "number"),
+    "requests": ("open_requests", "number"),
+}
+
+
+# --- the queue ---------------------------------------------------------------------
+
+
+def _queue(request):
+    """The filtered, sorted queue the page, its CSV and its live marker all show."""
+    params = request.GET.copy()
+    for name in ("page", "format", "sort"):
+        params.pop(name, None)
+    if "status" not in params and not params.get("all"):
+        # The queue shows open incidents unless asked otherwise.
+        params.setlist("status", list(OPEN_STATUSES))
+    queryset = selectors.incident_list(actor=request.user).select_related("assignee")
+    filterset = IncidentFilterSet(params, queryset=queryset)
+    # A correlated count, not JOIN + GROUP BY: evaluated for the page's rows only, so the
+    # queue's order stays an index range (issue #20).
+    incidents = filterset.qs.annotate(
+        open_requests=Coalesce(
+            Subquery(
+                SeverityRequest.objects.filter(
+                    incident=OuterRef("pk"), state=SeverityRequestState.OPEN
+                )
+                .order_by()
+                .values("incident")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            0,
+        )
+    )
+    sort = request.GET.get("sort", "")
+    key = sort.lstrip("-")
+    statuses = set(params.getlist("status"))
+    if key in SORTS:
+        fields = SORTS[key]
+        prefix = "-" if sort.startswith("-") else ""
+        incidents = incidents.order_by(*(prefix + f for f in fields))
+    elif statuses and statuses <= set(OPEN_STATUSES):
+        sort = ""
+        # The queue: unanswered first, by due time; then the rest, newest first. The
+        # partial index incident_queue_idx holds exactly this order for open incidents,
+        # so a page reads its own rows (issue #20).
+        incidents = selectors.queue_order(incidents)
+    else:
+        sort = ""
+        # Lists that reach closed incidents (millions): newest first, on
+        # incident_list_opened_idx; sorting them by deadline would read them all (#20).
+        incidents = incidents.order_by("-opened_at", "-id")
+    return filterset, incidents, sort
+
+
+def _label_form(form, staff):
+    labels = {
+        "status": _("Status"),
+        "severity": _("Severity"),
+        "breached": _("Breached"),
+        "customer": _("Customer code"),
+        "q": _("Search"),
+        "assignee": _("Assignee (username)"),
+        "unassigned": _("Unassigned"),
+        "severity_requested": _("Severity change requested"),
+    }
+    for name, label in labels.items():
+        if name in form.fields:
+            form.fields[name].label = label
+    for name in ("work_order", "external_reference", "opened_after", "opened_before"):
+        form.fields.pop(name, None)
+    form.fields["status"].widget = forms.CheckboxSelectMultiple(
+        choices=form.fields["status"].choices
+    )
+    if not staff:
+        for name in ("customer", "assignee", "unassigned", "severity_requested"):
+            form.fields.pop(name, None)
+    # The queryset was filtered already (every filter in the URL still applies); its
+    # bound fields were built then, with the default labels: build them again.
+    form._bound_fields_cache.clear()
+
+
+def _sort_links(request, sort):
+    """For each column: the URL that sorts by it (toggling the direction) and its state."""
+    links = {}
+    for key in SORTS:
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = "-" + key if sort == key else key
+        state = "asc" if sort == key else "desc" if sort == "-" + key else ""
+        links[key] = {"url": "?" + params.urlencode(), "state": state}
+    return links
+
+
+@login_required
+def incident_list(request):
+    """Staff: the triage queue. Customers: their incidents (same filters, no triage)."""
+    staff = is_staff(request.user)
+    filterset, incidents, sort = _queue(request)
+    if request.GET.get("format") == "csv":
+        return _queue_csv(incidents, staff)
+    _label_form(filterset.form, staff)
+    page_obj = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    csv_query = query.copy()
+    csv_query["format"] = "csv"
+    me = {"assignee": request.user.username}
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {
+            "nav_section": "incidents",
+            "filterset": filterset,
+            "page_obj": page_obj,
+            "incidents": page_obj.object_list,
+            "staff": staff,
+            "can_edit": can_edit(request.user),
+            "now": timezone.now(),
+            "sort": sort,
+            "sorts": _sort_links(request, sort),
+            "query": query.urlencode(),
+            "csv_url": "?" + csv_query.urlencode(),
+            "mine_url": "?" + _urlencode(me),
+            "unassigned_url": "?" + _urlencode({"unassigned": "true"}),
+            "requests_url": "?" + _urlencode({"severity_requested": "true"}),
+            "saved_views": SavedQueueView.objects.filter(user=request.user) if staff else [],
+            "save_form": SaveViewForm(initial={"query": query.urlencode()}),
+            "bulk_form": BulkForm(incidents=incidents) if can_edit(request.user) else None,
+            "marker": _queue_marker_value(incidents),
+            "marker_url": reverse("incidents:queue_marker") + "?" + query.urlencode(),
+            "poll_seconds": settings.LIVE_POLL_SECONDS,
+        },
+    )
+
+
+def _urlencode(data: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(data)
+
+
+def _queue_columns(staff):
+    cols = [_("Incident"), _("Title")]
+    if staff:
+        cols += [_("Customer"), _("Work order"), _("Assignee")]
+    cols += [
+        _("Severity"),
+        _("Status"),
+        _("Opened"),
+        _("First response due"),
+        _("Responded"),
+        _("SLA"),
+    ]
+    if staff:
+        cols.append(_("Severity change requested"))
+    return cols
+
+
+def _queue_csv(incidents, staff) -> HttpResponse:
+    """Exactly what the queue shows (its filters and sort), every page, as CSV."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="incident-queue.csv"'
+    writer = csv.writer(response)
+    writer.writerow(_queue_columns(staff))
+    zone = timezone.get_current_timezone()
+    for inc in incidents:
+        row = [inc.number, _csv_safe(inc.title)]
+        if staff:
+            row += [
+                _csv_safe(inc.work_order.customer.name),
+                inc.work_order.number,
+                inc.assignee.username if inc.assignee_id else "",
+            ]
+        row += [
+            inc.get_severity_display(),
+            inc.get_status_display(),
+            timezone.localtime(inc.opened_at, zone).strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(inc.response_due_at, zone).strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(inc.responded_at, zone).strftime("%Y-%m-%d %H:%M")
+            if inc.responded_at
+            else "",
+            sla_label(sla_state(inc)),
+        ]
+        if staff:
+            row.append(_("yes") if inc.open_requests else "")
+        writer.writerow([str(v) for v in row])
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """No formula injection when the CSV is opened in a spreadsheet."""
+    text = str(value or "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _queue_marker_value(incidents) -> str:
+    agg = incidents.order_by().aggregate(
+        n=Count("pk", distinct=True), last=Max("updated_at"), versions=Sum("version")
+    )
+    raw = f"{agg['n']}|{agg['last'] and agg['last'].isoformat()}|{agg['versions']}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+@require_GET
+@login_required
+def queue_marker(request):
+    """The live queue asks this every few seconds: a change marker of what it shows."""
+    _filterset, incidents, _sort = _queue(request)
+    return JsonResponse({"marker": _queue_marker_value(incidents)})
+
+
+@login_required
+@require_POST
+def saved_view_save(request):
+    if not is_staff(request.user):
+        raise PermissionDenied
+    form = SaveViewForm(request.POST)
+    if form.is_valid():
+        try:
+            view = services.saved_queue_view_save(
+                user=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The view “%(name)s” was saved.") % {"name": view.name})
+            return redirect(reverse("incidents:list") + "?" + view.query)
+    else:
+        messages.error(request, _("Name the view."))
+    return redirect("incidents:list")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk):
+    view = SavedQueueView.objects.filter(user=request.user, pk=pk).first()
+    if view is None:
+        raise Http404
+    services.saved_queue_view_delete(view=view, user=request.user)
+    messages.success(request, _("The view “%(name)s” was deleted.") % {"name": view.name})
+    return redirect("incidents:list")
+
+
+@editor_writes
+@require_POST
+def queue_bulk(request):
+    """Bulk assign / status: the first POST shows a confirmation page listing what will
+    change; the confirmed POST does it (each incident through the services)."""
+    if not can_edit(request.user):
+        raise PermissionDenied
+    visible = selectors.incident_list(actor=request.user)
+    form = BulkForm(request.POST, incidents=visible)
+    back = request.POST.get("next") or reverse("incidents:list")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("incidents:list")
+    if not form.is_valid():
+        for error in form.non_field_errors() or [_("Select incidents first.")]:
+            messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    chosen = list(data["incidents"].select_related("work_order", "assignee"))
+    if not data.get("confirm"):
+        return render(
+            request,
+            "incidents/bulk_confirm.html",
+            {
+                "nav_section": "incidents",
+                "form": form,
+                "chosen": chosen,
+                "assignee": data.get("assignee"),
+                "unassign": data.get("unassign"),
+                "status_label": dict(IncidentStatus.choices).get(data.get("status") or ""),
+                "next": back,
+            },
+        )
+    done, refused = services.incidents_bulk_update(
+        incidents=chosen,
+        by=request.user,
+        assignee=data.get("assignee"),
+        unassign=data.get("unassign"),
+        status=data.get("status") or None,
+    )
+    if done:
+        messages.success(request, _("%(count)s incidents were changed.") % {"count": len(done)})
+    for incident, reason in refused:
+        messages.error(request, f"{incident.number}: {reason}")
+    return redirect(back)
+
+
+@login_required
+def ratings(request):
+    """Staff: satisfaction ratings per incident and per customer."""
+    if not is_staff(request.user):
+        raise PermissionDenied
+    rows = selectors.satisfaction_ratings(actor=request.user)
+    code = request.GET.get("customer", "").strip()
+    if code:
+        rows = rows.filter(incident__work_order__customer__code=code)
+    from django.db.models import Avg
+
+    per_customer = (
+        selectors.satisfaction_ratings(actor=request.user)
+        .values("incident__work_order__customer__code", "incident__work_order__customer__name")
+        .annotate(count=Count("pk"), average=Avg("score"))
+        .order_by("incident__work_order__customer__name")
+    )
+    return render(
+        request,
+        "incidents/ratings.html",
+        {
+            "nav_section": "incidents",
+            "ratings": rows[:500],
+            "per_customer": per_customer,
+            "customer": code,
+        },
+    )
+
+
+# --- one incident ------------------------------------------------------------------
+
+
+def incident_marker_value(incident) -> str:
+    last_event = incident.events.order_by("-id").values_list("id", flat=True).first()
+    raw = f"{incident.version}|{incident.updated_at.isoformat()}|{last_event}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+@require_GET
+@login_required
+def incident_marker(request, pk):
+    """The live incident page asks this every few seconds: has anything changed?"""
+    incident = _incident(request, pk)
+    return JsonResponse({"marker": incident_marker_value(incident)})
+
+
+def _done(request, incident, success):
+    messages.success(request, success)
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+def _act(request, incident, form_name, form, call, success):
+    """A posted form of the incident page: errors show on the page (400), a domain
+    refusal becomes the form's error, success redirects with a message."""
+    if not form.is_valid():
+        return _detail_with_form_errors(request, incident, form_name, form)
+    try:
+        call(form.cleaned_data)
+    except StaleVersion:
+        form.add_error(None, _("The incident was changed by someone else meanwhile; try again."))
+    except DomainError as exc:
+        put_error(form, exc)
+        if exc.field and exc.field not in form.fields:
+            form.add_error(None, exc.message)
+    else:
+        return _done(request, incident, success)
+    return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
+
+
+@editor_writes
+@require_POST
+def incident_comment(request, pk):
+    """A public reply or an internal note (staff), with files."""
+    incident = _incident(request, pk)
+    if not can_act_for_customer(request.user):
+        raise PermissionDenied
+    staff = is_staff(request.user)
+    form = CommentForm(request.POST, request.FILES, staff=staff)
+
+    def call(data):
+        services.incident_comment(
+            incident=incident,
+            body=data["body"],
+            internal=bool(data.get("internal")),
+            files=data.get("files") or [],
+            by=request.user,
+        )
+
+    internal = staff and request.POST.get("internal") in ("on", "true", "1")
+    success = _("Your internal note was added.") if internal else _("Your reply was added.")
+    return _act(request, incident, "comment_form", form, call, success)
+
+
+@editor_writes
+@require_POST
+def incident_attach(request, pk):
+    incident = _incident(request, pk)
+    if not can_act_for_customer(request.user):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    return _act(
+        request,
+        incident,
+        "attachment_form",
+        form,
+        lambda data: services.incident_attach(
+            incident=incident, file=data["file"], by=request.user
+        ),
+        _("The file was attached."),
+    )
+
+
+@require_GET
+@login_required
+def attachment_download(request, pk, attachment_id):
+    """The only way to read an attachment: through the one door, never a public path."""
+    incident = _incident(request, pk)
+    attachment = (
+        selectors.incident_attachments(actor=request.user, incident=incident)
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)
+
+
+@editor_writes
+@require_POST
+def incident_assign(request, pk):
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    form = AssignForm(request.POST)
+    if request.POST.get("me"):
+        form = AssignForm({"assignee": request.user.pk})
+    return _act(
+        request,
+        incident,
+        "assign_form",
+        form,
+        lambda data: services.incident_assign(
+            incident=incident, assignee=data["assignee"], by=request.user
+        ),
+        _("The assignee was changed."),
+    )
+
+
+@editor_writes
+@require_POST
+def severity_request_decide(request, pk, request_id):
+    """R3: accept or decline a customer's severity request, with the reason."""
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    item = SeverityRequest.objects.filter(incident=incident, pk=request_id).first()
+    if item is None:
+        raise Http404
+    form = DecisionForm(request.POST)
+
+    def call(data):
+        service = (
+            services.severity_request_accept
+            if data["decision"] == "accept"
+            else services.severity_request_decline
+        )
+        service(request=item, reason=data["reason"], by=request.user)
+
+    accepted = request.POST.get("decision") == "accept"
+    success = (
+        _("The request was accepted: the severity changed and the deadline was recomputed (R3).")
+        if accepted
+        else _("The request was declined; the customer sees your reason (R3).")
+    )
+    return _act(request, incident, "decision_form", form, call, success)
+
+
+class _Empty(forms.Form):
+    pass
+
+
+@editor_writes
+@require_POST
+def incident_grant_change_control(request, pk):
+    """The customer's side of an Advanced critical incident: change-control access granted."""
+    incident = _incident(request, pk)
+    if not can_act_for_customer(request.user):
+        raise PermissionDenied
+    return _act(
+        request,
+        incident,
+        "change_control_form",
+        _Empty(request.POST),
+        lambda data: services.incident_grant_change_control(incident=incident, by=request.user),
+        _("Change-control access was recorded as granted."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_assign_critical_situation(request, pk):
+    """R7: the critical situation resource is assigned."""
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    return _act(
+        request,
+        incident,
+        "critical_situation_form",
+        _Empty(request.POST),
+        lambda data: services.incident_assign_critical_situation(
+            incident=incident, by=request.user
+        ),
+        _("The critical situation resource was recorded as assigned (R7)."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_log_effort(request, pk):
+    """R23: advisory effort; past 6 hours it is flagged and the account manager told."""
+    incident = _incident(request, pk)
+    if not can_edit(request.user):
+        raise PermissionDenied
+    return _act(
+        request,
+        incident,
+        "effort_form",
+        EffortForm(request.POST),
+        lambda data: services.incident_log_advisory_effort(
+            incident=incident, minutes=data["minutes"], by=request.user
+        ),
+        _("The effort was logged (R23)."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_mark_solved(request, pk):
+    """The customer marks their incident solved."""
+    incident = _incident(request, pk)
+    if not can_act_for_customer(request.user):
+        raise PermissionDenied
+    return _act(
+        request,
+        incident,
+        "solved_form",
+        _Empty(request.POST),
+        lambda data: services.incident_set_status(
+            incident=incident, status=IncidentStatus.RESOLVED, by=request.user
+        ),
+        _("Thank you: the incident is marked solved. Please rate the support you got."),
+    )
+
+
+@editor_writes
+@require_POST
+def incident_rate(request, pk):
+    incident = _incident(request, pk)
+    if is_staff(request.user):
+        raise PermissionDenied
+    return _act(
+        request,
+        incident,
+        "rating_form",
+        RatingForm(request.POST),
+        lambda data: services.incident_rate(
+            incident=incident, score=data["score"], comment=data["comment"], by=request.user
+        ),
+        _("Thank you for your rating."),
+    )
+
+
+def desk_context(request, incident) -> dict:
+    """What the incident page adds for the desk (merged into views._detail_context)."""
+    staff = is_staff(request.user)
+    return {
+        "comment_form": CommentForm(staff=staff),
+        "attachment_form": AttachmentForm(),
+        "assign_form": AssignForm(initial={"assignee": incident.assignee_id}),
+        "decision_form": DecisionForm(),
+        "effort_form": EffortForm(),
+        "rating_form": RatingForm(),
+        "change_control_form": _Empty(),
+        "critical_situation_form": _Empty(),
+        "solved_form": _Empty(),
+        "marker": incident_marker_value(incident),
+        "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+        "rating": _rating(incident),
+        "open_requests": getattr(incident, "open_requests", []),
+        "advisory_cap_minutes": 6 * 60,
+    }
+
+
+def _rating(incident):
+    from incidents.models import SatisfactionRating
+
+    try:
+        return incident.satisfaction_rating
+    except SatisfactionRating.DoesNotExist:
+        return None
