@@ -203,8 +203,6 @@ class Incident(models.Model):
             ),
             # The API list (newest first), lists reaching closed incidents, `opened_after`.
             models.Index(fields=["-opened_at", "-id"], name="incident_list_opened_idx"),
-            # The API's `?ordering=updated_at` cursor and `updated_after` (sync).
-            models.Index(fields=["updated_at", "id"], name="incident_api_sync_idx"),
         ]
 
     def __str__(self) -> str:

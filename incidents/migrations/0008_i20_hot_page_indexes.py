@@ -29,8 +29,4 @@ class Migration(migrations.Migration):
             model_name='incident',
             index=models.Index(fields=['-opened_at', '-id'], name='incident_list_opened_idx'),
         ),
-        migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['updated_at', 'id'], name='incident_api_sync_idx'),
-        ),
-    ]
+        ]
