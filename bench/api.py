@@ -319,13 +319,6 @@ def main() -> int:
     client_counts = (1,) if args.smoke else (1, 8)
     if args.smoke:
         args.seconds = 0.5
-    helpdesk = None
-    if (HELPDESK_VENV / "gunicorn").exists():
-        helpdesk = Helpdesk(args.port - 2, args.workers)
-        hd_seed = helpdesk.prepare()
-        helpdesk.start()
-    else:
-        print("django-helpdesk: no .bench-helpdesk-venv, its comparison is skipped")
 
     seed = prepare()
     key = seed["key"]
@@ -367,7 +360,14 @@ def main() -> int:
         return "GET", "/api/v1/incidents/?page_size=50", None, key
 
     results = []
+    helpdesk = hd_seed = None
     try:
+        if (HELPDESK_VENV / "gunicorn").exists():
+            helpdesk = Helpdesk(args.port - 2, args.workers)
+            hd_seed = helpdesk.prepare()
+            helpdesk.start()
+        else:
+            print("django-helpdesk: no .bench-helpdesk-venv, its comparison is skipped")
         run(args.port, 2, 1.0, floor)  # warm up every worker and connection
         run(args.port, 2, 1.0, create)
         if helpdesk:
