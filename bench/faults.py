@@ -45,7 +45,7 @@ CELERY = str(ROOT / ".venv" / "bin" / "celery")
 FAULT_REDIS_PORT = 6390
 FAULT_PG_PORT = 5440
 WEB_PORT = 8766
-RECEIVER_PORT = 8767
+RECEIVER_PORT = 0  # any free port: a fixed one clashed with other runs on the machine
 INCIDENT_OPS = ("file_incident", "file_incident", "list_incidents", "credits")
 MIXED_OPS = ("file_incident", "file_incident", "list_incidents", "redeem", "redeem", "credits")
 
@@ -68,7 +68,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer((HOST, port), Handler)
-        self.url = f"http://{HOST}:{port}/hook"
+        self.url = f"http://{HOST}:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):

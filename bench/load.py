@@ -470,7 +470,8 @@ def check_invariants() -> dict:
     ).values_list("payload", flat=True)
     announced_ids = Counter()
     for payload in announced:
-        announced_ids[(payload or {}).get("id")] += 1
+        # The one envelope's payload (incidents/notices.py): the incident as GET returns it.
+        announced_ids[((payload or {}).get("data") or {}).get("id")] += 1
     missing = [i for i in incident_ids if announced_ids.get(i, 0) == 0]
     doubled = [i for i, n in announced_ids.items() if n > 1]
     if missing:

@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_scale \\
         .venv/bin/python bench/reviews.py [--work-order ID] [--period 2026-Q3] [--png out.png]
+    .venv/bin/python bench/reviews.py --smoke   # after bench/scale.py --smoke (CI)
 
 Picks the work order with the most incidents (or --work-order) and the quarter with the
 most of its incidents (or --period), then times, each --repeat times: the figures
@@ -36,7 +37,16 @@ def main() -> None:
     parser.add_argument("--png", help="write the PDF's first page here as PNG")
     parser.add_argument("--pdf", help="keep the PDF here")
     parser.add_argument("--language", default="en")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="once, on the smoke-scale database bench/scale.py --smoke builds (CI)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.repeat = 1
+        server = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
+        os.environ["DATABASE_URL"] = f"{server}/portal_bench_scale_0_001"
 
     import django
 
