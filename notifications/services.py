@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from notifications.choices import Channel, OutboxState, Urgency
-from notifications.models import OutboxMessage, SweepRun
+from notifications.models import OutboxMessage, SweepRun, WorkOrderNotice
 from notifications.selectors import BEAT_JOB
 
 logger = logging.getLogger(__name__)
@@ -362,6 +362,39 @@ def sweep_run_finish(
     run.detail = detail or {}
     run.save(update_fields=["finished_at", "handled", "failed", "detail"])
     return run
+
+
+def work_order_notice_claim(
+    *, work_order, kind: str, end_date: dt.date, reference: str = "", detail: dict | None = None
+) -> WorkOrderNotice | None:
+    """Insert a work order notice's unique row; the notice for the caller that inserted it,
+    None when it already exists (the notice was sent: send nothing twice).
+
+    A savepoint around the INSERT: a concurrent sweep inserting the same key waits for
+    ours to commit, then fails on `work_order_notice_once` and gets None back, and the
+    caller's transaction goes on.
+    """
+    try:
+        with transaction.atomic():
+            return WorkOrderNotice.objects.create(
+                work_order=work_order,
+                kind=kind,
+                end_date=end_date,
+                reference=reference,
+                detail=detail or {},
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint != "work_order_notice_once":
+            raise
+        return None
+
+
+def work_order_notice_record(*, notice: WorkOrderNotice, detail: dict) -> WorkOrderNotice:
+    """Record what a claimed notice did (e.g. what the expiry expired) on its row."""
+    notice.detail = detail
+    notice.save(update_fields=["detail"])
+    return notice
 
 
 def beat_tick_record(*, at: dt.datetime | None = None) -> None:

@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 
 from accounts.choices import Role
-from contracts.entitlements import run_entitlement_sweep
 from core.errors import Conflict, RuleViolation
 from credits.choices import RedemptionStatus
+from credits.entitlements import run_entitlement_sweep
 from credits.models import CreditEntry, Redemption
 from credits.services import (
     credits_expire,
