@@ -35,9 +35,14 @@ def api_key_create(*, name: str, customer=None, by=None) -> tuple[ApiKey, str]:
     return key, raw
 
 
+@transaction.atomic
 def api_key_revoke(*, key: ApiKey, by=None) -> ApiKey:
-    """Revoke a key at once; revoking a revoked key changes nothing."""
+    """Revoke a key at once, and with it the webhook subscriptions it made (they stop
+    receiving: the delivery checks the key again before each send). Revoking a revoked
+    key changes nothing."""
     # Conditional UPDATE: the first revocation's timestamp is the one kept.
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # Through the reverse relation: accounts does not import notifications.
+    key.webhooks.filter(active=True).update(active=False)
     key.refresh_from_db(fields=["revoked_at"])
     return key

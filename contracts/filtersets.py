@@ -52,6 +52,9 @@ class WorkOrderFilterSet(django_filters.FilterSet):
             ("start_date", "start_date"),
             ("end_date", "end_date"),
             ("customer__name", "customer"),
+            # API.md Revision 2: sync (`updated_at` pages by cursor in the API).
+            ("updated_at", "updated_at"),
+            ("id", "id"),
         )
     )
 

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
 from contracts.choices import DEFAULT_CONTACT_LIMITS
 from contracts.models import Customer, SupportLocation
+from core import formatting
+from core.forms import PortalForm
 from services.choices import PURCHASABLE, Package
 from services.models import Service
 
@@ -47,7 +50,7 @@ def _check_zone(value: str) -> str:
     return value
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(PortalForm):
     code = forms.SlugField(
         label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme.")
     )
@@ -72,7 +75,7 @@ class CustomerForm(forms.Form):
         return _check_zone(self.cleaned_data["timezone"])
 
 
-class WorkOrderForm(forms.Form):
+class WorkOrderForm(PortalForm):
     """Header and term of a work order. `version` guards against a lost update."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
@@ -142,8 +145,16 @@ class WorkOrderForm(forms.Form):
         self.fields["support_location"].queryset = (
             locations.filter(customer=customer) if customer is not None else locations
         )
+        # The customer's only support location is the obvious choice: preselect it.
+        if customer is not None and not self.is_bound and not self.initial.get("support_location"):
+            only = list(self.fields["support_location"].queryset[:2])
+            if len(only) == 1:
+                self.initial["support_location"] = only[0].pk
         self.fields["account_manager"].queryset = (
-            get_user_model().objects.filter(is_staff=True).order_by("username")
+            # Only staff who may edit manage a work order: never the read-only auditor.
+            get_user_model()
+            .objects.filter(is_staff=True, role__in=[Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER])
+            .order_by("username")
         )
 
     def clean(self):
@@ -167,7 +178,7 @@ class WorkOrderForm(forms.Form):
         return data
 
 
-class LineForm(forms.Form):
+class LineForm(PortalForm):
     """A bought add-on: the select offers only what the package lets one buy (R12)."""
 
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
@@ -193,19 +204,19 @@ class LineForm(forms.Form):
 def _service_label(service: Service) -> str:
     bounds = ""
     if service.min_quantity is not None or service.max_quantity is not None:
-        low = service.min_quantity.normalize() if service.min_quantity is not None else "…"
-        high = service.max_quantity.normalize() if service.max_quantity is not None else "…"
-        bounds = f" [{low}–{high} {service.get_unit_display()}]"
-    return f"{service.name} ({service.get_unit_display()}){bounds}"
+        low = formatting.number(service.min_quantity) if service.min_quantity is not None else "…"
+        high = formatting.number(service.max_quantity) if service.max_quantity is not None else "…"
+        bounds = f" [{low}–{high} {formatting.unit_name(service.unit)}]"
+    return f"{service.name} ({formatting.unit_name(service.unit)}){bounds}"
 
 
-class LineQuantityForm(forms.Form):
+class LineQuantityForm(PortalForm):
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(PortalForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail"))
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -216,7 +227,7 @@ class ContactForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class SupportLocationForm(forms.Form):
+class SupportLocationForm(PortalForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     country = forms.CharField(
         label=_("Country"), max_length=2, help_text=_("Public holidays come from it.")
@@ -241,7 +252,7 @@ class SupportLocationForm(forms.Form):
         return data
 
 
-class ClosureDayForm(forms.Form):
+class ClosureDayForm(PortalForm):
     date = forms.DateField(label=_("Date"), widget=DateInput())
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     is_closed = forms.BooleanField(

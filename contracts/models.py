@@ -6,12 +6,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import ClosureSource, WorkOrderStatus
 from core.scoping import scoped_queryset
+from core.times import business_today
 from services.choices import Package
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -28,6 +28,7 @@ class Customer(models.Model):
     )
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("id").as_manager()
     history = HistoricalRecords()
@@ -59,6 +60,7 @@ class SupportLocation(models.Model):
     weekdays = models.CharField(max_length=13, default="0,1,2,3,4")
     # Bumped whenever hours or closed days change, so open incidents can be recomputed.
     calendar_version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("customer").as_manager()
     history = HistoricalRecords()
@@ -118,7 +120,7 @@ class ClosureDay(models.Model):
 class WorkOrderQuerySet(scoped_queryset("customer")):
     def with_status(self, today: dt.date | None = None):
         """Annotate `status_code` so lists can filter and sort by the derived status."""
-        today = today or timezone.localdate()
+        today = today or business_today()
         return self.annotate(
             status_code=models.Case(
                 models.When(
@@ -200,7 +202,7 @@ class WorkOrder(models.Model):
         return self.number
 
     def status_on(self, when: dt.date | None = None) -> str:
-        when = when or timezone.localdate()
+        when = when or business_today()
         if self.terminated_at is not None:
             return WorkOrderStatus.TERMINATED
         if when < self.start_date:
@@ -245,6 +247,7 @@ class WorkOrderLine(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
     history = HistoricalRecords()
@@ -288,6 +291,7 @@ class NamedContact(models.Model):
     is_lead = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
     history = HistoricalRecords()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from contracts.choices import DEFAULT_CONTACT_LIMITS, MAX_CORE_CONTACTS, WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
 from core.errors import Conflict, RuleViolation
+from core.history import actor_reason
 from core.scoping import actor_is_staff
 from services.choices import DSE, Availability, Package
 from services.models import Service
@@ -44,8 +45,9 @@ def check_fields(obj, *, exclude=()) -> None:
 def stamp(obj, by, reason: str = ""):
     """Tell django-simple-history who makes the next save of `obj`, and why."""
     obj._history_user = history_user(by)
+    reason = actor_reason(by, reason)
     if reason:
-        obj._change_reason = reason[:100]
+        obj._change_reason = reason
     return obj
 
 

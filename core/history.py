@@ -30,6 +30,17 @@ def install() -> None:
     HistoryDescriptor.__get__ = _get
 
 
+def actor_reason(by, reason: str = "") -> str:
+    """The change reason to record for `by`: an API key's change names the key (API.md
+    Revision 2: "a change made with a key is recorded in history under the key's
+    name"), whoever made the key; a person's or the system's reason is unchanged."""
+    key = getattr(by, "api_key", None)
+    if key is None:
+        return reason[:100]
+    label = f"API key {key.name}"
+    return (f"{label}: {reason}" if reason else label)[:100]
+
+
 def history_row(instance, *, history_type: str = "+", user=None, reason: str = "", date=None):
     """The unsaved simple-history row that saving `instance` would write (`+` created,
     `~` changed): for writers that insert rows themselves (core.batch.InsertBatch),

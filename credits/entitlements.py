@@ -34,13 +34,16 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import WorkOrder
+from core.times import business_today
 from credits.models import CreditEntry
 from credits.services.hours import credits_expire
 from notifications.calendars import customer_calendar, staff_calendar
@@ -102,7 +105,7 @@ class EntitlementSweepResult:
 
 def run_entitlement_sweep(*, today: dt.date | None = None) -> EntitlementSweepResult:
     """Send every notice that is due today (or missed within the grace), expire ended terms."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     run = sweep_run_start(job=ENTITLEMENT_SWEEP_JOB)
     result = EntitlementSweepResult()
     for work_order in _candidates(today):
@@ -234,18 +237,15 @@ def recipients(work_order: WorkOrder) -> tuple[list[Reader], dict]:
 
 
 def _payload(work_order: WorkOrder, **extra) -> dict:
-    data = {
-        "work_order": {
-            "id": work_order.pk,
-            "number": work_order.number,
-            "customer": work_order.customer.code,
-            "package": work_order.package,
-            "start_date": work_order.start_date.isoformat(),
-            "end_date": work_order.end_date.isoformat(),
-        }
-    }
-    data.update(extra)
-    return data
+    """The webhook payload of a work-order event (API.md Revision 2): `data` is the work
+    order as `GET /api/v1/work-orders/{id}/` returns it, the event's figures under
+    `data.detail` (notifications.webhooks.envelope wraps it)."""
+    with timezone.override(dt.UTC):
+        data = dict(WorkOrderSerializer(work_order).data)
+    detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in extra.items()}
+    detail["url"] = f"{settings.PORTAL_PUBLIC_URL}/work-orders/{work_order.pk}/"
+    data["detail"] = detail
+    return {"data": data}
 
 
 def _send(
@@ -467,7 +467,7 @@ def check_low_credit(*, work_order_id: int) -> bool:
         return False
     result = EntitlementSweepResult()
     with transaction.atomic():
-        if not _low_credit_candidates(timezone.localdate()).filter(pk=work_order_id).exists():
+        if not _low_credit_candidates(business_today()).filter(pk=work_order_id).exists():
             return False
         _low_credit(work_order, result)
     return result.low_credit > 0

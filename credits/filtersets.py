@@ -25,6 +25,8 @@ class RedemptionFilterSet(django_filters.FilterSet):
             ("scheduled_for", "scheduled_for"),
             ("created_at", "created_at"),
             ("credits", "credits"),
+            ("updated_at", "updated_at"),
+            ("id", "id"),
         )
     )
 

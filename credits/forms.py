@@ -2,6 +2,7 @@
 R18 shortfalls."""
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 
@@ -10,12 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
+from core import formatting
+from core.forms import PortalForm
+from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, DeliveryMode
+from credits.services.redemptions import delivery_modes_for
 from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABLE
 from services.models import Service
 
 
-class RedeemForm(forms.Form):
+class RedeemForm(PortalForm):
     """Credits for an add-on on a date (R10). The cost and the R16 rule are shown before
     the redemption is confirmed; the idempotency key makes a double click harmless."""
 
@@ -43,13 +48,24 @@ class RedeemForm(forms.Form):
             )
             | Service.objects.filter(code=ON_DEMAND_ASSESSMENT)
         ).order_by("category", "name")
-        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.get_unit_display()})"
+        self.fields["service"].label_from_instance = lambda s: (
+            f"{s.name} ({formatting.unit_name(s.unit)})"
+        )
+        # The bounds the confirmation checks: from today (or the term's start) to the term's end.
+        low = max(business_today(), work_order.start_date)
+        self.fields["scheduled_for"].widget.attrs.update(
+            min=low.isoformat(), max=work_order.end_date.isoformat()
+        )
+        # Delivery modes per service (portal.js offers only the selected service's modes).
+        modes = {str(s.pk): delivery_modes_for(s) for s in self.fields["service"].queryset}
+        self.fields["delivery_mode"].widget.attrs["data-modes-for"] = "id_service"
+        self.fields["delivery_mode"].widget.attrs["data-modes"] = json.dumps(modes)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
-            self.initial.setdefault("scheduled_for", timezone.localdate() + dt.timedelta(days=21))
+            self.initial.setdefault("scheduled_for", business_today() + dt.timedelta(days=21))
 
 
-class CancelForm(forms.Form):
+class CancelForm(PortalForm):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=300, required=False)
     minimum_enrolment_not_reached = forms.BooleanField(
         label=_("Workshop cancelled: minimum enrolment not reached (R20, full refund)"),
@@ -57,14 +73,14 @@ class CancelForm(forms.Form):
     )
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(PortalForm):
     """A new delivery date for a scheduled redemption (R16; the fee is shown first)."""
 
     scheduled_for = forms.DateField(label=_("New delivery date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
 
 
-class DeliverForm(forms.Form):
+class DeliverForm(PortalForm):
     """R14: the day a scheduled redemption was delivered (staff; today if left empty).
 
     No bounds here: the service refuses a future day or one outside the term with a
@@ -75,7 +91,7 @@ class DeliverForm(forms.Form):
     )
 
 
-class RateForm(forms.Form):
+class RateForm(PortalForm):
     service = forms.ModelChoiceField(
         label=_("Service"),
         queryset=Service.objects.exclude(code=PROACTIVE_CREDITS).order_by("name"),
@@ -88,7 +104,7 @@ class RateForm(forms.Form):
     )
 
 
-class ShortfallInvoiceForm(forms.Form):
+class ShortfallInvoiceForm(PortalForm):
     """R18: a Software Assurance shortfall invoiced in the window after the start or an anniversary.
 
     No bounds here: the service refuses a non-positive amount or a day outside the
@@ -108,7 +124,7 @@ class ShortfallInvoiceForm(forms.Form):
     note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
 
 
-class ShortfallVoidForm(forms.Form):
+class ShortfallVoidForm(PortalForm):
     """R18: void a wrongly recorded shortfall invoice, saying why.
 
     Not required here: the service refuses an empty reason with a message naming R18.

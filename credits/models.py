@@ -38,6 +38,7 @@ class Rate(models.Model):
     credits_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
     valid_from = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("customer").as_manager()
 
@@ -134,6 +135,7 @@ class Redemption(models.Model):
     # R14: set by credits_expire when the term ended with the redemption still scheduled.
     lapsed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_queryset("work_order__customer").as_manager()
 

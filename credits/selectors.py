@@ -7,6 +7,7 @@ from django.db.models import F, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.times import business_today
 from credits.choices import EntryKind
 from credits.models import (
     CreditAccount,
@@ -76,6 +77,36 @@ def balance(*, work_order) -> int:
     )
 
 
+SPENDING_KINDS = (
+    EntryKind.REDEMPTION,
+    EntryKind.REFUND,
+    EntryKind.CANCELLATION_FEE,
+    EntryKind.EXCHANGE,
+)
+
+
+def credit_figures(*, work_order) -> dict:
+    """The credit figures a page shows, all from the ledger so they cannot disagree:
+    `available` (the balance), `spent` (redemptions, refunds, fees and exchanges, net) and
+    `added` (everything else: grants, adjustments, conversions, expiry)."""
+    spent = -(
+        CreditEntry.objects.filter(work_order=work_order, kind__in=SPENDING_KINDS).aggregate(
+            s=Coalesce(Sum("amount"), 0)
+        )["s"]
+    )
+    available = balance(work_order=work_order)
+    return {"available": available, "spent": spent, "added": available + spent}
+
+
+def balance_history(entries) -> list[tuple[dt.date, int]]:
+    """The balance at the end of each day that has ledger entries, oldest first (the
+    burn-down's points: several entries on one day are one step, never a spike)."""
+    by_day: dict[dt.date, int] = {}
+    for entry in entries:
+        by_day[timezone.localdate(entry.created_at)] = entry.balance_after
+    return sorted(by_day.items())
+
+
 def ledger(*, work_order, actor=None):
     """The work order's entries, oldest first, each with `running_balance` recomputed by the database.
 
@@ -142,14 +173,14 @@ def shortfall_window(*, work_order, today: dt.date | None = None) -> ShortfallWi
     """
     if work_order.terminated_at is not None:
         return None
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     return work_order_shortfall_window(work_order, today)
 
 
 def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dict:
     """R18 for a work order page: the current or next window, whether it is open and
     already invoiced, and the invoices the actor may see."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or business_today()
     window = shortfall_window(work_order=work_order, today=today)
     invoices = list(shortfall_invoice_list(actor=actor, work_order=work_order))
     return {

@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import (
@@ -18,7 +17,9 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
+from core import formatting
 from core.forms import errors_onto
+from core.times import business_today
 from credits import selectors, services
 from credits.choices import CUTOFF_DAYS, FREE_CANCELLATION_DAYS, RedemptionStatus
 from credits.forms import (
@@ -34,9 +35,9 @@ from credits.models import Redemption, ShortfallInvoice
 from services.choices import Package
 
 
-def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
+def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> dict:
     """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
-    today = timezone.localdate()
+    today = business_today()
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
     cost = services.redemption_cost(rate=rate, quantity=quantity) if rate else None
     free_until = scheduled_for - dt.timedelta(days=FREE_CANCELLATION_DAYS)
@@ -44,7 +45,16 @@ def _quote(*, work_order, service, quantity, scheduled_for) -> dict:
     fee_percent = work_order.cancellation_fee_percent
     late_fee = services.round_credits(cost * fee_percent / 100) if cost is not None else None
     cutoff = work_order.end_date - dt.timedelta(days=CUTOFF_DAYS)
+    # The confirmation's own checks: a quote it would refuse is shown refused, with why.
+    refusal = services.credits_redeem_check(
+        work_order=work_order,
+        service=service,
+        quantity=quantity,
+        scheduled_for=scheduled_for,
+        delivery_mode=delivery_mode,
+    )
     return {
+        "refusal": refusal.message if refusal else "",
         "rate": rate,
         "cost": cost,
         "balance": balance,
@@ -80,6 +90,7 @@ def redeem(request, pk):
             service=data["service"],
             quantity=data["quantity"],
             scheduled_for=data["scheduled_for"],
+            delivery_mode=data["delivery_mode"],
         )
         if request.POST.get("action") == "confirm":
             with errors_onto(form):
@@ -97,7 +108,7 @@ def redeem(request, pk):
                     _("%(service)s on %(date)s is booked for %(credits)s credits.")
                     % {
                         "service": redemption.service.name,
-                        "date": redemption.scheduled_for.strftime("%d-%m-%Y"),
+                        "date": formatting.fmt_date(redemption.scheduled_for, "day"),
                         "credits": redemption.credits,
                     },
                 )
@@ -124,7 +135,7 @@ def cancel(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    today = timezone.localdate()
+    today = business_today()
     days_before = (redemption.scheduled_for - today).days
     late = days_before < FREE_CANCELLATION_DAYS
     fee = (
@@ -177,7 +188,7 @@ def reschedule(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    days_before = (redemption.scheduled_for - timezone.localdate()).days
+    days_before = (redemption.scheduled_for - business_today()).days
     # The service's own computation: what the page shows is what the move charges.
     fee = services.reschedule_fee(redemption=redemption)
     form = RescheduleForm(request.POST or None)
@@ -194,7 +205,7 @@ def reschedule(request, pk):
                 _("%(service)s is moved to %(date)s.")
                 % {
                     "service": moved.service.name,
-                    "date": moved.scheduled_for.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(moved.scheduled_for, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)
@@ -243,7 +254,7 @@ def deliver(request, pk):
                 _("%(service)s is marked delivered on %(date)s.")
                 % {
                     "service": done.service.name,
-                    "date": done.delivered_on.strftime("%d-%m-%Y"),
+                    "date": formatting.fmt_date(done.delivered_on, "day"),
                 },
             )
             return redirect("work_order_overview", pk=work_order.pk)
@@ -269,7 +280,7 @@ def rates(request, customer_pk):
 
 
 def _rate_context(request, customer, form):
-    today = timezone.localdate()
+    today = business_today()
     card = selectors.rate_card(actor=request.user, on=None).filter(
         customer__in=[customer]
     ) | selectors.rate_card(actor=request.user, on=None).filter(customer__isnull=True)

@@ -9,6 +9,13 @@ verifies each X-Portal-Signature, files an incident carrying its own ticket id i
     python examples/ticketing_tool.py --api http://127.0.0.1:8000/api/v1 \\
         --key sp_... --work-order 12 --contact bob@acme.example --ticket JIRA-123
 
+Then it mirrors the customer's incidents the way API.md's "Sync" section says: an
+initial load (`?ordering=updated_at`, following the opaque cursor in `next`), a public
+comment and an attachment on its incident, and an incremental sync
+(`?updated_after=<highest updated_at seen>` with the cursor) that finds the incident
+again with its new state. Every webhook is checked against the one envelope
+(`{"id", "event", "created_at", "data"}`, the incident in `data` as its GET returns it).
+
 It exits after `--expect` webhooks arrived (or `--wait` seconds passed).
 """
 
@@ -20,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +81,78 @@ class Portal:
             ) from exc
         return json.loads(raw) if raw else {}
 
+    def upload(self, path: str, name: str, content: bytes, content_type: str) -> dict:
+        """A multipart/form-data POST of one file in the field `file`."""
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: {content_type}\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.key}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Accept": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"upload failed: {exc.code} {exc.read().decode()[:500]}") from exc
+
+    def walk(self, params: dict) -> list[dict]:
+        """Every row of /incidents/ for `params`, following the cursor in `next`."""
+        query = "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in params.items())
+        page = self.call("GET", f"/incidents/?{query}")
+        rows = list(page["results"])
+        while page["next"]:
+            page = self.call("GET", page["next"][len(self.base) :])
+            rows += page["results"]
+        return rows
+
+
+class Mirror:
+    """The tool's copy of the portal's incidents, kept by sync."""
+
+    def __init__(self, portal: Portal):
+        self.portal = portal
+        self.rows: dict[int, dict] = {}
+        self.high_water: str | None = None
+
+    def sync(self, page_size: int = 2) -> list[dict]:
+        params = {"ordering": "updated_at", "page_size": page_size}
+        if self.high_water is not None:
+            params["updated_after"] = self.high_water
+        rows = self.portal.walk(params)
+        for row in rows:
+            self.rows[row["id"]] = row
+            self.high_water = max(self.high_water or row["updated_at"], row["updated_at"])
+        return rows
+
+
+ENVELOPE_KEYS = {"id", "event", "created_at", "data"}
+
+
+def envelope_problems(event: dict) -> list[str]:
+    """What is wrong with a webhook body against the one envelope (empty: nothing)."""
+    problems = [f"missing {k}" for k in sorted(ENVELOPE_KEYS - set(event))]
+    extra = set(event) - ENVELOPE_KEYS - {"detail"}
+    problems += [f"unexpected {k}" for k in sorted(extra)]
+    if event.get("event", "").startswith("incident."):
+        data = event.get("data") or {}
+        problems += [
+            f"data lacks {k}" for k in ("id", "number", "version", "updated_at") if k not in data
+        ]
+    return problems
+
 
 def serve_webhooks(secret_box: dict, received: list, port: int = 0) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
@@ -82,6 +162,13 @@ def serve_webhooks(secret_box: dict, received: list, port: int = 0) -> Threading
                 secret_box.get("secret", ""), self.headers.get("X-Portal-Signature", ""), body
             )
             delivery = self.headers.get("X-Portal-Delivery", "")
+            if ok and envelope_problems(json.loads(body)):
+                print(
+                    f"webhook delivery={delivery} envelope INVALID: "
+                    f"{envelope_problems(json.loads(body))}",
+                    flush=True,
+                )
+                ok = False
             if ok and delivery not in {
                 r["delivery"] for r in received
             }:  # drop repeats (at-least-once delivery)
@@ -152,6 +239,32 @@ def main(argv=None) -> int:
         f"filed {incident['number']} ref={incident['external_reference']} due={incident['response_due_at']}",
         flush=True,
     )
+    # Sync: the initial load, every page by the cursor.
+    mirror = Mirror(portal)
+    loaded = mirror.sync()
+    print(f"initial load: {len(loaded)} incident(s), high-water {mirror.high_water}", flush=True)
+    # The conversation: a public comment and an attachment on the tool's incident.
+    comment = portal.call(
+        "POST",
+        f"/incidents/{incident['id']}/comments/",
+        {"body": f"Update from {args.ticket}: users cannot send mail."},
+        headers={"Idempotency-Key": f"comment-{args.ticket}"},
+    )
+    attachment = portal.upload(
+        f"/incidents/{incident['id']}/attachments/", "mail.log", b"550 relay denied\n", "text/plain"
+    )
+    print(f"commented {comment['id']} attached {attachment['name']}", flush=True)
+    # A change on the portal's side (here: our own edit) comes back by incremental sync.
+    portal.call("PATCH", f"/incidents/{incident['id']}/", {"title": f"{args.ticket}: mail down"})
+    changed = mirror.sync()
+    again = [row for row in changed if row["id"] == incident["id"]]
+    print(
+        f"incremental sync: {len(changed)} changed, ours again={bool(again)} "
+        f"title={again[0]['title'] if again else None!r}",
+        flush=True,
+    )
+    if not again:
+        return 1
     if args.ready_file:
         with open(args.ready_file, "w") as fh:
             fh.write(json.dumps({"url": url, "incident": incident["id"]}))

@@ -23,8 +23,9 @@ Freshness, from the strongest guarantee to the backstop:
   not outlive a rollback under a calendar_version that stays valid. (A new location
   is exempt: a rolled-back one's id is never used again.)
 
-Only incident_open reads through here; explanations, previews and recomputations read
-the tables directly (incidents.targets).
+Only incident_open reads through here, and explanations given a `table_version` (a service
+review explains hundreds of breaches, issue #21); other explanations, previews and
+recomputations read the tables directly (incidents.targets).
 """
 
 from __future__ import annotations

@@ -117,6 +117,15 @@ def _label_form(form, staff):
     form.fields["status"].widget = forms.CheckboxSelectMultiple(
         choices=form.fields["status"].choices
     )
+    # Not Django's "Unknown/Yes/No": an unset filter means any incident (issue #19).
+    form.fields["breached"].widget = forms.Select(
+        choices=[("", _("Any")), ("true", _("Breached only")), ("false", _("Not breached"))]
+    )
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.NullBooleanSelect):
+            field.widget = forms.Select(
+                choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+            )
     if not staff:
         for name in ("customer", "assignee", "unassigned", "severity_requested"):
             form.fields.pop(name, None)

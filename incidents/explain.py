@@ -16,6 +16,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
+from core.formatting import localize_pattern
 from incidents import targets
 from incidents.choices import Clock, Severity
 from services.choices import Package
@@ -103,11 +104,11 @@ def describe_hours(work_order) -> dict:
 
 
 def _local(value: dt.datetime, zone: ZoneInfo) -> str:
-    return dateformat.format(value.astimezone(zone), _FORMAT)
+    return dateformat.format(value.astimezone(zone), localize_pattern(_FORMAT))
 
 
 def _days(days: list[dt.date]) -> str:
-    return ", ".join(dateformat.format(d, _DAY) for d in days)
+    return ", ".join(dateformat.format(d, localize_pattern(_DAY)) for d in days)
 
 
 def _pauses(
@@ -127,7 +128,9 @@ def _pauses(
         closed = [d for d in days if d in names]
         weekend = [d for d in days if d.weekday() not in workdays and d not in names]
         if closed:
-            holidays = "; ".join(f"{dateformat.format(d, _DAY)} {names[d]}".strip() for d in closed)
+            holidays = "; ".join(
+                f"{dateformat.format(d, localize_pattern(_DAY))} {names[d]}".strip() for d in closed
+            )
             if weekend:
                 reason = _("closed: %(closed)s and no business hours on %(days)s") % {
                     "closed": holidays,
@@ -169,8 +172,14 @@ def explain(
     rule: str | None = None,
     due: dt.datetime | None = None,
     incident=None,
+    table_version: int | None = None,
 ) -> dict:
-    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview)."""
+    """The explanation dict; without minutes/clock/rule/due they are chosen afresh (preview).
+
+    table_version: the target table's version (incidents.caches): given, the target table
+    and the location's calendar are read through this process's copies (per version, as
+    incident_open does) instead of queries per explanation (a service review explains
+    hundreds)."""
     try:
         choice = targets.select_target(
             work_order=work_order,
@@ -179,6 +188,7 @@ def explain(
             around_the_clock=around_the_clock,
             product=product,
             language=language,
+            table_version=table_version,
         )
     except Conflict:
         choice = None
@@ -190,7 +200,9 @@ def explain(
                 rule="R4",
             )
         minutes, clock, rule = choice.minutes, choice.clock, choice.rule
-    calendar, names = targets.business_calendar(work_order, opened_at)
+    calendar, names = targets.business_calendar(
+        work_order, opened_at, cached=table_version is not None
+    )
     running = targets.clock_for(clock, calendar)
     computed_due, warning = targets.response_deadlines(
         opened_at=opened_at, minutes=minutes, clock=running
@@ -244,7 +256,8 @@ def explain(
     sentences += [p["text"] for p in pauses]
     if closed_dates:
         days = "; ".join(
-            dateformat.format(c["date"], _DATE) + (f" ({c['name']})" if c["name"] else "")
+            dateformat.format(c["date"], localize_pattern(_DATE))
+            + (f" ({c['name']})" if c["name"] else "")
             for c in closed_dates
         )
         sentences.append(_("Closed days skipped: %(days)s.") % {"days": days})

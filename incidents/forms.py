@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import NamedContact, WorkOrder
+from core.forms import PortalForm
 from incidents.choices import DEFAULT_LANGUAGE, IncidentStatus, Severity
 
 
@@ -26,7 +27,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(PortalForm):
     """File an incident (R2). Customers pick one of their work orders whose term covers
     today; staff entering a phone incident also name the calling contact."""
 
@@ -120,7 +121,7 @@ class IncidentForm(forms.Form):
         return data
 
 
-class CommentForm(forms.Form):
+class CommentForm(PortalForm):
     """A public reply, or (staff) an internal note never shown to the customer; files too."""
 
     body = forms.CharField(
@@ -140,7 +141,7 @@ class CommentForm(forms.Form):
         self.fields["files"].widget.attrs["data-max-bytes"] = settings.ATTACHMENT_MAX_BYTES
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(PortalForm):
     file = forms.FileField(label=_("File"), allow_empty_file=True)
 
     def __init__(self, *args, **kwargs):
@@ -151,7 +152,7 @@ class AttachmentForm(forms.Form):
         )
 
 
-class AssignForm(forms.Form):
+class AssignForm(PortalForm):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=None, required=False, empty_label=_("Unassigned")
     )
@@ -167,7 +168,7 @@ class AssignForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PortalForm):
     """Accept or decline a customer's severity request (R3), with the reason recorded."""
 
     decision = forms.ChoiceField(
@@ -180,7 +181,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class EffortForm(forms.Form):
+class EffortForm(PortalForm):
     """R23: advisory effort, in minutes."""
 
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
@@ -190,7 +191,7 @@ class EffortForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RatingForm(forms.Form):
+class RatingForm(PortalForm):
     """The customer's short satisfaction survey on a solved incident."""
 
     score = forms.TypedChoiceField(
@@ -212,12 +213,12 @@ class RatingForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class SaveViewForm(forms.Form):
+class SaveViewForm(PortalForm):
     name = forms.CharField(label=_("Save this view as"), max_length=80)
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
 
 
-class BulkForm(forms.Form):
+class BulkForm(PortalForm):
     """The queue's bulk action; `confirm` is set on the confirmation page."""
 
     incidents = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)
@@ -247,14 +248,14 @@ class BulkForm(forms.Form):
         return data
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(PortalForm):
     severity = forms.ChoiceField(label=_("New severity"), choices=Severity.choices)
     reason = forms.CharField(
         label=_("Reason"), max_length=500, help_text=_("Recorded in the timeline (R3).")
     )
 
 
-class OnsiteForm(forms.Form):
+class OnsiteForm(PortalForm):
     """R7: onsite resources on a Performance critical incident, with the customer's agreement."""
 
     agreed_by = forms.CharField(
@@ -273,7 +274,7 @@ class OnsiteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ProductTeamForm(forms.Form):
+class ProductTeamForm(PortalForm):
     """R7: rapid escalation of a Performance critical incident to a product team."""
 
     team = forms.CharField(label=_("Product team"), max_length=200)
@@ -286,7 +287,7 @@ class ProductTeamForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RsmForm(forms.Form):
+class RsmForm(PortalForm):
     """R8: Reactive Support Management on request (Core)."""
 
     reason = forms.CharField(
@@ -300,7 +301,7 @@ class RsmForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class StatusForm(forms.Form):
+class StatusForm(PortalForm):
     status = forms.ChoiceField(label=_("Status"), choices=[])
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -311,5 +312,5 @@ class StatusForm(forms.Form):
         ]
 
 
-class RespondForm(forms.Form):
+class RespondForm(PortalForm):
     """Record the first response now (R4)."""

@@ -144,8 +144,10 @@ def satisfaction_ratings(*, actor, customer=None) -> QuerySet[SatisfactionRating
     return ratings.order_by("-rated_at")
 
 
-def incident_explain(incident: Incident) -> dict:
+def incident_explain(incident: Incident, *, table_version: int | None = None) -> dict:
     """Why this incident's first-response deadline is what it is (data and sentences).
+
+    table_version (incidents.caches): see explain; a service review passes it once for all.
 
     After the first response a severity change no longer moves the response target (R3,
     incidents.services): the explanation then speaks of the severity the target was
@@ -176,6 +178,7 @@ def incident_explain(incident: Incident) -> dict:
         rule=incident.target_rule,
         due=incident.response_due_at,
         incident=incident,
+        table_version=table_version,
     )
     if changed_to is not None:
         from incidents.choices import Severity

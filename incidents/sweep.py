@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.models import NamedContact, WorkOrder
-from incidents import deadlines
+from incidents import deadlines, notices
 from incidents.choices import DeadlineKind, Threshold
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from incidents.sweep_plan import (
@@ -294,14 +294,25 @@ def _apply(plans: list[Plan], ctx: _Context) -> tuple[int, int]:
     for plan in plans:
         incident = plan.incident
         new = [(k, t) for k, t, _at in plan.thresholds if (incident.pk, k, t) in inserted]
+        mine: list = []
         for kind, threshold in new:
             more_events, more_outbox = plan.by_threshold[(kind, threshold)]
             events += more_events
-            outbox += more_outbox
+            mine += more_outbox
             if kind == DeadlineKind.RESPONSE and threshold == Threshold.BREACH:
                 incident.response_breached = True
         events += plan.events
-        outbox += plan.outbox
+        mine += plan.outbox
+        if new or plan.events:
+            # A warning, a breach or an escalation is a change to the incident, made by
+            # the worker: its version and updated_at move (API.md Revision 2, sync), and
+            # the notices carry the incident as it is now (incidents.notices).
+            incident.version += 1
+            incident.updated_at = timezone.now()
+            for row in mine:
+                if "data" in row.payload:
+                    row.payload = notices.refresh_payload(row.payload, incident)
+        outbox += mine
         # Keep the recorded thresholds in step, so next_deadline sees what we recorded.
         recorded = list(incident.deadline_events.all()) + [_Recorded(k, t) for k, t in new]
         incident._prefetched_objects_cache["deadline_events"] = _Cached(recorded)
@@ -325,14 +336,18 @@ def _update_incidents(changed: list[Incident]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE incidents_incident AS i SET next_deadline_at = v.nd, response_breached = v.rb, "
-            "escalated_at = v.ea, next_status_update_at = v.nsu FROM unnest(%s::bigint[], %s::timestamptz[], "
-            "%s::boolean[], %s::timestamptz[], %s::timestamptz[]) AS v(id, nd, rb, ea, nsu) WHERE i.id = v.id",
+            "escalated_at = v.ea, next_status_update_at = v.nsu, version = v.ver, updated_at = v.ua "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::boolean[], %s::timestamptz[], "
+            "%s::timestamptz[], %s::bigint[], %s::timestamptz[]) AS v(id, nd, rb, ea, nsu, ver, ua) "
+            "WHERE i.id = v.id",
             [
                 [i.pk for i in changed],
                 [i.next_deadline_at for i in changed],
                 [i.response_breached for i in changed],
                 [i.escalated_at for i in changed],
                 [i.next_status_update_at for i in changed],
+                [i.version for i in changed],
+                [i.updated_at for i in changed],
             ],
         )
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.times import utc_iso
-from incidents import deadlines
+from incidents import deadlines, notices
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
     CRITICAL_SITUATION_DELAY_MINUTES,
@@ -134,22 +133,9 @@ def _readers(incident: Incident) -> tuple[list, list]:
 
 
 def _payload(incident: Incident, **extra) -> dict:
-    data = {
-        "incident": {
-            "id": incident.pk,
-            "number": incident.number,
-            "title": incident.title,
-            "severity": incident.severity,
-            "status": incident.status,
-            "language": incident.language,
-            "work_order": incident.work_order.number,
-            "response_due_at": _iso(incident.response_due_at),
-            "responded_at": _iso(incident.responded_at),
-            "url": f"{settings.PORTAL_BASE_URL}/incidents/{incident.pk}/",
-        }
-    }
-    data.update({k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in extra.items()})
-    return data
+    """The event's payload (incidents.notices); incidents.sweep refreshes its `data`
+    once the breach flag, version and updated_at are written."""
+    return notices.incident_payload(incident, **extra)
 
 
 def _iso(value):

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
+from core import formatting
 from core.errors import DomainError, StaleVersion
+from core.times import business_today
 from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -54,7 +56,7 @@ def viewer_zone(user) -> str:
 
 
 def _filing_work_orders(user):
-    today = timezone.localdate()
+    today = business_today()
     work_orders = WorkOrder.objects.visible_to(user).covering(today).select_related("customer")
     if not is_staff(user):
         # R2: named contacts file incidents; a customer user files through their contact rows.
@@ -112,9 +114,13 @@ def incident_create(request):
                     _("Incident %(number)s was filed. The first response is due %(due)s.")
                     % {
                         "number": incident.number,
-                        "due": timezone.localtime(
-                            incident.response_due_at, zoneinfo.ZoneInfo(viewer_zone(request.user))
-                        ).strftime("%d-%m-%Y %H:%M"),
+                        "due": formatting.fmt_date(
+                            timezone.localtime(
+                                incident.response_due_at,
+                                zoneinfo.ZoneInfo(viewer_zone(request.user)),
+                            ).replace(tzinfo=None),
+                            "moment",
+                        ),
                     },
                 )
                 return redirect("incidents:detail", pk=incident.pk)

@@ -17,6 +17,8 @@ class Event(models.TextChoices):
     WORK_ORDER_EXPIRING = "work_order.expiring", "work_order.expiring"
     WORK_ORDER_CUTOFF = "work_order.cutoff", "work_order.cutoff"
     ENTITLEMENT_EXPIRED = "entitlement.expired", "entitlement.expired"
+    # Issue #21: a finished month's service review is stored and ready to read.
+    REVIEW_READY = "review.ready", "review.ready"
 
 
 class Channel(models.TextChoices):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from core.text import single_line
 from notifications.choices import Channel, OutboxState
 from notifications.models import OutboxMessage
 from notifications.retry import backoff
@@ -66,16 +67,18 @@ def _digest(row: OutboxMessage) -> tuple[str, str, list[OutboxMessage]]:
 
 def _send_email(row: OutboxMessage, mail_connection) -> None:
     message = EmailMessage(
-        subject=row.subject or row.event,
+        # Headers are folded here, whatever was typed into what the subject quotes (an
+        # incident title with a line break once made the e-mail undeliverable).
+        subject=single_line(row.subject or row.event)[:250] or row.event,
         body=row.body or row.subject or row.event,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.recipient],
         connection=mail_connection,
         headers={
             # The unique key travels with every copy: a receiver drops repeats.
-            "Message-ID": message_id(row.key),
-            "X-Portal-Delivery": row.key,
-            "X-Portal-Event": row.event,
+            "Message-ID": message_id(single_line(row.key)),
+            "X-Portal-Delivery": single_line(row.key),
+            "X-Portal-Event": single_line(row.event),
         },
     )
     message.send(fail_silently=False)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils import dateformat, timezone, translation
 
+from core.formatting import plain_words
 from notifications.services import OutboxRow, outbox_rows, outbox_write
 
 #: Staff without a preference read English (the vendor's working language).
@@ -38,6 +39,7 @@ class Reader:
     email: str
     language: str
     zone: str
+    staff: bool = False  # staff read rule numbers; customers plain words (issue #19)
 
 
 def _language(*candidates: str | None) -> str:
@@ -71,6 +73,7 @@ def staff_reader(user) -> Reader | None:
         user.email,
         _language(getattr(user, "language", "")),
         _zone(getattr(user, "time_zone", "")),
+        staff=True,
     )
 
 
@@ -131,6 +134,7 @@ def readers_for(emails: Iterable[str], *, customer=None) -> list[Reader]:
                 email,
                 _language(getattr(user, "language", ""), getattr(owner, "language", "")),
                 _zone(getattr(user, "time_zone", ""), getattr(owner, "timezone", "")),
+                staff=bool(user is not None and user.is_staff),
             )
         )
     return readers
@@ -141,17 +145,19 @@ def localized_outbox_rows(
 ) -> list[OutboxRow]:
     """notifications.services.outbox_rows, with subject and body from `render()` per
     (language, zone) of the readers. `kwargs` are outbox_rows' (event, key, ...)."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, bool], list[str]] = {}
     seen: set[str] = set()
     for reader in readers:
         if reader is None or not reader.email or reader.email.strip().lower() in seen:
             continue
         seen.add(reader.email.strip().lower())
-        groups.setdefault((reader.language, reader.zone), []).append(reader.email)
+        groups.setdefault((reader.language, reader.zone, reader.staff), []).append(reader.email)
     rows: list[OutboxRow] = []
-    for (language, zone), emails in groups.items():
+    for (language, zone, staff), emails in groups.items():
         with translation.override(language), timezone.override(ZoneInfo(zone)):
             subject, body = render()
+        if not staff:
+            subject, body = plain_words(subject), plain_words(body)
         rows += outbox_rows(
             emails=emails,
             subject=subject,

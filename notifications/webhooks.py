@@ -22,30 +22,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notifications.retry import backoff
-from notifications.targets import url_target_error
+from notifications.targets import TargetRefused, resolve_target
 
 logger = logging.getLogger(__name__)
 
 #: Backoff (notifications.retry): 30 s doubling, capped at two hours between attempts.
 BACKOFF_CAP_SECONDS = 2 * 3600
-#: A claimed delivery is leased for this long: a worker that dies mid-send leaves it
-#: to be retried after the lease, never lost.
-LEASE_SECONDS = 300
 WEBHOOK_BATCH_SIZE = 50
 USER_AGENT = "support-portal-webhooks/1"
 
@@ -81,17 +79,29 @@ def subscriptions_for(message: OutboxMessage):
     who = Q(customer__isnull=True)
     if message.customer_id is not None:
         who |= Q(customer_id=message.customer_id)
-    subscriptions = WebhookSubscription.objects.filter(who, active=True)
+    # A subscription made with a key that was since revoked receives nothing more.
+    live = Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True)
+    subscriptions = WebhookSubscription.objects.filter(who, live, active=True)
     return list(subscriptions.filter(events__contains=[message.event]))
 
 
 def envelope(delivery: WebhookDelivery) -> dict:
-    return {
+    """The one envelope of every event (API.md Revision 2): `id` (the delivery id, the
+    same on retries), `event`, `created_at`, `data` (the object as its GET returns it)
+    and, for incident events, the event's own figures in `detail` (work-order events
+    carry theirs in `data.detail`). Schema: notifications/envelope.schema.json.
+    Outbox rows are written as {"data", "detail"} by incidents.notices and
+    credits.entitlements; a row written before that shape is sent as `data` whole."""
+    payload = delivery.payload or {}
+    body = {
         "id": str(delivery.delivery_id),
         "event": delivery.event,
         "created_at": utc_iso(delivery.created_at),
-        "data": delivery.payload,
+        "data": payload.get("data", payload) if isinstance(payload, dict) else payload,
     }
+    if isinstance(payload, dict) and "data" in payload and "detail" in payload:
+        body["detail"] = payload["detail"]
+    return body
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
@@ -118,44 +128,139 @@ def fan_out(message: OutboxMessage) -> list[WebhookDelivery]:
     return WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is reported as the receiver's answer, never followed: following it
-    could lead to an address the target guard refused."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address the target guard checked, whatever the name resolves
+    to now; the Host header still names the host."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, with TLS: SNI and the certificate check use the host name."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    """POST once; (status code, error text). Never raises for network trouble."""
-    refused = url_target_error(url)
-    if refused:
-        return None, f"refused: {refused}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST once; (status code, error text). Never raises for network trouble.
+
+    The URL is resolved and checked once (notifications.targets) and the request goes
+    to the checked address, so a name re-pointed after the check reaches nothing new.
+    A redirect is reported as the receiver's answer, never followed: following it could
+    lead to an address the guard refused.
+    """
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            response.read(1024)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}"[:2000]
+        target = resolve_target(url)
+    except TargetRefused as exc:
+        return None, f"refused: {exc}"
+    kind = _PinnedHTTPSConnection if target.https else _PinnedHTTPConnection
+    error = ""
+    for address in target.addresses:
+        connection_ = kind(
+            target.host, target.port, address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        )
+        try:
+            try:
+                connection_.connect()
+            except (OSError, ValueError) as exc:
+                # Nothing was sent: the next checked address may answer.
+                error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                continue
+            try:
+                connection_.request("POST", target.path, body=body, headers=headers)
+                response = connection_.getresponse()
+                response.read(1024)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                return None, f"{exc.__class__.__name__}: {exc}"[:2000]
+            status = response.status
+            return status, "" if 200 <= status < 300 else f"HTTP {status}"
+        finally:
+            connection_.close()
+    return None, error
+
+
+IN_FLIGHT = "in flight: no answer recorded (the worker stopped while sending)"
+
+
+def deliverable(subscription: WebhookSubscription) -> bool:
+    """Whether a subscription still receives: active, and its API key (if it was made
+    with one) not revoked. Read from the database at each delivery, so a key revoked
+    after the fan-out stops what is already queued."""
+    return WebhookSubscription.objects.filter(
+        Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True),
+        pk=subscription.pk,
+        active=True,
+    ).exists()
+
+
+def _begin(delivery: WebhookDelivery, *, now: dt.datetime, lease: dt.datetime | None):
+    """Log the attempt and renew the lease BEFORE sending (one transaction).
+
+    A worker killed mid-send leaves this row (with IN_FLIGHT as its error) and a lease
+    of seconds: the next worker sends again and logs a second attempt, so the log never
+    shows one attempt for two sends. With `lease` (the value claim_due wrote), the
+    renewal is conditional: a worker whose lease another worker took over sends nothing.
+    Returns the attempt row, or None when the delivery is no longer ours to send.
+    """
+    rows = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state__in=[DeliveryState.PENDING, DeliveryState.RETRYING]
+    )
+    if lease is not None:
+        rows = rows.filter(next_attempt_at=lease)
+    with transaction.atomic():
+        renewed = rows.update(
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + dt.timedelta(seconds=lease_seconds()),
+        )
+        if lease is not None and not renewed:
+            return None
+        if not renewed:  # a staff redelivery of a delivered or given-up one
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+        delivery.attempts += 1
+        return WebhookAttempt.objects.create(delivery=delivery, attempted_at=now, error=IN_FLIGHT)
 
 
 def attempt(
-    delivery: WebhookDelivery, *, now: dt.datetime | None = None, restart_window: bool = False
-) -> WebhookAttempt:
+    delivery: WebhookDelivery,
+    *,
+    now: dt.datetime | None = None,
+    restart_window: bool = False,
+    lease: dt.datetime | None = None,
+) -> WebhookAttempt | None:
     """Send one delivery once, log the attempt, and move its state (delivered / retrying / gave_up).
 
+    The attempt is logged before the request goes out (`_begin`) and completed after.
     The retry window starts at the first failed attempt (`window_started_at`) and the
     backoff counts the failures within it (`window_failures`). `restart_window` (a staff
     redelivery): a failure starts a new window from now, with the backoff from its first
-    step again.
+    step again. None when another worker took the delivery over (`lease`).
     """
     subscription = delivery.subscription
+    now = now or timezone.now()
+    if not deliverable(subscription):
+        # Revoked key or deactivated subscription: never sent again.
+        with transaction.atomic():
+            delivery.state = DeliveryState.GAVE_UP
+            delivery.save(update_fields=["state"])
+            return WebhookAttempt.objects.create(
+                delivery=delivery,
+                attempted_at=now,
+                error="not sent: the subscription is inactive or its API key was revoked",
+            )
+    log = _begin(delivery, now=now, lease=lease)
+    if log is None:
+        return None
     body = body_of(delivery)
     timestamp = int(time.time())
     headers = {
@@ -169,16 +274,11 @@ def attempt(
     status_code, error = _post(subscription.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
-    now = now or timezone.now()
     with transaction.atomic():
-        log = WebhookAttempt.objects.create(
-            delivery=delivery,
-            attempted_at=now,
-            status_code=status_code,
-            error="" if ok else error,
-            duration_ms=duration_ms,
-        )
-        delivery.attempts += 1
+        log.status_code = status_code
+        log.error = "" if ok else error
+        log.duration_ms = duration_ms
+        log.save(update_fields=["status_code", "error", "duration_ms"])
         if ok:
             delivery.state = DeliveryState.DELIVERED
             delivery.delivered_at = now
@@ -205,7 +305,6 @@ def attempt(
                 )
         delivery.save(
             update_fields=[
-                "attempts",
                 "state",
                 "delivered_at",
                 "next_attempt_at",
@@ -216,11 +315,22 @@ def attempt(
     return log
 
 
+def lease_seconds() -> int:
+    """How long a claimed delivery is ours: one request's timeout (per address tried)
+    and a margin, so a worker killed mid-send delays the delivery by seconds."""
+    return 2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5
+
+
 def claim_due(
     *, now: dt.datetime | None = None, limit: int = WEBHOOK_BATCH_SIZE
 ) -> list[WebhookDelivery]:
-    """Take up to `limit` due deliveries for this worker (claim before you act)."""
+    """Take up to `limit` due deliveries for this worker (claim before you act).
+
+    The lease is short; each delivery's is renewed (conditionally on this claim's
+    value) just before it is sent, so a long batch never holds a row it is not sending.
+    """
     now = now or timezone.now()
+    lease = now + dt.timedelta(seconds=lease_seconds())
     with transaction.atomic():
         rows = list(
             WebhookDelivery.objects.filter(
@@ -231,7 +341,7 @@ def claim_due(
         )
         if rows:
             WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
-                next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS)
+                next_attempt_at=lease
             )
     ids = [r.pk for r in rows]
     return list(
@@ -247,7 +357,9 @@ def webhooks_deliver_due(
     """Send every due delivery once. Returns counts (for the task and tests)."""
     delivered = failed = 0
     for delivery in claim_due(now=now, limit=limit):
-        log = attempt(delivery, now=now)
+        log = attempt(delivery, now=now, lease=delivery.next_attempt_at)
+        if log is None:
+            continue
         if log.error or not log.status_code or log.status_code >= 300:
             failed += 1
         else:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
 
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from core import formatting
 
 WIDTH, HEIGHT = 640, 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 36
@@ -63,7 +64,7 @@ def _nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
-def _y_axis(max_value: float, height: int, fmt=lambda v: f"{v:g}") -> list[str]:
+def _y_axis(max_value: float, height: int, fmt=formatting.number) -> list[str]:
     out = []
     plot_h = height - PAD_TOP - PAD_BOTTOM
     for i in range(5):
@@ -127,11 +128,11 @@ def credit_burndown(
     for day, anchor in ((start, "start"), (end, "end")):
         body.append(
             f'<text x="{x(day):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" fill="{MUTED}">'
-            f"{escape(date_format(day, 'j M Y'))}</text>"
+            f"{escape(formatting.fmt_date(day, 'day'))}</text>"
         )
     desc = _("Balance now %(now)s credits; forecast at term end %(end)s credits.") % {
-        "now": last,
-        "end": projected_end_balance,
+        "now": formatting.number(last),
+        "end": formatting.number(projected_end_balance),
     }
     return _svg(_("Credit burn-down"), desc, body)
 
@@ -140,14 +141,14 @@ def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
     """Per month: the share of first responses met (green) and missed (red), stacked to 100%."""
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    body = _y_axis(100, HEIGHT, fmt=lambda v: f"{v:g}%")
+    body = _y_axis(100, HEIGHT, fmt=formatting.percent)
     slot = plot_w / max(len(months), 1)
     bar_w = min(slot * 0.6, 48)
     lines = []
     for i, (month, met, missed) in enumerate(months):
         total = met + missed
         cx = PAD_LEFT + slot * i + slot / 2
-        label = date_format(month, "M Y")
+        label = formatting.fmt_date(month, "month")
         if total:
             met_h = plot_h * met / total
             missed_h = plot_h - met_h
@@ -180,10 +181,11 @@ def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
 
 def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
     """Horizontal bars per hour block: bought (light) and used (dark) hours (R11)."""
-    row_h = 40
+    # The block's full name on its own line above its bar: never cut ("Designated Support Engin").
+    row_h = 64
     height = PAD_TOP + row_h * max(len(rows), 1) + PAD_BOTTOM
-    label_w = 200
-    plot_w = WIDTH - label_w - PAD_RIGHT - 100
+    label_w = 0
+    plot_w = WIDTH - PAD_RIGHT - 220
     peak = _nice_max(float(max([r[1] for r in rows] + [Decimal(1)])))
     body = []
     desc_parts = []
@@ -191,18 +193,16 @@ def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
         y = PAD_TOP + i * row_h
         bw = plot_w * float(bought) / peak
         uw = plot_w * float(min(used, bought)) / peak
+        body.append(f'<text x="0" y="{y + 2}" fill="{INK}">{escape(label)}</text>')
         body.append(
-            f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" fill="{INK}">{escape(label[:24])}</text>'
+            f'<rect x="{label_w}" y="{y + 14}" width="{bw:.1f}" height="24" rx="3" fill="{BOUGHT}"/>'
         )
         body.append(
-            f'<rect x="{label_w}" y="{y + 8}" width="{bw:.1f}" height="22" rx="3" fill="{BOUGHT}"/>'
+            f'<rect x="{label_w}" y="{y + 14}" width="{uw:.1f}" height="24" rx="3" fill="{USED}"/>'
         )
+        text = f"{formatting.number(used)} / {formatting.hours(bought)}"
         body.append(
-            f'<rect x="{label_w}" y="{y + 8}" width="{uw:.1f}" height="22" rx="3" fill="{USED}"/>'
-        )
-        text = f"{used.normalize():f} / {bought.normalize():f} h"
-        body.append(
-            f'<text x="{label_w + bw + 6:.1f}" y="{y + 24}" fill="{MUTED}">{escape(text)}</text>'
+            f'<text x="{label_w + bw + 6:.1f}" y="{y + 32}" fill="{MUTED}">{escape(text)}</text>'
         )
         desc_parts.append(f"{label}: {text}")
     if not rows:

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.signals import got_request_exception
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
@@ -221,3 +221,94 @@ class ReadOnlyStaffMiddleware:
         return bool(
             user is not None and user.is_authenticated and user.is_staff and not can_edit(user)
         )
+
+
+class HostileInputMiddleware:
+    """A NUL byte or a lone surrogate in a query string or a posted form is a 400
+    (JSON under /api/), never a database error: PostgreSQL refuses NUL in any text, and
+    every filter and search box would otherwise pass it on. JSON bodies are checked by
+    the API's parser (core.api.parsers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from core.text import has_nul_or_surrogate
+
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        for source in sources:
+            for key, values in source.lists():
+                if has_nul_or_surrogate(key) or any(has_nul_or_surrogate(v) for v in values):
+                    message = "Text may not contain NUL characters."
+                    if request.path.startswith("/api/"):
+                        return JsonResponse({"detail": message}, status=400)
+                    return HttpResponseBadRequest(message, content_type="text/plain")
+        return self.get_response(request)
+
+
+class ApiJsonErrorsMiddleware:
+    """Every response under /api/v1/ is JSON, errors included, whatever the method, size
+    or cause (API.md Revision 2): Django's own HTML pages (CSRF failure, a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, a 500 before DRF's handler) become `{"detail": ...}`
+    with the same status, and a JSON body larger than the limit is a 413 before
+    anything reads it. Multipart uploads are left to the endpoint that takes them (its
+    own size limit, 413). The schema and the documentation pages keep their formats."""
+
+    PREFIX = "/api/v1/"
+    NOT_JSON_OK = ("/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.PREFIX):
+            return self.get_response(request)
+        too_big = self._too_big(request)
+        if too_big is not None:
+            return too_big
+        response = self.get_response(request)
+        if response.status_code < 400 or _is_json(response):
+            return response
+        if request.path.startswith(self.NOT_JSON_OK) and response.status_code < 500:
+            return response
+        body = {"detail": _status_text(response.status_code)}
+        replacement = JsonResponse(body, status=response.status_code)
+        for header in ("Retry-After", "Allow", "WWW-Authenticate", "X-Request-ID"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+    @staticmethod
+    def _too_big(request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or request.content_type.startswith("multipart/"):
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length."}, status=400)
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: at most {limit} bytes."}, status=413
+            )
+        return None
+
+
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip().endswith("json")
+
+
+def _status_text(code: int) -> str:
+    from http import HTTPStatus
+
+    if code == 403:
+        return "Forbidden (CSRF check failed or not allowed)."
+    try:
+        return HTTPStatus(code).phrase + "."
+    except ValueError:
+        return "Error."

@@ -46,6 +46,15 @@ def beat_schedule() -> dict:
             "schedule": crontab(hour=4, minute=5),
             "options": {"expires": 23 * 3600},
         },
+        # Issue #21: last month's service reviews, in the first hours of the month (02:40
+        # UTC: after midnight in settings.TIME_ZONE, whatever the season): one task per work
+        # order. Days 2 and 3 again: they enqueue only what is not sent yet (nothing, when
+        # day 1 went well), so a worker that was down on the 1st catches up.
+        "monthly-reviews": {
+            "task": "reviews.tasks.prepare_monthly_reviews",
+            "schedule": crontab(day_of_month="1-3", hour=2, minute=40),
+            "options": {"expires": 23 * 3600},
+        },
         "cleanup": {
             "task": "notifications.tasks.cleanup",
             "schedule": crontab(hour=3, minute=17),

@@ -54,10 +54,13 @@ INSTALLED_APPS = [
     "credits",
     "incidents",
     "notifications",
+    "reviews",
 ]
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # JSON for every error under /api/v1/ (HTML pages of Django's own replaced).
+    "portal.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above everything that touches the database (sessions, users, axes), so an outage
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL in a query string or a form: a 400, before any view hands it to PostgreSQL.
+    "portal.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,6 +193,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat is single by construction: a lock in Redis (portal/beat.py). A second beat waits
+# and takes over this long after the holder stopped renewing.
+CELERY_BEAT_SCHEDULER = "portal.beat:LockedScheduler"
+BEAT_LOCK_TIMEOUT_SECONDS = env_int("BEAT_LOCK_TIMEOUT_SECONDS", 30)
 CELERY_TIMEZONE = "UTC"
 # How often the deadline sweep runs; the dead-man check allows two intervals.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 30)
@@ -218,6 +227,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
+# The zone "today" is counted in for terms, cut-offs and fee windows (core.times.business_today):
+# the support location's.
+BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
 
@@ -295,6 +307,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         # Read-only staff never write (accounts.permissions); customers act for themselves.
         "accounts.permissions.IsStaffEditorOrReadOnly",
+    ],
+    # JSON with a depth limit and no NUL (core.api.parsers); forms are checked for
+    # NUL by portal.middleware.HostileInputMiddleware.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.PortalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
@@ -404,7 +423,12 @@ HEALTHZ_SWEEP_FAILED_RUNS = env_int("HEALTHZ_SWEEP_FAILED_RUNS", 2)
 
 # --- Domain knobs --------------------------------------------------------------------
 # Incidents are numbered INC-000001 ...; work orders keep the number staff give.
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The portal's public base URL: every link in webhook payloads and e-mails starts with it
+# (API.md Revision 2). PORTAL_BASE_URL is its former name, still honoured.
+PORTAL_PUBLIC_URL = env_str(
+    "PORTAL_PUBLIC_URL", env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+).rstrip("/")
+PORTAL_BASE_URL = PORTAL_PUBLIC_URL
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 # Off in production: no webhooks to private, loopback or link-local addresses (SSRF).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool(

@@ -20,13 +20,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_act_for_customer, can_edit, is_staff
 from contracts.models import NamedContact, WorkOrder, WorkOrderLine
+from core.forms import PortalForm
+from core.times import business_today
 from credits import selectors as credit_selectors
 from credits.forms import ShortfallInvoiceForm
 from incidents import selectors
 from incidents.choices import OPEN_STATUSES, SeverityRequestState
 from incidents.models import Incident
 from portal import charts
-from services.choices import Availability, Package
+from services.choices import PROACTIVE_CREDITS, Availability, Package
 from services.models import Service
 
 #: R15: requests for proactive services must be in 60 days before the end.
@@ -60,7 +62,7 @@ def home(request):
 
 def _sla_months(incidents, months: int = 6, today: dt.date | None = None):
     """(first day of month, met, missed) for the last `months` months, oldest first."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     first = today.replace(day=1)
     starts = []
     for _i in range(months):
@@ -94,8 +96,16 @@ def dashboard(request):
     """Staff: deadlines due soon, breaches today, work orders near the cut-off or their end,
     credits at risk of expiring (R14, R15)."""
     now = timezone.now()
-    today = timezone.localdate()
+    today = business_today()
     hours = _int_param(request, "hours", 8, 1, 72)
+    raw_hours = request.GET.get("hours")
+    if raw_hours not in (None, "") and raw_hours != str(hours):
+        # Not silently: say what the window was set to instead.
+        messages.warning(
+            request,
+            _("The window is 1 to 72 hours; %(given)s was taken as %(hours)s.")
+            % {"given": raw_hours[:12], "hours": hours},
+        )
     incidents = Incident.objects.visible_to(request.user).select_related(
         "work_order__customer", "contact"
     )
@@ -195,7 +205,7 @@ def customer_home(request):
             "nav_section": "home",
             "work_orders": work_orders,
             "incidents": incidents,
-            "today": timezone.localdate(),
+            "today": business_today(),
         },
     )
 
@@ -221,7 +231,7 @@ def work_order_overview(request, pk):
         ),
         pk=pk,
     )
-    today = timezone.localdate()
+    today = business_today()
     lines = list(work_order.lines.select_related("service").order_by("service__name"))
     hour_lines = [line for line in lines if line.service.is_hour_block or line.unit == "hours"]
     entries = list(credit_selectors.ledger(work_order=work_order, actor=request.user))
@@ -236,8 +246,16 @@ def work_order_overview(request, pk):
     contacts = list(
         NamedContact.objects.visible_to(request.user).filter(work_order=work_order).order_by("name")
     )
+    # One selector per figure: the credits line's used/remaining and the "available" card
+    # both come from the ledger (credits.selectors.credit_figures).
+    figures = credit_selectors.credit_figures(work_order=work_order)
+    for line in lines:
+        line.shown_used = line.shown_remaining = None
+        if line.service.code == PROACTIVE_CREDITS:
+            line.shown_used, line.shown_remaining = figures["spent"], figures["available"]
     points = [
-        charts.BalancePoint(timezone.localdate(e.created_at), e.balance_after) for e in entries
+        charts.BalancePoint(day, balance)
+        for day, balance in credit_selectors.balance_history(entries)
     ]
     context = {
         "nav_section": "work_orders" if is_staff(request.user) else "home",
@@ -246,7 +264,8 @@ def work_order_overview(request, pk):
         "hour_lines": hour_lines,
         "included": _included_services(work_order.package),
         "entries": list(reversed(entries))[:50],
-        "balance": forecast["balance"],
+        "balance": figures["available"],
+        "credit_figures": figures,
         "forecast": forecast,
         "redemptions": redemptions,
         "shortfall": shortfall,
@@ -296,7 +315,7 @@ def _time_zone_choices():
     ]
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(PortalForm):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core import formatting
 from services.choices import CUTOFF_CATEGORIES, PURCHASABLE, Availability, Category, Package, Unit
 
 
@@ -23,6 +24,7 @@ class Service(models.Model):
         default=False, help_text=_("Hours deducted as they are used (R11).")
     )
     notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
@@ -51,15 +53,13 @@ class Service(models.Model):
     def quantity_bounds_error(self, quantity) -> str | None:
         """The rule broken by this quantity, or None when it is within bounds (R12)."""
         if self.min_quantity is not None and quantity < self.min_quantity:
-            return _("R12: %(service)s needs at least %(min)s %(unit)s.") % {
+            return _("R12: %(service)s needs at least %(min)s.") % {
                 "service": self.name,
-                "min": f"{self.min_quantity.normalize():f}",
-                "unit": self.get_unit_display(),
+                "min": formatting.quantity(self.min_quantity, self.unit),
             }
         if self.max_quantity is not None and quantity > self.max_quantity:
-            return _("R12: %(service)s allows at most %(max)s %(unit)s.") % {
+            return _("R12: %(service)s allows at most %(max)s.") % {
                 "service": self.name,
-                "max": f"{self.max_quantity.normalize():f}",
-                "unit": self.get_unit_display(),
+                "max": formatting.quantity(self.max_quantity, self.unit),
             }
         return None

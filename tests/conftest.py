@@ -234,3 +234,12 @@ def beat_ticking(db):
     from notifications.selectors import BEAT_JOB
 
     return f.SweepRunFactory(job=BEAT_JOB, started_at=timezone.now())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttles (API rates, the password-reset
+    limit of issue #22) count per client in it, and every test client is 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()

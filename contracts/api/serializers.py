@@ -6,11 +6,12 @@ from rest_framework import serializers
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
+from core.api.limits import InputLimitsMixin
 from services.choices import Package, Unit
 from services.models import Service
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(InputLimitsMixin, serializers.ModelSerializer):
     code = serializers.SlugField(max_length=32)
     country = serializers.CharField(
         min_length=2, max_length=2, help_text="ISO 3166 alpha-2, e.g. NL"
@@ -22,10 +23,11 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["code", "name", "country", "timezone", "language"]
+        fields = ["code", "name", "country", "timezone", "language", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
-class WorkOrderLineSerializer(serializers.ModelSerializer):
+class WorkOrderLineSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """A line: a service code and its quantity; `used`/`remaining` only change by use (R11)."""
 
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
@@ -51,7 +53,7 @@ class WorkOrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
+class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """A work order. On PATCH, `lines` (when sent) is the full set of lines: lines of a
     service not in it are removed, new ones added, changed quantities updated."""
 
@@ -76,9 +78,10 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "named_contact_limit",
             "low_credit_threshold",
             "version",
+            "updated_at",
             "lines",
         ]
-        read_only_fields = ["id", "version"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {
             "number": {"validators": []},
             "low_credit_threshold": {"max_value": 1_000_000_000},
@@ -141,11 +144,11 @@ def sync_lines(*, work_order, lines: list[dict], by) -> None:
             services.work_order_line_add(work_order=work_order, by=by, **line_args(data))
 
 
-class NamedContactSerializer(serializers.ModelSerializer):
+class NamedContactSerializer(InputLimitsMixin, serializers.ModelSerializer):
     email = serializers.EmailField(max_length=254)
 
     class Meta:
         model = NamedContact
-        fields = ["id", "email", "name", "phone", "active", "is_lead", "version"]
-        read_only_fields = ["id", "version"]
+        fields = ["id", "email", "name", "phone", "active", "is_lead", "version", "updated_at"]
+        read_only_fields = ["id", "version", "updated_at"]
         extra_kwargs = {"active": {"default": True}, "is_lead": {"default": False}}

@@ -24,8 +24,10 @@ from core.api.base import (
     IdempotentCreateMixin,
     PortalViewSet,
     VersionedRetrieveMixin,
+    strict_serializer,
 )
 from core.api.idempotency import run_idempotent
+from core.api.sync import sync_queryset
 
 
 class CustomerViewSet(
@@ -37,6 +39,7 @@ class CustomerViewSet(
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     filterset_class = CustomerFilterSet
+    ordering_fields = ("updated_at", "code", "name", "created_at", "id")
 
     def perform_create(self, serializer):
         return services.customer_create(by=self.actor, **serializer.validated_data)
@@ -62,6 +65,10 @@ class WorkOrderViewSet(
 
     # One FilterSet per model, shared with the list pages.
     filterset_class = WorkOrderFilterSet
+    ordering_fields = ("updated_at", "number", "start_date", "end_date", "created_at", "id")
+    # The nested contacts list pages and syncs like any list.
+    list_actions = ("contacts",)
+    extra_query_params = {"contacts": ("active", "email")}
 
     def get_base_queryset(self):
         return work_order_queryset()
@@ -121,11 +128,12 @@ class WorkOrderViewSet(
             qs = qs.filter(active=request.query_params["active"] == "true")
         if request.query_params.get("email"):
             qs = qs.filter(email__iexact=request.query_params["email"])
+        qs = sync_queryset(qs, request, self)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(NamedContactSerializer(page, many=True).data)
 
     def _add_contact(self, request, work_order):
-        serializer = NamedContactSerializer(data=request.data)
+        serializer = strict_serializer(NamedContactSerializer, data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if not self.actor_is_staff:

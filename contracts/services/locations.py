@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone as djtz
 from django.utils.translation import gettext as _
 
 from contracts import clock, signals
@@ -26,6 +25,7 @@ from contracts.rules import (
     stamp as _stamp,
 )
 from core.errors import RuleViolation
+from core.times import business_today
 
 #: How many years of public holidays a location holds: this one and the next two (R5).
 HOLIDAY_YEARS = 3
@@ -114,7 +114,7 @@ def support_location_create(
 
 
 def timezone_now_year() -> int:
-    return djtz.localdate().year
+    return business_today().year
 
 
 LOCATION_FIELDS = {
@@ -168,7 +168,7 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
             location=location,
             source=ClosureSource.PUBLIC_HOLIDAY,
             is_closed=True,
-            date__gte=djtz.localdate(),
+            date__gte=business_today(),
         ).delete()
         year = timezone_now_year()
         support_location_sync_holidays(

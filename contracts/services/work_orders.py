@@ -34,6 +34,7 @@ from contracts.rules import (
 from contracts.rules import (
     stamp as _stamp,
 )
+from core import formatting
 from core.errors import Conflict, RuleViolation, StaleVersion
 from core.scoping import actor_is_staff
 from services.choices import DSE, Package, Unit
@@ -366,8 +367,8 @@ def work_order_line_update(
     )
     if quantity < line.used:
         raise Conflict(
-            _("R11: %(used)s %(unit)s are already used; the quantity cannot go below that.")
-            % {"used": line.used.normalize(), "unit": _unit(line.unit)},
+            _("R11: %(used)s are already used; the quantity cannot go below that.")
+            % {"used": formatting.quantity(line.used, line.unit)},
             rule="R11",
             field="quantity",
         )
@@ -397,8 +398,8 @@ def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
     line = WorkOrderLine.objects.get(pk=line.pk)
     if line.used > 0:
         raise Conflict(
-            _("R11: %(used)s %(unit)s of this line are used; it cannot be removed.")
-            % {"used": line.used.normalize(), "unit": _unit(line.unit)},
+            _("R11: %(used)s of this line are used; it cannot be removed.")
+            % {"used": formatting.quantity(line.used, line.unit)},
             rule="R11",
             field="quantity",
         )

@@ -22,6 +22,7 @@ from contracts.forms import (
 )
 from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _edit_url, _editable, put_error
+from core import formatting
 from core.errors import DomainError, StaleVersion
 from core.forms import errors_onto
 from services.choices import Availability, Package
@@ -246,7 +247,7 @@ def line_update(request, pk):
                 _("%(service)s now has %(quantity)s.")
                 % {
                     "service": line.service.name,
-                    "quantity": form.cleaned_data["quantity"].normalize(),
+                    "quantity": formatting.quantity(form.cleaned_data["quantity"], line.unit),
                 },
             )
     else:

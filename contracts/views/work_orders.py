@@ -7,17 +7,19 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import staff_editor_required, staff_required
 from contracts import services
+from contracts.choices import WorkOrderStatus
 from contracts.forms import (
     WorkOrderForm,
 )
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from contracts.views.common import _editable, _page
+from core import formatting
 from core.forms import errors_onto
+from core.times import business_today
 from services.choices import Package
 
 # --- work orders ------------------------------------------------------------------------------
@@ -55,8 +57,13 @@ def work_order_list(request):
     if "status" in fields:
         fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
     if "end_date" in fields:
-        for widget in fields["end_date"].widget.widgets:
+        for widget, label in zip(
+            fields["end_date"].widget.widgets,
+            (_("Ends on or after"), _("Ends on or before")),
+            strict=True,
+        ):
             widget.input_type = "date"
+            widget.attrs["aria-label"] = label
     page_obj = _page(request, filterset.qs)
     return render(
         request,
@@ -70,14 +77,21 @@ def work_order_list(request):
     )
 
 
+def _customer_or_none(value):
+    """The customer a page's ?customer= names, or None for anything but a sane id."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return Customer.objects.filter(pk=int(value)).first()
+
+
 @staff_editor_required
 def work_order_create(request):
     customer = None
     if request.method == "POST":
-        customer = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
+        customer = _customer_or_none(request.POST.get("customer"))
     elif request.GET.get("customer"):
-        customer = Customer.objects.filter(pk=request.GET.get("customer")).first()
-    today = timezone.localdate()
+        customer = _customer_or_none(request.GET.get("customer"))
+    today = business_today()
     initial = {
         "customer": customer,
         "start_date": today,
@@ -99,11 +113,24 @@ def work_order_create(request):
             work_order = services.work_order_create(
                 customer=form.cleaned_data["customer"], by=request.user, **fields
             )
-            messages.success(
-                request,
-                _("Work order %(number)s was created. Add its lines and named contacts below.")
-                % {"number": work_order.number},
-            )
+            created = _(
+                "Work order %(number)s was created. Add its lines and named contacts below."
+            ) % {"number": work_order.number}
+            if work_order.status == "active":
+                messages.success(request, created)
+            else:
+                # A term in the past (or future) is worth a second look, not a green tick.
+                messages.warning(
+                    request,
+                    created
+                    + " "
+                    + _("Its term %(start)s – %(end)s makes it %(status)s, not active.")
+                    % {
+                        "start": formatting.fmt_date(work_order.start_date, "day"),
+                        "end": formatting.fmt_date(work_order.end_date, "day"),
+                        "status": str(WorkOrderStatus(work_order.status).label).lower(),
+                    },
+                )
             return redirect("contracts:work_order_edit", pk=work_order.pk)
     return render(
         request, "contracts/work_order_create.html", {"nav_section": "work_orders", "form": form}

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from core.api.filters import PortalFilterBackend
 from core.api.idempotency import run_idempotent
+from core.api.sync import PAGINATION_PARAMS, SYNC_PARAMS, check_query_params, sync_queryset
 from core.scoping import actor_customer_id, actor_is_staff
 
 
@@ -41,6 +42,33 @@ def parse_if_match(request) -> int | None:
     return int(value)
 
 
+def reject_unknown_fields(serializer, data) -> None:
+    """API.md Revision 2: a body field the endpoint does not know, or one it only
+    reads, is 400 naming it, never silently ignored. A serializer may explain some
+    names better in `FORBIDDEN` ({name: message})."""
+    if not isinstance(data, dict):
+        return
+    fields = serializer.fields
+    forbidden = getattr(serializer, "FORBIDDEN", {})
+    errors = {}
+    for name in data:
+        if name in forbidden:
+            errors[name] = [forbidden[name]]
+        elif name not in fields:
+            errors[name] = ["Unknown field."]
+        elif fields[name].read_only:
+            errors[name] = ["Read-only field: it cannot be set."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def strict_serializer(serializer_class, *, data, **kwargs):
+    """`serializer_class(data=data)` that refuses unknown and read-only fields."""
+    serializer = serializer_class(data=data, **kwargs)
+    reject_unknown_fields(serializer, data)
+    return serializer
+
+
 class UtcMixin:
     """API.md: timestamps in UTC with `Z`, whatever the user's portal time zone."""
 
@@ -62,7 +90,58 @@ class UtcMixin:
                 utc.__exit__(None, None, None)
 
 
-class PortalViewSet(UtcMixin, viewsets.GenericViewSet):
+class StrictQueryMixin:
+    """API.md Revision 2: a query parameter the endpoint does not know is 400 naming
+    it. A list knows its filters, the pagination and sync parameters; any action
+    knows what it declares in `extra_query_params` (a tuple for every action, or a
+    dict action -> tuple)."""
+
+    extra_query_params: tuple[str, ...] | dict[str, tuple[str, ...]] = ()
+    #: Actions that return a paginated list besides `list` (e.g. a nested collection).
+    list_actions: tuple[str, ...] = ()
+    #: DRF's own `?format=` (renderer choice) is understood everywhere.
+    ALWAYS_KNOWN = ("format",)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if getattr(self, request.method.lower(), None) is None:
+            return  # a method the endpoint does not serve: DRF's 405 comes next
+        check_query_params(request, self.known_query_params())
+
+    def is_list_action(self) -> bool:
+        action = getattr(self, "action", None)
+        return action == "list" or action in self.list_actions
+
+    def known_query_params(self) -> set[str]:
+        extra = self.extra_query_params
+        if isinstance(extra, dict):
+            extra = extra.get(getattr(self, "action", None), ())
+        names = {*self.ALWAYS_KNOWN, *extra}
+        if self.is_list_action():
+            names |= {*PAGINATION_PARAMS, *SYNC_PARAMS}
+            names |= self.filter_names()
+        return names
+
+    def filter_names(self) -> set[str]:
+        names: set[str] = set()
+        queryset = getattr(self, "queryset", None)
+        for backend in getattr(self, "filter_backends", ()):
+            get_class = getattr(backend(), "get_filterset_class", None)
+            if get_class is None or queryset is None:
+                continue
+            filterset = get_class(self, queryset)
+            if filterset is not None:
+                names |= set(filterset.base_filters)
+        return names
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.is_list_action():
+            queryset = sync_queryset(queryset, self.request, self)
+        return queryset
+
+
+class PortalViewSet(UtcMixin, StrictQueryMixin, viewsets.GenericViewSet):
     """Base of every resource: scoping through the one door and small helpers. Add the
     behaviour mixins below (and DRF's List/Retrieve mixins) for the methods you serve."""
 
@@ -122,6 +201,7 @@ class IdempotentCreateMixin:
 
     def _create(self, request):
         serializer = self.get_serializer(data=request.data)
+        reject_unknown_fields(serializer, request.data)
         serializer.is_valid(raise_exception=True)
         instance = self.perform_create(serializer)
         out = self.get_output_serializer(
@@ -149,6 +229,7 @@ class ConditionalUpdateMixin:
             if expected is not None and expected != getattr(instance, "version", expected):
                 raise PreconditionFailed()
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            reject_unknown_fields(serializer, request.data)
             serializer.is_valid(raise_exception=True)
             updated = self.perform_update(serializer, expected_version=expected)
         out = self.get_output_serializer(self.refetch(updated or instance))

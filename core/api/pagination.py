@@ -1,9 +1,77 @@
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from core.api.sync import (
+    after_cursor,
+    decode_cursor,
+    encode_cursor,
+    is_cursor_ordering,
+    requested_ordering,
+)
 
 
 class PagePagination(PageNumberPagination):
-    """`{"count", "next", "previous", "results"}` with `?page_size=` up to 200 (API.md)."""
+    """`{"count", "next", "previous", "results"}` with `?page_size=` up to 200 (API.md).
+
+    With `?ordering=updated_at` (or `-updated_at`) the pages are a keyset over
+    (updated_at, id) and `next` carries an opaque signed `cursor` (core.api.sync);
+    `previous` is then null (sync moves forward only). `count` is the number of rows
+    matching the filters, as on numbered pages."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._cursor_mode = False
+        fields = requested_ordering(request, view, queryset.model)
+        if not is_cursor_ordering(fields):
+            return super().paginate_queryset(queryset, request, view)
+        self._cursor_mode = True
+        self.request = request
+        self._ordering = fields[0]
+        tie = "-id" if self._ordering.startswith("-") else "id"
+        queryset = queryset.order_by(self._ordering, tie)
+        self._count = queryset.count()
+        cursor = decode_cursor(request)
+        if cursor is not None:
+            if cursor["o"] != self._ordering:
+                raise ValidationError({"cursor": ["The cursor belongs to another ordering."]})
+            queryset = after_cursor(queryset, cursor)
+        size = self.get_page_size(request)
+        rows = list(queryset[: size + 1])
+        self._has_next = len(rows) > size
+        self._rows = rows[:size]
+        return self._rows
+
+    def get_paginated_response(self, data):
+        if not getattr(self, "_cursor_mode", False):
+            return super().get_paginated_response(data)
+        next_link = None
+        if self._has_next:
+            last = self._rows[-1]
+            url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+            token = encode_cursor(ordering=self._ordering, updated_at=last.updated_at, pk=last.pk)
+            url = replace_query_param(url, self.cursor_query_param, token)
+            next_link = remove_query_param(url, "ordering")
+            next_link = replace_query_param(next_link, "ordering", self._ordering)
+        return Response(
+            {"count": self._count, "next": next_link, "previous": None, "results": data}
+        )
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        params.append(
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from `next` (with `ordering=updated_at` or "
+                "`-updated_at`); a cursor that was altered is 400.",
+                "schema": {"type": "string"},
+            }
+        )
+        return params

@@ -4,6 +4,7 @@ responses to it)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 ERROR_SCHEMA = {
@@ -48,6 +49,22 @@ class PortalAutoSchema(AutoSchema):
                     "with a different body it is 409. Kept at least 24 hours.",
                 )
             )
+        is_list = getattr(self.view, "is_list_action", None)
+        if self.method == "GET" and is_list is not None and is_list():
+            # API.md Revision 2, "Sync" (core.api.sync).
+            params += [
+                OpenApiParameter(
+                    "updated_after",
+                    OpenApiTypes.DATETIME,
+                    description="Only rows whose updated_at is later (a future time: an empty list).",
+                ),
+                OpenApiParameter(
+                    "ordering",
+                    str,
+                    description="Field(s) to order by, `-` for descending; `updated_at` or "
+                    "`-updated_at` pages by the cursor in `next`. Unknown fields are 400.",
+                ),
+            ]
         if self.method in ("PUT", "PATCH"):
             params.append(
                 OpenApiParameter(

@@ -3,12 +3,13 @@
 from rest_framework import serializers
 
 from contracts.models import Customer
+from core.api.limits import InputLimitsMixin
 from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
 from credits.models import CreditEntry, Rate, Redemption
 from services.models import Service
 
 
-class RateSerializer(serializers.ModelSerializer):
+class RateSerializer(InputLimitsMixin, serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     customer = serializers.SlugRelatedField(
         slug_field="code",
@@ -21,13 +22,13 @@ class RateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rate
-        fields = ["id", "service", "customer", "credits_per_unit", "valid_from"]
-        read_only_fields = ["id"]
+        fields = ["id", "service", "customer", "credits_per_unit", "valid_from", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
         # The unique constraints are the service's to report (409 naming R10).
         validators = []
 
 
-class CreditEntrySerializer(serializers.ModelSerializer):
+class CreditEntrySerializer(InputLimitsMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=EntryKind.choices)
 
     class Meta:
@@ -35,7 +36,7 @@ class CreditEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "amount", "balance_after", "created_at", "reference", "reason"]
 
 
-class CreditsSerializer(serializers.Serializer):
+class CreditsSerializer(InputLimitsMixin, serializers.Serializer):
     """A work order's proactive-credit balance and its ledger, oldest entry first."""
 
     work_order = serializers.IntegerField()
@@ -47,7 +48,7 @@ class CreditsSerializer(serializers.Serializer):
 REDEMPTION_REQUEST_FIELDS = ("service", "quantity", "scheduled_for", "delivery_mode")
 
 
-class RedemptionSerializer(serializers.ModelSerializer):
+class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     delivery_mode = serializers.ChoiceField(
@@ -74,11 +75,12 @@ class RedemptionSerializer(serializers.ModelSerializer):
             "delivered_on",
             "lapsed_at",
             "version",
+            "updated_at",
         ]
         read_only_fields = [f for f in fields if f not in REDEMPTION_REQUEST_FIELDS]
 
 
-class RedemptionCancelSerializer(serializers.Serializer):
+class RedemptionCancelSerializer(InputLimitsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     minimum_enrolment_not_reached = serializers.BooleanField(
         required=False,
@@ -87,14 +89,14 @@ class RedemptionCancelSerializer(serializers.Serializer):
     )
 
 
-class RedemptionRescheduleSerializer(serializers.Serializer):
+class RedemptionRescheduleSerializer(InputLimitsMixin, serializers.Serializer):
     """Move a scheduled redemption (R16: less than 14 days before delivery costs a fee)."""
 
     scheduled_for = serializers.DateField(help_text="The new delivery date, inside the term.")
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
-class RedemptionDeliverSerializer(serializers.Serializer):
+class RedemptionDeliverSerializer(InputLimitsMixin, serializers.Serializer):
     """Staff record that a scheduled redemption was delivered (R14)."""
 
     delivered_on = serializers.DateField(

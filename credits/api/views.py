@@ -3,7 +3,6 @@ credits, and redemptions (staff, or the customer's key)."""
 
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,9 +14,17 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly, IsStaffOrCustomerReadOnly, can_edit
 from contracts.models import WorkOrder
-from core.api.base import IdempotentCreateMixin, PortalViewSet, UtcMixin, VersionedRetrieveMixin
+from core.api.base import (
+    IdempotentCreateMixin,
+    PortalViewSet,
+    StrictQueryMixin,
+    UtcMixin,
+    VersionedRetrieveMixin,
+    strict_serializer,
+)
 from core.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.api.idempotency import run_idempotent
+from core.times import business_today
 from credits import selectors, services
 from credits.api.serializers import (
     CreditsSerializer,
@@ -54,13 +61,15 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
     serializer_class = RateSerializer
     permission_classes = [IsStaffOrCustomerReadOnly]
     filterset_fields = {"valid_from": ["exact", "gte", "lte"]}
+    extra_query_params = {"list": ("current", "valid_on", "service", "customer")}
+    ordering_fields = ("updated_at", "valid_from", "created_at", "id")
 
     def get_queryset(self):
         # Defaults are public (every customer redeems at them); own rates otherwise.
         qs = selectors.rate_card(actor=self.request.user)
         on = None
         if self.request.query_params.get("current") == "true":
-            on = timezone.localdate()
+            on = business_today()
         if self.request.query_params.get("valid_on"):
             try:
                 on = serializers.DateField().to_internal_value(
@@ -108,7 +117,7 @@ def visible_work_order(request, pk) -> WorkOrder:
     )
 
 
-class WorkOrderCreditsView(UtcMixin, GenericAPIView):
+class WorkOrderCreditsView(UtcMixin, StrictQueryMixin, GenericAPIView):
     """`GET /work-orders/{id}/credits/`: balance and ledger."""
 
     permission_classes = [IsStaffEditorOrReadOnly]
@@ -135,6 +144,8 @@ class WorkOrderRedemptionViewSet(mixins.ListModelMixin, IdempotentCreateMixin, P
     serializer_class = RedemptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     filterset_fields = ["status", "scheduled_for", "delivery_mode"]
+    extra_query_params = {"list": ("service",)}
+    ordering_fields = ("updated_at", "scheduled_for", "created_at", "id")
 
     @extend_schema(
         parameters=[OpenApiParameter("service", OpenApiTypes.STR, description="A service code.")]
@@ -190,7 +201,7 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
     def _act(self, request, redemption, input_class, service):
         """A workflow action: validate `input_class`, call the service with the redemption
         and the actor, answer with the redemption as it is now (200)."""
-        data = input_class(data=request.data)
+        data = strict_serializer(input_class, data=request.data)
         data.is_valid(raise_exception=True)
         done = service(redemption=redemption, by=self.actor, **data.validated_data)
         return Response(

@@ -11,7 +11,13 @@ from credits.services.common import round_credits
 from credits.services.delivery import redemption_mark_delivered, redemptions_lapse
 from credits.services.hours import credits_expire, time_entry_record
 from credits.services.rates import rate_check, rate_create, redemption_cost
-from credits.services.redemptions import credits_redeem, redemption_cancel, redemption_exchange
+from credits.services.redemptions import (
+    credits_redeem,
+    credits_redeem_check,
+    delivery_modes_for,
+    redemption_cancel,
+    redemption_exchange,
+)
 from credits.services.reschedule import redemption_reschedule, reschedule_fee
 from credits.services.shortfall import shortfall_invoice_record, shortfall_invoice_void
 
@@ -20,6 +26,8 @@ __all__ = [
     "credits_expire",
     "credits_grant",
     "credits_redeem",
+    "credits_redeem_check",
+    "delivery_modes_for",
     "credits_sa_conversion",
     "rate_check",
     "rate_create",

@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
 from core.errors import NotAllowed
+from core.times import business_today
 from credits import ledger
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
@@ -37,9 +37,9 @@ def _require_editor(by, *, rule: str, what: str) -> None:
 
 
 def _today() -> dt.date:
-    """The business date, in the portal's time zone (settings.TIME_ZONE).
+    """The business date: core.times.business_today (one function, one zone).
 
     Not the active time zone: the API activates UTC for its timestamps, and a term, a
     cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.
     """
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+    return business_today()

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
@@ -97,15 +98,15 @@ def time_entry_record(
                         "R11: %(used)s hours are used on this line; a correction cannot "
                         "take back more than that."
                     )
-                    % {"used": line.used.normalize()},
+                    % {"used": formatting.number(line.used)},
                     rule="R11",
                     code="correction_exceeds_used",
                 )
             raise Conflict(
                 _("R11: only %(remaining)s of %(quantity)s hours remain on this line.")
                 % {
-                    "remaining": line.remaining.normalize(),
-                    "quantity": line.quantity.normalize(),
+                    "remaining": formatting.number(line.remaining),
+                    "quantity": formatting.number(line.quantity),
                 },
                 rule="R11",
                 code="insufficient_hours",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
+from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import (
@@ -25,6 +26,7 @@ from credits.choices import (
     RedemptionStatus,
 )
 from credits.models import Redemption
+from credits.selectors import balance as ledger_balance
 from credits.selectors import rate_for
 from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
@@ -34,7 +36,11 @@ from services.choices import (
     WORKSHOPS,
     Availability,
     Package,
+    Unit,
 )
+
+#: Units counted whole (R20 participants, visits); hours, days and units may be fractions.
+WHOLE_UNITS = frozenset({Unit.PARTICIPANTS, Unit.VISITS})
 
 
 def _availability(value: str) -> str:
@@ -56,6 +62,12 @@ def _check_request(
     """Every rule a redemption request must meet; raises the first one broken."""
     if quantity <= 0:
         raise RuleViolation(_("Quantity must be positive."), field="quantity")
+    if service.unit in WHOLE_UNITS and quantity != quantity.to_integral_value():
+        # Participants and visits are counted whole: 0.01 of a workshop is no booking.
+        raise RuleViolation(
+            _("The quantity is a whole number of %(unit)s.") % {"unit": service.get_unit_display()},
+            field="quantity",
+        )
     status = work_order.status_on(today)
     if status != WorkOrderStatus.ACTIVE:
         raise RuleViolation(
@@ -203,7 +215,15 @@ def _checked_cost(
     rate = rate_for(service=service, customer=work_order.customer, on=today)
     if rate is None:
         raise RuleViolation(no_rate % {"service": service.name}, rule="R10", field="service")
-    return rate, redemption_cost(rate=rate, quantity=quantity)
+    cost = redemption_cost(rate=rate, quantity=quantity)
+    if cost <= 0:
+        # A booking that costs nothing after rounding would be free service (R10).
+        raise RuleViolation(
+            _("This quantity costs less than one credit; book at least one credit's worth."),
+            rule="R10",
+            field="quantity",
+        )
+    return rate, cost
 
 
 def _new_redemption(
@@ -224,6 +244,43 @@ def _new_redemption(
         created_by=ledger.audit_user(by),
         **extra,
     )
+
+
+def delivery_modes_for(service) -> list[str]:
+    """The delivery modes a service may be redeemed in (R19-R21): what the form offers."""
+    if service.code == WORKSHOPS:
+        return list(WORKSHOP_MODES)
+    if service.code == ON_DEMAND_ASSESSMENT:
+        return list(ASSESSMENT_ENGINEER_MAX_DAYS)
+    return [m for m in DeliveryMode.values if m not in WORKSHOP_MODES]
+
+
+def credits_redeem_check(
+    *, work_order, service, quantity, scheduled_for: dt.date, delivery_mode: str
+) -> RuleViolation | Conflict | None:
+    """The refusal `credits_redeem` would give this request now, or None: the quote runs the
+    confirmation's own checks (the same `_checked_cost` and balance test), writing nothing."""
+    try:
+        quantity = Decimal(quantity)
+        _rate, cost = _checked_cost(
+            work_order=work_order,
+            service=service,
+            quantity=quantity,
+            scheduled_for=scheduled_for,
+            delivery_mode=delivery_mode,
+            no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager."),
+        )
+    except (RuleViolation, Conflict) as refusal:
+        return refusal
+    balance = ledger_balance(work_order=work_order)
+    if balance < cost:
+        return Conflict(
+            _("R10: %(service)s costs %(cost)s credits; the balance is %(balance)s.")
+            % {"service": service.name, "cost": cost, "balance": balance},
+            rule="R10",
+            code="insufficient_credits",
+        )
+    return None
 
 
 def credits_redeem(
@@ -294,7 +351,7 @@ def credits_redeem(
             kind=EntryKind.REDEMPTION,
             amount=-cost,
             by=by,
-            reason=f"{quantity.normalize()} {service.get_unit_display()} {service.name} on {scheduled_for}",
+            reason=f"{formatting.plain_decimal(quantity)} {service.unit} {service.name} on {scheduled_for}",
             reference=f"redemption:{redemption.pk}",
             redemption=redemption,
         )
@@ -368,7 +425,7 @@ def redemption_cancel(
                 amount=-fee,
                 by=by,
                 reason=f"R16: cancelled {days_before} day(s) before delivery: "
-                f"{redemption.work_order.cancellation_fee_percent.normalize()}% kept",
+                f"{formatting.plain_decimal(redemption.work_order.cancellation_fee_percent)}% kept",
                 reference=ref,
                 redemption=current,
             )

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
@@ -82,7 +83,7 @@ def redemption_reschedule(
                 by=by,
                 reason=(
                     f"R16: moved {days_before} day(s) before delivery: "
-                    f"{work_order.cancellation_fee_percent.normalize()}% kept. {reason}"
+                    f"{formatting.plain_decimal(work_order.cancellation_fee_percent)}% kept. {reason}"
                 ).strip(),
                 reference=f"redemption:{current.pk} moved {original} -> {scheduled_for}",
                 redemption=current,

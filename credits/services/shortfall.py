@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
+from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
@@ -29,7 +30,7 @@ VOID_REASON_MAX = 500
 
 
 def _day(value: dt.date) -> str:
-    return value.strftime("%d-%m-%Y")
+    return formatting.fmt_date(value, "day")
 
 
 def _outside_window(window: ShortfallWindow | None) -> RuleViolation:

@@ -7,11 +7,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.limits import InputLimitsMixin
 from incidents.choices import DEFAULT_LANGUAGE, Channel, IncidentStatus, Severity
 from incidents.deadlines import breached_now
 
 
-class IncidentSerializer(serializers.Serializer):
+class IncidentSerializer(InputLimitsMixin, serializers.Serializer):
     """Read shape of an incident (API.md field names)."""
 
     id = serializers.IntegerField(read_only=True)
@@ -99,7 +100,7 @@ def _utc_iso(value):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-class IncidentCreateSerializer(serializers.Serializer):
+class IncidentCreateSerializer(InputLimitsMixin, serializers.Serializer):
     """POST body. `work_order` and `contact` stay an id and an e-mail: incident_open
     looks both up inside its transaction, through the one door, in the statement that
     reads everything else the opening needs (issue #6)."""
@@ -137,7 +138,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     )
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(InputLimitsMixin, serializers.Serializer):
     """PATCH: customers edit the text fields and ask for 24x7; staff also drop 24x7 (with
     a `reason`) and move the status. Severity changes go through `/severity/`."""
 
@@ -182,18 +183,18 @@ class IncidentUpdateSerializer(serializers.Serializer):
         return attrs
 
 
-class RespondSerializer(serializers.Serializer):
+class RespondSerializer(InputLimitsMixin, serializers.Serializer):
     responded_at = serializers.DateTimeField(
         required=False, help_text="Default now; never in the future."
     )
 
 
-class SeverityChangeSerializer(serializers.Serializer):
+class SeverityChangeSerializer(InputLimitsMixin, serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
     reason = serializers.CharField(max_length=2000)
 
 
-class SeverityAskedSerializer(serializers.Serializer):
+class SeverityAskedSerializer(InputLimitsMixin, serializers.Serializer):
     """A customer's recorded request for another severity (R3): support decides."""
 
     requested = serializers.BooleanField(default=True)
@@ -211,7 +212,7 @@ def _missing(message) -> dict:
     return {"required": message, "blank": message, "null": message}
 
 
-class OnsiteRequestSerializer(serializers.Serializer):
+class OnsiteRequestSerializer(InputLimitsMixin, serializers.Serializer):
     agreed_by = serializers.CharField(
         max_length=200,
         help_text="Who at the customer agreed to onsite resources (R7).",
@@ -220,7 +221,7 @@ class OnsiteRequestSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class ProductEscalationSerializer(serializers.Serializer):
+class ProductEscalationSerializer(InputLimitsMixin, serializers.Serializer):
     team = serializers.CharField(
         max_length=200,
         help_text="The product team escalated to; the same team twice is 409 (R7).",
@@ -229,7 +230,7 @@ class ProductEscalationSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class RsmRequestSerializer(serializers.Serializer):
+class RsmRequestSerializer(InputLimitsMixin, serializers.Serializer):
     reason = serializers.CharField(
         max_length=500,
         help_text="Why Reactive Support Management is requested (R8).",
@@ -237,7 +238,7 @@ class RsmRequestSerializer(serializers.Serializer):
     )
 
 
-class IncidentEventSerializer(serializers.Serializer):
+class IncidentEventSerializer(InputLimitsMixin, serializers.Serializer):
     """A recorded entry of an incident's timeline (an R7/R8 request or escalation)."""
 
     id = serializers.IntegerField(read_only=True)

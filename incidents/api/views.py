@@ -3,6 +3,7 @@ the list filters (status, severity, work_order, external_reference, breached, op
 range) are incidents.filtersets.IncidentFilterSet, shared with the staff list page."""
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,8 +18,10 @@ from core.api.base import (
     IdempotentCreateMixin,
     PortalViewSet,
     VersionedRetrieveMixin,
+    strict_serializer,
 )
 from core.api.idempotency import run_idempotent
+from core.api.sync import sync_queryset
 from incidents import selectors, services
 from incidents.api.serializers import (
     AttachmentSerializer,
@@ -60,6 +63,18 @@ class IncidentViewSet(
 
     # One FilterSet per model, shared with the list pages.
     filterset_class = IncidentFilterSet
+    #: Nested lists that page, sync and know the list parameters (core.api.base).
+    list_actions = ("comments", "attachments", "timeline")
+    #: `?ordering=` (API.md Revision 2); `updated_at` pages by cursor (core.api.sync).
+    ordering_fields = (
+        "updated_at",
+        "opened_at",
+        "response_due_at",
+        "number",
+        "severity",
+        "status",
+        "id",
+    )
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -125,7 +140,7 @@ class IncidentViewSet(
     )
     def respond(self, request, pk=None):
         incident = self.get_object()
-        data = RespondSerializer(data=request.data)
+        data = strict_serializer(RespondSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         done = services.incident_respond(incident=incident, by=self.actor, **data.validated_data)
         return Response(self.get_output_serializer(self.refetch(done)).data)
@@ -151,7 +166,7 @@ class IncidentViewSet(
         return run_idempotent(request, lambda: self._severity(request, incident))
 
     def _severity(self, request, incident):
-        data = SeverityChangeSerializer(data=request.data)
+        data = strict_serializer(SeverityChangeSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         if self.actor_is_staff:
             done = services.incident_change_severity(
@@ -258,7 +273,7 @@ class IncidentViewSet(
         )
 
     def _record(self, request, serializer_class, service, incident):
-        data = serializer_class(data=request.data)
+        data = strict_serializer(serializer_class, data=request.data)
         data.is_valid(raise_exception=True)
         event = service(incident=incident, by=self.actor, **data.validated_data)
         return Response(IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)
@@ -266,6 +281,9 @@ class IncidentViewSet(
     # --- the conversation (API.md Revision 2) --------------------------------------
 
     def _page(self, queryset, serializer_class):
+        if isinstance(queryset, QuerySet):
+            # ?updated_after= / ?ordering= / the cursor, as on every list (core.api.sync).
+            queryset = sync_queryset(queryset, self.request, self)
         page = self.paginate_queryset(queryset)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -13,10 +12,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import NamedContact
-from core.errors import NotAllowed, StaleVersion
+from core.errors import Conflict, NotAllowed, StaleVersion
+from core.history import actor_reason
 from core.scoping import actor_is_staff
 from core.times import utc_iso
-from incidents import caches, targets
+from incidents import caches, notices, targets
 from incidents.choices import (
     AUTO_ESCALATION_PACKAGES,
     CRITICAL_SITUATION_DELAY_MINUTES,
@@ -27,7 +27,6 @@ from incidents.choices import (
     Severity,
     Threshold,
 )
-from incidents.deadlines import breached_now
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from notifications.choices import Urgency
 from notifications.localize import (
@@ -35,7 +34,6 @@ from notifications.localize import (
     localized_notify,
     readers_for,
     staff_reader,
-    when,
 )
 from services.choices import Package
 
@@ -46,8 +44,15 @@ EDITABLE_FIELDS = {"title", "description", "product", "external_reference", "aro
 
 
 def _user(by) -> User | None:
-    """The User to store in FKs and audit history; API keys store none (label only)."""
+    """The User to store in FKs; API keys store none (label only)."""
     return by if isinstance(by, User) else None
+
+
+def _history_user(by) -> User | None:
+    """The User of a history row: a person, or the staff member who made the API key
+    (whose name is in the row's reason: core.history.actor_reason)."""
+    user = getattr(by, "audit_user", by)
+    return user if isinstance(user, User) else None
 
 
 def _label(by) -> str:
@@ -106,9 +111,46 @@ def _lock(
 
 
 def _save(incident: Incident, by, reason: str) -> None:
-    incident._history_user = _user(by)
-    incident._change_reason = reason[:100]
+    incident._history_user = _history_user(by)
+    incident._change_reason = actor_reason(by, reason)
     incident.save()
+
+
+def check_external_reference(
+    *, customer_id: int, external_reference: str, exclude_id: int | None = None
+) -> None:
+    """API.md Revision 2: `external_reference` is unique per customer; a second incident
+    with the same one is a Conflict naming the existing incident.
+
+    The ticketing tool's id is what a retried create carries: a transaction-scoped
+    advisory lock per (customer, reference) makes two concurrent creates queue here,
+    and the second one finds the first (there is no customer column on the incident
+    for a unique index to cover)."""
+    reference = (external_reference or "").strip()
+    if not reference:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"incident-external-reference:{customer_id}:{reference}"],
+        )
+    existing = (
+        Incident.objects.filter(work_order__customer_id=customer_id, external_reference=reference)
+        .exclude(pk=exclude_id)
+        .values_list("pk", "number")
+        .first()
+    )
+    if existing is not None:
+        raise Conflict(
+            _(
+                "External reference %(reference)s is already used by incident %(number)s "
+                "(id %(id)s)."
+            )
+            % {"reference": reference, "number": existing[1], "id": existing[0]},
+            rule="",
+            field="external_reference",
+            code="external_reference_taken",
+        )
 
 
 def _sync(target: Incident, source: Incident) -> None:
@@ -159,28 +201,9 @@ def _iso(value: dt.datetime | None) -> str | None:
     return utc_iso(value)
 
 
-def payload(incident: Incident) -> dict:
-    """The incident as webhooks and e-mails carry it (API.md field names)."""
-    return {
-        "id": incident.pk,
-        "number": incident.number,
-        "work_order": incident.work_order_id,
-        "customer": incident.work_order.customer.code,
-        "title": incident.title,
-        "severity": incident.severity,
-        "status": incident.status,
-        "product": incident.product,
-        "is_cloud": incident.is_cloud,
-        "around_the_clock": incident.around_the_clock,
-        "external_reference": incident.external_reference,
-        "language": incident.language,
-        "opened_at": _iso(incident.opened_at),
-        "response_due_at": _iso(incident.response_due_at),
-        "responded_at": _iso(incident.responded_at),
-        "response_breached": breached_now(incident),
-        "target_rule": incident.target_rule,
-        "version": incident.version,
-    }
+def payload(incident: Incident, **detail) -> dict:
+    """The outbox payload of an incident event (incidents.notices, the one place)."""
+    return notices.incident_payload(incident, **detail)
 
 
 def _manager_email(incident: Incident) -> str:
@@ -207,100 +230,7 @@ def _readers(incident: Incident, emails) -> list:
 
 
 def _body(incident: Incident, event: str, extra: dict) -> str:
-    """An incident e-mail's text, in the active language and zone (localized_notify)."""
-    facts = {
-        "number": incident.number,
-        "title": incident.title,
-        "severity": str(incident.get_severity_display()).lower(),
-        "status": str(incident.get_status_display()).lower(),
-        "due": when(incident.response_due_at),
-    }
-    if event == "incident.created":
-        text = (
-            _(
-                "Incident %(number)s (%(title)s) was opened with severity %(severity)s; "
-                "the first response is due %(due)s."
-            )
-            % facts
-        )
-    elif event == "incident.severity_changed":
-        text = _(
-            "The severity of incident %(number)s (%(title)s) changed from %(old)s to "
-            "%(severity)s. Reason: %(reason)s"
-        ) % {
-            **facts,
-            "old": str(Severity(extra["previous_severity"]).label).lower(),
-            "reason": extra.get("reason", ""),
-        }
-    elif "requested_severity" in extra:
-        text = _(
-            "The customer asks to change the severity of incident %(number)s (%(title)s) "
-            "to %(requested)s. Reason: %(reason)s"
-        ) % {
-            **facts,
-            "requested": str(Severity(extra["requested_severity"]).label).lower(),
-            "reason": extra.get("reason", ""),
-        }
-    elif "deadlines_recomputed" in extra:
-        if extra.get("recompute_cause") == "calendar":
-            text = _(
-                "The business hours or closed days of incident %(number)s (%(title)s) "
-                "changed; its deadlines were recomputed."
-            )
-        else:
-            text = _(
-                "An edited response target was applied to incident %(number)s (%(title)s); "
-                "its deadlines were recomputed."
-            )
-        text %= facts
-        if incident.responded_at is None:
-            text += " " + _("The first response is now due %(due)s.") % facts
-    elif "declined_severity" in extra:
-        text = _(
-            "Support declined the request to change the severity of incident %(number)s "
-            "(%(title)s) to %(requested)s. Reason: %(reason)s"
-        ) % {
-            **facts,
-            "requested": str(Severity(extra["declined_severity"]).label).lower(),
-            "reason": extra.get("reason", ""),
-        }
-    elif "assigned_to" in extra:
-        text = _("Incident %(number)s (%(title)s) was assigned to you.") % facts
-    elif "satisfaction_score" in extra:
-        text = _(
-            "The customer rated the support on incident %(number)s (%(title)s) %(score)s out of 5."
-        ) % {**facts, "score": extra["satisfaction_score"]}
-        if extra.get("satisfaction_comment"):
-            text += "\n\n" + extra["satisfaction_comment"]
-    elif "comment" in extra:
-        text = _("New comment on incident %(number)s (%(title)s):") % facts
-        text += "\n\n" + extra["comment"]
-    elif "product_team" in extra:
-        text = _(
-            "Critical incident %(number)s (%(title)s) was escalated to the product team "
-            "%(team)s (R7)."
-        ) % {**facts, "team": extra["product_team"]}
-        if extra.get("note"):
-            text += "\n\n" + extra["note"]
-    elif "rsm_reason" in extra:
-        text = _(
-            "The customer requests Reactive Support Management on incident %(number)s "
-            "(%(title)s): pooled, in business hours (R8). Reason: %(reason)s"
-        ) % {**facts, "reason": extra["rsm_reason"]}
-    elif "advisory_minutes" in extra:
-        text = _(
-            "Advisory request %(number)s (%(title)s) has %(hours)s hours of effort, past the "
-            "6-hour cap of Advisory Support (R23). Consider converting it to a proactive or "
-            "consulting engagement."
-        ) % {**facts, "hours": round(extra["advisory_minutes"] / 60, 1)}
-    else:
-        text = _("Incident %(number)s (%(title)s) is now %(status)s.") % facts
-    link = payload_url(incident)
-    return text + "\n\n" + _("Open it in the portal: %(url)s") % {"url": link}
-
-
-def payload_url(incident: Incident) -> str:
-    return f"{settings.PORTAL_BASE_URL}/incidents/{incident.pk}/"
+    return notices.email_body(incident, event, extra)
 
 
 def _notify(
@@ -333,7 +263,7 @@ def _notify(
         event=event,
         key=key,
         customer=incident.work_order.customer,
-        payload={**payload(incident), **extra},
+        payload=payload(incident, **extra),
         webhook=webhook,
         batch=batch,
         urgency=urgency,

@@ -15,7 +15,7 @@ from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
 from core.batch import InsertBatch
 from core.errors import Conflict, RuleViolation
-from core.history import history_row
+from core.history import actor_reason, history_row
 from core.scoping import actor_is_staff
 from incidents import targets
 from incidents.choices import (
@@ -34,6 +34,7 @@ from incidents.services.common import (
     _deadline_snapshot,
     _event,
     _event_row,
+    _history_user,
     _label,
     _lock,
     _manager_email,
@@ -45,6 +46,7 @@ from incidents.services.common import (
     _save,
     _sync,
     _user,
+    check_external_reference,
 )
 
 # --- opening --------------------------------------------------------------------
@@ -141,6 +143,9 @@ def incident_open(
             minutes=choice.minutes,
             clock=targets.clock_for(choice.clock, calendar),
         )
+        check_external_reference(
+            customer_id=work_order.customer_id, external_reference=external_reference
+        )
         incident = Incident(
             number=reads.number,
             work_order=work_order,
@@ -172,7 +177,7 @@ def incident_open(
         incident.pk = reads.incident_id
         batch = InsertBatch()
         batch.add(incident)
-        batch.add(history_row(incident, user=_user(by), reason="opened"))
+        batch.add(history_row(incident, user=_history_user(by), reason=actor_reason(by, "opened")))
         batch.add(
             _event_row(
                 incident,

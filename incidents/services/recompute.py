@@ -38,6 +38,8 @@ FIELDS = [
     "response_breached",
     "change_control_due_at",
     "next_deadline_at",
+    "version",
+    "updated_at",
 ]
 
 
@@ -153,6 +155,10 @@ def incidents_recompute_deadlines(*, location=None, target=None, by=None) -> int
                 }
                 pending = [d[2] for d in all_deadlines(incident) if (d[0], d[1]) not in recorded]
                 incident.next_deadline_at = min(pending) if pending else None
+                # A recomputed deadline is a change made by the system: version and
+                # updated_at move, so sync clients and If-Match see it.
+                incident.version += 1
+                incident.updated_at = timezone.now()
                 moved.append(incident)
                 events.append(
                     IncidentEvent(
@@ -200,7 +206,7 @@ def _notices(moved: list[Incident], run, location, target, now) -> list:
             event="incident.updated",
             key=f"incident:{incident.pk}:recomputed:{run.pk}",
             customer=incident.work_order.customer,
-            payload={**payload(incident), **extra},
+            payload=payload(incident, **extra),
             now=now,
         )
     return rows

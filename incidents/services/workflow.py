@@ -43,6 +43,7 @@ from incidents.services.common import (
     _save,
     _sync,
     _user,
+    check_external_reference,
 )
 
 # --- status, response, comments -------------------------------------------------
@@ -299,6 +300,12 @@ def incident_update(
         if locked.status == IncidentStatus.CLOSED:
             raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, code="closed")
         changes = {k: v for k, v in fields.items() if getattr(locked, k) != v}
+        if changes.get("external_reference"):
+            check_external_reference(
+                customer_id=locked.work_order.customer_id,
+                external_reference=changes["external_reference"],
+                exclude_id=locked.pk,
+            )
         if "around_the_clock" in changes:
             dropping = not changes["around_the_clock"]
             if dropping and not staff:

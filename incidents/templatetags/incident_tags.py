@@ -11,3 +11,18 @@ register = template.Library()
 def describe(event) -> str:
     """An IncidentEvent as a sentence in the active language and zone (incidents.timeline)."""
     return _describe(event)
+
+
+@register.filter
+def target_rule(incident) -> str:
+    """The incident's response-target rule in the reader's language (stored text is English)."""
+    from incidents.explain import _shown_rule
+
+    return _shown_rule(
+        stored=incident.target_rule,
+        package=incident.work_order.package,
+        severity=incident.severity,
+        minutes=incident.target_minutes,
+        clock=incident.target_clock,
+        around_the_clock=incident.around_the_clock,
+    )

@@ -5,12 +5,13 @@ import secrets
 from rest_framework import serializers
 
 from contracts.models import Customer
+from core.api.limits import InputLimitsMixin
 from notifications.choices import DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """`secret` is write-only: shown once in the response that creates the subscription
     (generated when not sent), never again."""
 
@@ -37,8 +38,8 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "secret", "customer", "active", "created_at"]
-        read_only_fields = ["id", "active", "created_at"]
+        fields = ["id", "url", "events", "secret", "customer", "active", "created_at", "updated_at"]
+        read_only_fields = ["id", "active", "created_at", "updated_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,9 +66,19 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(read_only=True)
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookAttemptSerializer(serializers.Serializer):
+    """One logged attempt: status code (null when no answer), time, error."""
+
+    attempted_at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    duration_ms = serializers.IntegerField()
+
+
+class WebhookDeliverySerializer(InputLimitsMixin, serializers.ModelSerializer):
     delivery_id = serializers.UUIDField(read_only=True)
     state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
         model = WebhookDelivery
@@ -79,6 +90,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "created_at",
             "delivered_at",
+            "attempt_log",
         ]
 
 

@@ -4,24 +4,28 @@ manage all (a staff subscription without customer receives every customer's even
 DELETE works on `/webhooks/{id}/` and, as API.md lists DELETE on the collection, on
 `/webhooks/?id=<id>` or `/webhooks/?url=<url>` (a filter is required)."""
 
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.permissions import IsStaffEditorOrReadOnly
 from contracts.models import Customer
-from core.api.base import IdempotentCreateMixin, PortalViewSet
+from core.api.base import IdempotentCreateMixin, PortalViewSet, reject_unknown_fields
+from core.api.sync import sync_queryset
 from core.scoping import actor_is_staff
 from notifications.api.serializers import (
+    WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
     WebhookSubscriptionSerializer,
     new_secret,
 )
-from notifications.models import WebhookSubscription
-from notifications.webhooks import webhook_subscribe
+from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.webhooks import webhook_redeliver, webhook_subscribe
 
 
 class WebhookViewSet(
@@ -31,6 +35,43 @@ class WebhookViewSet(
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     filterset_fields = ["active", "url"]
+    extra_query_params = {"bulk_destroy": ("id", "url")}
+    list_actions = ("deliveries",)
+
+    @extend_schema(
+        responses={200: WebhookDeliverySerializer(many=True)},
+        summary="Deliveries of a subscription and their attempts (status code, time, error)",
+    )
+    def deliveries(self, request, pk=None):
+        subscription = self.get_object()  # the one door: another customer's is 404
+        qs = (
+            WebhookDelivery.objects.filter(subscription=subscription)
+            .prefetch_related("attempt_log")
+            .order_by("-created_at", "-id")
+        )
+        qs = sync_queryset(qs, request, self)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: WebhookDeliverySerializer},
+        summary="Send a delivery again now (same X-Portal-Delivery id, a new attempt)",
+    )
+    def redeliver(self, request, pk=None, delivery_id=None):
+        subscription = self.get_object()
+        try:
+            delivery = WebhookDelivery.objects.get(
+                subscription=subscription, delivery_id=uuid.UUID(str(delivery_id))
+            )
+        except (ValueError, WebhookDelivery.DoesNotExist) as exc:
+            raise NotFound() from exc
+        if request.data:
+            reject_unknown_fields(WebhookDeliverySerializer(), request.data)
+        webhook_redeliver(delivery=delivery, by=self.actor)
+        delivery = WebhookDelivery.objects.prefetch_related("attempt_log").get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery).data)
+
     select_related = ("customer",)
 
     def perform_create(self, serializer):

@@ -5,6 +5,7 @@ from csp.decorators import csp_update
 from django.http import JsonResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -21,6 +22,7 @@ from credits.api.views import (
 )
 from incidents.api.views import IncidentViewSet, SeverityRequestViewSet
 from notifications.api.views import WebhookViewSet
+from reviews.api.views import WorkOrderReviewView
 from services.api.views import ServiceViewSet
 
 
@@ -42,9 +44,12 @@ router.register("severity-requests", SeverityRequestViewSet, basename="severity-
 
 webhooks = WebhookViewSet.as_view({"get": "list", "post": "create", "delete": "bulk_destroy"})
 webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
+webhook_deliveries = WebhookViewSet.as_view({"get": "deliveries"})
+webhook_redeliver = WebhookViewSet.as_view({"post": "redeliver"})
 work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
 
 
+@csrf_exempt  # any method: a PATCH or DELETE to an unknown path is a JSON 404, not a CSRF page
 def not_found(request, *args, **kwargs):
     """API.md: JSON in and out, errors included; an unknown path under /api/v1/ is a
     JSON 404, not the site's HTML page. Only paths ending in a slash match, so Django's
@@ -72,8 +77,15 @@ urlpatterns = [
     path(
         "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
     ),
+    path("work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"),
     path("webhooks/", webhooks, name="webhook-list"),
     path("webhooks/<str:pk>/", webhook, name="webhook-detail"),
+    path("webhooks/<str:pk>/deliveries/", webhook_deliveries, name="webhook-deliveries"),
+    path(
+        "webhooks/<str:pk>/deliveries/<str:delivery_id>/redeliver/",
+        webhook_redeliver,
+        name="webhook-redeliver",
+    ),
     *router.urls,
     # Last: whatever no route above took.
     re_path(r"^.*/$", not_found, name="api-not-found"),

@@ -1,10 +1,10 @@
 """Template helpers of the web portal: query strings, SLA states, numbers."""
 
-from decimal import Decimal
-
 from django import template
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from core import formatting
 from incidents.display import sla_label, sla_state
 
 register = template.Library()
@@ -24,15 +24,85 @@ register.filter("sla_state", sla_state)
 register.filter("sla_label", sla_label)
 
 
+# ---- the formatting layer (core/formatting.py) as filters -----------------------------------
+
+
 @register.filter
-def num(value):
-    """A decimal without trailing zeros (12.50 -> 12.5, 8.00 -> 8)."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, Decimal):
-        value = value.normalize()
-        return f"{value:f}"
-    return value
+def num(value, decimals=None):
+    """A localized number, trailing zeros dropped, never E-notation (12.50 -> 12.5 / 12,5)."""
+    return formatting.number(value, None if decimals in (None, "") else int(decimals))
+
+
+@register.filter
+def qty(value, unit):
+    """A quantity with its unit in singular or plural: {{ line.quantity|qty:line.unit }}."""
+    return formatting.quantity(value, unit)
+
+
+@register.filter
+def unit_name(unit, value=2):
+    return formatting.unit_name(unit, value)
+
+
+@register.filter
+def credits(value):
+    return formatting.credits(value)
+
+
+@register.filter
+def hours(value):
+    return formatting.hours(value)
+
+
+@register.filter
+def money(value, currency="EUR"):
+    return formatting.money(value, currency or "EUR")
+
+
+@register.filter
+def pct(value):
+    return formatting.percent(value)
+
+
+@register.filter
+def day(value):
+    return formatting.fmt_date(value, "day")
+
+
+@register.filter
+def moment(value):
+    return formatting.fmt_date(value, "moment")
+
+
+@register.filter
+def short_moment(value):
+    return formatting.fmt_date(value, "short_moment")
+
+
+@register.filter
+def long_day(value):
+    return formatting.fmt_date(value, "long_day")
+
+
+class PlainWordsNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        html = self.nodelist.render(context)
+        user = context.get("user")
+        if user is not None and getattr(user, "is_staff", False):
+            return html
+        return mark_safe(formatting.plain_words(html))
+
+
+@register.tag
+def plainwords(parser, token):
+    """{% plainwords %}...{% endplainwords %}: rule numbers (R1..R27) taken out for customers;
+    staff keep them (their explanations cite the rules)."""
+    nodelist = parser.parse(("endplainwords",))
+    parser.delete_first_token()
+    return PlainWordsNode(nodelist)
 
 
 @register.filter
@@ -90,3 +160,9 @@ def avail_label(code):
         return Availability(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def plain(value):
+    """Digits for an <input type=number> value (never localized, never E-notation)."""
+    return formatting.plain_decimal(value)

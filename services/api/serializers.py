@@ -1,11 +1,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.limits import InputLimitsMixin
 from services.choices import Availability
 from services.models import Service
 
 
-class AvailabilitySerializer(serializers.Serializer):
+class AvailabilitySerializer(InputLimitsMixin, serializers.Serializer):
     """How the service stands in each base package."""
 
     core = serializers.ChoiceField(choices=Availability.choices)
@@ -13,14 +14,14 @@ class AvailabilitySerializer(serializers.Serializer):
     performance = serializers.ChoiceField(choices=Availability.choices)
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """A catalogue row (API.md): codes are part of the contract and never change."""
 
     availability = serializers.SerializerMethodField()
 
     class Meta:
         model = Service
-        fields = ["code", "name", "category", "unit", "availability"]
+        fields = ["code", "name", "category", "unit", "availability", "updated_at"]
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, obj) -> dict:

@@ -51,7 +51,56 @@
     });
   }
 
+  // 3. Tables: each cell learns its column's heading (data-label), so on a phone the rows
+  //    become cards ("Due: ..."); the scrolling wrapper is reachable by keyboard.
+  function labelTables(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (!wrap.hasAttribute("tabindex")) { wrap.setAttribute("tabindex", "0"); }
+      var table = wrap.querySelector("table");
+      if (!table) { return; }
+      if (!wrap.hasAttribute("role")) {
+        var cap = table.closest("section") && table.closest("section").querySelector("h2");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", cap ? cap.textContent.trim() : document.title);
+      }
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) {
+          if (heads[i] && !td.hasAttribute("data-label")) { td.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
+  // 4. A <select data-modes='{"<service id>": ["mode", ...]}' data-modes-for="<select id>">
+  //    offers only the modes of the service chosen in the other select.
+  function limitModes(select) {
+    var other = document.getElementById(select.getAttribute("data-modes-for"));
+    if (!other) { return; }
+    var modes;
+    try { modes = JSON.parse(select.getAttribute("data-modes")); } catch (e) { return; }
+    var allowed = modes[other.value];
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      var ok = !allowed || allowed.indexOf(opt.value) !== -1;
+      opt.hidden = !ok;
+      opt.disabled = !ok;
+      if (ok && first === null) { first = opt.value; }
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled && first !== null) {
+      select.value = first;
+    }
+  }
+
   function init() {
+    labelTables(document);
+    document.querySelectorAll("select[data-modes]").forEach(function (select) {
+      limitModes(select);
+      var other = document.getElementById(select.getAttribute("data-modes-for"));
+      if (other) { other.addEventListener("change", function () { limitModes(select); }); }
+    });
     tick();
     window.setInterval(tick, 1000);
     document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
@@ -67,7 +116,7 @@
     init();
   }
   // htmx swaps new countdowns in: start ticking them too.
-  document.addEventListener("htmx:afterSwap", function () { tick(); });
+  document.addEventListener("htmx:afterSwap", function () { labelTables(document); tick(); });
 })();
 
 /* 3. Live pages (issue #17): an element #live with data-live-url polls that small

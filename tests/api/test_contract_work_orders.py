@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from contracts.models import WorkOrder
+from core.times import business_today
 from tests import factories as f
 
 
@@ -96,7 +97,7 @@ def test_r12_is_checked_when_the_package_is_patched(api_staff, work_order_a, sta
 
 
 def test_r13_dse_is_refused_on_a_work_order_that_is_not_current(api_staff, customer_a):  # R13
-    today = timezone.localdate()
+    today = business_today()
     ended = f.WorkOrderFactory(
         customer=customer_a,
         number="WO-ENDED",

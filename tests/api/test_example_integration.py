@@ -1,6 +1,7 @@
 """examples/ticketing_tool.py against a live server: it files an incident with an
-external_reference, receives the signed webhook on its own HTTP server, verifies
-the signature and prints what it got."""
+external_reference, mirrors the incidents by sync (initial load, then updated_after
+and the cursor), comments and attaches a file, receives the signed webhook on its own
+HTTP server, verifies the signature and the envelope, and prints what it got."""
 
 import json
 import subprocess
@@ -61,4 +62,10 @@ def test_ticketing_tool_files_an_incident_and_verifies_the_webhook(
     assert "ref=JIRA-4711" in output
     assert "signature=valid" in output
     assert "received 1 verified webhook(s)" in output
+    # The sync loop (API.md Revision 2): initial load by cursor, a comment and an
+    # attachment, then updated_after + cursor finds the incident again, edited.
+    assert "initial load: 1 incident(s)" in output
+    assert "attached mail.log" in output
+    assert "ours again=True" in output and "JIRA-4711: mail down" in output
+    assert "envelope INVALID" not in output
     assert str(incident_id)

@@ -55,7 +55,7 @@ def kinds(wo):
 
 
 def rows(wo, event):
-    return OutboxMessage.objects.filter(event=event, payload__work_order__id=wo.pk)
+    return OutboxMessage.objects.filter(event=event, payload__data__id=wo.pk)
 
 
 def test_r15_reminders_90_75_and_60_days_before_the_end_to_the_manager_and_lead(
@@ -68,8 +68,10 @@ def test_r15_reminders_90_75_and_60_days_before_the_end_to_the_manager_and_lead(
     assert emails.count() == 6
     assert set(emails.values_list("recipient", flat=True)) == {staff.email, "lead@acme.example"}
     assert rows(advanced, "work_order.cutoff").filter(channel="webhook").count() == 3
-    cutoff = rows(advanced, "work_order.cutoff").get(channel="webhook", payload__notice="cutoff_60")
-    assert cutoff.payload["cutoff_date"] == "2026-11-01"
+    cutoff = rows(advanced, "work_order.cutoff").get(
+        channel="webhook", payload__data__detail__notice="cutoff_60"
+    )
+    assert cutoff.payload["data"]["detail"]["cutoff_date"] == "2026-11-01"
 
 
 def test_core_work_orders_get_no_r15_reminders_but_do_get_expiry_notices(core):  # R15 is A/P only
@@ -133,7 +135,7 @@ def test_at_the_end_credits_and_hours_expire_through_the_ledger_and_dse_ends(
     dse.refresh_from_db()
     assert dse.ends_on == END and dse.expired_at is not None
     webhook = rows(advanced, "entitlement.expired").get(channel="webhook")
-    assert webhook.payload["credits_expired"] == 100
+    assert webhook.payload["data"]["detail"]["credits_expired"] == 100
     # Rerun: nothing expires or is sent twice.
     count = OutboxMessage.objects.count()
     sweep(END + dt.timedelta(days=2))

@@ -535,3 +535,30 @@ def test_the_14_day_line_is_drawn_in_the_portals_zone_not_the_active_one(
         finally:
             timezone.deactivate()
     assert r.entries.filter(kind="cancellation_fee", amount=-50).exists()
+
+
+# --- #22: whole participants and units, no zero-credit bookings ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "quantity", "mode"),
+    [("workshops", "0.01", "per_participant"), ("chalk-talks", "0.001", "")],
+)
+def test_participants_and_units_are_whole_and_a_free_booking_is_refused(
+    funded, code, quantity, mode
+):  # R10, R20
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        redeem(funded, code, Decimal(quantity), **({"delivery_mode": mode} if mode else {}))
+    assert exc.value.field == "quantity"
+    assert snapshot(funded) == before
+
+
+def test_a_fraction_of_an_hour_based_service_that_rounds_to_zero_credits_is_refused(
+    funded, staff
+):  # R10
+    before = snapshot(funded)
+    with pytest.raises(RuleViolation) as exc:
+        redeem(funded, "proof-of-concept", Decimal("0.001"))
+    assert exc.value.rule == "R10"
+    assert snapshot(funded) == before

@@ -28,7 +28,9 @@ D = dt.date
 
 
 def dmy(day: dt.date) -> str:
-    return day.strftime("%d-%m-%Y")
+    from core import formatting  # one format per kind of date (issue #19)
+
+    return formatting.fmt_date(day, "day")
 
 
 def term(customer, *, started_days_ago: int, years: int = 3, **extra):

@@ -61,7 +61,7 @@ def test_a_dutch_incident_keeps_its_language_in_the_row_history_and_webhook(rr, 
     assert Incident.objects.get(pk=incident.pk).language == "nl"
     assert incident.history.get().language == "nl"
     webhook = OutboxMessage.objects.get(key=f"incident:{incident.pk}:created:webhook")
-    assert webhook.payload["language"] == "nl"
+    assert webhook.payload["data"]["language"] == "nl"
 
 
 @pytest.mark.parametrize("language", ["de", "EN", "", "english"])

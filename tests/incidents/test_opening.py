@@ -162,11 +162,11 @@ class TestOpeningRules:
         with time_machine.travel(ams(2026, 3, 9, 15, 0), tick=False):
             incident = open_incident(wo_, contact, by=staff, opened_at=FRI_1600, channel="phone")
         hook = OutboxMessage.objects.get(event="incident.created", channel="webhook")
-        assert hook.payload["id"] == incident.pk
-        assert hook.payload["opened_at"] == "2026-03-06T15:00:00Z"
-        assert hook.payload["response_due_at"] == "2026-03-09T10:30:00Z"
+        assert hook.payload["data"]["id"] == incident.pk
+        assert hook.payload["data"]["opened_at"] == "2026-03-06T15:00:00Z"
+        assert hook.payload["data"]["response_due_at"] == "2026-03-09T10:30:00Z"
         # Due Monday 11:30 CET, entered at 16:00: breached already, before any sweep.
-        assert hook.payload["response_breached"] is True and not incident.response_breached
+        assert hook.payload["data"]["response_breached"] is True and not incident.response_breached
 
     def test_a_backdated_api_incident_is_recorded_as_imported(self, wo, staff):
         wo_, contact = wo

@@ -54,8 +54,8 @@ def test_a_calendar_change_notifies_each_moved_incident_once_per_run(
     }
     webhook = rows.get(channel="webhook")
     moved.refresh_from_db()
-    assert webhook.payload["response_due_at"] == utc_iso(moved.response_due_at)  # API.md: Z
-    assert webhook.payload["deadlines_recomputed"] == run.pk
+    assert webhook.payload["data"]["response_due_at"] == utc_iso(moved.response_due_at)  # API.md: Z
+    assert webhook.payload["detail"]["deadlines_recomputed"] == run.pk
     assert "recomputed" in rows.get(channel="email").body
     assert not updated(responded).exists()  # its deadlines did not move
 

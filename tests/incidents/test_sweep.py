@@ -73,9 +73,9 @@ def test_warning_at_75_percent_then_breach_each_recorded_once_with_true_time(
     }  # "" is the webhook row
     assert all(r.occurred_at == WARNING for r in warning_rows)
     hook = next(r for r in warning_rows if r.recipient == "")
-    assert hook.payload["incident"]["language"] == "en"  # R22, as in the API
-    assert hook.payload["incident"]["response_due_at"].endswith("Z")  # API.md: UTC, Z
-    assert hook.payload["occurred_at"].endswith("Z")
+    assert hook.payload["data"]["language"] == "en"  # R22, as in the API
+    assert hook.payload["data"]["response_due_at"].endswith("Z")  # API.md: UTC, Z
+    assert hook.payload["detail"]["occurred_at"].endswith("Z")
     inc.refresh_from_db()
     assert inc.next_deadline_at == DUE and not inc.response_breached
 

@@ -176,7 +176,7 @@ def test_incidents_are_filed_while_redis_is_down_and_each_notification_is_delive
     held = list(OutboxMessage.objects.filter(event="incident.created", state="pending"))
     webhook_rows = [m for m in held if m.channel == "webhook"]
     email_rows = [m for m in held if m.channel == "email"]
-    assert {m.payload["number"] for m in webhook_rows} == set(
+    assert {m.payload["data"]["number"] for m in webhook_rows} == set(
         numbers
     )  # one per incident, written with it
     assert email_rows and not mail.outbox and not receiver.received  # nothing went out yet

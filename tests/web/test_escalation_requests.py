@@ -133,7 +133,8 @@ class TestRequestRsm:
         )
         r = client_a.post(reverse("incidents:rsm", args=[incident.pk]), {"reason": "Please"})
         body = r.content.decode()
-        assert r.status_code == 400 and "automatically" in body and "(R8)" in body
+        # Plain words for the customer (issue #19): what the rule says, not its number.
+        assert r.status_code == 400 and "automatically" in body and "(R8)" not in body
 
     def test_another_customer_cannot_reach_it(self, client_b, core_a, contact_b):  # R8
         r = client_b.post(reverse("incidents:rsm", args=[core_a.pk]), {"reason": "Please"})

@@ -90,10 +90,12 @@ def test_the_deadline_explanation_on_a_dutch_page_is_dutch(
             work_order=work_order_a, contact=contact_a, title="VPN", severity="normal", by=user_a
         )
     body = client_a.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert "R4 Advanced normaal: 4 kantooruren" in body
+    assert (
+        "Advanced normaal: 4 kantooruren" in body and "R4 " not in body
+    )  # customers read plain words (issue #19)
     assert "De klok telt alleen de kantooruren van Headquarters: ma–vr 09:00–17:30" in body
-    assert "Normale incidenten tellen alleen kantooruren (R5)." in body
-    assert "eerste reactie uiterlijk di 03 Mrt 2026 14:00 CET" in body
+    assert "Normale incidenten tellen alleen kantooruren." in body
+    assert "eerste reactie uiterlijk di 03 mrt 2026 14:00 CET" in body
     assert "The clock counts" not in body and "first response due" not in body
 
 

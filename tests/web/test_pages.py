@@ -62,6 +62,9 @@ def test_customer_b_cannot_see_history_or_the_editor(client_b, work_order_a, con
 
 @pytest.mark.django_db
 def test_password_reset_mail_is_written_by_the_mail_backend(client, user_a):
+    from django.core.cache import cache
+
+    cache.clear()  # the reset throttle (#22) counts per client in the shared cache
     response = client.post(reverse("password_reset"), {"email": user_a.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -225,7 +228,7 @@ def test_incident_detail_explains_the_deadline(client_a, work_order_a, contact_a
         work_order=work_order_a, contact=contact_a, title="x", severity="normal", by=user_a
     )
     body = client_a.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert "Why this deadline" in body and "R4" in body and "business hours" in body.lower()
+    assert "Why this deadline" in body and "R4" not in body and "business hours" in body.lower()
 
 
 @pytest.mark.django_db

@@ -5,11 +5,11 @@ are left alone. Run yearly, or after upgrading the pinned `holidays` package.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from contracts.models import SupportLocation
 from contracts.services import HOLIDAY_YEARS, support_location_sync_holidays
 from core.errors import DomainError
+from core.times import business_today
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, years, **options):
         if years < 1 or years > 10:
             raise CommandError("--years must be between 1 and 10.")
-        first = timezone.localdate().year
+        first = business_today().year
         total = failed = 0
         for location in SupportLocation.objects.select_related("customer").order_by("pk"):
             try:

@@ -13,6 +13,7 @@ from accounts.choices import Role
 from accounts.models import User
 from contracts import services as contracts
 from contracts.models import Customer, WorkOrder
+from core.times import business_today
 from credits import services as credits
 from credits.models import Rate
 from incidents import services as incidents
@@ -118,7 +119,7 @@ class Command(BaseCommand):
             is_staff=True,
             role=Role.READ_ONLY,
         )
-        today = timezone.localdate()
+        today = business_today()
         for code, value in DEFAULT_RATES.items():
             Rate.objects.get_or_create(
                 service=Service.objects.get(code=code),
