@@ -62,7 +62,10 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=2000, help="random starts (default 2000)")
     parser.add_argument("--seed", type=int, default=20260329)
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds, best kept")
+    parser.add_argument("--smoke", action="store_true", help="100 starts, 1 round (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.starts, args.rounds = 100, 1
 
     holidays = public_holidays("NL", None, range(2024, 2031))
     local = ZoneInfo(ZONE)

@@ -492,7 +492,11 @@ def main() -> int:
     parser.add_argument(
         "--drain-timeout", type=float, default=1200, help="longest wait for delivery after recovery"
     )
+    parser.add_argument("--smoke", action="store_true", help="second-long phases (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.workers = 2, 1
+        args.before, args.outage, args.pg_outage, args.after = 1, 2, 2, 2
     results = []
     if args.scenario in ("redis", "both"):
         results.append(redis_fault(args))

@@ -541,7 +541,10 @@ def main() -> int:
     parser.add_argument("--database", default="portal_bench_load")
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="3 s, 2 clients, 1 worker (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.clients, args.workers = 3, 2, 1
     if args.seed or args.check:
         _django()
         print(json.dumps(seed() if args.seed else check_invariants(), default=str))

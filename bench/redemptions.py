@@ -227,7 +227,10 @@ def main() -> int:
     parser.add_argument(
         "--runs", default="1x1,8x1,8x8", help="clients x balances per run (default 1x1,8x1,8x8)"
     )
+    parser.add_argument("--smoke", action="store_true", help="40 redemptions, 1x1 and 2x1 (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.redemptions, args.runs = 40, "1x1,2x1"
     setup_django()
     from django.db import connection
 

@@ -1,6 +1,7 @@
 """Benchmark of the deadline sweep (issue #5) on 1,000,000 open incidents.
 
     .venv/bin/python bench/sweep.py [--rows 1000000] [--reload]
+    .venv/bin/python bench/sweep.py --smoke   # 2,000 rows, 0/10/100 due, its own database
 
 Creates (or reuses) the PostgreSQL database portal_bench_sweep, migrates it, loads
 the incidents with COPY, then times one sweep (incidents.sweep.run_deadline_sweep)
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "portal_bench_sweep"
+DB_NAME = "portal_bench_sweep_smoke" if "--smoke" in sys.argv else "portal_bench_sweep"
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
@@ -108,6 +109,7 @@ COLUMNS = [
     "created_at",
     "updated_at",
     "next_deadline_at",
+    "language",
 ]
 
 
@@ -135,7 +137,7 @@ def load(rows: int, wo, contact) -> float:
                 buf.write(
                     f"INC-B{i:07d}\t{wo.pk}\t{contact.pk}\tIncident {i}\t\tnormal\t\tf\tf\tf\t0\t\tnew\tweb\t{ts}\t"
                     f"240\tbusiness_hours\tR4 Advanced normal\t{due.isoformat()}\t{warning.isoformat()}\tf\t1\t{ts}\t{ts}\t"
-                    f"{warning.isoformat()}\n"
+                    f"{warning.isoformat()}\ten\n"
                 )
             buf.seek(0)
             raw.copy_expert(f"COPY incidents_incident ({', '.join(COLUMNS)}) FROM STDIN", buf)
@@ -190,7 +192,11 @@ def main() -> None:
     parser.add_argument(
         "--reload", action="store_true", help="Reload the incidents even if present."
     )
+    parser.add_argument("--smoke", action="store_true", help="2,000 rows, seconds (CI)")
     args = parser.parse_args()
+    dues = (0, 100, 10_000)
+    if args.smoke:
+        args.rows, dues = 2_000, (0, 10, 100)
 
     ensure_database()
     setup_django()
@@ -230,13 +236,13 @@ def main() -> None:
     print(explain(timezone.now()))
     figures = []
     offset = 0
-    for due in (0, 100, 10_000):
+    for due in dues:
         if due:
             make_due(due, offset)
             offset += due
-        if due == 10_000:
+        if due == dues[-1]:
             print()
-            print("EXPLAIN (ANALYZE, BUFFERS) of the selection, 10,000 due (one batch of 500):")
+            print(f"EXPLAIN (ANALYZE, BUFFERS) of the selection, {due:,} due (one batch of 500):")
             print(explain(timezone.now()))
         runs = []
         # Nothing due: the warm figure is the median of a few runs (a sweep every 30 s

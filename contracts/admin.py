@@ -198,6 +198,17 @@ class SupportLocationAdmin(DomainErrorsAdmin):
 
 class WorkOrderForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # R14: a later end date says what happens to the unused credits and hours.
+    unused_entitlements = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "—"),
+            ("expire", "Extending: unused credits and hours expire now"),
+            ("keep", "Extending: unused credits and hours are kept (give a reason)"),
+        ],
+        help_text="R14: asked only when the end date moves later.",
+    )
+    extension_reason = forms.CharField(required=False, max_length=200)
 
     class Meta:
         model = WorkOrder
@@ -246,6 +257,22 @@ class WorkOrderForm(forms.ModelForm):
                 rules.check_location(customer.pk, data.get("support_location"))
         except DomainError as exc:
             add_domain_error(self, exc)
+        if (
+            not is_new
+            and data.get("end_date")
+            and "end_date" in self.changed_data
+            and data["end_date"] > WorkOrder.objects.get(pk=self.instance.pk).end_date
+            and not data.get("unused_entitlements")
+        ):
+            unused = contract_services.unused_entitlements(self.instance)
+            if unused["hours"] > 0 or unused["credit_lines"]:
+                self.add_error(
+                    "unused_entitlements",
+                    gettext(
+                        "R14: the term is extended; say whether unused credits and hours "
+                        "expire now or are kept."
+                    ),
+                )
         if not is_new and data.get("version") is not None:
             if not WorkOrder.objects.filter(pk=self.instance.pk, version=data["version"]).exists():
                 raise forms.ValidationError(
@@ -426,8 +453,18 @@ class WorkOrderAdmin(DomainErrorsAdmin):
             fields = {k: data[k] for k in form.changed_data if k in editable}
             if "package" in fields:
                 fields.setdefault("named_contact_limit", data.get("named_contact_limit"))
+            target = obj
+            if "end_date" in fields and data.get("unused_entitlements"):
+                target = contract_services.work_order_extend(
+                    work_order=obj,
+                    end_date=fields.pop("end_date"),
+                    unused=data["unused_entitlements"],
+                    reason=data.get("extension_reason") or "admin",
+                    by=request.user,
+                )
+                data["version"] = None
             work_order = contract_services.work_order_update(
-                work_order=obj, expected_version=data.get("version"), by=request.user, **fields
+                work_order=target, expected_version=data.get("version"), by=request.user, **fields
             )
         else:
             fields = {k: data[k] for k in editable if k in data}

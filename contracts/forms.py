@@ -50,15 +50,44 @@ def _check_zone(value: str) -> str:
     return value
 
 
+def country_choices():
+    """ISO 3166 countries by name (pycountry's list): a country is chosen, never typed."""
+    import pycountry
+
+    return [("", "—")] + sorted(
+        ((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in pycountry.countries),
+        key=lambda pair: pair[1],
+    )
+
+
+def timezone_choices():
+    """IANA time zones (the system's zoneinfo), chosen from a list."""
+    return [
+        (z, z)
+        for z in sorted(zoneinfo.available_timezones())
+        if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    ]
+
+
+class CountryField(forms.ChoiceField):
+    """An ISO 3166 country from the list; a code sent in lower case ("nl") is the same one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=country_choices, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class CustomerForm(PortalForm):
     code = forms.SlugField(
         label=_("Code"), max_length=32, help_text=_("Short and unique, e.g. acme.")
     )
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = forms.CharField(
-        label=_("Country"), max_length=2, help_text=_("ISO 3166 code, e.g. NL.")
+    country = CountryField(label=_("Country"))
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), choices=timezone_choices, initial="Europe/Amsterdam"
     )
-    timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Amsterdam")
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="nl")
     location_name = forms.CharField(
         label=_("First support location"),
@@ -67,9 +96,6 @@ class CustomerForm(PortalForm):
         initial=_("Headquarters"),
         help_text=_("Created with the country's public holidays; leave empty to add one later."),
     )
-
-    def clean_country(self):
-        return self.cleaned_data["country"].upper()
 
     def clean_timezone(self):
         return _check_zone(self.cleaned_data["timezone"])
@@ -240,9 +266,6 @@ class SupportLocationForm(PortalForm):
         label=_("Open on"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
 
-    def clean_country(self):
-        return self.cleaned_data["country"].upper()
-
     def clean_timezone(self):
         return _check_zone(self.cleaned_data["timezone"])
 
@@ -258,3 +281,103 @@ class ClosureDayForm(PortalForm):
     is_closed = forms.BooleanField(
         label=_("Closed (untick to open on a public holiday)"), required=False, initial=True
     )
+
+
+class CustomerEditForm(forms.Form):
+    """A customer's name, country (ISO 3166 list) and time zone (IANA list)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    country = CountryField(label=_("Country"))
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ContactImportForm(forms.Form):
+    """A CSV of contacts (columns name, email, phone): previewed, then imported."""
+
+    file = forms.FileField(label=_("CSV file"), required=False)
+    text = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > 1_000_000:
+                raise forms.ValidationError(_("The file is larger than 1 MB."))
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+        if not data.get("text"):
+            raise forms.ValidationError(_("Choose a CSV file."))
+        return data
+
+
+class ContactProposalForm(forms.Form):
+    """R25: what the customer's lead contact proposes (a new contact, or a change)."""
+
+    contact = forms.ModelChoiceField(
+        label=_("Contact to change"), queryset=None, required=False, empty_label=_("A new contact")
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    deactivate = forms.BooleanField(label=_("No longer a contact"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, work_order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = work_order.contacts.filter(active=True)
+
+
+class RenewForm(forms.Form):
+    """The next term: number and dates; each line's quantity is a field `q_<service code>`."""
+
+    number = forms.CharField(label=_("New number"), max_length=32)
+    start_date = forms.DateField(label=_("Term starts"), widget=DateInput())
+    end_date = forms.DateField(label=_("Term ends"), widget=DateInput())
+
+    def __init__(self, *args, work_order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line_fields = []
+        for line in work_order.lines.select_related("service").order_by("service__name"):
+            name = f"q_{line.service.code}"
+            self.fields[name] = forms.DecimalField(
+                label=f"{line.service.name} ({line.service.get_unit_display()})",
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
+                initial=line.quantity.normalize(),
+                help_text=_("0 leaves it out of the new term."),
+            )
+            self.line_fields.append(name)
+
+    def quantities(self) -> dict:
+        return {n[2:]: self.cleaned_data[n] for n in self.line_fields}
+
+
+class ExtendForm(forms.Form):
+    """R14: a later end date and what happens to unused credits and hours."""
+
+    end_date = forms.DateField(label=_("New end date"), widget=DateInput())
+    unused = forms.ChoiceField(
+        label=_("Unused credits and hours"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("expire", _("expire now (the extension starts without them)")),
+            ("keep", _("are kept for the longer term (give a reason)")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class InvitationAcceptForm(forms.Form):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        return data

@@ -27,6 +27,8 @@ class Customer(models.Model):
         max_length=64, default="Europe/Amsterdam", help_text=_("IANA time zone")
     )
     language = models.CharField(max_length=8, default="en")
+    # Optimistic locking for the API's If-Match (API.md Revision 2).
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -177,6 +179,17 @@ class WorkOrder(models.Model):
     )
     products = models.TextField(blank=True, help_text=_("Products covered (R13), one per line."))
     notes = models.TextField(blank=True)
+    # Renewal: the previous term this work order continues (its entitlements lapse at
+    # that term's end, R14, and are never carried over).
+    renewed_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal"
+    )
+    # Multi-year terms: credits and hour blocks are yearly and lapse at each anniversary
+    # of the start date (seed §4.4 "jaarlijkse verjaardag"), not only at the end.
+    yearly_entitlements = models.BooleanField(
+        default=False,
+        help_text=_("Multi-year term: unused credits and hours lapse at each anniversary."),
+    )
     # Optimistic locking: every save through services bumps it; a stale save is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -306,3 +319,65 @@ class NamedContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class ContactInvitation(models.Model):
+    """A one-time sign-in link e-mailed to a named contact: set a password, linked login."""
+
+    contact = models.ForeignKey(NamedContact, on_delete=models.CASCADE, related_name="invitations")
+    # SHA-256 of the token in the link; the token itself is only ever in the e-mail.
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # A resend revokes the earlier link: only the newest one works.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = scoped_queryset("contact__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation for {self.email}"
+
+
+class ContactChangeRequest(models.Model):
+    """R25: the customer's lead contact proposes a change to the named contacts; staff decide."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="contact_change_requests"
+    )
+    # None: a new contact is proposed.
+    contact = models.ForeignKey(
+        NamedContact, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The fields to set: name, email, phone, active.
+    proposed = models.JSONField()
+    note = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"contact change on {self.work_order_id}: {self.state}"

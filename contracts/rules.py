@@ -244,6 +244,9 @@ def check_line(
             rule="R12",
             field="quantity",
         )
+    if bounds_error and str(bounds_error).startswith("R26"):
+        # R26: Digital Advisory packs are the sizes sold; no override makes 137 hours a pack.
+        raise RuleViolation(bounds_error, rule="R26", field="quantity")
     if bounds_error and not bounds_override:
         raise RuleViolation(
             _("%(problem)s A smaller custom agreement needs an explicit, recorded override.")
@@ -264,6 +267,27 @@ def check_line(
                 rule="R12",
                 field="bounds_override",
             )
+    if service.code == DSE and work_order.support_location_id is None:
+        raise RuleViolation(
+            _(
+                "R13: DSE is delivered for one support location; set the work order's support "
+                "location first."
+            ),
+            rule="R13",
+            field="service",
+        )
+    country = (
+        work_order.support_location.country
+        if work_order.support_location_id
+        else work_order.customer.country
+    )
+    if not service.offered_in(country):
+        raise RuleViolation(
+            _("%(service)s is not offered in %(country)s.")
+            % {"service": service.name, "country": country},
+            field="service",
+            code="not_offered_in_country",
+        )
     if service.code == DSE and work_order.status in (
         WorkOrderStatus.EXPIRED,
         WorkOrderStatus.TERMINATED,

@@ -12,3 +12,5 @@ from django.dispatch import Signal
 line_changed = Signal()
 #: A support location's hours or closed days changed: kwargs location, by.
 calendar_changed = Signal()
+#: A term is extended and its unused entitlements expire now (R14): kwargs work_order, by.
+term_extended = Signal()

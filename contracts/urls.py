@@ -3,6 +3,7 @@
 from django.urls import path
 
 from contracts import views
+from contracts.views import lifecycle
 
 app_name = "contracts"
 
@@ -25,4 +26,29 @@ urlpatterns = [
     path("lines/<int:pk>/quantity/", views.line_update, name="line_update"),
     path("lines/<int:pk>/remove/", views.line_remove, name="line_remove"),
     path("contacts/<int:pk>/", views.contact_edit, name="contact_edit"),
+    path("customers/<int:pk>/edit/", lifecycle.customer_edit, name="customer_edit"),
+    path("contacts/<int:pk>/invite/", lifecycle.contact_invite, name="contact_invite"),
+    path("contacts/<int:pk>/deactivate/", lifecycle.contact_deactivate, name="contact_deactivate"),
+    path(
+        "work-orders/<int:pk>/contacts/import/", lifecycle.contacts_import, name="contacts_import"
+    ),
+    path(
+        "work-orders/<int:pk>/contacts/proposals/",
+        lifecycle.contact_proposals,
+        name="contact_proposals",
+    ),
+    path(
+        "work-orders/<int:pk>/contacts/propose/", lifecycle.contact_propose, name="contact_propose"
+    ),
+    path("work-orders/<int:pk>/renew/", lifecycle.work_order_renew, name="work_order_renew"),
+    path("work-orders/<int:pk>/extend/", lifecycle.work_order_extend, name="work_order_extend"),
+    path(
+        "work-orders/<int:pk>/terminate/confirm/",
+        lifecycle.terminate_confirm,
+        name="terminate_confirm",
+    ),
+    path(
+        "lines/<int:pk>/remove/confirm/", lifecycle.line_remove_confirm, name="line_remove_confirm"
+    ),
+    path("invitations/<str:token>/", lifecycle.invitation_accept, name="invitation_accept"),
 ]

@@ -16,7 +16,7 @@ class RedemptionFilterSet(django_filters.FilterSet):
         field_name="work_order__customer__code", lookup_expr="iexact"
     )
     service = django_filters.CharFilter(field_name="service__code", lookup_expr="iexact")
-    status = django_filters.MultipleChoiceFilter(choices=RedemptionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=RedemptionStatus.choices, distinct=False)
     delivery_mode = django_filters.ChoiceFilter(choices=DeliveryMode.choices)
     scheduled_for = django_filters.DateFromToRangeFilter()
     travel_expenses_billable = django_filters.BooleanFilter()  # R19: what to invoice
@@ -48,7 +48,7 @@ class CreditEntryFilterSet(django_filters.FilterSet):
     customer = django_filters.CharFilter(
         field_name="work_order__customer__code", lookup_expr="iexact"
     )
-    kind = django_filters.MultipleChoiceFilter(choices=EntryKind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=EntryKind.choices, distinct=False)
     created_at = django_filters.DateFromToRangeFilter(field_name="created_at__date")
     reference = django_filters.CharFilter(lookup_expr="icontains")
 

@@ -20,6 +20,11 @@ from services.choices import ON_DEMAND_ASSESSMENT, PROACTIVE_CREDITS, PURCHASABL
 from services.models import Service
 
 
+def _n(value) -> str:
+    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
+    return f"{value.normalize():f}"
+
+
 class RedeemForm(PortalForm):
     """Credits for an add-on on a date (R10). The cost and the R16 rule are shown before
     the redemption is confirmed; the idempotency key makes a double click harmless."""
@@ -36,6 +41,12 @@ class RedeemForm(PortalForm):
         help_text=_(
             "Workshops: per participant or dedicated (R20). On-demand Assessment engineer: onsite or remote (R21)."
         ),
+    )
+    vendor_consent = forms.CharField(
+        label=_("Vendor's written consent (staff)"),
+        max_length=300,
+        required=False,
+        help_text=_("Needed for services booked only with the vendor's consent."),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -132,3 +143,118 @@ class ShortfallVoidForm(PortalForm):
 
     invoice = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     reason = forms.CharField(label=_("Reason for voiding"), required=False)
+
+
+class TimeEntryForm(forms.Form):
+    """R11: hours worked against one hour block of the work order (staff)."""
+
+    line = forms.ModelChoiceField(label=_("Hour block"), queryset=None)
+    worked_on = forms.DateField(
+        label=_("Date worked"), widget=DateInput(), initial=timezone.localdate
+    )
+    hours = forms.DecimalField(
+        label=_("Hours"), max_digits=8, decimal_places=2, min_value=Decimal("0.25")
+    )
+    description = forms.CharField(label=_("What was done"), max_length=300)
+
+    def __init__(self, *args, work_order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = work_order.lines.filter(
+            service__is_hour_block=True, expired_at__isnull=True
+        ).select_related("service")
+        self.fields["line"].label_from_instance = lambda line: (
+            _("%(service)s (%(remaining)s of %(quantity)s hours left)")
+            % {
+                "service": line.service.name,
+                "remaining": _n(line.remaining),
+                "quantity": _n(line.quantity),
+            }
+        )
+
+
+class AdjustForm(forms.Form):
+    """A correction of the credit balance; the reason is mandatory."""
+
+    amount = forms.IntegerField(
+        label=_("Credits (+ adds, − takes away)"), min_value=-1_000_000, max_value=1_000_000
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class SaConversionForm(forms.Form):
+    """R18: Software Assurance benefits converted into credits at the vendor's value."""
+
+    amount = forms.IntegerField(label=_("Credits"), min_value=1, max_value=1_000_000)
+    reference = forms.CharField(
+        label=_("SA benefit converted"),
+        max_length=200,
+        help_text=_("E.g. the SA agreement number and the incidents converted."),
+    )
+
+
+class ExchangeForm(forms.Form):
+    """R17: a scheduled service exchanged for one of equivalent value, approved by an account manager."""
+
+    service = forms.ModelChoiceField(label=_("Exchange for"), queryset=Service.objects.none())
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, initial=1
+    )
+    scheduled_for = forms.DateField(label=_("Delivery date"), widget=DateInput(), required=False)
+    approved_by = forms.ModelChoiceField(label=_("Approved by (account manager)"), queryset=None)
+
+    def __init__(self, *args, work_order, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from accounts.choices import Role
+
+        super().__init__(*args, **kwargs)
+        package = work_order.package
+        self.fields["service"].queryset = (
+            Service.objects.filter(**{f"availability_{package}__in": PURCHASABLE})
+            .exclude(code=PROACTIVE_CREDITS)
+            .order_by("category", "name")
+        )
+        self.fields["approved_by"].queryset = (
+            get_user_model()
+            .objects.filter(
+                is_active=True, is_staff=True, role__in=(Role.ADMINISTRATOR, Role.ACCOUNT_MANAGER)
+            )
+            .order_by("username")
+        )
+
+
+class EngagementForm(forms.Form):
+    """Seed §3.2/§3.3: a consulting engagement under a statement of work."""
+
+    service = forms.ModelChoiceField(
+        label=_("Consulting service"), queryset=Service.objects.filter(category="consulting")
+    )
+    sow_reference = forms.CharField(label=_("Statement of work"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    price_credits = forms.IntegerField(
+        label=_("Fixed price in credits"), min_value=1, required=False
+    )
+    price_hours = forms.DecimalField(
+        label=_("or fixed price in hours"),
+        min_value=Decimal("0.25"),
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+    )
+    milestones = forms.CharField(
+        label=_("Milestones"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: name; YYYY-MM-DD"),
+    )
+
+    def clean_milestones(self):
+        out = []
+        for raw in self.cleaned_data["milestones"].splitlines():
+            if not raw.strip():
+                continue
+            name, _sep, due = raw.rpartition(";")
+            try:
+                out.append({"name": name.strip(), "due_on": dt.date.fromisoformat(due.strip())})
+            except ValueError as exc:
+                raise forms.ValidationError(_("Write each milestone as: name; YYYY-MM-DD")) from exc
+        return out

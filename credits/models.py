@@ -116,6 +116,8 @@ class Redemption(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Seed §4.2.1: a workshop is scheduled only with the vendor's written consent.
+    vendor_consent = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
@@ -194,9 +196,12 @@ class CreditEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="credit_entry_balance_never_negative"
             ),
-            # R14: expiry happens once per work order.
+            # R14: expiry happens once per work order and occasion (the term's end, an
+            # anniversary of a multi-year term, an extension), named by the reference.
             models.UniqueConstraint(
-                fields=["work_order"], condition=Q(kind="expiry"), name="credit_expiry_once"
+                fields=["work_order", "reference"],
+                condition=Q(kind="expiry"),
+                name="credit_expiry_once",
             ),
             # No "one grant per line": a quantity increase grants the difference as a new
             # entry; credits_grant stays idempotent by comparing under the account lock.
@@ -309,3 +314,63 @@ class ShortfallInvoice(models.Model):
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
+
+
+class ConsultingEngagement(models.Model):
+    """Seed §3.2/§3.3: a consulting project on a work order, under a statement of work,
+    with milestones and a fixed price paid in credits or in hours of an hour block."""
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="engagements"
+    )
+    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="+")
+    sow_reference = models.CharField(max_length=200)
+    title = models.CharField(max_length=200)
+    # Exactly one of the two prices (a database check says so).
+    price_credits = models.PositiveIntegerField(null=True, blank=True)
+    price_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # What paid for it: the ledger entry (credits) or the time entry (hours).
+    credit_entry = models.ForeignKey(
+        CreditEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    time_entry = models.ForeignKey(
+        TimeEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(price_credits__isnull=False) & Q(price_hours__isnull=True))
+                | (Q(price_credits__isnull=True) & Q(price_hours__isnull=False)),
+                name="engagement_one_price",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sow_reference}: {self.title}"
+
+
+class EngagementMilestone(models.Model):
+    """A milestone of a consulting engagement's statement of work."""
+
+    engagement = models.ForeignKey(
+        ConsultingEngagement, on_delete=models.CASCADE, related_name="milestones"
+    )
+    name = models.CharField(max_length=200)
+    due_on = models.DateField()
+    done_on = models.DateField(null=True, blank=True)
+
+    objects = scoped_queryset("engagement__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.due_on})"

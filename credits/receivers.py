@@ -7,7 +7,7 @@ the grant fails, the line change rolls back with it.
 
 from django.dispatch import receiver
 
-from contracts.signals import line_changed
+from contracts.signals import line_changed, term_extended
 from services.choices import PROACTIVE_CREDITS
 
 
@@ -24,3 +24,11 @@ def grant_proactive_credits(sender, line, created=False, by=None, removed=False,
     from credits.services import credits_grant
 
     credits_grant(line=line, by=by, removed=removed)
+
+
+@receiver(term_extended, dispatch_uid="credits.expire_on_extension")
+def expire_on_extension(sender, work_order, by=None, **kwargs):
+    """R14: a term extended with "expire": the old term's unused credits and hours lapse now."""
+    from credits.services import credits_expire_on_extension
+
+    credits_expire_on_extension(work_order=work_order, by=by)

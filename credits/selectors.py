@@ -227,7 +227,10 @@ def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
     projected = max(Decimal(current) - projected_spend, Decimal(0)).quantize(
         Decimal("1"), rounding=ROUND_HALF_UP
     )
-    expired = CreditEntry.objects.filter(work_order=work_order, kind=EntryKind.EXPIRY).exists()
+    # The term's own expiry (R14), not an anniversary's or an extension's.
+    expired = CreditEntry.objects.filter(
+        work_order=work_order, kind=EntryKind.EXPIRY, reference=f"work_order:{work_order.number}"
+    ).exists()
 
     hours = []
     for line in (

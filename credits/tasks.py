@@ -1,8 +1,8 @@
-"""Celery tasks of credits: the daily entitlement sweep and the low-credit check
-(credits/entitlements.py)."""
+"""Celery tasks of credits: the daily entitlement sweep, the low-credit check
+(credits/entitlements.py) and the anniversary sweep (R14)."""
 
 from core.task_policy import db_task
-from credits import entitlements
+from credits import entitlements, services
 
 
 @db_task(
@@ -23,3 +23,11 @@ def check_low_credit(work_order_id: int) -> bool:
     crossing. Enqueue with transaction.on_commit after a redemption; the daily
     entitlement sweep catches anything missed."""
     return entitlements.check_low_credit(work_order_id=work_order_id)
+
+
+@db_task(
+    name="credits.tasks.anniversary_sweep", soft_time_limit=600, time_limit=900, retry_backoff=30
+)
+def anniversary_sweep() -> int:
+    """Multi-year terms: lapse the year's unused credits and hours at each anniversary (R14)."""
+    return services.anniversaries_due()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credits import views
+from credits import views, views_corrections
 
 app_name = "credits"
 
@@ -16,4 +16,11 @@ urlpatterns = [
     path("work-orders/<int:pk>/shortfall/void/", views.shortfall_void, name="shortfall_void"),
     path("customers/<int:customer_pk>/rates/", views.rates, name="rates"),
     path("customers/<int:customer_pk>/rates/new/", views.rate_add, name="rate_add"),
+    path("work-orders/<int:pk>/hours/", views_corrections.hours, name="hours"),
+    path("work-orders/<int:pk>/adjust/", views_corrections.adjust, name="adjust"),
+    path(
+        "work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"
+    ),
+    path("work-orders/<int:pk>/engagements/", views_corrections.engagements, name="engagements"),
+    path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
 ]

@@ -101,6 +101,7 @@ def redeem(request, pk):
                     scheduled_for=data["scheduled_for"],
                     delivery_mode=data["delivery_mode"],
                     idempotency_key=data["idempotency_key"],
+                    vendor_consent=data.get("vendor_consent", ""),
                     by=request.user,
                 )
                 messages.success(

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
 from contracts.views import put_error
 from core.errors import DomainError, StaleVersion
+from core.pagination import CappedPaginator
 from incidents import selectors, services
 from incidents.api.views import attachment_response
 from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
@@ -74,27 +75,40 @@ def _queue(request):
         params.setlist("status", list(OPEN_STATUSES))
     queryset = selectors.incident_list(actor=request.user).select_related("assignee")
     filterset = IncidentFilterSet(params, queryset=queryset)
+    # A correlated count, not JOIN + GROUP BY: evaluated for the page's rows only, so the
+    # queue's order stays an index range (issue #20).
     incidents = filterset.qs.annotate(
-        open_requests=Count(
-            "severity_requests", filter=Q(severity_requests__state=SeverityRequestState.OPEN)
+        open_requests=Coalesce(
+            Subquery(
+                SeverityRequest.objects.filter(
+                    incident=OuterRef("pk"), state=SeverityRequestState.OPEN
+                )
+                .order_by()
+                .values("incident")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            0,
         )
     )
     sort = request.GET.get("sort", "")
     key = sort.lstrip("-")
+    statuses = set(params.getlist("status"))
     if key in SORTS:
         fields = SORTS[key]
         prefix = "-" if sort.startswith("-") else ""
         incidents = incidents.order_by(*(prefix + f for f in fields))
+    elif statuses and statuses <= set(OPEN_STATUSES):
+        sort = ""
+        # The queue: unanswered first, by due time; then the rest, newest first. The
+        # partial index incident_queue_idx holds exactly this order for open incidents,
+        # so a page reads its own rows (issue #20).
+        incidents = selectors.queue_order(incidents)
     else:
         sort = ""
-        # Unanswered first, by due time; then the rest, newest first.
-        incidents = incidents.annotate(
-            answered=Case(
-                When(responded_at__isnull=True, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        ).order_by("answered", "response_due_at", "-opened_at")
+        # Lists that reach closed incidents (millions): newest first, on
+        # incident_list_opened_idx; sorting them by deadline would read them all (#20).
+        incidents = incidents.order_by("-opened_at", "-id")
     return filterset, incidents, sort
 
 
@@ -154,7 +168,7 @@ def incident_list(request):
     if request.GET.get("format") == "csv":
         return _queue_csv(incidents, staff)
     _label_form(filterset.form, staff)
-    page_obj = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     csv_query = query.copy()

@@ -25,7 +25,10 @@ def breached_q(now=None) -> Q:
 class IncidentFilterSet(django_filters.FilterSet):
     """Filters named after API.md's incident fields (plus a few conveniences)."""
 
-    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    # distinct=False: django-filter's default wraps the whole query in SELECT DISTINCT,
+    # which at millions of rows cost seconds (issue #20); a filter on the row's own
+    # column cannot produce duplicates.
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, distinct=False)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     # By id: a ModelChoiceFilter would validate against every work order, unscoped.
     work_order = django_filters.NumberFilter(field_name="work_order_id")
@@ -41,7 +44,9 @@ class IncidentFilterSet(django_filters.FilterSet):
     response_breached = django_filters.BooleanFilter(
         method="filter_breached", widget=forms.HiddenInput
     )
-    number = django_filters.CharFilter(lookup_expr="iexact", widget=forms.HiddenInput)
+    # Case-insensitive by upper-casing the value: numbers are stored upper case
+    # ("INC-000123"), so this is iexact that the unique index on number can answer.
+    number = django_filters.CharFilter(method="filter_number", widget=forms.HiddenInput)
     contact = django_filters.CharFilter(
         field_name="contact__email", lookup_expr="iexact", widget=forms.HiddenInput
     )
@@ -63,6 +68,10 @@ class IncidentFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(breached_q()) if value else queryset.exclude(breached_q())
+
+    def filter_number(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(number=value.upper()) if value else queryset
 
     def filter_severity_requested(self, queryset, name, value):
         if value is None:

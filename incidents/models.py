@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -19,6 +19,10 @@ from incidents.choices import (
     Threshold,
 )
 from services.choices import Package
+
+#: Whether an incident has had its first response, as the queue orders by it and
+#: incident_queue_idx indexes it (the same expression, so the planner matches them).
+ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
 
 
 def _attachment_storage():
@@ -175,6 +179,30 @@ class Incident(models.Model):
             ),
             models.Index(fields=["work_order", "-opened_at"], name="incident_wo_opened_idx"),
             models.Index(fields=["status", "-opened_at"], name="incident_status_opened_idx"),
+            # Issue #20: each hot page reads its page through an index named after it.
+            # The staff queue (open incidents: unanswered first, by due time): a partial
+            # index over the open ones only (tens of thousands, not millions).
+            models.Index(
+                ANSWERED,
+                F("response_due_at"),
+                F("opened_at").desc(),
+                name="incident_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # A customer's queue and the work-order page's open incidents.
+            models.Index(
+                fields=["work_order", "response_due_at"],
+                name="incident_customer_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # The dashboard's "due soon" (open, unanswered, by due time).
+            models.Index(
+                fields=["response_due_at"],
+                name="incident_due_soon_idx",
+                condition=Q(status__in=OPEN_STATUSES, responded_at__isnull=True),
+            ),
+            # The API list (newest first), lists reaching closed incidents, `opened_after`.
+            models.Index(fields=["-opened_at", "-id"], name="incident_list_opened_idx"),
         ]
 
     def __str__(self) -> str:
@@ -269,6 +297,28 @@ class DeadlineRecomputation(models.Model):
     def __str__(self) -> str:
         what = self.location or self.target or "all"
         return f"Recomputation {self.started_at:%Y-%m-%d %H:%M} ({what}): {self.changed} changed"
+
+
+class AttainmentMonth(models.Model):
+    """First-response attainment of one customer in one month (met, missed), precomputed by
+    the worker (incidents.tasks.refresh_attainment) so the dashboards never aggregate
+    millions of incidents per request (issue #20)."""
+
+    customer = models.ForeignKey("contracts.Customer", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text=_("First day of the month (settings.TIME_ZONE)."))
+    met = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("customer").as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "customer"], name="attainment_month_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
 
 
 def attachment_path(instance, filename: str) -> str:

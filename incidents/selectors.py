@@ -52,6 +52,14 @@ def incident_list(*, actor, filters: dict | None = None) -> QuerySet[Incident]:
     return queryset
 
 
+def queue_order(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The queue's order: unanswered first, by due time, then newest first (issue #20:
+    the expression and columns of incident_queue_idx, so a page is an index range)."""
+    from incidents.models import ANSWERED
+
+    return queryset.alias(answered=ANSWERED).order_by("answered", "response_due_at", "-opened_at")
+
+
 #: Staff-internal timeline entries: internal notes and internal events (the `internal`
 #: column, issue #17), and entries marked `data: {"internal": true}` (JSON containment,
 #: which entries without the key never match).

@@ -23,3 +23,18 @@ def sweep_deadlines() -> dict:
 
     result = run_deadline_sweep()
     return {"incidents": result.incidents, "events": result.events, "failed": result.failed}
+
+
+@shared_task(
+    name="incidents.tasks.refresh_attainment",
+    soft_time_limit=240,
+    time_limit=300,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    max_retries=2,
+)
+def refresh_attainment() -> int:
+    """Recompute the dashboards' monthly first-response attainment (issue #20)."""
+    from incidents.services import attainment_refresh
+
+    return attainment_refresh()

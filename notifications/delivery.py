@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from core.text import single_line
+from notifications import rendering
 from notifications.choices import Channel, OutboxState
 from notifications.models import OutboxMessage
 from notifications.retry import backoff
@@ -66,6 +67,11 @@ def _digest(row: OutboxMessage) -> tuple[str, str, list[OutboxMessage]]:
 
 
 def _send_email(row: OutboxMessage, mail_connection) -> None:
+    text = rendering.render_row(row)
+    if text is not None:
+        # Rendered now, in the reader's language and zone; kept on the row (issue #20).
+        row.subject, row.body = text
+        OutboxMessage.objects.filter(pk=row.pk).update(subject=row.subject, body=row.body)
     message = EmailMessage(
         # Headers are folded here, whatever was typed into what the subject quotes (an
         # incident title with a line break once made the e-mail undeliverable).

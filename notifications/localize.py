@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import dateformat, timezone, translation
 
 from core.formatting import plain_words
+from notifications import rendering
 from notifications.services import OutboxRow, outbox_rows, outbox_write
 
 #: Staff without a preference read English (the vendor's working language).
@@ -154,6 +155,19 @@ def localized_outbox_rows(
         groups.setdefault((reader.language, reader.zone, reader.staff), []).append(reader.email)
     rows: list[OutboxRow] = []
     for (language, zone, staff), emails in groups.items():
+        if rendering.deferred(kwargs.get("event", "")):
+            # Rendered by the delivery worker (notifications.rendering, issue #20).
+            spec = {rendering.RENDER_KEY: {"language": language, "zone": zone, "staff": staff}}
+            email_kwargs = {**kwargs, "payload": {**(kwargs.get("payload") or {}), **spec}}
+            rows += outbox_rows(
+                emails=emails,
+                subject="",
+                body="",
+                webhook=False,
+                language=language,
+                **email_kwargs,
+            )
+            continue
         with translation.override(language), timezone.override(ZoneInfo(zone)):
             subject, body = render()
         if not staff:

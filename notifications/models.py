@@ -161,6 +161,9 @@ class WebhookDelivery(models.Model):
                 name="webhook_delivery_due_idx",
                 condition=Q(state__in=["pending", "retrying"]),
             ),
+            # Issue #20: the ops page's newest deliveries and its counts per state.
+            models.Index(fields=["-created_at"], name="webhook_delivery_ops_idx"),
+            models.Index(fields=["state"], name="webhook_delivery_ops_state_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,11 +5,13 @@ the age of the oldest) and recent webhook deliveries with their state, plus the 
 dependency checks as /healthz. Read-only: every staff role may look.
 """
 
+from django.db import connection
 from django.db.models import Count, Min
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import staff_required
+from core.pagination import COUNT_CAP
 from incidents.selectors import sweep_health
 from notifications.choices import DeliveryState, OutboxState
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery
@@ -43,9 +45,23 @@ def ops_dashboard(request):
     deliveries = WebhookDelivery.objects.select_related(
         "subscription", "subscription__customer"
     ).order_by("-created_at")[:RECENT]
-    delivery_states = dict(
-        WebhookDelivery.objects.values_list("state").annotate(n=Count("id")).order_by("state")
-    )
+    # Per state in one statement: the undelivered states exactly (few rows, on
+    # webhook_delivery_ops_state_idx), delivered counted up to COUNT_CAP + 1 (a GROUP BY
+    # over every delivery ever made cost 0.26 s at 200,000; issue #20).
+    table = WebhookDelivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state, count(*) FROM {table} WHERE state <> %s GROUP BY state "
+            f"UNION ALL SELECT %s, count(*) FROM "
+            f"(SELECT 1 FROM {table} WHERE state = %s LIMIT %s) AS delivered",
+            [
+                DeliveryState.DELIVERED,
+                DeliveryState.DELIVERED,
+                DeliveryState.DELIVERED,
+                COUNT_CAP + 1,
+            ],
+        )
+        delivery_states = dict(cursor.fetchall())
     context = {
         "healthy": healthy,
         "checks": checks,

@@ -10,6 +10,8 @@ from django.conf import settings
 DELIVERY_INTERVAL_SECONDS = 10
 WEBHOOK_INTERVAL_SECONDS = 15
 BEAT_TICK_SECONDS = 15
+#: The dashboards' monthly attainment (issue #20): minutes old at most.
+ATTAINMENT_INTERVAL_SECONDS = 300
 
 
 def _expires(interval: float) -> float:
@@ -40,10 +42,20 @@ def beat_schedule() -> dict:
             "schedule": float(BEAT_TICK_SECONDS),
             "options": {"expires": _expires(BEAT_TICK_SECONDS)},
         },
+        "attainment-refresh": {
+            "task": "incidents.tasks.refresh_attainment",
+            "schedule": float(ATTAINMENT_INTERVAL_SECONDS),
+            "options": {"expires": _expires(ATTAINMENT_INTERVAL_SECONDS)},
+        },
         # Daily jobs: early morning UTC, expiring after 23 hours.
         "entitlement-sweep": {
             "task": "credits.tasks.entitlement_sweep",
             "schedule": crontab(hour=4, minute=5),
+            "options": {"expires": 23 * 3600},
+        },
+        "anniversary-sweep": {
+            "task": "credits.tasks.anniversary_sweep",
+            "schedule": crontab(hour=4, minute=35),
             "options": {"expires": 23 * 3600},
         },
         # Issue #21: last month's service reviews, in the first hours of the month (02:40

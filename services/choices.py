@@ -73,3 +73,8 @@ WORKSHOPS = "workshops"
 ON_DEMAND_ASSESSMENT = "on-demand-assessment"
 ONSITE_SDM = "onsite-sdm"
 ONSITE_SUPPORT = "onsite-support"
+
+DIGITAL_ADVISORY = "digital-advisory"
+#: R26: Digital Advisory is sold in packs of about 200, 400, 800 or 1600 hours.
+DIGITAL_ADVISORY_PACKS = (200, 400, 800, 1600)
+MISSION_CRITICAL = "mission-critical"

@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import formatting
-from services.choices import CUTOFF_CATEGORIES, PURCHASABLE, Availability, Category, Package, Unit
+from services.choices import (
+    CUTOFF_CATEGORIES,
+    DIGITAL_ADVISORY,
+    DIGITAL_ADVISORY_PACKS,
+    PURCHASABLE,
+    Availability,
+    Category,
+    Package,
+    Unit,
+)
 
 
 class Service(models.Model):
@@ -25,6 +34,17 @@ class Service(models.Model):
     )
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Seed §1/§4.4: not every service is offered in every country. ISO 3166 alpha-2
+    # codes, comma-separated; empty means everywhere.
+    countries = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("Countries where it is offered (ISO codes, comma-separated); empty: all."),
+    )
+    # Scheduled only with the vendor's written consent, recorded on the redemption.
+    needs_vendor_consent = models.BooleanField(
+        default=False, help_text=_("Booked only with the vendor's written consent.")
+    )
 
     history = HistoricalRecords()
 
@@ -46,12 +66,30 @@ class Service(models.Model):
         return self.availability_for(package) in PURCHASABLE
 
     @property
+    def country_codes(self) -> set[str]:
+        return {c.strip().upper() for c in self.countries.split(",") if c.strip()}
+
+    def offered_in(self, country: str) -> bool:
+        """Seed §1: available in the customer's country (an empty list: everywhere)."""
+        codes = self.country_codes
+        return not codes or (country or "").upper() in codes
+
+    @property
     def subject_to_cutoff(self) -> bool:
         """Proactive services and enhanced solutions fall under the 60-day cut-off (R15)."""
         return self.category in CUTOFF_CATEGORIES
 
     def quantity_bounds_error(self, quantity) -> str | None:
-        """The rule broken by this quantity, or None when it is within bounds (R12)."""
+        """The rule broken by this quantity, or None when it is within bounds (R12, R26)."""
+        if self.code == DIGITAL_ADVISORY and quantity not in DIGITAL_ADVISORY_PACKS:
+            return _(
+                "R26: Digital Advisory is sold in packs of 200, 400, 800 or 1600 hours, "
+                "not %(quantity)s."
+            ) % {
+                "quantity": f"{quantity.normalize():f}"
+                if hasattr(quantity, "normalize")
+                else quantity
+            }
         if self.min_quantity is not None and quantity < self.min_quantity:
             return _("R12: %(service)s needs at least %(min)s.") % {
                 "service": self.name,

@@ -4,8 +4,14 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contracts.api.provisioning import (
+    StrictFieldsMixin,
+    UsernameField,
+    products_from_text,
+    products_to_text,
+)
 from contracts.choices import WorkOrderStatus
-from contracts.models import Customer, NamedContact, WorkOrder, WorkOrderLine
+from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
 from core.api.limits import InputLimitsMixin
 from services.choices import Package, Unit
 from services.models import Service
@@ -20,11 +26,26 @@ class CustomerSerializer(InputLimitsMixin, serializers.ModelSerializer):
         max_length=64, help_text="IANA time zone, e.g. Europe/Amsterdam"
     )
     language = serializers.CharField(max_length=8, required=False, default="en")
+    version = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = Customer
-        fields = ["code", "name", "country", "timezone", "language", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = ["code", "name", "country", "timezone", "language", "version", "updated_at"]
+        read_only_fields = ["version", "updated_at"]
+
+
+class CustomerPatchSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """PATCH /customers/{code}/: the code never changes; country ISO 3166, zone IANA."""
+
+    country = serializers.CharField(min_length=2, max_length=2, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+    language = serializers.CharField(max_length=8, required=False)
+
+    class Meta:
+        model = Customer
+        fields = ["name", "country", "timezone", "language"]
+        extra_kwargs = {"name": {"required": False}}
 
 
 class WorkOrderLineSerializer(InputLimitsMixin, serializers.ModelSerializer):
@@ -64,6 +85,16 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
         min_value=0, max_value=1_000_000, allow_null=True, required=False
     )
     lines = WorkOrderLineSerializer(many=True, required=False)
+    # API.md Revision 2: everything the editor sets.
+    support_location = serializers.PrimaryKeyRelatedField(
+        queryset=SupportLocation.objects.all(), allow_null=True, required=False
+    )
+    account_manager = UsernameField(allow_null=True, required=False)
+    products = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, help_text="R13"
+    )
+    renewed_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = WorkOrder
@@ -77,11 +108,19 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
             "status",
             "named_contact_limit",
             "low_credit_threshold",
+            "support_location",
+            "account_manager",
+            "deployment_docs_on_file",
+            "cloud_subscription_active",
+            "cancellation_fee_percent",
+            "products",
+            "yearly_entitlements",
+            "renewed_from",
             "version",
             "updated_at",
             "lines",
         ]
-        read_only_fields = ["id", "version", "updated_at"]
+        read_only_fields = ["id", "version", "updated_at", "yearly_entitlements"]
         extra_kwargs = {
             "number": {"validators": []},
             "low_credit_threshold": {"max_value": 1_000_000_000},
@@ -90,6 +129,14 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=WorkOrderStatus.choices))
     def get_status(self, obj) -> str:
         return obj.status
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        data["products"] = products_from_text(obj.products)
+        return data
+
+    def validate_products(self, value):
+        return products_to_text(value)
 
     def validate_lines(self, lines):
         codes = [line["service"].code for line in lines]
@@ -108,6 +155,13 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
             )
         if self.instance is not None:
             attrs.pop("customer", None)
+        location = attrs.get("support_location")
+        customer = attrs.get("customer") or getattr(self.instance, "customer", None)
+        if location is not None and customer is not None and location.customer_id != customer.pk:
+            # Another customer's location: the same answer as an unknown id (never its data).
+            raise serializers.ValidationError(
+                {"support_location": [f'Invalid pk "{location.pk}" - object does not exist.']}
+            )
         return attrs
 
 

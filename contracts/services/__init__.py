@@ -9,6 +9,23 @@ import from `contracts.services`, never from its modules.
 """
 
 from contracts.rules import stamp as _stamp
+from contracts.services.lifecycle import (
+    CUSTOMER_FIELDS,
+    EXTEND_EXPIRE,
+    EXTEND_KEEP,
+    contact_change_decide,
+    contact_change_propose,
+    contact_invitation_accept,
+    contacts_csv_parse,
+    customer_update,
+    invitation_for_token,
+    named_contact_deactivate,
+    named_contact_invite,
+    named_contacts_import,
+    unused_entitlements,
+    work_order_extend,
+    work_order_renew,
+)
 from contracts.services.locations import (
     CALENDAR_FIELDS,
     HOLIDAY_YEARS,
@@ -35,6 +52,21 @@ from contracts.services.work_orders import (
 )
 
 __all__ = [
+    "CUSTOMER_FIELDS",
+    "EXTEND_EXPIRE",
+    "EXTEND_KEEP",
+    "contact_change_decide",
+    "contact_change_propose",
+    "contact_invitation_accept",
+    "contacts_csv_parse",
+    "customer_update",
+    "invitation_for_token",
+    "named_contact_deactivate",
+    "named_contact_invite",
+    "named_contacts_import",
+    "unused_entitlements",
+    "work_order_extend",
+    "work_order_renew",
     "CALENDAR_FIELDS",
     "CONTACT_FIELDS",
     "HOLIDAY_YEARS",

@@ -184,7 +184,11 @@ def _differs(work_order: WorkOrder, name: str, value) -> bool:
 def work_order_update(
     *, work_order: WorkOrder, expected_version=None, by=None, **fields
 ) -> WorkOrder:
-    """Change a work order's fields; re-checks the term, R1 and the lines (R12, R13)."""
+    """Change a work order's fields; re-checks the term, R1 and the lines (R12, R13).
+
+    A later end date with unused credits or hours is refused (R14): work_order_extend
+    asks what happens to them."""
+    extension = fields.pop("_extension", False)
     unknown = set(fields) - WORK_ORDER_FIELDS
     if unknown:
         raise RuleViolation(
@@ -205,6 +209,8 @@ def work_order_update(
         if expected_version is not None and _as_version(expected_version) != current.version:
             raise StaleVersion()
         return current
+    if "end_date" in changed and not extension:
+        _check_extension(current, changed["end_date"])
     new_version = _claim_version(WorkOrder, work_order, expected_version)
     work_order = WorkOrder.objects.select_related("customer").get(pk=work_order.pk)
     if "package" in changed and changed["package"] not in Package.values:
@@ -264,6 +270,31 @@ def work_order_update(
                     update_fields=["ends_on"]
                 )
     return work_order
+
+
+def _check_extension(work_order: WorkOrder, end_date) -> None:
+    """R14: moving the end date later would silently carry unused credits and hours
+    into the longer term; refuse and point at the extension, which asks."""
+    try:
+        end_date = WorkOrder._meta.get_field("end_date").to_python(end_date)
+    except Exception:  # noqa: BLE001 - check_term refuses a bad date with its message
+        return
+    if end_date is None or end_date <= work_order.end_date:
+        return
+    from contracts.services.lifecycle import unused_entitlements
+
+    unused = unused_entitlements(work_order)
+    if unused["hours"] > 0 or unused["credit_lines"]:
+        raise RuleViolation(
+            _(
+                "R14: extending the term to %(end)s would keep %(hours)s unused hours and "
+                "the unused credits; extend it with a choice: expire them now or keep them."
+            )
+            % {"end": end_date, "hours": unused["hours"].normalize()},
+            rule="R14",
+            field="end_date",
+            code="extension_choice_required",
+        )
 
 
 @transaction.atomic

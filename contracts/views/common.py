@@ -1,16 +1,16 @@
 """Shared helpers of the contracts pages: domain errors onto forms, paging, scoped lookups."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 
 from contracts.models import WorkOrder
 from core.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
+from core.pagination import CappedPaginator
 
 PAGE_SIZE = 25
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _editable(request, pk) -> WorkOrder:

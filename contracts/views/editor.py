@@ -262,6 +262,9 @@ def line_remove(request, pk):
         WorkOrderLine.objects.visible_to(request.user).select_related("work_order", "service"),
         pk=pk,
     )
+    if request.POST.get("confirmed") != "yes":
+        # Never at one click: the confirmation says what the removal does, in numbers.
+        return redirect("contracts:line_remove_confirm", pk=line.pk)
     try:
         services.work_order_line_remove(line=line, by=request.user)
     except DomainError as exc:
@@ -364,6 +367,9 @@ def contact_edit(request, pk):
 @require_POST
 def work_order_terminate(request, pk):
     work_order = _editable(request, pk)
+    if request.POST.get("confirmed") != "yes":
+        # Never at one click: the confirmation says what terminating does, in numbers.
+        return redirect("contracts:terminate_confirm", pk=work_order.pk)
     try:
         services.work_order_terminate(work_order=work_order, by=request.user)
     except DomainError as exc:

@@ -5,7 +5,8 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,20 @@ from services.choices import Package
 # --- work orders ------------------------------------------------------------------------------
 
 
+def _count_of(rows):
+    """A correlated COUNT of `rows` (a queryset with a `work_order` key) per work order."""
+    return Coalesce(
+        Subquery(
+            rows.filter(work_order=OuterRef("pk"))
+            .order_by()
+            .values("work_order")
+            .annotate(n=Count("id"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
 @staff_required
 def work_order_list(request):
     from contracts.filtersets import WorkOrderFilterSet
@@ -33,9 +48,12 @@ def work_order_list(request):
         WorkOrder.objects.visible_to(request.user)
         .with_status()
         .select_related("customer", "account_manager")
+        # Correlated subqueries, not JOIN + COUNT(DISTINCT): PostgreSQL evaluates them for
+        # the page's rows only, after the sort and LIMIT (the join grouped every work
+        # order's contacts and lines: 0.4 s at 15,000 work orders, issue #20).
         .annotate(
-            contact_count=Count("contacts", filter=Q(contacts__active=True), distinct=True),
-            line_count=Count("lines", distinct=True),
+            contact_count=_count_of(NamedContact.objects.filter(active=True)),
+            line_count=_count_of(WorkOrderLine.objects.all()),
         )
         .order_by("-end_date", "number")
     )

@@ -10,6 +10,7 @@ from core.api.sync import (
     is_cursor_ordering,
     requested_ordering,
 )
+from core.pagination import CappedPaginator, capped_count
 
 
 class PagePagination(PageNumberPagination):
@@ -17,12 +18,17 @@ class PagePagination(PageNumberPagination):
 
     With `?ordering=updated_at` (or `-updated_at`) the pages are a keyset over
     (updated_at, id) and `next` carries an opaque signed `cursor` (core.api.sync);
-    `previous` is then null (sync moves forward only). `count` is the number of rows
-    matching the filters, as on numbered pages."""
+    `previous` is then null (sync moves forward only).
+
+    `count` is exact up to 10,000 rows and the planner's estimate above (issue #20: a
+    COUNT(*) over millions of rows cost more than the page); the header
+    `X-Count-Is-Exact: false` says when it is an estimate. Page numbers reach the
+    10,000th row; deeper, page by the cursor."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
     cursor_query_param = "cursor"
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -35,7 +41,7 @@ class PagePagination(PageNumberPagination):
         self._ordering = fields[0]
         tie = "-id" if self._ordering.startswith("-") else "id"
         queryset = queryset.order_by(self._ordering, tie)
-        self._count = queryset.count()
+        self._count, self._count_is_exact = capped_count(queryset)
         cursor = decode_cursor(request)
         if cursor is not None:
             if cursor["o"] != self._ordering:
@@ -49,7 +55,10 @@ class PagePagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         if not getattr(self, "_cursor_mode", False):
-            return super().get_paginated_response(data)
+            response = super().get_paginated_response(data)
+            exact = self.page.paginator.count_is_exact
+            response["X-Count-Is-Exact"] = "true" if exact else "false"
+            return response
         next_link = None
         if self._has_next:
             last = self._rows[-1]
@@ -58,9 +67,11 @@ class PagePagination(PageNumberPagination):
             url = replace_query_param(url, self.cursor_query_param, token)
             next_link = remove_query_param(url, "ordering")
             next_link = replace_query_param(next_link, "ordering", self._ordering)
-        return Response(
+        response = Response(
             {"count": self._count, "next": next_link, "previous": None, "results": data}
         )
+        response["X-Count-Is-Exact"] = "true" if self._count_is_exact else "false"
+        return response
 
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)

@@ -41,6 +41,9 @@ class CreditsSerializer(InputLimitsMixin, serializers.Serializer):
 
     work_order = serializers.IntegerField()
     balance = serializers.IntegerField()
+    forecast_expiring = serializers.IntegerField(
+        help_text="Credits forecast to lapse unused at the end of the term (R14)."
+    )
     entries = CreditEntrySerializer(many=True)
 
 
@@ -106,3 +109,32 @@ class RedemptionDeliverSerializer(InputLimitsMixin, serializers.Serializer):
         help_text="The day it was delivered: today if omitted; never in the future, "
         "within the term (R14).",
     )
+
+
+class TimeEntrySerializer(serializers.Serializer):
+    """R11: hours used against an hour block, named by its service code."""
+
+    id = serializers.IntegerField(read_only=True)
+    service = serializers.SlugRelatedField(
+        slug_field="code", queryset=Service.objects.filter(is_hour_block=True)
+    )
+    hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    date = serializers.DateField()
+    description = serializers.CharField(max_length=300)
+    reference = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    line = serializers.IntegerField(read_only=True)
+    remaining = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, entry):
+        return {
+            "id": entry.pk,
+            "service": entry.line.service.code,
+            "hours": f"{entry.hours:.2f}",
+            "date": entry.worked_on.isoformat(),
+            "description": entry.description,
+            "reference": entry.reference,
+            "line": entry.line_id,
+            "remaining": f"{entry.line.remaining:.2f}",
+            "created_at": serializers.DateTimeField().to_representation(entry.created_at),
+        }

@@ -33,8 +33,9 @@ from credits.api.serializers import (
     RedemptionDeliverSerializer,
     RedemptionRescheduleSerializer,
     RedemptionSerializer,
+    TimeEntrySerializer,
 )
-from credits.models import Rate, Redemption
+from credits.models import Rate, Redemption, TimeEntry
 
 
 def in_force_on(qs, on):
@@ -132,6 +133,8 @@ class WorkOrderCreditsView(UtcMixin, StrictQueryMixin, GenericAPIView):
         body = {
             "work_order": work_order.pk,
             "balance": selectors.balance(work_order=work_order),
+            # R14: what the burn rate so far leaves unused at the term's end.
+            "forecast_expiring": selectors.credits_forecast(work_order=work_order)["at_risk"],
             "entries": entries,
         }
         return Response(CreditsSerializer(body).data)
@@ -251,4 +254,57 @@ class RedemptionViewSet(VersionedRetrieveMixin, PortalViewSet):
             )
         return self._act(
             request, redemption, RedemptionDeliverSerializer, services.redemption_mark_delivered
+        )
+
+
+class WorkOrderTimeEntryViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
+    """`/work-orders/{id}/time-entries/`: staff record hours used against an hour block
+    (R11); the customer's key reads its own. 409 past what is left on the block."""
+
+    queryset = TimeEntry.objects.all()
+    serializer_class = TimeEntrySerializer
+    permission_classes = [IsStaffOrCustomerReadOnly]
+    filterset_fields = {"worked_on": ["exact", "gte", "lte"]}
+    refetch_after_create = False
+
+    def work_order(self) -> WorkOrder:
+        if not hasattr(self, "_work_order"):
+            self._work_order = visible_work_order(self.request, self.kwargs["pk"])
+        return self._work_order
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TimeEntry.objects.none()
+        return (
+            TimeEntry.objects.visible_to(self.request.user)
+            .filter(line__work_order=self.work_order())
+            .select_related("line__service")
+            .order_by("-worked_on", "-id")
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        work_order = self.work_order()
+        line = (
+            work_order.lines.filter(service=data["service"])
+            .select_related("service", "work_order")
+            .order_by("expired_at", "-id")
+            .first()
+        )
+        if line is None:
+            raise serializers.ValidationError(
+                {
+                    "service": [
+                        _("This work order holds no %(service)s hours.")
+                        % {"service": data["service"].code}
+                    ]
+                }
+            )
+        return services.time_entry_record(
+            line=line,
+            hours=data["hours"],
+            worked_on=data["date"],
+            description=data["description"],
+            reference=data.get("reference", ""),
+            by=self.actor,
         )

@@ -9,7 +9,14 @@ and concurrent writers on one balance are serialised.
 from credits.services.balance import credits_adjust, credits_grant, credits_sa_conversion
 from credits.services.common import round_credits
 from credits.services.delivery import redemption_mark_delivered, redemptions_lapse
-from credits.services.hours import credits_expire, time_entry_record
+from credits.services.engagements import consulting_engagement_create, milestone_complete
+from credits.services.hours import (
+    anniversaries_due,
+    credits_expire,
+    credits_expire_on_extension,
+    entitlements_anniversary_lapse,
+    time_entry_record,
+)
 from credits.services.rates import rate_check, rate_create, redemption_cost
 from credits.services.redemptions import (
     credits_redeem,
@@ -22,6 +29,11 @@ from credits.services.reschedule import redemption_reschedule, reschedule_fee
 from credits.services.shortfall import shortfall_invoice_record, shortfall_invoice_void
 
 __all__ = [
+    "anniversaries_due",
+    "consulting_engagement_create",
+    "credits_expire_on_extension",
+    "entitlements_anniversary_lapse",
+    "milestone_complete",
     "credits_adjust",
     "credits_expire",
     "credits_grant",

@@ -151,16 +151,145 @@ def credits_expire(*, work_order, by=None) -> dict:
     redemption still scheduled lapses without a refund (redemptions_lapse). Refused
     before the term ended unless the work order was terminated. Returns a summary.
     """
-    now = timezone.now()
     if work_order.terminated_at is None and _today() <= work_order.end_date:
         raise RuleViolation(
             _("R14: the term runs until %(date)s; nothing expires yet.")
             % {"date": work_order.end_date},
             rule="R14",
         )
+    return _expire(
+        work_order=work_order,
+        by=by,
+        reason=f"R14: unused credits lapse at the end of the term ({work_order.end_date})",
+        reference=f"work_order:{work_order.number}",
+    )
+
+
+def credits_expire_on_extension(*, work_order, by=None) -> dict:
+    """R14: the term is extended and its unused credits and hours lapse now, before the
+    longer term starts counting (sent by contracts.signals.term_extended)."""
+    return _expire(
+        work_order=work_order,
+        by=by,
+        reason=f"R14: the term ending {work_order.end_date} was extended; unused credits lapse",
+        reference=f"work_order:{work_order.number}:extended:{work_order.end_date}",
+        # Services already booked within the term stay booked.
+        redemptions=False,
+    )
+
+
+def anniversaries(work_order) -> list[dt.date]:
+    """The anniversaries of a multi-year term's start date that fall inside the term."""
+    days = []
+    year = 1
+    while True:
+        try:
+            day = work_order.start_date.replace(year=work_order.start_date.year + year)
+        except ValueError:  # 29 February: the anniversary is 1 March
+            day = dt.date(work_order.start_date.year + year, 3, 1)
+        if day > work_order.end_date:
+            return days
+        days.append(day)
+        year += 1
+
+
+def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None) -> dict:
+    """Seed §4.4 (R14 per year): on each anniversary of a multi-year term with yearly
+    entitlements, the year's unused credits and hours lapse and the next year's are
+    granted again: credits as a `grant` of the lines' yearly quantity, hour blocks back
+    to their full quantity (the lapsed hours stay in the line's history). Once per
+    anniversary (the expiry's reference); refused before the day."""
+    if not work_order.yearly_entitlements:
+        raise RuleViolation(
+            _("R14: this work order's entitlements are for the whole term, not per year."),
+            rule="R14",
+        )
+    if anniversary not in anniversaries(work_order):
+        raise RuleViolation(
+            _("R14: %(day)s is no anniversary of this term.") % {"day": anniversary}, rule="R14"
+        )
+    if _today() < anniversary:
+        raise RuleViolation(
+            _("R14: the anniversary %(day)s has not come yet.") % {"day": anniversary}, rule="R14"
+        )
+    reference = f"work_order:{work_order.number}:anniversary:{anniversary}"
     with transaction.atomic():
         account = ledger.lock_account(work_order)
-        already = CreditEntry.objects.filter(work_order=work_order, kind=EntryKind.EXPIRY).exists()
+        if CreditEntry.objects.filter(
+            work_order=work_order, kind__in=(EntryKind.EXPIRY, EntryKind.GRANT), reference=reference
+        ).exists():
+            return {"already": True, "credits_expired": 0, "hours_expired": Decimal(0)}
+        credits_expired = max(account.balance, 0)
+        if credits_expired:
+            ledger.post(
+                account,
+                kind=EntryKind.EXPIRY,
+                amount=-credits_expired,
+                by=by,
+                reason=f"R14: unused credits of the year lapse at the anniversary {anniversary}",
+                reference=reference,
+            )
+        hours_expired = Decimal(0)
+        yearly_credits = 0
+        from contracts.rules import stamp
+
+        for line in (
+            work_order.lines.select_for_update(of=("self",))
+            .filter(expired_at__isnull=True)
+            .select_related("service")
+        ):
+            if line.service.code == PROACTIVE_CREDITS:
+                yearly_credits += int(line.quantity)
+            elif line.service.is_hour_block and line.used:
+                hours_expired += line.remaining
+                line.used = Decimal(0)
+                stamp(line, by, f"R14: year to {anniversary}: {line.remaining} h lapsed").save(
+                    update_fields=["used"]
+                )
+            elif line.service.is_hour_block:
+                hours_expired += line.remaining
+        if yearly_credits:
+            ledger.post(
+                account,
+                kind=EntryKind.GRANT,
+                amount=yearly_credits,
+                by=by,
+                reason=f"Proactive credits of the year from {anniversary}",
+                reference=reference,
+            )
+    return {"already": False, "credits_expired": credits_expired, "hours_expired": hours_expired}
+
+
+def anniversaries_due(*, today: dt.date | None = None, by=None) -> int:
+    """Run every anniversary lapse that is due (the entitlement sweep calls it daily)."""
+    from contracts.models import WorkOrder
+
+    today = today or _today()
+    done = 0
+    for work_order in WorkOrder.objects.filter(
+        yearly_entitlements=True,
+        start_date__lt=today,
+        end_date__gte=today,
+        terminated_at__isnull=True,
+    ):
+        for day in anniversaries(work_order):
+            if (
+                day <= today
+                and not entitlements_anniversary_lapse(
+                    work_order=work_order, anniversary=day, by=by
+                )["already"]
+            ):
+                done += 1
+    return done
+
+
+def _expire(*, work_order, by, reason, reference, redemptions=True) -> dict:
+    now = timezone.now()
+    with transaction.atomic():
+        account = ledger.lock_account(work_order)
+        already = CreditEntry.objects.filter(
+            work_order=work_order, kind=EntryKind.EXPIRY, reference=reference
+        ).exists()
         credits_expired = 0
         if not already and account.balance > 0:
             credits_expired = account.balance
@@ -169,8 +298,8 @@ def credits_expire(*, work_order, by=None) -> dict:
                 kind=EntryKind.EXPIRY,
                 amount=-account.balance,
                 by=by,
-                reason=f"R14: unused credits lapse at the end of the term ({work_order.end_date})",
-                reference=f"work_order:{work_order.number}",
+                reason=reason,
+                reference=reference,
             )
         # Lock the lines (not the joined services) so a concurrent time entry waits for us.
         lines = list(
@@ -188,7 +317,7 @@ def credits_expire(*, work_order, by=None) -> dict:
                     {"line_id": line.pk, "service": line.service.code, "hours": line.remaining}
                 )
         # R14: services bought with credits but never delivered lapse too, under the same lock.
-        redemptions_lapsed = redemptions_lapse(work_order=work_order)
+        redemptions_lapsed = redemptions_lapse(work_order=work_order) if redemptions else []
     return {
         "work_order": work_order.number,
         "credits_expired": credits_expired,

@@ -31,10 +31,12 @@ from credits.selectors import rate_for
 from credits.services.common import _require_editor, _today, round_credits
 from credits.services.rates import redemption_cost
 from services.choices import (
+    MISSION_CRITICAL,
     ON_DEMAND_ASSESSMENT,
     PROACTIVE_CREDITS,
     WORKSHOPS,
     Availability,
+    Category,
     Package,
     Unit,
 )
@@ -97,7 +99,22 @@ def _check_request(
             field="service",
         )
     if (problem := service.quantity_bounds_error(quantity)) is not None:
-        raise RuleViolation(str(problem), rule="R12", field="quantity")
+        raise RuleViolation(
+            str(problem), rule="R26" if str(problem).startswith("R26") else "R12", field="quantity"
+        )
+    country = (
+        work_order.support_location.country
+        if work_order.support_location_id
+        else work_order.customer.country
+    )
+    if not service.offered_in(country):
+        # Seed §1 and §4.4: not every service is offered in every country.
+        raise RuleViolation(
+            _("%(service)s is not offered in %(country)s.")
+            % {"service": service.name, "country": country},
+            field="service",
+            code="not_offered_in_country",
+        )
     _check_delivery_mode(service=service, quantity=quantity, delivery_mode=delivery_mode)
     if service.code == ON_DEMAND_ASSESSMENT and not work_order.cloud_subscription_active:
         raise RuleViolation(
@@ -291,9 +308,16 @@ def credits_redeem(
     scheduled_for: dt.date,
     delivery_mode: str = DeliveryMode.STANDARD,
     idempotency_key: str = "",
+    vendor_consent: str = "",
     by=None,
 ) -> Redemption:
     """Redeem credits for an add-on service delivered on `scheduled_for` (R10, R12, R15, R19-R21).
+
+    A service the catalogue marks as needing the vendor's written consent (workshops,
+    seed §4.2.1) is booked by staff who record that consent. An enhanced solution
+    (Rapid Response, DSE, Developer Support) bought with credits becomes a line of the
+    work order, so it takes effect (R9: the next critical cloud incident gets its
+    target); the line's own rules (R12, R13) are checked first and refuse with reason.
 
     Costs the current rate (R10, `rate_for` on today's date) × quantity, rounded to
     the nearest whole credit with halves rounded up. A retry with the same
@@ -319,6 +343,19 @@ def credits_redeem(
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
     )
+    vendor_consent = (vendor_consent or "").strip()
+    if service.needs_vendor_consent and not vendor_consent:
+        raise RuleViolation(
+            _(
+                "%(service)s is scheduled only with the vendor's written consent; your "
+                "account manager books it and records that consent."
+            )
+            % {"service": service.name},
+            field="vendor_consent",
+            code="vendor_consent_required",
+        )
+    if vendor_consent:
+        _require_editor(by, rule="R10", what=_("record the vendor's consent"))
     rate, cost = _checked_cost(
         **request, no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager.")
     )
@@ -345,7 +382,10 @@ def credits_redeem(
             by=by,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
+            vendor_consent=vendor_consent[:300],
         )
+        if service.category == Category.ENHANCED:
+            _activate_enhanced(work_order=work_order, service=service, quantity=quantity, by=by)
         ledger.post(
             account,
             kind=EntryKind.REDEMPTION,
@@ -356,6 +396,34 @@ def credits_redeem(
             redemption=redemption,
         )
     return redemption
+
+
+def _activate_enhanced(*, work_order, service, quantity, by) -> None:
+    """An enhanced solution bought with credits becomes (or adds to) a line of the work
+    order, through contracts' line services so R12/R13 apply; a refusal rolls the
+    redemption back with the rule's reason."""
+    from contracts import services as contract_services
+
+    if service.code == MISSION_CRITICAL:
+        raise RuleViolation(
+            _(
+                "Support for Mission Critical is a custom programme described in an annex "
+                "to the work order; it is not bought with credits."
+            ),
+            field="service",
+            code="needs_annex",
+        )
+    line = work_order.lines.filter(service=service).first()
+    # Staff may record what a customer cannot (an R12 override): the redemption is
+    # checked as the customer's request, the line as the contract it becomes.
+    if line is None:
+        contract_services.work_order_line_add(
+            work_order=work_order, service=service, quantity=quantity, by=by
+        )
+    else:
+        contract_services.work_order_line_update(
+            line=line, quantity=line.quantity + quantity, by=by
+        )
 
 
 def _lock_scheduled(redemption) -> tuple:

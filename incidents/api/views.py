@@ -53,7 +53,9 @@ class IncidentViewSet(
     ConditionalUpdateMixin,
     PortalViewSet,
 ):
-    queryset = Incident.objects.all()
+    # Newest first, the id breaking ties: a stable page order that incident_list_opened_idx
+    # holds (issue #20).
+    queryset = Incident.objects.order_by("-opened_at", "-id")
     serializer_class = IncidentSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
     select_related = ("contact", "assignee")

@@ -25,6 +25,7 @@ Decisions (documented here, tested in tests/incidents/):
   (a backdated incident was entered afterwards, not filed live).
 """
 
+from incidents.services.attainment import attainment_refresh
 from incidents.services.common import payload
 from incidents.services.conversation import (
     incident_assign,
@@ -58,6 +59,7 @@ from incidents.services.workflow import (
 )
 
 __all__ = [
+    "attainment_refresh",
     "incident_assign",
     "incident_attach",
     "incident_rate",

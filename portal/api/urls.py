@@ -13,12 +13,13 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from contracts.api.views import CustomerViewSet, WorkOrderViewSet
+from contracts.api.views import CustomerViewSet, SupportLocationViewSet, WorkOrderViewSet
 from credits.api.views import (
     RateViewSet,
     RedemptionViewSet,
     WorkOrderCreditsView,
     WorkOrderRedemptionViewSet,
+    WorkOrderTimeEntryViewSet,
 )
 from incidents.api.views import IncidentViewSet, SeverityRequestViewSet
 from notifications.api.views import WebhookViewSet
@@ -37,6 +38,7 @@ router = Router()
 router.register("services", ServiceViewSet, basename="service")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("locations", SupportLocationViewSet, basename="location")
 router.register("rates", RateViewSet, basename="rate")
 router.register("redemptions", RedemptionViewSet, basename="redemption")
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -47,6 +49,7 @@ webhook = WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 webhook_deliveries = WebhookViewSet.as_view({"get": "deliveries"})
 webhook_redeliver = WebhookViewSet.as_view({"post": "redeliver"})
 work_order_redemptions = WorkOrderRedemptionViewSet.as_view({"get": "list", "post": "create"})
+work_order_time_entries = WorkOrderTimeEntryViewSet.as_view({"get": "list", "post": "create"})
 
 
 @csrf_exempt  # any method: a PATCH or DELETE to an unknown path is a JSON 404, not a CSRF page
@@ -76,6 +79,11 @@ urlpatterns = [
     ),
     path(
         "work-orders/<str:pk>/redemptions/", work_order_redemptions, name="work-order-redemptions"
+    ),
+    path(
+        "work-orders/<str:pk>/time-entries/",
+        work_order_time_entries,
+        name="work-order-time-entries",
     ),
     path("work-orders/<str:pk>/reviews/", WorkOrderReviewView.as_view(), name="work-order-reviews"),
     path("webhooks/", webhooks, name="webhook-list"),

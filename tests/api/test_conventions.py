@@ -322,6 +322,8 @@ def test_work_order_create_with_lines_grants_credits(api_staff, customer_a):  # 
             "number": "WO-L",
             "customer": "acme",
             "package": "advanced",
+            # R13: DSE is delivered for the work order's one support location.
+            "support_location": f.SupportLocationFactory(customer=customer_a).pk,
             "start_date": str(timezone.localdate()),
             "end_date": str(timezone.localdate() + dt.timedelta(days=365)),
             "lines": [

@@ -64,6 +64,7 @@ def make_busy_data(n=8):
             start_date=TODAY - dt.timedelta(days=5),
             end_date=TODAY + dt.timedelta(days=300),
             account_manager=staff,
+            support_location=f.SupportLocationFactory(customer=customer),
         )
         s.work_order_line_add(work_order=wo, service="dse", quantity=100)
         s.work_order_line_add(work_order=wo, service="onsite-support", quantity=3)
@@ -236,8 +237,14 @@ def test_admin_term_change_moves_dse_and_records_the_user(
     data = form_data(admin_client.get(url))
     new_end = work_order_a.end_date + dt.timedelta(days=30)
     data["end_date"] = new_end.isoformat()
+    # R14: an extension with unused hours asks what happens to them first.
     response = admin_client.post(url, data)
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "unused_entitlements" in response.context["adminform"].form.errors
+    data["unused_entitlements"] = "keep"
+    data["extension_reason"] = "agreed with the customer"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
     work_order_a.refresh_from_db()
     line.refresh_from_db()
     assert work_order_a.end_date == new_end and line.ends_on == new_end

@@ -27,6 +27,8 @@ TODAY = timezone.localdate()
 
 
 def make_work_order(customer, package, number=None, **kwargs):
+    # R13: DSE needs the work order's one support location.
+    kwargs.setdefault("support_location", f.SupportLocationFactory(customer=customer))
     return s.work_order_create(
         customer=customer,
         number=number or f"WO-{package}-{WorkOrder.objects.count() + 1}",
@@ -338,7 +340,7 @@ def test_dse_line_ends_with_the_work_order(customer_a, staff):  # R13
     line = s.work_order_line_add(work_order=wo, service="dse", quantity=100)
     assert line.ends_on == wo.end_date
     new_end = wo.end_date + dt.timedelta(days=90)
-    s.work_order_update(work_order=wo, end_date=new_end, by=staff)
+    s.work_order_extend(work_order=wo, end_date=new_end, unused="keep", reason="agreed", by=staff)
     line.refresh_from_db()
     assert line.ends_on == new_end
 

@@ -214,8 +214,16 @@ def test_the_database_allows_one_expiry_entry_per_work_order(funded):  # R14
 
     _ended(funded)
     credits_expire(work_order=funded)
+    # Once per occasion: the term's end is named by its reference (anniversaries and
+    # extensions of multi-year terms have their own).
     with pytest.raises(IntegrityError), transaction.atomic():
-        CreditEntry.objects.create(work_order=funded, kind="expiry", amount=0, balance_after=0)
+        CreditEntry.objects.create(
+            work_order=funded,
+            kind="expiry",
+            amount=0,
+            balance_after=0,
+            reference=f"work_order:{funded.number}",
+        )
 
 
 # --- forecast ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from core.errors import Conflict
 from incidents import services as incident_services
 from incidents.selectors import incident_explain
 from incidents.sweep import run_deadline_sweep
+from notifications import rendering
 from notifications.models import OutboxMessage
 from tests import factories as f
 
@@ -117,7 +118,12 @@ def test_the_stored_rule_is_english_whatever_the_language_it_was_filed_in(
 
 
 def _mail(event, email):
-    return OutboxMessage.objects.get(event=event, channel="email", recipient=email)
+    """The e-mail row as the delivery worker sends it (some events render at delivery)."""
+    row = OutboxMessage.objects.get(event=event, channel="email", recipient=email)
+    text = rendering.render_row(row)
+    if text is not None:
+        row.subject, row.body = text
+    return row
 
 
 @pytest.mark.django_db

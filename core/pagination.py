@@ -1,0 +1,69 @@
+"""Pagination that costs the page, not the table (issue #20).
+
+`Paginator.count` runs `COUNT(*)` over everything the filter matches: at millions of
+incidents that alone took 1.3 s on the queue. `CappedPaginator` counts exactly up to
+`COUNT_CAP` rows (a `COUNT(*)` over a `LIMIT`ed subquery: at most COUNT_CAP + 1 index
+entries are read) and above that takes PostgreSQL's estimate of the row count (the
+planner's, from EXPLAIN: no rows read), flagged by `count_is_exact = False` so a page says
+"about". Page numbers go no deeper than COUNT_CAP rows: an OFFSET reads every row it skips,
+so deeper pages are reached by a cursor (the API's `?ordering=updated_at`) or a filter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+#: Exact counts up to this many rows; the deepest page number reaches this row.
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, exact): exact up to `cap`, else the planner's estimate (at least cap + 1)."""
+    exact = queryset.order_by()[: cap + 1].count()
+    if exact <= cap:
+        return exact, True
+    return max(cap + 1, estimated_count(queryset)), False
+
+
+def estimated_count(queryset) -> int:
+    """The planner's row estimate for a queryset (EXPLAIN, nothing executed)."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class CappedPaginator(Paginator):
+    """A Paginator whose count is capped (see the module docstring)."""
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def _counted(self) -> tuple[int, bool]:
+        if hasattr(self.object_list, "query"):
+            return capped_count(self.object_list, self.cap)
+        return len(self.object_list), True
+
+    @cached_property
+    def count(self) -> int:
+        return self._counted[0]
+
+    @property
+    def count_is_exact(self) -> bool:
+        return self._counted[1]
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Never past the cap: OFFSET reads every row it skips.
+        rows = min(self.count, self.cap)
+        if rows == 0 and not self.allow_empty_first_page:
+            return 0
+        return max(1, math.ceil(max(0, rows - self.orphans) / self.per_page))

@@ -1,0 +1,307 @@
+"""Staff pages that move entitlements by hand: time entries against hour blocks (R11),
+a balance correction with a reason, Software Assurance conversion (R18) and the exchange
+of a scheduled service (R17). Each shows its effect on the ledger or the block first
+(`action=preview`) and writes only on `action=confirm`, through credits.services."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.permissions import can_edit, staff_editor_required, staff_required
+from contracts.models import WorkOrder
+from core.errors import DomainError
+from core.forms import errors_onto
+from credits import selectors, services
+from credits.choices import RedemptionStatus
+from credits.forms import AdjustForm, ExchangeForm, SaConversionForm, TimeEntryForm
+from credits.models import Redemption
+
+
+def _n(value) -> str:
+    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
+    return f"{value.normalize():f}"
+
+
+def _work_order(request, pk) -> WorkOrder:
+    # The one door: another customer's work order is a 404.
+    return get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+
+
+def _page(
+    request, work_order, *, title, form, effect=None, confirm_label="", back=None, extra=None
+):
+    context = {
+        "nav_section": "work_orders",
+        "work_order": work_order,
+        "title": title,
+        "form": form,
+        "effect": effect,
+        "confirm_label": confirm_label,
+        "back": back,
+        **(extra or {}),
+    }
+    return render(request, "credits/correction.html", context)
+
+
+def _confirming(request) -> bool:
+    return request.method == "POST" and request.POST.get("action") == "confirm"
+
+
+def block_burndown(work_order) -> list[dict]:
+    """Per hour block: bought, used, left and the share used (for the burn-down bars)."""
+    rows = []
+    for line in work_order.lines.filter(service__is_hour_block=True).select_related("service"):
+        used_pct = int(line.used * 100 / line.quantity) if line.quantity else 0
+        rows.append(
+            {
+                "line": line,
+                "quantity": _n(line.quantity),
+                "used": _n(line.used),
+                "remaining": _n(line.remaining),
+                "used_pct": used_pct,
+                "expired": line.expired_at is not None,
+                "entries": list(line.time_entries.order_by("-worked_on", "-id")[:20]),
+            }
+        )
+    return rows
+
+
+@staff_required
+def hours(request, pk):
+    """Burn-down per hour block and, for editors, recording time worked (R11)."""
+    work_order = _work_order(request, pk)
+    form = (
+        TimeEntryForm(request.POST or None, work_order=work_order)
+        if can_edit(request.user)
+        else None
+    )
+    effect = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        line = data["line"]
+        effect = [
+            (_("Hour block"), line.service.name),
+            (_("Hours left now"), _n(line.remaining)),
+            (_("Hours recorded"), _n(data["hours"])),
+            (_("Hours left after"), _n(line.remaining - data["hours"])),
+        ]
+        if data["hours"] > line.remaining:
+            form.add_error(
+                "hours",
+                _("Only %(remaining)s of %(quantity)s hours remain on this block.")
+                % {"remaining": _n(line.remaining), "quantity": _n(line.quantity)},
+            )
+            effect = None
+        elif _confirming(request):
+            with errors_onto(form):
+                services.time_entry_record(
+                    line=line,
+                    hours=data["hours"],
+                    worked_on=data["worked_on"],
+                    description=data["description"],
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    _("%(hours)s hours were recorded on %(service)s.")
+                    % {"hours": _n(data["hours"]), "service": line.service.name},
+                )
+                return redirect("credits:hours", pk=work_order.pk)
+    return _page(
+        request,
+        work_order,
+        title=_("Hour blocks"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Record the hours"),
+        extra={"blocks": block_burndown(work_order)},
+    )
+
+
+def _ledger_effect(work_order, amount: int) -> list:
+    balance = selectors.balance(work_order=work_order)
+    return [
+        (_("Balance now"), balance),
+        (_("Change"), f"{amount:+d}"),
+        (_("Balance after"), balance + amount),
+    ]
+
+
+@staff_editor_required
+def adjust(request, pk):
+    """A correction of the credit balance with a mandatory reason; never below zero."""
+    work_order = _work_order(request, pk)
+    form = AdjustForm(request.POST or None)
+    effect = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        effect = _ledger_effect(work_order, data["amount"])
+        if _confirming(request):
+            with errors_onto(form):
+                services.credits_adjust(
+                    work_order=work_order,
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    by=request.user,
+                )
+                messages.success(request, _("The balance was corrected."))
+                return redirect("work_order_overview", pk=work_order.pk)
+    return _page(
+        request,
+        work_order,
+        title=_("Correct the credit balance"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Correct the balance"),
+    )
+
+
+@staff_editor_required
+def sa_conversion(request, pk):
+    """R18: Software Assurance benefits converted into credits."""
+    work_order = _work_order(request, pk)
+    form = SaConversionForm(request.POST or None)
+    effect = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        effect = _ledger_effect(work_order, data["amount"])
+        if _confirming(request):
+            with errors_onto(form):
+                services.credits_sa_conversion(
+                    work_order=work_order,
+                    amount=data["amount"],
+                    reference=data["reference"],
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    _("%(n)s credits from Software Assurance were added.") % {"n": data["amount"]},
+                )
+                return redirect("work_order_overview", pk=work_order.pk)
+    return _page(
+        request,
+        work_order,
+        title=_("Convert Software Assurance benefits"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Add the credits"),
+    )
+
+
+@staff_editor_required
+def exchange(request, pk):
+    """R17: exchange a scheduled redemption for a service of equivalent value."""
+    redemption = get_object_or_404(
+        Redemption.objects.visible_to(request.user).select_related("work_order", "service"),
+        pk=pk,
+    )
+    work_order = redemption.work_order
+    form = ExchangeForm(
+        request.POST or None,
+        work_order=work_order,
+        initial={"approved_by": request.user.pk, "scheduled_for": redemption.scheduled_for},
+    )
+    effect = None
+    if redemption.status != RedemptionStatus.SCHEDULED:
+        form.add_error(None, _("Only a scheduled service can be exchanged."))
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rate = selectors.rate_for(
+            service=data["service"], customer=work_order.customer, on=timezone.localdate()
+        )
+        if rate is None:
+            form.add_error("service", _("There is no rate for this service yet."))
+        else:
+            cost = services.redemption_cost(rate=rate, quantity=data["quantity"])
+            difference = cost - redemption.credits
+            balance = selectors.balance(work_order=work_order)
+            effect = [
+                (_("Exchanged"), f"{redemption.service.name}: {redemption.credits}"),
+                (_("For"), f"{data['service'].name}: {cost}"),
+                (_("Balance now"), balance),
+                (_("Change"), f"{-difference:+d}"),
+                (_("Balance after"), balance - difference),
+            ]
+            if _confirming(request):
+                with errors_onto(form):
+                    services.redemption_exchange(
+                        redemption=redemption,
+                        service=data["service"],
+                        quantity=Decimal(data["quantity"]),
+                        scheduled_for=data["scheduled_for"],
+                        approved_by=data["approved_by"],
+                        by=request.user,
+                    )
+                    messages.success(request, _("The service was exchanged."))
+                    return redirect("work_order_overview", pk=work_order.pk)
+    return _page(
+        request,
+        work_order,
+        title=_("Exchange %(service)s") % {"service": redemption.service.name},
+        form=form,
+        effect=effect,
+        confirm_label=_("Exchange"),
+    )
+
+
+@staff_required
+def engagements(request, pk):
+    """Consulting engagements of a work order (SOW, milestones, fixed price); editors add one
+    after seeing what it takes from the balance or the hour block."""
+    from credits.forms import EngagementForm
+    from credits.models import ConsultingEngagement, EngagementMilestone
+
+    work_order = _work_order(request, pk)
+    if request.method == "POST" and request.POST.get("milestone") and can_edit(request.user):
+        milestone = get_object_or_404(
+            EngagementMilestone.objects.visible_to(request.user).filter(
+                engagement__work_order=work_order
+            ),
+            pk=request.POST["milestone"],
+        )
+        try:
+            services.milestone_complete(milestone=milestone, by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("credits:engagements", pk=work_order.pk)
+    form = EngagementForm(request.POST or None) if can_edit(request.user) else None
+    effect = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["price_credits"]:
+            effect = _ledger_effect(work_order, -data["price_credits"])
+        elif data["price_hours"]:
+            effect = [(_("Hours taken from the block"), _n(data["price_hours"]))]
+        if _confirming(request):
+            with errors_onto(form):
+                services.consulting_engagement_create(
+                    work_order=work_order,
+                    service=data["service"],
+                    sow_reference=data["sow_reference"],
+                    title=data["title"],
+                    milestones=data["milestones"],
+                    price_credits=data["price_credits"],
+                    price_hours=data["price_hours"],
+                    by=request.user,
+                )
+                messages.success(request, _("The engagement was recorded."))
+                return redirect("credits:engagements", pk=work_order.pk)
+    rows = (
+        ConsultingEngagement.objects.visible_to(request.user)
+        .filter(work_order=work_order)
+        .prefetch_related("milestones")
+    )
+    return _page(
+        request,
+        work_order,
+        title=_("Consulting engagements"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Record the engagement"),
+        extra={"engagements": rows},
+    )

@@ -1,0 +1,177 @@
+"""Issue #20: the hot queries read an index named after their page, never a sequential
+scan of incidents (at millions of rows each such scan cost seconds).
+
+The test database holds a handful of rows, on which the planner rightly prefers a
+sequential scan; `SET LOCAL enable_seqscan = off` makes it show the plan it would pick on
+a big table, and each test asserts the index is the intended one. bench/scale.py measures
+the same queries on millions of rows.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.http import QueryDict
+from django.utils import timezone
+
+from core.pagination import CappedPaginator, capped_count
+from incidents import selectors
+from incidents.choices import OPEN_STATUSES
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident
+from incidents.sweep import claim_queryset
+from tests.factories import IncidentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def plan_of(queryset, ordered=False) -> str:
+    """EXPLAIN as on a big table. `ordered`: also rule out sorting, to show that an index
+    gives the page's order (on millions of rows a sort reads them all)."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if ordered:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def assert_reads(queryset, index: str, ordered=False) -> str:
+    plan = plan_of(queryset, ordered)
+    assert index in plan, plan
+    assert "Seq Scan on incidents_incident" not in plan, plan
+    return plan
+
+
+@pytest.fixture
+def incidents(work_order_a, contact_a, work_order_b, contact_b):
+    now = timezone.now()
+    # Another customer's, so that filters by work order or customer are selective.
+    for i in range(40):
+        IncidentFactory(
+            work_order=work_order_b,
+            contact=contact_b,
+            opened_at=now - dt.timedelta(hours=i),
+            status="closed",
+        )
+    rows = [
+        IncidentFactory(
+            work_order=work_order_a,
+            contact=contact_a,
+            opened_at=now - dt.timedelta(hours=i),
+            status=OPEN_STATUSES[i % 4] if i % 3 else "closed",
+            external_reference=f"TT-{i}",
+        )
+        for i in range(8)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_incident")
+    return rows
+
+
+def queue(actor, **params):
+    data = QueryDict(mutable=True)
+    data.setlist("status", list(OPEN_STATUSES))
+    for key, value in params.items():
+        data[key] = value
+    qs = IncidentFilterSet(data, queryset=selectors.incident_list(actor=actor)).qs
+    return selectors.queue_order(qs)
+
+
+def test_the_staff_queue_reads_its_partial_index_in_order(incidents, staff):
+    plan = assert_reads(queue(staff)[:25], "incident_queue_idx", ordered=True)
+    assert "Sort" not in plan, plan  # the index gives the order
+    assert "Unique" not in plan and "DISTINCT" not in plan.upper(), plan
+
+
+def test_a_customers_queue_reads_its_work_orders_open_incidents(incidents, user_a):
+    plan = plan_of(queue(user_a)[:25], ordered=True)
+    assert "incident_customer_queue_idx" in plan or "incident_queue_idx" in plan, plan
+    assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_queue_count_is_capped_and_reads_the_index(incidents, staff):
+    paginator = CappedPaginator(queue(staff), 25)
+    assert paginator.count == sum(1 for i in incidents if i.status in OPEN_STATUSES)
+    assert paginator.count_is_exact
+    # Counted from a partial index of open incidents (either holds only those rows).
+    plan = plan_of(queue(staff).order_by()[:10_001])
+    assert "incident_queue_idx" in plan or "incident_customer_queue_idx" in plan, plan
+    assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_api_list_reads_newest_first_from_its_index(incidents, key_staff):
+    qs = Incident.objects.order_by("-opened_at", "-id")[:50]
+    assert_reads(qs, "incident_list_opened_idx", ordered=True)
+    assert_reads(
+        Incident.objects.filter(opened_at__gte=timezone.now() - dt.timedelta(days=1)).order_by(
+            "-opened_at", "-id"
+        )[:50],
+        "incident_list_opened_idx",
+        ordered=True,
+    )
+
+
+def test_the_api_cursor_reads_its_sync_index(incidents):
+    since = timezone.now() - dt.timedelta(days=1)
+    qs = Incident.objects.filter(updated_at__gt=since).order_by("updated_at", "id")[:51]
+    # The updated_at index (i16s: db_index on updated_at) gives the cursor's order; ties
+    # on updated_at are put in id order by an incremental sort of the few equal rows.
+    plan = plan_of(qs, ordered=True)
+    assert "Index Scan using incidents_incident_updated_at" in plan, plan
+    assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_number_filter_reads_the_unique_index(incidents, staff):
+    data = QueryDict("number=" + incidents[0].number.lower())
+    qs = IncidentFilterSet(data, queryset=Incident.objects.all()).qs
+    assert list(qs) == [incidents[0]]
+    assert_reads(qs, "incident_number_unique")
+
+
+def test_the_external_reference_filter_reads_its_index(incidents):
+    qs = IncidentFilterSet(QueryDict("external_reference=TT-3"), queryset=Incident.objects.all()).qs
+    assert_reads(qs, "incident_external_ref_idx")
+
+
+def test_the_dashboards_due_soon_reads_its_partial_index(incidents):
+    qs = Incident.objects.filter(
+        status__in=OPEN_STATUSES,
+        responded_at__isnull=True,
+        response_due_at__lte=timezone.now() + dt.timedelta(hours=8),
+    ).order_by("response_due_at")[:20]
+    assert_reads(qs, "incident_due_soon_idx", ordered=True)
+
+
+def test_the_dashboards_breaches_today_are_bounded_by_opening(incidents):
+    from portal.views import BREACH_LOOKBACK_DAYS
+
+    now = timezone.now()
+    qs = Incident.objects.filter(
+        response_due_at__gte=now - dt.timedelta(hours=3),
+        response_due_at__lte=now,
+        opened_at__gte=now - dt.timedelta(days=BREACH_LOOKBACK_DAYS),
+    ).order_by("-response_due_at")[:20]
+    plan = plan_of(qs)
+    assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_work_orders_incidents_read_its_index(incidents, work_order_a):
+    qs = Incident.objects.filter(work_order=work_order_a).order_by("-opened_at")[:10]
+    assert_reads(qs, "incident_wo_opened_idx", ordered=True)
+
+
+def test_the_deadline_sweep_reads_its_partial_index(incidents):  # R4-R8 sweep
+    plan = plan_of(claim_queryset(now=timezone.now()))
+    assert "incident_next_deadline_idx" in plan, plan
+    assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_a_capped_count_falls_back_to_the_estimate(incidents):
+    count, exact = capped_count(Incident.objects.all(), cap=3)
+    assert not exact
+    assert count >= 4
+    count, exact = capped_count(Incident.objects.all(), cap=100)
+    assert (count, exact) == (Incident.objects.count(), True)
