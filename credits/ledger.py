@@ -98,13 +98,15 @@ def post(
     if threshold is not None and new_balance < threshold <= new_balance - amount:
         # Crossed the low-credit threshold: ask the worker to warn once this commits.
         # The warning itself (credits.low, once per crossing) and the daily sweep that
-        # catches a lost task live in contracts.entitlements.
+        # catches a lost task live in credits.entitlements.
         work_order_id = account.work_order_id
         transaction.on_commit(lambda: _enqueue_low_credit_check(work_order_id))
     return entry
 
 
 def _enqueue_low_credit_check(work_order_id: int) -> None:
+    # Imported here, within credits: the task module imports the sweep, which imports
+    # the services that import this ledger.
     from credits.tasks import check_low_credit
 
     try:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.utils import dateformat
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.errors import Conflict
 from core.formatting import localize_pattern
@@ -40,30 +39,11 @@ def _weekday_text(days: list[int]) -> str:
     return ", ".join(_weekday(d) for d in days)
 
 
-def humanize_minutes(minutes: int, clock: str) -> str:
-    """targets.humanize_minutes in the reader's language ('4 business hours', '4 kantooruren')."""
-    business = clock == Clock.BUSINESS_HOURS
-    hours, rest = divmod(minutes, 60)
-    if business and hours and not rest:
-        return ngettext("%(count)s business hour", "%(count)s business hours", hours) % {
-            "count": hours
-        }
-    parts = []
-    if hours:
-        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
-    if rest or not hours:
-        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
-    text = " ".join(parts)
-    if business:
-        return _("%(duration)s of business hours") % {"duration": text}
-    return _("%(duration)s 24x7") % {"duration": text}
-
-
 def rule_label(
     *, package: str, severity: str, minutes: int, clock: str, rapid: bool, around_the_clock: bool
 ) -> str:
     """targets.rule_text in the reader's language, for display only."""
-    target = humanize_minutes(minutes, clock)
+    target = targets.humanize_minutes(minutes, clock)
     if rapid:
         return _("R9 Rapid Response: %(target)s") % {"target": target}
     text = _("R4 %(package)s %(severity)s: %(target)s") % {
@@ -309,7 +289,7 @@ def explain(
         "severity": severity,
         "rule": rule,
         "target_minutes": minutes,
-        "target": humanize_minutes(minutes, clock),
+        "target": targets.humanize_minutes(minutes, clock),
         "clock": clock,
         "clock_label": Clock(clock).label,
         "business_hours": hours if business else None,

@@ -221,7 +221,7 @@ def _poison(
 
 def _dead_man_check(now: dt.datetime) -> None:
     """Log an error when the oldest unhandled deadline is more than two intervals old
-    (the same rule as notifications.selectors.sweep_health, which staff see)."""
+    (the same rule as incidents.selectors.sweep_health, which staff see)."""
     oldest = (
         Incident.objects.filter(next_deadline_at__isnull=False)
         .order_by("next_deadline_at")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contracts.clock import AroundTheClock, BusinessCalendar, public_holidays
 from core.errors import Conflict
@@ -54,19 +55,23 @@ class TargetChoice:
 
 
 def humanize_minutes(minutes: int, clock: str) -> str:
-    """'4 business hours', '1 hour 24x7', '15 minutes 24x7'."""
+    """'4 business hours', '1 hour 24x7', '15 minutes 24x7', in the active language
+    ('4 kantooruren'); rule_text stores it in English."""
     business = clock == Clock.BUSINESS_HOURS
     hours, rest = divmod(minutes, 60)
+    if business and hours and not rest:
+        return ngettext("%(count)s business hour", "%(count)s business hours", hours) % {
+            "count": hours
+        }
     parts = []
     if hours:
-        unit = "business hour" if business and not rest else "hour"
-        parts.append(f"{hours} {unit}{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
     if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
     text = " ".join(parts)
     if business:
-        return text if (hours and not rest) else f"{text} of business hours"
-    return f"{text} 24x7"
+        return _("%(duration)s of business hours") % {"duration": text}
+    return _("%(duration)s 24x7") % {"duration": text}
 
 
 def language_name(language: str) -> str:

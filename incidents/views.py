@@ -273,10 +273,10 @@ def _after(request, incident, form_name, form, action, success):
                 "The incident was changed by someone else meanwhile; check its status and try again."
             ),
         )
+    except PermissionDenied:  # core.errors.NotAllowed too: 403, not a form error
+        raise
     except DomainError as exc:
         put_error(form, exc)
-    except PermissionDenied:
-        raise
     else:
         messages.success(request, success)
         return redirect("incidents:detail", pk=incident.pk)

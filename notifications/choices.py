@@ -48,7 +48,7 @@ class DeliveryState(models.TextChoices):
 
 
 class NoticeKind(models.TextChoices):
-    """Notices of the entitlement sweep (contracts.entitlements)."""
+    """Notices of the entitlement sweep (credits.entitlements)."""
 
     CUTOFF_90 = "cutoff_90", _("R15 reminder: 90 days before the end")
     CUTOFF_75 = "cutoff_75", _("R15 reminder: 75 days before the end")

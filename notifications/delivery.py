@@ -1,5 +1,6 @@
-"""Delivering the outbox: e-mail through Django's mail backends, webhooks handed to
-the API's signed delivery (notifications.webhooks.fan_out).
+"""Delivering the outbox: e-mail through Django's mail backends; a webhook row is fanned
+out to its subscriptions' signed deliveries (notifications.webhooks.fan_out), which
+notifications.webhooks sends and retries.
 
 Delivery is at least once. A row is claimed with SELECT ... FOR UPDATE SKIP LOCKED,
 sent, and marked sent in the same transaction, so two delivery runs never send the
@@ -22,37 +23,22 @@ from core.text import single_line
 from notifications import rendering
 from notifications.choices import Channel, OutboxState
 from notifications.models import OutboxMessage
+from notifications.retry import backoff
+from notifications.webhooks import fan_out
 
 logger = logging.getLogger(__name__)
 
 #: After this many failed attempts a row is marked failed (visible to staff).
 MAX_ATTEMPTS = 12
-#: Backoff: 30 s, 1 min, 2 min ... capped at one hour between attempts.
-BACKOFF_BASE_SECONDS = 30
+#: Backoff (notifications.retry): 30 s, 1 min, 2 min ... capped at one hour between attempts.
 BACKOFF_CAP_SECONDS = 3600
-BATCH_SIZE = 100
+OUTBOX_BATCH_SIZE = 100
 
 
 def message_id(key: str) -> str:
     """The e-mail Message-ID of an outbox row: stable, derived from its unique key."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:40]
     return f"<{digest}@portal>"
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """Wait before attempt number `attempts + 1`."""
-    return dt.timedelta(
-        seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    )
-
-
-def _fan_out():
-    """notifications.webhooks.fan_out, or None while the API's webhooks are not built."""
-    try:
-        from notifications.webhooks import fan_out
-    except ImportError:
-        return None
-    return fan_out
 
 
 def _digest(row: OutboxMessage) -> tuple[str, str, list[OutboxMessage]]:
@@ -104,11 +90,10 @@ def _send_email(row: OutboxMessage, mail_connection) -> None:
     message.send(fail_silently=False)
 
 
-def deliver_due(
-    *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = 50
+def outbox_deliver_due(
+    *, now: dt.datetime | None = None, batch_size: int = OUTBOX_BATCH_SIZE, max_batches: int = 50
 ) -> dict:
     """Deliver pending outbox rows whose deliver_after has come. Returns counts."""
-    fan_out = _fan_out()
     sent = failed = 0
     skipped_ids: set[int] = set()
     mail_connection = get_connection(fail_silently=False)
@@ -119,9 +104,6 @@ def deliver_due(
             rows = OutboxMessage.objects.filter(
                 state=OutboxState.PENDING, deliver_after__lte=now_batch
             )
-            if fan_out is None:
-                # Left pending (not failed) until the API's webhook delivery exists.
-                rows = rows.exclude(channel=Channel.WEBHOOK)
             if skipped_ids:
                 rows = rows.exclude(id__in=skipped_ids)
             rows = list(
@@ -156,7 +138,9 @@ def deliver_due(
                             row.last_error,
                         )
                     else:
-                        row.deliver_after = timezone.now() + backoff(row.attempts)
+                        row.deliver_after = timezone.now() + backoff(
+                            row.attempts, cap_seconds=BACKOFF_CAP_SECONDS
+                        )
                         logger.warning(
                             "outbox row %s failed (attempt %s): %s",
                             row.key,
@@ -177,12 +161,4 @@ def deliver_due(
                     )
         if len(rows) < batch_size:
             break
-    if fan_out is None:
-        waiting = OutboxMessage.objects.filter(
-            state=OutboxState.PENDING, channel=Channel.WEBHOOK
-        ).exists()
-        if waiting:
-            logger.warning(
-                "webhook outbox rows wait: notifications.webhooks.fan_out is not available yet"
-            )
     return {"sent": sent, "failed": failed}

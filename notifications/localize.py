@@ -194,7 +194,8 @@ def localized_notify(
     batch=None,
     **kwargs,
 ) -> list[OutboxRow]:
-    """notifications.services.notify with per-reader language and zone (see module doc).
+    """Write one notification, each reader's e-mail in their language and zone (see module
+    doc), through notifications.services.outbox_rows and outbox_write.
     With `batch` (a core.batch.InsertBatch) the rows go with the caller's INSERTs.
 
     Returns the rows handed to the outbox, not OutboxMessage instances: no caller reads

@@ -192,7 +192,7 @@ class WorkOrderNotice(models.Model):
     """A notice about a work order's term or balance (R14, R15, credits.low), sent once.
 
     The unique key (work order, kind, end date, reference) is the entitlement sweep's
-    claim: the row is inserted ON CONFLICT DO NOTHING and only the run that inserted
+    claim (notifications.services.work_order_notice_claim): only the run that inserted
     it writes the notice, so reruns and overlapping runs send nothing twice. A new
     end date (a renewed term) or a new crossing of the low-credit threshold (its
     ledger entry in `reference`) is a new notice.

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from notifications.choices import Channel, OutboxState, Urgency
-from notifications.models import OutboxMessage, SweepRun
+from notifications.models import OutboxMessage, SweepRun, WorkOrderNotice
 from notifications.selectors import BEAT_JOB
 
 logger = logging.getLogger(__name__)
@@ -77,8 +77,15 @@ def outbox_rows(
     digest: str = "",
     language: str = "",
 ) -> list[OutboxRow]:
-    """The unsaved outbox rows of one notification (see notify); for callers that
-    write many notifications in one bulk insert (the deadline sweep).
+    """The unsaved outbox rows of one notification: one e-mail row per address and, when
+    `webhook`, one webhook row that delivery fans out to the matching subscriptions.
+    outbox_write writes them (a repeated key writes nothing); callers that write many
+    notifications at once hand all their rows to one outbox_write (the deadline sweep).
+    Localized callers go through notifications.localize.localized_notify.
+
+    Business-hours urgency: each e-mail waits for its recipient's next business
+    opening, from `calendars[email]` or else `calendar` (a contracts.clock clock).
+    Webhooks go at once.
 
     `digest` (e.g. "incident:42"): each e-mail waits settings.INCIDENT_DIGEST_SECONDS and
     is sent together with the reader's other pending e-mails of that digest, as one."""
@@ -188,54 +195,6 @@ def _outbox_insert(rows: list[OutboxRow], *, now: dt.datetime) -> tuple[str, lis
         "ON CONFLICT (key) DO NOTHING"
     )
     return sql, [OutboxState.PENDING, now, *(list(c) for c in columns)]
-
-
-def notify(
-    *,
-    event: str,
-    key: str,
-    customer=None,
-    payload: dict | None = None,
-    emails: list[str] | tuple[str, ...] = (),
-    subject: str = "",
-    body: str = "",
-    urgency: str = Urgency.IMMEDIATE,
-    occurred_at: dt.datetime | None = None,
-    deliver_after: dt.datetime | None = None,
-    webhook: bool = True,
-    calendars: Mapping | None = None,
-    calendar=None,
-) -> list[OutboxMessage]:
-    """Record a notification of `event` once per recipient (unique `key` per row).
-
-    One e-mail row per address and, when `webhook`, one webhook row that the
-    delivery task fans out to the matching subscriptions. A repeat of the same
-    event key writes nothing (ON CONFLICT DO NOTHING).
-
-    Business-hours urgency: each e-mail waits for its recipient's next business
-    opening, from `calendars[email]` or else `calendar` (a contracts.clock clock),
-    so nobody is woken for what can wait. Webhooks go at once: a machine is not
-    woken, and the ticketing tool decides for itself.
-    """
-    now = timezone.now()
-    rows = outbox_rows(
-        event=event,
-        key=key,
-        customer=customer,
-        payload=payload,
-        emails=emails,
-        subject=subject,
-        body=body,
-        urgency=urgency,
-        occurred_at=occurred_at,
-        deliver_after=deliver_after,
-        webhook=webhook,
-        calendars=calendars,
-        calendar=calendar,
-        now=now,
-    )
-    outbox_write(rows, now=now)
-    return [r.to_model() for r in rows]
 
 
 def _next_opening(clock, at: dt.datetime) -> dt.datetime:
@@ -362,6 +321,39 @@ def sweep_run_finish(
     run.detail = detail or {}
     run.save(update_fields=["finished_at", "handled", "failed", "detail"])
     return run
+
+
+def work_order_notice_claim(
+    *, work_order, kind: str, end_date: dt.date, reference: str = "", detail: dict | None = None
+) -> WorkOrderNotice | None:
+    """Insert a work order notice's unique row; the notice for the caller that inserted it,
+    None when it already exists (the notice was sent: send nothing twice).
+
+    A savepoint around the INSERT: a concurrent sweep inserting the same key waits for
+    ours to commit, then fails on `work_order_notice_once` and gets None back, and the
+    caller's transaction goes on.
+    """
+    try:
+        with transaction.atomic():
+            return WorkOrderNotice.objects.create(
+                work_order=work_order,
+                kind=kind,
+                end_date=end_date,
+                reference=reference,
+                detail=detail or {},
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint != "work_order_notice_once":
+            raise
+        return None
+
+
+def work_order_notice_record(*, notice: WorkOrderNotice, detail: dict) -> WorkOrderNotice:
+    """Record what a claimed notice did (e.g. what the expiry expired) on its row."""
+    notice.detail = detail
+    notice.save(update_fields=["detail"])
+    return notice
 
 
 def beat_tick_record(*, at: dt.datetime | None = None) -> None:

@@ -10,6 +10,11 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from core.models import IdempotencyRecord
+from notifications import delivery, services, webhooks
+from notifications.models import SweepRun
+from notifications.selectors import BEAT_JOB
+
 logger = logging.getLogger(__name__)
 
 # A database blip is worth a quick retry; anything else is logged by Celery and the
@@ -31,10 +36,8 @@ RETRY = {
     **RETRY,
 )
 def deliver_outbox() -> dict:
-    """Send due outbox rows (e-mail; webhook rows handed to the API's fan-out)."""
-    from notifications.delivery import deliver_due
-
-    return deliver_due()
+    """Send due outbox rows (e-mail; webhook rows fanned out to their subscriptions)."""
+    return delivery.outbox_deliver_due()
 
 
 @shared_task(
@@ -45,10 +48,8 @@ def deliver_outbox() -> dict:
     **RETRY,
 )
 def deliver_webhooks() -> object:
-    """Retry due webhook deliveries (signed HTTP POSTs, built by the API: notifications.webhooks)."""
-    from notifications.webhooks import deliver_until_drained
-
-    return deliver_until_drained()
+    """Retry due webhook deliveries (signed HTTP POSTs: notifications.webhooks)."""
+    return webhooks.deliver_until_drained()
 
 
 @shared_task(
@@ -56,9 +57,7 @@ def deliver_webhooks() -> object:
 )
 def beat_tick(sent_at: str | None = None) -> None:
     """Record beat's heartbeat, so /healthz can report the age of the last tick."""
-    from notifications.services import beat_tick_record
-
-    beat_tick_record()
+    services.beat_tick_record()
 
 
 #: Job runs are kept this long for staff to look at (runs with poison rows longer).
@@ -71,10 +70,6 @@ SWEEP_RUN_FAILED_RETENTION_DAYS = 90
 )
 def cleanup() -> dict:
     """Daily: drop idempotency records past IDEMPOTENCY_KEY_TTL_HOURS and old job runs."""
-    from core.models import IdempotencyRecord
-    from notifications.models import SweepRun
-    from notifications.selectors import BEAT_JOB
-
     now = timezone.now()
     idem, _ = IdempotencyRecord.objects.filter(
         created_at__lt=now - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)

@@ -4,7 +4,7 @@
   the event: the customer's own subscriptions and the staff-wide ones (customer null).
   Called by notifications.delivery for webhook outbox rows; the unique constraint
   (subscription, outbox) makes a repeated fan-out write nothing.
-- `deliver_due()`: claims due deliveries (SELECT ... FOR UPDATE SKIP LOCKED, then a
+- `webhooks_deliver_due()`: claims due deliveries (SELECT ... FOR UPDATE SKIP LOCKED, then a
   lease on `next_attempt_at`) and POSTs each outside any transaction, so a slow
   receiver never holds a lock. Every attempt is a `WebhookAttempt` row.
 - Headers: `X-Portal-Event`, `X-Portal-Delivery` (the delivery's uuid, the same on every
@@ -37,26 +37,20 @@ from django.utils import timezone
 from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notifications.retry import backoff
 from notifications.targets import TargetRefused, resolve_target
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 30
+#: Backoff (notifications.retry): 30 s doubling, capped at two hours between attempts.
 BACKOFF_CAP_SECONDS = 2 * 3600
-BATCH_SIZE = 50
+WEBHOOK_BATCH_SIZE = 50
 USER_AGENT = "support-portal-webhooks/1"
 
 
 def retry_window() -> dt.timedelta:
     hours = getattr(settings, "WEBHOOK_RETRY_HOURS", 25)
     return dt.timedelta(hours=max(24, hours))
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """Wait after failed attempt number `attempts` (1-based): 30 s doubling, capped."""
-    return dt.timedelta(
-        seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    )
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -97,7 +91,7 @@ def envelope(delivery: WebhookDelivery) -> dict:
     and, for incident events, the event's own figures in `detail` (work-order events
     carry theirs in `data.detail`). Schema: notifications/envelope.schema.json.
     Outbox rows are written as {"data", "detail"} by incidents.notices and
-    contracts.entitlements; a row written before that shape is sent as `data` whole."""
+    credits.entitlements; a row written before that shape is sent as `data` whole."""
     payload = delivery.payload or {}
     body = {
         "id": str(delivery.delivery_id),
@@ -305,7 +299,10 @@ def attempt(
             else:
                 delivery.state = DeliveryState.RETRYING
                 # The last try falls at the end of the window, so retries span all of it.
-                delivery.next_attempt_at = min(now + backoff(delivery.window_failures), deadline)
+                delivery.next_attempt_at = min(
+                    now + backoff(delivery.window_failures, cap_seconds=BACKOFF_CAP_SECONDS),
+                    deadline,
+                )
         delivery.save(
             update_fields=[
                 "state",
@@ -324,7 +321,9 @@ def lease_seconds() -> int:
     return 2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5
 
 
-def claim_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> list[WebhookDelivery]:
+def claim_due(
+    *, now: dt.datetime | None = None, limit: int = WEBHOOK_BATCH_SIZE
+) -> list[WebhookDelivery]:
     """Take up to `limit` due deliveries for this worker (claim before you act).
 
     The lease is short; each delivery's is renewed (conditionally on this claim's
@@ -352,7 +351,9 @@ def claim_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> lis
     )
 
 
-def deliver_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> dict:
+def webhooks_deliver_due(
+    *, now: dt.datetime | None = None, limit: int = WEBHOOK_BATCH_SIZE
+) -> dict:
     """Send every due delivery once. Returns counts (for the task and tests)."""
     delivered = failed = 0
     for delivery in claim_due(now=now, limit=limit):
@@ -366,7 +367,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> d
     return {"delivered": delivered, "failed": failed}
 
 
-def deliver_until_drained(*, budget_seconds: float = 40.0, limit: int = BATCH_SIZE) -> dict:
+def deliver_until_drained(*, budget_seconds: float = 40.0, limit: int = WEBHOOK_BATCH_SIZE) -> dict:
     """Deliver batch after batch until nothing is due or the time budget is spent.
 
     One batch per beat tick drains only ~200 deliveries a minute, too slow to catch
@@ -375,7 +376,7 @@ def deliver_until_drained(*, budget_seconds: float = 40.0, limit: int = BATCH_SI
     started = time.monotonic()
     totals = {"delivered": 0, "failed": 0, "batches": 0}
     while True:
-        counts = deliver_due(limit=limit)
+        counts = webhooks_deliver_due(limit=limit)
         totals["delivered"] += counts["delivered"]
         totals["failed"] += counts["failed"]
         totals["batches"] += 1

@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from incidents.selectors import recent_sweep_failures, sweep_health
+from notifications.selectors import last_beat_tick
+
 OK = "ok"
 ERROR = "error"
 
@@ -94,8 +97,6 @@ def check_beat() -> dict:
     With no tick yet, the allowance counts from the install (installed_at): a new
     portal whose beat never starts turns to error after one allowance.
     """
-    from notifications.selectors import last_beat_tick
-
     allowance = settings.HEALTHZ_BEAT_MAX_AGE_SECONDS
     now = timezone.now()
     tick = last_beat_tick()
@@ -131,8 +132,6 @@ def check_sweeps() -> dict:
     """The deadline sweep: an error when it falls behind (its oldest unhandled deadline
     older than two intervals) or when its last runs all failed rows, as every run did
     in the old demo while the health page said "Healthy"."""
-    from notifications.selectors import recent_sweep_failures, sweep_health
-
     health = sweep_health()
     failing = recent_sweep_failures(runs=settings.HEALTHZ_SWEEP_FAILED_RUNS)
     problems = []

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import staff_required
 from core.pagination import COUNT_CAP
+from incidents.selectors import sweep_health
 from notifications.choices import DeliveryState, OutboxState
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery
 from portal.health import run_checks
@@ -36,15 +37,6 @@ def outbox_backlog(now=None) -> dict:
         ),
         "failed": OutboxMessage.objects.filter(state=OutboxState.FAILED).count(),
     }
-
-
-def _deadline_sweep_health() -> dict | None:
-    """The worker's dead-man check of the deadline sweep (notifications.selectors)."""
-    try:
-        from notifications.selectors import sweep_health
-    except ImportError:
-        return None
-    return sweep_health()
 
 
 @staff_required
@@ -79,7 +71,7 @@ def ops_dashboard(request):
         "delivery_states": [
             (label, delivery_states.get(value, 0)) for value, label in DeliveryState.choices
         ],
-        "deadline_sweep": _deadline_sweep_health(),
+        "deadline_sweep": sweep_health(),
         "nav_section": "ops",
     }
     return render(request, "ops/index.html", context)

@@ -49,7 +49,7 @@ def beat_schedule() -> dict:
         },
         # Daily jobs: early morning UTC, expiring after 23 hours.
         "entitlement-sweep": {
-            "task": "contracts.tasks.entitlement_sweep",
+            "task": "credits.tasks.entitlement_sweep",
             "schedule": crontab(hour=4, minute=5),
             "options": {"expires": 23 * 3600},
         },

@@ -1,23 +1,28 @@
-"""Admin of the service catalogue: staff edit rows through services.service_update."""
+"""Admin of the service catalogue: staff edit rows through services.services.service_update."""
 
 from django import forms
 from django.contrib import admin
 
 from core.admin_utils import DomainErrorsAdmin, add_domain_error, copy_fields
 from core.errors import DomainError
-from services import services as catalogue
 from services.models import Service
+from services.services import (
+    EDITABLE_FIELD_ORDER,
+    EDITABLE_FIELDS,
+    check_quantity_bounds,
+    service_update,
+)
 
 
 class ServiceForm(forms.ModelForm):
     class Meta:
         model = Service
-        fields = ["code", *catalogue.EDITABLE_FIELD_ORDER]
+        fields = ["code", *EDITABLE_FIELD_ORDER]
 
     def clean(self):
         data = super().clean()
         try:
-            catalogue.check_quantity_bounds(data.get("min_quantity"), data.get("max_quantity"))
+            check_quantity_bounds(data.get("min_quantity"), data.get("max_quantity"))
         except DomainError as exc:
             add_domain_error(self, exc)
         return data
@@ -55,10 +60,6 @@ class ServiceAdmin(DomainErrorsAdmin):
             obj._history_user = request.user
             obj.save()
             return
-        fields = {
-            k: form.cleaned_data[k] for k in form.changed_data if k in catalogue.EDITABLE_FIELDS
-        }
-        service = catalogue.service_update(
-            service=Service.objects.get(pk=obj.pk), by=request.user, **fields
-        )
+        fields = {k: form.cleaned_data[k] for k in form.changed_data if k in EDITABLE_FIELDS}
+        service = service_update(service=Service.objects.get(pk=obj.pk), by=request.user, **fields)
         copy_fields(obj, service)

@@ -174,7 +174,7 @@ def _reference_data(request):
     from services.models import Service
 
     if not Service.objects.exists():
-        from services.catalogue import catalogue_rows
+        from services.seed_catalogue import catalogue_rows
 
         Service.objects.bulk_create([Service(**row) for row in catalogue_rows()])
     if not ResponseTarget.objects.exists():

@@ -27,6 +27,7 @@ from credits.models import (
 )
 from incidents.models import DeadlineEvent, Incident, IncidentEvent, ResponseTarget
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery, WebhookSubscription
+from notifications.services import outbox_rows, outbox_write
 from services.models import Service
 
 
@@ -332,3 +333,10 @@ class SavedQueueViewFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(StaffFactory)
     name = factory.Sequence(lambda n: f"View {n}")
     query = "severity=critical"
+
+
+def notify(**kwargs):
+    """Write one notification's outbox rows as the services do (outbox_rows, outbox_write)."""
+    rows = outbox_rows(**kwargs)
+    outbox_write(rows)
+    return rows

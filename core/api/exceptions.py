@@ -1,5 +1,5 @@
 """API errors as API.md says: DRF's field-to-messages 400s, and domain rule
-violations turned into 400 or 409 rather than 500s.
+violations turned into 400, 403 or 409 rather than 500s.
 
 A stale version found by a service's conditional UPDATE is 412 when the client sent
 If-Match (its precondition failed) and 409 otherwise (a conflict with the state).
@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import Conflict, RuleViolation, StaleVersion, TooLarge
+from core.errors import Conflict, NotAllowed, RuleViolation, StaleVersion, TooLarge
 
 
 def exception_handler(exc, context):
@@ -26,6 +26,11 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotAllowed):
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.rule:
+            body["rule"] = exc.rule
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, TooLarge):
         return Response(exc.message_dict, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RuleViolation):

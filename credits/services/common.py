@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
-from core.errors import RuleViolation
+from core.errors import NotAllowed
 from core.times import business_today
 from credits import ledger
 
@@ -18,7 +18,7 @@ def _require_staff(by, *, rule: str, what: str) -> None:
         by is not None and getattr(by, "is_authenticated", False) and getattr(by, "is_staff", False)
     ):
         # `what` comes translated from the caller ("adjust a credit balance").
-        raise RuleViolation(
+        raise NotAllowed(
             _("%(rule)s: only staff may %(action)s.") % {"rule": rule, "action": what},
             rule=rule,
             code="staff_only",
@@ -29,7 +29,7 @@ def _require_editor(by, *, rule: str, what: str) -> None:
     """Staff who may change balances: administrators and account managers, not read-only staff."""
     _require_staff(by, rule=rule, what=what)
     if not can_edit(by):
-        raise RuleViolation(
+        raise NotAllowed(
             _("%(rule)s: read-only staff may not %(action)s.") % {"rule": rule, "action": what},
             rule=rule,
             code="staff_only",

@@ -37,6 +37,11 @@ from incidents.services.conversation import (
     severity_request_accept,
     severity_request_decline,
 )
+from incidents.services.escalation import (
+    incident_escalate_to_product_team,
+    incident_request_onsite,
+    incident_request_rsm,
+)
 from incidents.services.opening import (
     incident_change_severity,
     incident_open,
@@ -46,11 +51,8 @@ from incidents.services.recompute import incidents_recompute_deadlines
 from incidents.services.workflow import (
     incident_assign_critical_situation,
     incident_comment,
-    incident_escalate_to_product_team,
     incident_grant_change_control,
     incident_log_advisory_effort,
-    incident_request_onsite,
-    incident_request_rsm,
     incident_respond,
     incident_set_status,
     incident_update,

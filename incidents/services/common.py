@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import NamedContact
-from core.errors import Conflict, StaleVersion
+from core.errors import Conflict, NotAllowed, StaleVersion
 from core.history import actor_reason
 from core.scoping import actor_is_staff
 from core.times import utc_iso
@@ -67,7 +66,7 @@ def _label(by) -> str:
 def _require_staff(by, action: str) -> None:
     if not actor_is_staff(by) or not getattr(by, "can_edit", True):
         # `action` comes translated from the caller ("record the first response").
-        raise PermissionDenied(_("Only support staff may %(action)s.") % {"action": action})
+        raise NotAllowed(_("Only support staff may %(action)s.") % {"action": action})
 
 
 def _require_party(by, work_order) -> None:
@@ -75,7 +74,7 @@ def _require_party(by, work_order) -> None:
     if by is None or actor_is_staff(by):
         return
     if getattr(by, "customer_id", None) != work_order.customer_id:
-        raise PermissionDenied(_("This incident belongs to another customer."))
+        raise NotAllowed(_("This incident belongs to another customer."))
 
 
 # --- rows -----------------------------------------------------------------------

@@ -13,13 +13,12 @@ import mimetypes
 import threading
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import Conflict, RuleViolation, TooLarge
+from core.errors import Conflict, NotAllowed, RuleViolation, TooLarge
 from core.scoping import actor_is_staff
 from incidents.choices import (
     OPEN_STATUSES,
@@ -365,7 +364,7 @@ def incident_rate(*, incident: Incident, score, comment: str = "", by) -> Satisf
     """The customer rates the support on their solved (resolved or closed) incident,
     once: a score of 1 to 5 and an optional comment."""
     if actor_is_staff(by):
-        raise PermissionDenied(_("Only the customer rates the support it got."))
+        raise NotAllowed(_("Only the customer rates the support it got."))
     _require_party(by, incident.work_order)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise RuleViolation(_("Give a score from 1 to 5."), field="score")
@@ -408,7 +407,7 @@ def incident_rate(*, incident: Incident, score, comment: str = "", by) -> Satisf
 def saved_queue_view_save(*, user, name: str, query: str) -> SavedQueueView:
     """Save (or overwrite) a named filter set of the queue for this staff member."""
     if not actor_is_staff(user):
-        raise PermissionDenied(_("Only support staff save queue views."))
+        raise NotAllowed(_("Only support staff save queue views."))
     name = (name or "").strip()
     if not name:
         raise RuleViolation(_("Name the view."), field="name")
@@ -423,5 +422,5 @@ def saved_queue_view_save(*, user, name: str, query: str) -> SavedQueueView:
 
 def saved_queue_view_delete(*, view: SavedQueueView, user) -> None:
     if view.user_id != getattr(user, "pk", None):
-        raise PermissionDenied(_("This view belongs to someone else."))
+        raise NotAllowed(_("This view belongs to someone else."))
     view.delete()

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from services.catalogue import catalogue_rows
+    from services.seed_catalogue import catalogue_rows
 
     Service = apps.get_model("services", "Service")
     for row in catalogue_rows():

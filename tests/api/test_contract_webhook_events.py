@@ -26,7 +26,7 @@ def deliver_all():
     """What the worker does with the outbox's webhook rows."""
     for row in OutboxMessage.objects.filter(channel="webhook"):
         webhooks.fan_out(row)
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
 
 
 def signature_ok(secret: str, header: str, body: bytes) -> bool:

@@ -53,7 +53,7 @@ def test_ticketing_tool_files_an_incident_and_verifies_the_webhook(
         # What the worker's outbox delivery does: fan out, then deliver.
         for row in OutboxMessage.objects.filter(channel="webhook", event="incident.created"):
             webhooks.fan_out(row)
-        assert webhooks.deliver_due()["delivered"] == 1
+        assert webhooks.webhooks_deliver_due()["delivered"] == 1
         output, _ = tool.communicate(timeout=30)
     finally:
         if tool.poll() is None:

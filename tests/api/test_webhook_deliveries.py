@@ -16,7 +16,7 @@ def delivered(api_a, incident_a, settings, monkeypatch):
         "/api/v1/webhooks/", {"url": "https://hooks.example/a", "events": ["incident.created"]}
     ).json()
     fan_out(OutboxMessage.objects.get(channel="webhook", event="incident.created"))
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
     return sub
 
 

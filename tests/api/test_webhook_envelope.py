@@ -1,5 +1,5 @@
 """API.md Revision 2, "Webhooks": one envelope for every event, built in one place
-(incidents/notices.py, contracts.entitlements._payload, notifications.webhooks.envelope),
+(incidents/notices.py, credits.entitlements._payload, notifications.webhooks.envelope),
 checked against notifications/envelope.schema.json."""
 
 import datetime as dt
@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from contracts.entitlements import run_entitlement_sweep
+from credits.entitlements import run_entitlement_sweep
 from credits.services import credits_adjust
 from incidents import services as incident_services
 from incidents.sweep import run_deadline_sweep

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from notifications import webhooks
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery
-from notifications.services import notify
 from tests import factories as f
+from tests.factories import notify
 
 
 class Receiver:
@@ -79,7 +79,7 @@ def test_fan_out_reaches_the_customers_own_and_staff_wide_subscriptions_only(
 def test_delivery_is_signed_with_event_and_stable_delivery_id_headers(customer_a, receiver):
     sub = f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url, secret="s" * 32)
     webhooks.fan_out(webhook_row(customer_a))
-    assert webhooks.deliver_due() == {"delivered": 1, "failed": 0}
+    assert webhooks.webhooks_deliver_due() == {"delivered": 1, "failed": 0}
     (got,) = receiver.requests
     delivery = WebhookDelivery.objects.get(subscription=sub)
     assert got["headers"]["X-Portal-Event"] == "incident.created"
@@ -114,7 +114,7 @@ def test_failures_are_retried_with_exponential_backoff_keeping_the_delivery_id(
     waits = []
     now = timezone.now()
     for _ in range(4):
-        webhooks.deliver_due(now=now)
+        webhooks.webhooks_deliver_due(now=now)
         delivery.refresh_from_db()
         assert delivery.state == "retrying"
         waits.append((delivery.next_attempt_at - now).total_seconds())
@@ -123,7 +123,7 @@ def test_failures_are_retried_with_exponential_backoff_keeping_the_delivery_id(
     assert len({r["headers"]["X-Portal-Delivery"] for r in receiver.requests}) == 1
     assert WebhookAttempt.objects.filter(delivery=delivery, status_code=500).count() == 4
     receiver.status = 204
-    webhooks.deliver_due(now=now)
+    webhooks.webhooks_deliver_due(now=now)
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
     assert delivery.attempts == 5
@@ -136,7 +136,7 @@ def test_retries_last_at_least_24_hours_then_give_up(customer_a):
     delivery = WebhookDelivery.objects.get()
     start = now = timezone.now()
     for _ in range(100):
-        webhooks.deliver_due(now=now)
+        webhooks.webhooks_deliver_due(now=now)
         delivery.refresh_from_db()
         if delivery.state == "gave_up":
             break
@@ -151,7 +151,7 @@ def test_retries_last_at_least_24_hours_then_give_up(customer_a):
 def test_redeliver_sends_the_same_delivery_again(customer_a, receiver):
     f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url)
     webhooks.fan_out(webhook_row(customer_a))
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
     delivery = WebhookDelivery.objects.get()
     log = webhooks.webhook_redeliver(delivery=delivery)
     assert log.status_code == 200
@@ -181,7 +181,7 @@ def test_opening_an_incident_through_the_api_ends_in_a_signed_delivery(
     assert response.status_code == 201
     for row in OutboxMessage.objects.filter(channel="webhook", event="incident.created"):
         webhooks.fan_out(row)
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
     (got,) = receiver.requests
     assert webhooks.verify(secret, got["headers"]["X-Portal-Signature"], got["body"])
     assert json.loads(got["body"])["data"]["external_reference"] == "JIRA-7"
@@ -195,7 +195,7 @@ def test_staff_see_every_attempt_and_can_redeliver_from_the_admin(
     f.WebhookSubscriptionFactory(customer=customer_a, url=receiver.url)
     webhooks.fan_out(webhook_row(customer_a))
     receiver.status = 500
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
     delivery = WebhookDelivery.objects.get()
     page = client_staff.get(f"/admin/notifications/webhookdelivery/{delivery.pk}/change/")
     assert page.status_code == 200
@@ -219,7 +219,7 @@ def test_redelivering_a_delivery_that_gave_up_restarts_the_whole_retry_window(cu
     now = timezone.now() - dt.timedelta(hours=30)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now)
     while delivery.state != "gave_up":
-        webhooks.deliver_due(now=now)
+        webhooks.webhooks_deliver_due(now=now)
         delivery.refresh_from_db()
         now = delivery.next_attempt_at
     gave_up_after = delivery.attempts
@@ -234,7 +234,7 @@ def test_redelivering_a_delivery_that_gave_up_restarts_the_whole_retry_window(cu
 
     waits, now = [], delivery.next_attempt_at
     while delivery.state == "retrying":
-        webhooks.deliver_due(now=now)
+        webhooks.webhooks_deliver_due(now=now)
         delivery.refresh_from_db()
         waits.append(delivery.next_attempt_at - now)
         now = delivery.next_attempt_at

@@ -52,8 +52,8 @@ def demo(transactional_db):
     import importlib
 
     from incidents.models import ResponseTarget
-    from services.catalogue import catalogue_rows
     from services.models import Service
+    from services.seed_catalogue import catalogue_rows
 
     for row in catalogue_rows():
         Service.objects.get_or_create(code=row["code"], defaults=row)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from contracts.models import WorkOrderLine
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.models import CreditEntry, EngagementMilestone, Redemption, TimeEntry
 from credits.selectors import balance
 from credits.services import (
@@ -234,7 +234,7 @@ def test_a_service_needing_the_vendors_consent_is_booked_by_staff_with_it(funded
             work_order=funded, service=workshops, quantity=5, scheduled_for=days(30), by=user_a
         )
     assert exc.value.code == "vendor_consent_required"
-    with pytest.raises(RuleViolation):  # a customer cannot claim the consent
+    with pytest.raises(NotAllowed):  # a customer cannot claim the consent
         credits_redeem(
             work_order=funded,
             service=workshops,
@@ -324,7 +324,7 @@ def test_an_engagement_needs_a_sow_one_price_and_milestones(funded, staff, user_
         consulting_engagement_create(
             **{**base, "milestones": []}, sow_reference="S", price_credits=10
         )
-    with pytest.raises(RuleViolation):
+    with pytest.raises(NotAllowed):
         consulting_engagement_create(**{**base, "by": user_a}, sow_reference="S", price_credits=10)
     with pytest.raises(Conflict):
         consulting_engagement_create(**base, sow_reference="S", price_credits=5000)

@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 
 from accounts.choices import Role
-from contracts.entitlements import run_entitlement_sweep
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.choices import RedemptionStatus
+from credits.entitlements import run_entitlement_sweep
 from credits.models import CreditEntry, Redemption
 from credits.services import (
     credits_expire,
@@ -95,7 +95,7 @@ def test_a_delivery_day_outside_the_term_is_refused(talk, staff):  # R14
 
 def test_read_only_staff_may_not_mark_a_redemption_delivered(talk, reader):  # R14
     before = snapshot(talk.work_order)
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(NotAllowed) as exc:
         redemption_mark_delivered(redemption=talk, by=reader)
     assert (exc.value.rule, exc.value.code) == ("R14", "staff_only")
     assert snapshot(talk.work_order) == before
@@ -103,7 +103,7 @@ def test_read_only_staff_may_not_mark_a_redemption_delivered(talk, reader):  # R
 
 def test_customers_may_not_mark_a_redemption_delivered(talk, user_a):  # R14
     before = snapshot(talk.work_order)
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(NotAllowed) as exc:
         redemption_mark_delivered(redemption=talk, by=user_a)
     assert (exc.value.rule, exc.value.code) == ("R14", "staff_only")
     assert snapshot(talk.work_order) == before

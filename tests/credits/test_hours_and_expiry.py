@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.models import CreditEntry, TimeEntry
 from credits.selectors import balance, credits_forecast
 from credits.services import credits_expire, time_entry_record
@@ -110,7 +110,7 @@ def test_future_hours_and_customer_corrections_are_refused(work_order_a, staff, 
     before = snapshot(work_order_a)
     with pytest.raises(RuleViolation):
         time_entry_record(line=line, hours=1, worked_on=days(1), by=staff)
-    with pytest.raises(RuleViolation):
+    with pytest.raises(NotAllowed):
         time_entry_record(line=line, hours=-1, worked_on=today(), description="Typo", by=user_a)
     with pytest.raises(Conflict) as exc:  # below zero used
         time_entry_record(line=line, hours=-3, worked_on=today(), description="Typo", by=staff)

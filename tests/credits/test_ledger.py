@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from contracts.signals import line_changed
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.models import CreditAccount, CreditEntry
 from credits.selectors import balance, ledger
 from credits.services import credits_adjust, credits_grant, credits_sa_conversion
@@ -111,7 +111,7 @@ def test_staff_adjust_with_a_reason_and_never_below_zero(funded, staff, user_a):
     before = snapshot(funded)
     with pytest.raises(RuleViolation):
         credits_adjust(work_order=funded, amount=10, reason="   ", by=staff)
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(NotAllowed) as exc:
         credits_adjust(work_order=funded, amount=10, reason="I want more", by=user_a)
     assert exc.value.code == "staff_only"
     with pytest.raises(Conflict) as exc:
@@ -133,7 +133,7 @@ def test_sa_conversion_adds_credits_with_its_reference(work_order_a, staff, user
     with pytest.raises(RuleViolation) as exc:
         credits_sa_conversion(work_order=work_order_a, amount=120, reference="", by=staff)
     assert exc.value.rule == "R18"
-    with pytest.raises(RuleViolation):
+    with pytest.raises(NotAllowed):
         credits_sa_conversion(work_order=work_order_a, amount=120, reference="x", by=user_a)
     assert CreditEntry.objects.count() == 1
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.choices import Role
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.choices import RedemptionStatus
 from credits.models import CreditEntry, Redemption
 from credits.selectors import balance, rate_for, redemption_list
@@ -103,7 +103,7 @@ def test_a_customer_cannot_set_its_own_rate(customer_a, user_a, rates):  # R10
     # R10: credits are redeemed at the rate the vendor sets for the customer.
     reader = f.StaffFactory(role=Role.READ_ONLY)
     for actor in (user_a, reader):
-        with pytest.raises(RuleViolation) as exc:
+        with pytest.raises(NotAllowed) as exc:
             rate_create(
                 service=f.service("chalk-talks"),
                 customer=customer_a,
@@ -389,7 +389,7 @@ def test_staff_cancel_a_workshop_missing_its_minimum_enrolment_with_a_full_refun
 ):  # R20
     r = redeem(funded, "workshops", 4, delivery_mode="per_participant", when=days(3))
     before = snapshot(funded)
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(NotAllowed) as exc:
         redemption_cancel(redemption=r, by=user_a, minimum_enrolment_not_reached=True)
     assert exc.value.rule == "R20"
     assert snapshot(funded) == before

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.choices import Role
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, NotAllowed, RuleViolation
 from credits.choices import SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.selectors import shortfall_invoice_list, shortfall_summary, shortfall_window
@@ -180,14 +180,14 @@ class TestRecording:
 
     def test_a_customer_contact_may_not_record_one(self, customer_a, user_a, contact_a):  # R18
         wo = term(customer_a, started_days_ago=0)
-        with pytest.raises(RuleViolation) as refused:
+        with pytest.raises(NotAllowed) as refused:
             record(wo, user_a, on=today())
         assert (refused.value.rule, refused.value.code) == ("R18", "staff_only")
         assert not ShortfallInvoice.objects.exists()
 
     def test_read_only_staff_may_not_record_one(self, customer_a):  # R18
         reader = f.StaffFactory(role=Role.READ_ONLY)
-        with pytest.raises(RuleViolation, match="R18: read-only staff"):
+        with pytest.raises(NotAllowed, match="R18: read-only staff"):
             record(term(customer_a, started_days_ago=0), reader, on=today())
 
     def test_a_terminated_work_order_takes_no_invoice(self, customer_a, staff):  # R18
@@ -455,7 +455,7 @@ class TestVoiding:
         wo = term(customer_a, started_days_ago=5)
         invoice = record(wo, staff, on=today())
         actor = f.StaffFactory(role=Role.READ_ONLY) if who == "read_only" else user_a
-        with pytest.raises(RuleViolation) as refused:
+        with pytest.raises(NotAllowed) as refused:
             shortfall_invoice_void(invoice=invoice, reason="wrong", by=actor)
         assert (refused.value.rule, refused.value.code) == ("R18", "staff_only")
         assert void_state(invoice) == (None, None, "")

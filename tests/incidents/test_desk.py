@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import Conflict, RuleViolation, TooLarge
 from incidents import services as s
 from incidents.models import IncidentAttachment, IncidentEvent, SeverityRequest
-from notifications.delivery import deliver_due
+from notifications.delivery import outbox_deliver_due
 from notifications.models import OutboxMessage
 from tests import factories as f
 
@@ -212,14 +212,14 @@ class TestDigest:
         settings.INCIDENT_DIGEST_SECONDS = 120
         user_a.language = "en"
         user_a.save()
-        deliver_due()  # the opening's own e-mails go at once (not digested)
+        outbox_deliver_due()  # the opening's own e-mails go at once (not digested)
         s.incident_respond(incident=incident, by=staff)
         s.incident_comment(incident=incident, body="Please send a trace", by=staff)
         s.incident_set_status(incident=incident, status="awaiting_customer", by=staff)
         mail.outbox.clear()
-        deliver_due()
+        outbox_deliver_due()
         assert [m for m in mail.outbox if "bob@acme.example" in m.to] == []  # held
-        deliver_due(now=timezone.now() + dt.timedelta(seconds=121))
+        outbox_deliver_due(now=timezone.now() + dt.timedelta(seconds=121))
         to_bob = [m for m in mail.outbox if "bob@acme.example" in m.to]
         assert len(to_bob) == 1
         assert "3 updates" in to_bob[0].subject
@@ -232,11 +232,11 @@ class TestDigest:
         settings.INCIDENT_DIGEST_SECONDS = 0
         user_a.language = "nl"
         user_a.save()
-        deliver_due()
+        outbox_deliver_due()
         s.incident_respond(incident=incident, by=staff)
         s.incident_comment(incident=incident, body="Graag een trace", by=staff)
         mail.outbox.clear()
-        deliver_due(now=timezone.now() + dt.timedelta(seconds=1))
+        outbox_deliver_due(now=timezone.now() + dt.timedelta(seconds=1))
         to_bob = [m for m in mail.outbox if "bob@acme.example" in m.to]
         assert len(to_bob) == 1
         assert "2 wijzigingen" in to_bob[0].subject

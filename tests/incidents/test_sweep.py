@@ -8,9 +8,9 @@ import time_machine
 from django.db import transaction
 
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
+from incidents.selectors import sweep_health
 from incidents.sweep import run_deadline_sweep
 from notifications.models import OutboxMessage, SweepRun
-from notifications.selectors import sweep_health
 from tests import factories as f
 
 UTC = dt.UTC

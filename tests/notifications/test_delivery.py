@@ -12,9 +12,10 @@ from django.utils import timezone
 
 import notifications.delivery as delivery
 from contracts.clock import BusinessCalendar
-from notifications.delivery import deliver_due, message_id
+from notifications.delivery import message_id, outbox_deliver_due
 from notifications.models import OutboxMessage
-from notifications.services import notify
+from notifications.retry import backoff
+from tests.factories import notify
 
 UTC = dt.UTC
 
@@ -34,7 +35,7 @@ def test_an_email_row_is_sent_once_with_its_key_in_message_id_and_header(db, cus
         body="Late",
         webhook=False,
     )
-    assert deliver_due() == {"sent": 1, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 1, "failed": 0}
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     key = "incident:1:response:breach:email:am@vendor.example"
@@ -45,7 +46,7 @@ def test_an_email_row_is_sent_once_with_its_key_in_message_id_and_header(db, cus
     row = OutboxMessage.objects.get()
     assert row.state == "sent" and row.attempts == 1 and row.sent_at is not None
     # A second run sends nothing.
-    assert deliver_due() == {"sent": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "failed": 0}
     assert len(mail.outbox) == 1
 
 
@@ -64,8 +65,8 @@ def test_a_row_waits_for_its_deliver_after(db):
         deliver_after=later,
         webhook=False,
     )
-    assert deliver_due() == {"sent": 0, "failed": 0}
-    assert deliver_due(now=later + dt.timedelta(seconds=1))["sent"] == 1
+    assert outbox_deliver_due() == {"sent": 0, "failed": 0}
+    assert outbox_deliver_due(now=later + dt.timedelta(seconds=1))["sent"] == 1
 
 
 def test_a_failed_send_is_retried_with_backoff_and_attempts_counted(db, monkeypatch):
@@ -76,15 +77,15 @@ def test_a_failed_send_is_retried_with_backoff_and_attempts_counted(db, monkeypa
 
     monkeypatch.setattr(delivery, "_send_email", refuse)
     start = timezone.now()
-    assert deliver_due()["failed"] == 1
+    assert outbox_deliver_due()["failed"] == 1
     row = OutboxMessage.objects.get()
     assert row.state == "pending" and row.attempts == 1
     assert "smtp down" in row.last_error
     assert row.deliver_after >= start + dt.timedelta(seconds=30)
     # Not retried before its backoff has run out.
-    assert deliver_due()["failed"] == 0
+    assert outbox_deliver_due()["failed"] == 0
     monkeypatch.undo()
-    mail_settings = deliver_due(now=row.deliver_after + dt.timedelta(seconds=1))
+    mail_settings = outbox_deliver_due(now=row.deliver_after + dt.timedelta(seconds=1))
     assert mail_settings["sent"] == 1
     row.refresh_from_db()
     assert row.state == "sent" and row.attempts == 2
@@ -96,33 +97,25 @@ def test_a_row_gives_up_after_max_attempts(db, monkeypatch):
     monkeypatch.setattr(
         delivery, "_send_email", lambda row, c: (_ for _ in ()).throw(OSError("gone"))
     )
-    deliver_due()
+    outbox_deliver_due()
     row = OutboxMessage.objects.get()
     assert row.state == "failed" and row.attempts == delivery.MAX_ATTEMPTS
 
 
 def test_backoff_grows_and_is_capped():
-    assert delivery.backoff(1) == dt.timedelta(seconds=30)
-    assert delivery.backoff(2) == dt.timedelta(seconds=60)
-    assert delivery.backoff(30) == dt.timedelta(hours=1)
+    cap = delivery.BACKOFF_CAP_SECONDS
+    assert backoff(1, cap_seconds=cap) == dt.timedelta(seconds=30)
+    assert backoff(2, cap_seconds=cap) == dt.timedelta(seconds=60)
+    assert backoff(30, cap_seconds=cap) == dt.timedelta(hours=1)
 
 
-def test_webhook_rows_are_handed_to_the_api_fan_out(db, customer_a, monkeypatch):
+def test_webhook_rows_are_handed_to_the_webhook_fan_out(db, customer_a, monkeypatch):
     handed = []
-    monkeypatch.setattr(delivery, "_fan_out", lambda: handed.append)
+    monkeypatch.setattr(delivery, "fan_out", handed.append)
     notify(event="incident.created", key="incident:9:created", customer=customer_a, emails=[])
-    assert deliver_due()["sent"] == 1
+    assert outbox_deliver_due()["sent"] == 1
     assert [m.key for m in handed] == ["incident:9:created:webhook"]
     assert OutboxMessage.objects.get().state == "sent"
-
-
-def test_webhook_rows_wait_while_the_api_delivery_is_missing(db, monkeypatch, caplog):
-    monkeypatch.setattr(delivery, "_fan_out", lambda: None)
-    notify(event="incident.created", key="incident:9:created", emails=["a@x.example"])
-    with caplog.at_level("WARNING", logger="notifications.delivery"):
-        assert deliver_due()["sent"] == 1  # the e-mail
-    assert OutboxMessage.objects.get(channel="webhook").state == "pending"
-    assert any("fan_out is not available" in r.getMessage() for r in caplog.records)
 
 
 def test_a_repeated_event_key_writes_no_second_row(db):

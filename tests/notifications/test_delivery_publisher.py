@@ -9,7 +9,7 @@ from django.db import transaction
 
 from notifications import services
 from notifications.models import OutboxMessage
-from notifications.services import notify
+from tests.factories import notify
 
 
 @pytest.fixture

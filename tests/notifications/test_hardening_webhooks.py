@@ -39,7 +39,7 @@ def test_revoking_a_key_stops_its_webhooks(api_a, key_a, customer_a, staff, rece
     api_key_revoke(key=key_a, by=staff)
     assert not WebhookSubscription.objects.get(pk=response.json()["id"]).active
     webhooks.fan_out(webhook_row(customer_a))
-    assert webhooks.deliver_due() == {"delivered": 0, "failed": 0}
+    assert webhooks.webhooks_deliver_due() == {"delivered": 0, "failed": 0}
     assert receiver.requests == []
 
 
@@ -53,7 +53,7 @@ def test_a_delivery_queued_before_the_revocation_is_not_sent(
     # Revoked by any door (even one that forgot the subscriptions): checked at delivery.
     key_a.revoked_at = timezone.now()
     key_a.save(update_fields=["revoked_at"])
-    webhooks.deliver_due()
+    webhooks.webhooks_deliver_due()
     assert receiver.requests == []
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "gave_up"
@@ -180,7 +180,7 @@ def test_a_delivery_in_flight_at_a_kill_is_logged_and_retried_within_seconds(
     monkeypatch.setattr(webhooks, "_post", send_then_die)
     now = timezone.now()
     with pytest.raises(WorkerKilled):
-        webhooks.deliver_due(now=now)
+        webhooks.webhooks_deliver_due(now=now)
     assert len(receiver.requests) == 1
     # The send is in the log although the worker died before it could record an answer.
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
@@ -189,8 +189,14 @@ def test_a_delivery_in_flight_at_a_kill_is_logged_and_retried_within_seconds(
     assert delivery.next_attempt_at - now <= dt.timedelta(seconds=30)  # seconds, not minutes
 
     monkeypatch.setattr(webhooks, "_post", real_post)
-    assert webhooks.deliver_due(now=now + dt.timedelta(seconds=10)) == {"delivered": 0, "failed": 0}
-    assert webhooks.deliver_due(now=now + dt.timedelta(seconds=30)) == {"delivered": 1, "failed": 0}
+    assert webhooks.webhooks_deliver_due(now=now + dt.timedelta(seconds=10)) == {
+        "delivered": 0,
+        "failed": 0,
+    }
+    assert webhooks.webhooks_deliver_due(now=now + dt.timedelta(seconds=30)) == {
+        "delivered": 1,
+        "failed": 0,
+    }
     assert len(receiver.requests) == 2
     # Sent twice, logged twice: the first with no answer, the second delivered.
     log = list(WebhookAttempt.objects.filter(delivery=delivery).order_by("id"))
@@ -207,6 +213,6 @@ def test_a_worker_whose_lease_was_taken_over_sends_nothing(monkeypatch, db):
     now = timezone.now()
     slow = webhooks.claim_due(now=now)  # worker 1 claims, then stalls past its lease
     later = now + dt.timedelta(seconds=webhooks.lease_seconds() + 1)
-    assert webhooks.deliver_due(now=later) == {"delivered": 1, "failed": 0}  # worker 2
+    assert webhooks.webhooks_deliver_due(now=later) == {"delivered": 1, "failed": 0}  # worker 2
     assert webhooks.attempt(slow[0], now=later, lease=slow[0].next_attempt_at) is None
     assert len(sent) == 1

@@ -6,7 +6,7 @@ from django.core import mail
 from django.utils import translation
 
 from incidents import services as incident_services
-from notifications.delivery import deliver_due
+from notifications.delivery import outbox_deliver_due
 from notifications.models import OutboxMessage
 from notifications.rendering import RENDER_KEY
 
@@ -40,7 +40,7 @@ def test_the_delivery_renders_each_email_in_its_readers_language(
         incident = incident_services.incident_open(
             work_order=work_order_a, contact=contact_a, title="VPN", severity="normal", by=user_a
         )
-    deliver_due()
+    outbox_deliver_due()
     sent = {m.to[0]: m for m in mail.outbox}
     assert sent[contact_a.email].subject == f"{incident.number}: VPN"
     assert sent[contact_a.email].body.startswith(

@@ -8,8 +8,9 @@ from celery.schedules import crontab
 from django.utils import timezone
 
 from core.models import IdempotencyRecord
+from incidents.selectors import sweep_health
 from notifications.models import SweepRun
-from notifications.selectors import last_beat_tick, sweep_health
+from notifications.selectors import last_beat_tick
 from notifications.tasks import beat_tick, cleanup
 from portal.celery import app
 from portal.schedule import beat_schedule

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from core.errors import RuleViolation
-from services.catalogue import ROWS
 from services.models import Service
+from services.seed_catalogue import ROWS
 from services.services import service_update
 from tests import factories as f
 

@@ -1,4 +1,4 @@
-"""The entitlement sweep (contracts/entitlements.py): R15 reminders at 90/75/60 days,
+"""The entitlement sweep (credits/entitlements.py): R15 reminders at 90/75/60 days,
 expiry notices at 30/7 days, expiry at the end (R13, R14), low credit once per
 crossing; reruns send nothing twice."""
 
@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from contracts.entitlements import run_entitlement_sweep
+from credits.entitlements import run_entitlement_sweep
 from credits.models import CreditAccount, CreditEntry
 from credits.services import credits_adjust, credits_grant
 from notifications.models import OutboxMessage, SweepRun, WorkOrderNotice
@@ -169,7 +169,7 @@ def test_low_credit_warning_once_per_crossing(advanced, staff):
 def test_a_poison_work_order_is_skipped_and_the_others_get_their_notices(
     advanced, core, monkeypatch
 ):
-    import contracts.entitlements as ent
+    import credits.entitlements as ent
 
     real = ent._term_notices
 

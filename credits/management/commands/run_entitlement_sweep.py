@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from contracts.entitlements import run_entitlement_sweep
+from credits.entitlements import run_entitlement_sweep
 
 
 class Command(BaseCommand):

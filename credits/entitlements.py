@@ -1,6 +1,7 @@
 """The entitlement sweep: term reminders, expiry notices, expiry at the end, low credit.
 
-Daily (portal/schedule.py) and by hand (`manage.py run_entitlement_sweep`).
+Daily (portal/schedule.py: credits.tasks.entitlement_sweep) and by hand
+(`manage.py run_entitlement_sweep`).
 
 - R15: Advanced/Performance work orders get reminders 90 and 75 days before the
   end and on the 60-day cut-off (proactive services and enhanced solutions must be
@@ -21,27 +22,30 @@ run) is sent on the next run within NOTICE_GRACE_DAYS. Reminders wait for the
 recipient's business hours; the expiry at the end is not a reminder but is not
 urgent either, so it follows the same rule.
 
-This module orchestrates across apps (contracts, credits, notifications); it
-imports credits lazily, inside the functions, so that contracts does not depend on
-credits at import time (dependencies point one way, docs/ARCHITECTURE.md).
+It is credits' job because its writes are credits' (the expiry through the ledger,
+the low-credit warning); it reads contracts' work orders and writes notices through
+notifications' services. Dependencies point one way (docs/ARCHITECTURE.md): credits
+imports contracts and notifications, neither imports credits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import WorkOrder
 from core.times import business_today
+from credits.models import CreditEntry
+from credits.services.hours import credits_expire
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, NoticeKind, Urgency
 from notifications.localize import (
@@ -54,7 +58,12 @@ from notifications.localize import (
 )
 from notifications.models import WorkOrderNotice
 from notifications.selectors import ENTITLEMENT_SWEEP_JOB
-from notifications.services import sweep_run_finish, sweep_run_start
+from notifications.services import (
+    sweep_run_finish,
+    sweep_run_start,
+    work_order_notice_claim,
+    work_order_notice_record,
+)
 from services.choices import DSE, Package
 
 logger = logging.getLogger(__name__)
@@ -195,19 +204,12 @@ def claim_notice(
     end_date: dt.date,
     reference: str = "",
     detail: dict | None = None,
-) -> bool:
-    """Insert the notice's unique row; True only for the caller that inserted it.
-
-    INSERT ... ON CONFLICT DO NOTHING RETURNING: a concurrent sweep inserting the same
-    key waits for ours to commit, then inserts nothing and gets no row back.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO notifications_workordernotice (work_order_id, kind, end_date, reference, created_at, detail) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (work_order_id, kind, end_date, reference) DO NOTHING RETURNING id",
-            [work_order.pk, kind, end_date, reference, timezone.now(), json.dumps(detail or {})],
-        )
-        return cursor.fetchone() is not None
+) -> WorkOrderNotice | None:
+    """Claim the notice (its unique notifications.WorkOrderNotice row): the row for the
+    caller that inserted it, None when another run already did."""
+    return work_order_notice_claim(
+        work_order=work_order, kind=kind, end_date=end_date, reference=reference, detail=detail
+    )
 
 
 def recipients(work_order: WorkOrder) -> tuple[list[Reader], dict]:
@@ -238,8 +240,6 @@ def _payload(work_order: WorkOrder, **extra) -> dict:
     """The webhook payload of a work-order event (API.md Revision 2): `data` is the work
     order as `GET /api/v1/work-orders/{id}/` returns it, the event's figures under
     `data.detail` (notifications.webhooks.envelope wraps it)."""
-    from contracts.api.serializers import WorkOrderSerializer
-
     with timezone.override(dt.UTC):
         data = dict(WorkOrderSerializer(work_order).data)
     detail = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in extra.items()}
@@ -346,23 +346,20 @@ def _term_notices(work_order: WorkOrder, today: dt.date, result: EntitlementSwee
 
 
 def _expire(work_order: WorkOrder, today: dt.date, result: EntitlementSweepResult) -> None:
-    from credits.services import credits_expire  # credits depends on contracts, not back
-
-    if not claim_notice(
+    notice = claim_notice(
         work_order=work_order,
         kind=NoticeKind.EXPIRED,
         end_date=work_order.end_date,
         detail={"on": today.isoformat()},
-    ):
+    )
+    if notice is None:
         return
     summary = credits_expire(work_order=work_order, by=None)
     # R13: DSE ends on the same date as the work order.
     work_order.lines.filter(service__code=DSE).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gt=work_order.end_date)
     ).update(ends_on=work_order.end_date)
-    WorkOrderNotice.objects.filter(
-        work_order=work_order, kind=NoticeKind.EXPIRED, end_date=work_order.end_date
-    ).update(detail=_jsonable(summary))
+    work_order_notice_record(notice=notice, detail=_jsonable(summary))
     hours = summary.get("hours_expired", 0)
     credits = summary.get("credits_expired", 0)
     redemptions = summary.get("redemptions_lapsed", 0)
@@ -409,8 +406,6 @@ def low_credit_reference(work_order: WorkOrder) -> str | None:
     One warning per crossing: the entry id keys the notice, so a top-up followed by
     a new fall warns again, and a change of threshold is a new crossing too.
     """
-    from credits.models import CreditEntry
-
     threshold = work_order.low_credit_threshold
     if threshold is None:
         return None

@@ -3,8 +3,9 @@
 Each row: code, name, category, unit, availability for Core / Advanced / Performance
 ("I" included, "+" add-on, "L" limited, "-" unavailable), minimum and maximum
 quantity (None: unbounded), whether the line is an hour block deducted as used
-(R11), and a note. Loaded by `manage.py load_catalogue` (idempotent: it creates
-missing rows and never overwrites what staff edited).
+(R11), and a note. Loaded by the migration services 0002_seed_catalogue (it creates
+missing rows and never overwrites what staff edited); tests load it too. Staff edit
+the rows afterwards through services.services.service_update (the admin).
 """
 
 from services.choices import Availability, Category, Unit
