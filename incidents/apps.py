@@ -11,7 +11,7 @@ class IncidentsConfig(AppConfig):
         from incidents import caches, receivers  # noqa: F401
 
         # Issue #20: a new incident's e-mails are rendered by the delivery worker.
-        from incidents.services.common import render_created_at_delivery
+        from incidents.notices import render_created_at_delivery
         from notifications import rendering
 
         rendering.register("incident.created", render_created_at_delivery)

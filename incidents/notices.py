@@ -159,3 +159,24 @@ def email_body(incident: Incident, event: str, extra: dict) -> str:
     else:
         text = _("Incident %(number)s (%(title)s) is now %(status)s.") % facts
     return text + "\n\n" + _("Open it in the portal: %(url)s") % {"url": incident_url(incident)}
+
+
+def render_created_at_delivery(payload: dict) -> tuple[str, str]:
+    """Subject and body of an "incident.created" e-mail from its outbox payload, for the
+    delivery worker (notifications.rendering, issue #20): the same text email_body writes
+    in the request, without the database (an unsaved Incident carries the facts of the
+    payload's `data`, the incident as GET returns it)."""
+    from django.utils.dateparse import parse_datetime
+
+    data = payload.get("data") or payload
+    due = data.get("response_due_at")
+    facts = Incident(
+        pk=data.get("id"),
+        number=data.get("number", ""),
+        title=data.get("title", ""),
+        severity=data.get("severity", ""),
+        status=data.get("status", ""),
+        response_due_at=parse_datetime(due) if due else None,
+    )
+    body = email_body(facts, "incident.created", payload.get("detail") or {})
+    return f"{facts.number}: {facts.title}", body

@@ -233,25 +233,6 @@ def _body(incident: Incident, event: str, extra: dict) -> str:
     return notices.email_body(incident, event, extra)
 
 
-def render_created_at_delivery(data: dict) -> tuple[str, str]:
-    """Subject and body of an "incident.created" e-mail from its outbox payload, for the
-    delivery worker (notifications.rendering, issue #20): the same text _body writes,
-    without the database (an unsaved Incident carries the payload's facts)."""
-    from django.utils.dateparse import parse_datetime
-
-    facts = Incident(
-        pk=data.get("id"),
-        number=data.get("number", ""),
-        title=data.get("title", ""),
-        severity=data.get("severity", ""),
-        status=data.get("status", ""),
-        response_due_at=parse_datetime(data["response_due_at"])
-        if data.get("response_due_at")
-        else None,
-    )
-    return f"{facts.number}: {facts.title}", _body(facts, "incident.created", data)
-
-
 def _notify(
     incident: Incident,
     event: str,

@@ -16,6 +16,7 @@ from credits.entitlements import run_entitlement_sweep
 from credits.services import credits_adjust
 from incidents import services as incident_services
 from incidents.sweep import run_deadline_sweep
+from notifications import rendering
 from notifications.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from notifications.webhooks import body_of, envelope, fan_out
 from tests import factories as f
@@ -133,7 +134,9 @@ def test_links_use_the_configured_public_url(everything):
     created = OutboxMessage.objects.get(channel="webhook", event="incident.created")
     assert created.payload["detail"]["url"].startswith("https://support.example.com/incidents/")
     email = OutboxMessage.objects.filter(channel="email", event="incident.created").first()
-    assert "https://support.example.com/incidents/" in email.body
+    # Rendered by the delivery worker (issue #20): render it as the worker does.
+    body = email.body or rendering.render_row(email)[1]
+    assert "https://support.example.com/incidents/" in body
     expiring = OutboxMessage.objects.filter(channel="webhook", event="work_order.expiring").first()
     assert expiring.payload["data"]["detail"]["url"].startswith("https://support.example.com/")
 

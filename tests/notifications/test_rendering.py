@@ -26,7 +26,7 @@ def test_the_request_writes_the_event_recipients_and_language_not_the_text(
     assert set(rows) == {contact_a.email, staff.email}
     for row in rows.values():
         assert row.body == "" and row.subject == ""
-        assert row.payload["number"] == incident.number
+        assert row.payload["data"]["number"] == incident.number
     assert rows[contact_a.email].payload[RENDER_KEY]["language"] == "nl"  # customer_a's
     assert rows[staff.email].payload[RENDER_KEY]["language"] == "en"
     webhook = OutboxMessage.objects.get(event="incident.created", channel="webhook")
