@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/faults.py [--scenario redis|postgres|both] [--clients 6]
 
-Nothing shared is stopped. The Redis fault uses its own redis-server on 127.0.0.1:6390
+Nothing shared is stopped. The Redis fault uses its own redis-server on a free loopback port
 (cache and Celery broker of the gunicorn, worker and beat under test) and the database
 portal_bench_faults on the shared PostgreSQL. The PostgreSQL fault starts its own
-throwaway cluster (initdb in a temporary directory, as the postgres user, port 5440)
+throwaway cluster (initdb in a temporary directory, as the postgres user, on a free port)
 and stops and starts only that one.
 
 Redis: load runs before, during and after the outage. Passes when the web answered
@@ -42,10 +42,12 @@ import load  # noqa: E402  (bench/load.py: the shared pieces)
 ROOT = load.ROOT
 HOST = load.HOST
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
-FAULT_REDIS_PORT = 6390
-FAULT_PG_PORT = 5440
-WEB_PORT = 8766
-RECEIVER_PORT = 0  # any free port: a fixed one clashed with other runs on the machine
+# Free ports picked at start: fixed ones clashed with processes other runs had left on
+# the machine (a stray Redis answers our ping; a stray gunicorn answers our load).
+FAULT_REDIS_PORT = load.free_port()
+FAULT_PG_PORT = load.free_port()
+WEB_PORT = load.free_port()
+RECEIVER_PORT = 0  # the receiver binds port 0 itself
 INCIDENT_OPS = ("file_incident", "file_incident", "list_incidents", "credits")
 MIXED_OPS = ("file_incident", "file_incident", "list_incidents", "redeem", "redeem", "credits")
 
@@ -195,6 +197,15 @@ print(json.dumps({
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def print_log_tails(work: Path, lines: int = 40) -> None:
+    """On a failure, the end of each process's log, so CI's output tells what happened."""
+    for log in sorted(work.glob("*.log")):
+        text = log.read_text(errors="replace").splitlines()
+        print(f"  --- last {min(lines, len(text))} lines of {log.name}")
+        for line in text[-lines:]:
+            print(f"  | {line}")
+
+
 def redis_fault(args) -> bool:
     print(
         f"\n##### Redis fault: own redis-server on {HOST}:{FAULT_REDIS_PORT}, stopped for {args.outage:.0f} s during load"
@@ -222,7 +233,7 @@ def redis_fault(args) -> bool:
         subscribe_webhooks(web.base, seed_data, receiver.url)
         celery = Celery(env, work)
         celery.start()
-        time.sleep(3)
+        time.sleep(args.settle)
 
         total = args.before + args.outage + args.after
         t0 = time.monotonic()
@@ -315,6 +326,7 @@ def redis_fault(args) -> bool:
         shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"  logs kept in {work}")
+        print_log_tails(work)
     return ok
 
 
@@ -491,6 +503,9 @@ def main() -> int:
     parser.add_argument("--after", type=float, default=10)
     parser.add_argument(
         "--drain-timeout", type=float, default=1200, help="longest wait for delivery after recovery"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=3, help="seconds between starting Celery and the load"
     )
     parser.add_argument("--smoke", action="store_true", help="second-long phases (CI)")
     args = parser.parse_args()

@@ -4,8 +4,8 @@ redeeming credits through the API for 60 seconds; then the invariants.
     .venv/bin/python bench/load.py [--seconds 60] [--clients 20] [--workers 4]
 
 Loopback only (127.0.0.1). Everything it uses is its own: the database
-portal_bench_load (dropped, migrated and seeded here), a redis-server on port 6391
-(started and stopped here), gunicorn on port 8765. The shared PostgreSQL on 5432 is
+portal_bench_load (dropped, migrated and seeded here), a redis-server and
+gunicorn on free ports (started and stopped here; --redis-port/--port to pin them). The shared PostgreSQL on 5432 is
 only asked to host that one database.
 
 Reports requests, throughput, p50/p95/p99 per operation and the status codes; fails
@@ -45,6 +45,23 @@ HOST = "127.0.0.1"  # loopback only, always
 # --- processes ----------------------------------------------------------------------
 
 
+def free_port() -> int:
+    """A port nobody listens on now (the kernel's pick): fixed ports clashed with
+    processes other runs left on the machine."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) == 0
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,6 +89,9 @@ class RedisServer:
     def start(self) -> None:
         if shutil.which("redis-server") is None:
             raise SystemExit("redis-server is not installed")
+        if port_in_use(self.port):
+            # Another process's Redis would answer our ping and take our jobs.
+            raise SystemExit(f"port {self.port} is taken by another process")
         self.proc = subprocess.Popen(
             [
                 "redis-server",
@@ -112,6 +132,8 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
+        if port_in_use(self.port):
+            raise SystemExit(f"port {self.port} is taken by another process")
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
@@ -537,8 +559,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--redis-port", type=int, default=6391)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--redis-port", type=int, default=0, help="0: a free port")
     parser.add_argument("--database", default="portal_bench_load")
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
@@ -551,6 +573,8 @@ def main() -> int:
         print(json.dumps(seed() if args.seed else check_invariants(), default=str))
         return 0
 
+    args.port = args.port or free_port()
+    args.redis_port = args.redis_port or free_port()
     redis_server = RedisServer(args.redis_port)
     redis_server.start()
     env = app_env(db_url=database_url(args.database), redis_url=redis_server.url)
