@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import Customer, WorkOrder
+from core.actors import person
 from core.errors import RuleViolation
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
@@ -29,13 +30,6 @@ from reviews.models import ServiceReview
 from reviews.periods import Period, parse_period, previous_month
 
 log = logging.getLogger(__name__)
-
-
-def _audit_user(by):
-    """A User to record, or None (API keys and the system are not users)."""
-    from accounts.models import User
-
-    return by if isinstance(by, User) else None
 
 
 def review_obtain(
@@ -124,7 +118,7 @@ def review_store(
                 period_start=period.start,
                 period_end=period.end,
                 figures=figures,
-                prepared_by=_audit_user(by),
+                prepared_by=person(by),
             )
     except IntegrityError:
         # Stored meanwhile by another request or the worker (the unique constraints):

@@ -32,7 +32,6 @@ from contracts.rules import (
     check_country,
     check_fields,
     check_timezone,
-    history_user,
 )
 from contracts.rules import stamp as _stamp
 from contracts.services.work_orders import (
@@ -42,6 +41,7 @@ from contracts.services.work_orders import (
     named_contact_update,
     work_order_create,
 )
+from core.actors import author
 from core.errors import Conflict, RuleViolation, StaleVersion
 from core.scoping import actor_is_staff
 from services.choices import PROACTIVE_CREDITS
@@ -130,7 +130,7 @@ def named_contact_invite(*, contact: NamedContact, by, base_url: str = "") -> tu
         token_hash=_hash(token),
         email=contact.email,
         expires_at=now + dt.timedelta(days=INVITATION_DAYS),
-        created_by=history_user(by),
+        created_by=author(by),
     )
     base = (base_url or getattr(settings, "PORTAL_BASE_URL", "") or "").rstrip("/")
     link = f"{base}/invitations/{token}/"
@@ -298,7 +298,7 @@ def contact_change_propose(
 ) -> ContactChangeRequest:
     """R25: the customer's lead contact proposes a new contact or a change; staff decide."""
     lead = NamedContact.objects.filter(
-        work_order=work_order, user=history_user(by), is_lead=True, active=True
+        work_order=work_order, user=author(by), is_lead=True, active=True
     ).exists()
     if not lead:
         raise RuleViolation(
@@ -320,7 +320,7 @@ def contact_change_propose(
         contact=contact,
         proposed=proposed,
         note=(note or "")[:300],
-        proposed_by=history_user(by),
+        proposed_by=author(by),
     )
 
 
@@ -343,7 +343,7 @@ def contact_change_decide(
     request.state = (
         ContactChangeRequest.State.ACCEPTED if accept else ContactChangeRequest.State.DECLINED
     )
-    request.decided_by = history_user(by)
+    request.decided_by = author(by)
     request.decided_at = djtz.now()
     request.save(update_fields=["state", "decided_by", "decided_at"])
     return request

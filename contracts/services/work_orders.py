@@ -29,12 +29,12 @@ from contracts.rules import (
     check_location,
     check_room_for_contact,
     check_term,
-    history_user,
 )
 from contracts.rules import (
     stamp as _stamp,
 )
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation, StaleVersion
 from core.scoping import actor_is_staff
 from services.choices import DSE, Package, Unit
@@ -358,7 +358,7 @@ def work_order_line_add(
         unit=service.unit,
         bounds_override=override,
         override_reason=override_reason.strip() if override else "",
-        override_by=history_user(by) if override else None,
+        override_by=author(by) if override else None,
         ends_on=work_order.end_date if service.code == DSE else None,
     )
     check_fields(line)
@@ -408,7 +408,7 @@ def work_order_line_update(
     if quantity == previous and override == line.bounds_override:
         return line
     if override and not line.bounds_override:
-        line.override_by = history_user(by)
+        line.override_by = author(by)
     line.quantity = quantity
     line.bounds_override = override
     line.override_reason = override_reason.strip() if override else ""

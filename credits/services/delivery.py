@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import RedemptionStatus
@@ -54,7 +55,7 @@ def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None
             )
         current.status = RedemptionStatus.DELIVERED
         current.delivered_on = delivered_on
-        current.delivered_by = ledger.audit_user(by)
+        current.delivered_by = author(by)
         current.version = F("version") + 1
         current.save(update_fields=["status", "delivered_on", "delivered_by", "version"])
         current.refresh_from_db()

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
@@ -101,7 +102,7 @@ def consulting_engagement_create(
             title=title.strip()[:200],
             price_credits=price_credits,
             price_hours=price_hours,
-            created_by=ledger.audit_user(by),
+            created_by=author(by),
         )
         if price_credits is not None:
             account = ledger.lock_account(work_order)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
@@ -117,7 +118,7 @@ def time_entry_record(
             worked_on=worked_on,
             description=description[:300],
             reference=reference[:200],
-            created_by=ledger.audit_user(by),
+            created_by=author(by),
         )
     line.refresh_from_db(fields=["used"])
     return entry

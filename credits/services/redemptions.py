@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import (
@@ -258,7 +259,7 @@ def _new_redemption(
         credits=cost,
         travel_expenses_billable=delivery_mode == DeliveryMode.ONSITE
         or service.code in ONSITE_SERVICES,  # R19
-        created_by=ledger.audit_user(by),
+        created_by=author(by),
         **extra,
     )
 
@@ -499,7 +500,7 @@ def redemption_cancel(
             )
         current.status = RedemptionStatus.CANCELLED
         current.cancelled_at = timezone.now()
-        current.cancelled_by = ledger.audit_user(by)
+        current.cancelled_by = author(by)
         current.cancellation_reason = why[:300]
         current.version = F("version") + 1
         current.save(

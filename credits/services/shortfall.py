@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
-from credits import ledger
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.services.common import _require_editor, _today
@@ -165,7 +165,7 @@ def shortfall_invoice_record(
                     currency=currency,
                     reference=reference,
                     note=note,
-                    created_by=ledger.audit_user(by),
+                    created_by=author(by),
                 )
         except IntegrityError as exc:
             twin = ShortfallInvoice.objects.filter(
@@ -216,7 +216,7 @@ def shortfall_invoice_void(*, invoice: ShortfallInvoice, reason: str, by) -> Sho
     # Claim before you act: a conditional UPDATE on a live row. Of two clicks (or two
     # staff) only one matches `voided_at IS NULL`; the other updates nothing and is told.
     won = ShortfallInvoice.objects.filter(pk=invoice.pk, voided_at__isnull=True).update(
-        voided_at=timezone.now(), voided_by=ledger.audit_user(by), void_reason=reason
+        voided_at=timezone.now(), voided_by=author(by), void_reason=reason
     )
     if not won:
         raise Conflict(
