@@ -45,7 +45,7 @@ from incidents.forms import (
     SaveViewForm,
 )
 from incidents.models import SavedQueueView, SeverityRequest
-from incidents.views import _detail_with_form_errors, _incident
+from incidents.views import detail_with_form_errors, incident_or_404
 
 PAGE_SIZE = 25
 
@@ -398,7 +398,7 @@ def incident_marker_value(incident) -> str:
 @login_required
 def incident_marker(request, pk):
     """The live incident page asks this every few seconds: has anything changed?"""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     return JsonResponse({"marker": incident_marker_value(incident)})
 
 
@@ -411,7 +411,7 @@ def _act(request, incident, form_name, form, call, success):
     """A posted form of the incident page: errors show on the page (400), a domain
     refusal becomes the form's error, success redirects with a message."""
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, form_name, form)
+        return detail_with_form_errors(request, incident, form_name, form)
     try:
         call(form.cleaned_data)
     except StaleVersion:
@@ -422,14 +422,14 @@ def _act(request, incident, form_name, form, call, success):
             form.add_error(None, exc.message)
     else:
         return _done(request, incident, success)
-    return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
+    return detail_with_form_errors(request, incident_or_404(request, incident.pk), form_name, form)
 
 
 @editor_writes
 @require_POST
 def incident_comment(request, pk):
     """A public reply or an internal note (staff), with files."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
     staff = is_staff(request.user)
@@ -452,7 +452,7 @@ def incident_comment(request, pk):
 @editor_writes
 @require_POST
 def incident_attach(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
     form = AttachmentForm(request.POST, request.FILES)
@@ -472,7 +472,7 @@ def incident_attach(request, pk):
 @login_required
 def attachment_download(request, pk, attachment_id):
     """The only way to read an attachment: through the one door, never a public path."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     attachment = (
         selectors.incident_attachments(actor=request.user, incident=incident)
         .filter(pk=attachment_id)
@@ -486,7 +486,7 @@ def attachment_download(request, pk, attachment_id):
 @editor_writes
 @require_POST
 def incident_assign(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     form = AssignForm(request.POST)
@@ -508,7 +508,7 @@ def incident_assign(request, pk):
 @require_POST
 def severity_request_decide(request, pk, request_id):
     """R3: accept or decline a customer's severity request, with the reason."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     item = SeverityRequest.objects.filter(incident=incident, pk=request_id).first()
@@ -541,7 +541,7 @@ class _Empty(forms.Form):
 @require_POST
 def incident_grant_change_control(request, pk):
     """The customer's side of an Advanced critical incident: change-control access granted."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
     return _act(
@@ -558,7 +558,7 @@ def incident_grant_change_control(request, pk):
 @require_POST
 def incident_assign_critical_situation(request, pk):
     """R7: the critical situation resource is assigned."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     return _act(
@@ -577,7 +577,7 @@ def incident_assign_critical_situation(request, pk):
 @require_POST
 def incident_log_effort(request, pk):
     """R23: advisory effort; past 6 hours it is flagged and the account manager told."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     return _act(
@@ -596,7 +596,7 @@ def incident_log_effort(request, pk):
 @require_POST
 def incident_mark_solved(request, pk):
     """The customer marks their incident solved."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
     return _act(
@@ -614,7 +614,7 @@ def incident_mark_solved(request, pk):
 @editor_writes
 @require_POST
 def incident_rate(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if is_staff(request.user):
         raise PermissionDenied
     return _act(

@@ -181,7 +181,7 @@ def incident_preview(request):
     )
 
 
-def _incident(request, pk) -> Incident:
+def incident_or_404(request, pk) -> Incident:
     try:
         return selectors.incident_detail(actor=request.user, pk=pk)
     except Incident.DoesNotExist as exc:
@@ -258,7 +258,7 @@ def _escalation_offers(incident) -> dict:
 
 @login_required
 def incident_detail(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
 
 
@@ -280,18 +280,18 @@ def _after(request, incident, form_name, form, action, success):
     else:
         messages.success(request, success)
         return redirect("incidents:detail", pk=incident.pk)
-    return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
+    return detail_with_form_errors(request, incident_or_404(request, incident.pk), form_name, form)
 
 
 def _submit(request, incident, form_name, form, call, success):
     """A posted incident form: invalid, the page again with its errors; valid, the service
     call `call(cleaned_data)` through _after."""
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, form_name, form)
+        return detail_with_form_errors(request, incident, form_name, form)
     return _after(request, incident, form_name, form, lambda: call(form.cleaned_data), success)
 
 
-def _detail_with_form_errors(request, incident, form_name, form):
+def detail_with_form_errors(request, incident, form_name, form):
     """The incident page again (400), with `form` in place of its blank one, errors shown."""
     return render(
         request,
@@ -305,10 +305,10 @@ def _detail_with_form_errors(request, incident, form_name, form):
 @require_POST
 def incident_severity(request, pk):
     """Staff change the severity (recomputes the target, R3); customers ask for a change."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "severity_form", form)
+        return detail_with_form_errors(request, incident, "severity_form", form)
     data = form.cleaned_data
     if is_staff(request.user):
         success = _("The severity was changed and the deadline recomputed (R3).")
@@ -326,13 +326,13 @@ def incident_severity(request, pk):
 @editor_writes
 @require_POST
 def incident_status(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     allowed = _statuses_to_offer(incident)
     form = StatusForm(request.POST, allowed=allowed)
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "status_form", form)
+        return detail_with_form_errors(request, incident, "status_form", form)
     return _after(
         request,
         incident,
@@ -351,7 +351,7 @@ def incident_status(request, pk):
 @editor_writes
 @require_POST
 def incident_respond(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     form = CommentForm()
@@ -369,7 +369,7 @@ def incident_respond(request, pk):
 @require_POST
 def incident_request_onsite(request, pk):
     """R7: staff record onsite resources agreed with the customer (Performance critical)."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     return _submit(
@@ -388,7 +388,7 @@ def incident_request_onsite(request, pk):
 @require_POST
 def incident_escalate_to_product_team(request, pk):
     """R7: staff record a rapid escalation to a product team (Performance critical)."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     return _submit(
@@ -407,7 +407,7 @@ def incident_escalate_to_product_team(request, pk):
 @require_POST
 def incident_request_rsm(request, pk):
     """R8: the customer (or staff for them) requests Reactive Support Management (Core)."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
     return _submit(
