@@ -224,7 +224,7 @@ def _detail_context(request, incident, **forms):
         "zone": viewer_zone(request.user),
         "now": timezone.now(),
     }
-    from incidents.desk_views import desk_context
+    from incidents.desk_actions import desk_context
 
     context.update(desk_context(request, incident))
     context.update(forms)
@@ -283,7 +283,7 @@ def _after(request, incident, form_name, form, action, success):
     return detail_with_form_errors(request, incident_or_404(request, incident.pk), form_name, form)
 
 
-def _submit(request, incident, form_name, form, call, success):
+def submit_incident_form(request, incident, form_name, form, call, success):
     """A posted incident form: invalid, the page again with its errors; valid, the service
     call `call(cleaned_data)` through _after."""
     if not form.is_valid():
@@ -372,7 +372,7 @@ def incident_request_onsite(request, pk):
     incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
-    return _submit(
+    return submit_incident_form(
         request,
         incident,
         "onsite_form",
@@ -391,7 +391,7 @@ def incident_escalate_to_product_team(request, pk):
     incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
-    return _submit(
+    return submit_incident_form(
         request,
         incident,
         "product_team_form",
@@ -410,7 +410,7 @@ def incident_request_rsm(request, pk):
     incident = incident_or_404(request, pk)
     if not can_act_for_customer(request.user):
         raise PermissionDenied
-    return _submit(
+    return submit_incident_form(
         request,
         incident,
         "rsm_form",
