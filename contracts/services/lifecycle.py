@@ -35,8 +35,8 @@ from contracts.rules import (
 )
 from contracts.rules import stamp as _stamp
 from contracts.services.work_orders import (
-    _claim_version,
-    _locked_work_order,
+    claim_version,
+    locked_work_order,
     named_contact_add,
     named_contact_update,
     work_order_create,
@@ -79,7 +79,7 @@ def customer_update(*, customer: Customer, expected_version=None, by=None, **fie
             % {"choices": ", ".join(dict(settings.LANGUAGES))},
             field="language",
         )
-    new_version = _claim_version(Customer, current, expected_version)
+    new_version = claim_version(Customer, current, expected_version)
     current.refresh_from_db()
     for key, value in changed.items():
         setattr(current, key, value.strip() if key == "name" else value)
@@ -272,7 +272,7 @@ def named_contacts_import(*, work_order: WorkOrder, text: str, by=None) -> list[
     rows = [r for r in contacts_csv_parse(work_order=work_order, text=text) if not r["errors"]]
     if not rows:
         raise RuleViolation(_("No row of the file can be imported."), field="file")
-    work_order = _locked_work_order(work_order)
+    work_order = locked_work_order(work_order)
     from contracts.rules import check_room_for_contact
 
     check_room_for_contact(work_order=work_order, adding=len(rows))

@@ -19,9 +19,10 @@ from contracts.models import WorkOrder
 from core import formatting
 from core.actors import author
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
-from credits.services.common import _require_editor, _today
+from credits.services.common import require_editor
 from credits.shortfall import ShortfallWindow, work_order_shortfall_window
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -84,8 +85,8 @@ def shortfall_invoice_record(
     window (Conflict R18, backed by a unique constraint). `on` may be an earlier day
     (an invoice sent before it was recorded), never a later one.
     """
-    _require_editor(by, rule="R18", what=_("record a shortfall invoice"))
-    today = _today()
+    require_editor(by, rule="R18", what=_("record a shortfall invoice"))
+    today = business_today()
     on = on or today
     if on > today:
         raise RuleViolation(
@@ -198,7 +199,7 @@ def shortfall_invoice_void(*, invoice: ShortfallInvoice, reason: str, by) -> Sho
     is free again for a corrected invoice (the unique constraint covers live ones only).
     Returns the invoice as stored after the void.
     """
-    _require_editor(by, rule="R18", what=_("void a shortfall invoice"))
+    require_editor(by, rule="R18", what=_("void a shortfall invoice"))
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(
