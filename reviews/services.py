@@ -25,7 +25,7 @@ from core.errors import RuleViolation
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
 from notifications.localize import Reader, contact_reader, localized_notify, staff_reader
-from reviews import selectors
+from reviews import figures, selectors
 from reviews.models import ServiceReview
 from reviews.periods import Period, parse_period, previous_month
 
@@ -65,7 +65,7 @@ def review_obtain(
 
 def _compute(*, actor, customer, work_order, period, today) -> dict:
     if work_order is not None:
-        return selectors.review_figures(
+        return figures.review_figures(
             work_orders=[work_order],
             customer=customer,
             period=period,
@@ -75,7 +75,7 @@ def _compute(*, actor, customer, work_order, period, today) -> dict:
     work_orders = list(
         selectors.work_orders_for_review(actor=actor, customer=customer, period=period)
     )
-    return selectors.review_figures(
+    return figures.review_figures(
         work_orders=work_orders, customer=customer, period=period, scope="customer", today=today
     )
 
