@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
@@ -30,7 +31,7 @@ from incidents.forms import (
     RatingForm,
 )
 from incidents.models import SeverityRequest
-from incidents.views import incident_or_404, submit_incident_form
+from incidents.views import incident_form_action, incident_or_404, submit_incident_form
 
 
 def incident_marker_value(incident) -> str:
@@ -71,23 +72,15 @@ def incident_comment(request, pk):
     return submit_incident_form(request, incident, "comment_form", form, call, success)
 
 
-@editor_writes
-@require_POST
-def incident_attach(request, pk):
-    incident = incident_or_404(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
-    form = AttachmentForm(request.POST, request.FILES)
-    return submit_incident_form(
-        request,
-        incident,
-        "attachment_form",
-        form,
-        lambda data: services.incident_attach(
-            incident=incident, file=data["file"], by=request.user
-        ),
-        _("The file was attached."),
-    )
+incident_attach = incident_form_action(
+    form_name="attachment_form",
+    form_class=AttachmentForm,
+    may=can_act_for_customer,
+    call=lambda request, incident, data: services.incident_attach(
+        incident=incident, file=data["file"], by=request.user
+    ),
+    success=gettext_lazy("The file was attached."),
+)
 
 
 @require_GET
@@ -159,96 +152,62 @@ class NoFields(forms.Form):
     """The form of a button that posts nothing but its CSRF token."""
 
 
-@editor_writes
-@require_POST
-def incident_grant_change_control(request, pk):
-    """The customer's side of an Advanced critical incident: change-control access granted."""
-    incident = incident_or_404(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "change_control_form",
-        NoFields(request.POST),
-        lambda data: services.incident_grant_change_control(incident=incident, by=request.user),
-        _("Change-control access was recorded as granted."),
-    )
+incident_grant_change_control = incident_form_action(
+    doc="The customer's side of an Advanced critical incident: change-control access granted.",
+    form_name="change_control_form",
+    form_class=NoFields,
+    may=can_act_for_customer,
+    call=lambda request, incident, data: services.incident_grant_change_control(
+        incident=incident, by=request.user
+    ),
+    success=gettext_lazy("Change-control access was recorded as granted."),
+)
 
+incident_assign_critical_situation = incident_form_action(
+    doc="R7: the critical situation resource is assigned.",
+    form_name="critical_situation_form",
+    form_class=NoFields,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_assign_critical_situation(
+        incident=incident, by=request.user
+    ),
+    success=gettext_lazy("The critical situation resource was recorded as assigned (R7)."),
+)
 
-@editor_writes
-@require_POST
-def incident_assign_critical_situation(request, pk):
-    """R7: the critical situation resource is assigned."""
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "critical_situation_form",
-        NoFields(request.POST),
-        lambda data: services.incident_assign_critical_situation(
-            incident=incident, by=request.user
-        ),
-        _("The critical situation resource was recorded as assigned (R7)."),
-    )
+incident_log_effort = incident_form_action(
+    doc="R23: advisory effort; past 6 hours it is flagged and the account manager told.",
+    form_name="effort_form",
+    form_class=EffortForm,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_log_advisory_effort(
+        incident=incident, minutes=data["minutes"], by=request.user
+    ),
+    success=gettext_lazy("The effort was logged (R23)."),
+)
 
+incident_mark_solved = incident_form_action(
+    doc="The customer marks their incident solved.",
+    form_name="solved_form",
+    form_class=NoFields,
+    may=can_act_for_customer,
+    call=lambda request, incident, data: services.incident_set_status(
+        incident=incident, status=IncidentStatus.RESOLVED, by=request.user
+    ),
+    success=gettext_lazy(
+        "Thank you: the incident is marked solved. Please rate the support you got."
+    ),
+)
 
-@editor_writes
-@require_POST
-def incident_log_effort(request, pk):
-    """R23: advisory effort; past 6 hours it is flagged and the account manager told."""
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "effort_form",
-        EffortForm(request.POST),
-        lambda data: services.incident_log_advisory_effort(
-            incident=incident, minutes=data["minutes"], by=request.user
-        ),
-        _("The effort was logged (R23)."),
-    )
-
-
-@editor_writes
-@require_POST
-def incident_mark_solved(request, pk):
-    """The customer marks their incident solved."""
-    incident = incident_or_404(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "solved_form",
-        NoFields(request.POST),
-        lambda data: services.incident_set_status(
-            incident=incident, status=IncidentStatus.RESOLVED, by=request.user
-        ),
-        _("Thank you: the incident is marked solved. Please rate the support you got."),
-    )
-
-
-@editor_writes
-@require_POST
-def incident_rate(request, pk):
-    incident = incident_or_404(request, pk)
-    if is_staff(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "rating_form",
-        RatingForm(request.POST),
-        lambda data: services.incident_rate(
-            incident=incident, score=data["score"], comment=data["comment"], by=request.user
-        ),
-        _("Thank you for your rating."),
-    )
+incident_rate = incident_form_action(
+    doc="The customer rates the support on their incident (staff may not).",
+    form_name="rating_form",
+    form_class=RatingForm,
+    may=lambda user: not is_staff(user),
+    call=lambda request, incident, data: services.incident_rate(
+        incident=incident, score=data["score"], comment=data["comment"], by=request.user
+    ),
+    success=gettext_lazy("Thank you for your rating."),
+)
 
 
 def desk_context(request, incident) -> dict:

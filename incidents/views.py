@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
@@ -291,6 +292,30 @@ def submit_incident_form(request, incident, form_name, form, call, success):
     return _after(request, incident, form_name, form, lambda: call(form.cleaned_data), success)
 
 
+def incident_form_action(*, form_name, form_class, may, call, success, doc=""):
+    """A POST view of the incident page that runs one service with one form's data: the
+    incident through the one door, `may(user)` or 403, then submit_incident_form with
+    `call(request, incident, data)` and the `success` message (lazy: rendered per request)."""
+
+    @editor_writes
+    @require_POST
+    def view(request, pk):
+        incident = incident_or_404(request, pk)
+        if not may(request.user):
+            raise PermissionDenied
+        return submit_incident_form(
+            request,
+            incident,
+            form_name,
+            form_class(request.POST, request.FILES),
+            lambda data: call(request, incident, data),
+            success,
+        )
+
+    view.__doc__ = doc
+    return view
+
+
 def detail_with_form_errors(request, incident, form_name, form):
     """The incident page again (400), with `form` in place of its blank one, errors shown."""
     return render(
@@ -365,60 +390,37 @@ def incident_respond(request, pk):
     )
 
 
-@editor_writes
-@require_POST
-def incident_request_onsite(request, pk):
-    """R7: staff record onsite resources agreed with the customer (Performance critical)."""
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "onsite_form",
-        OnsiteForm(request.POST),
-        lambda data: services.incident_request_onsite(
-            incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
-        ),
-        _("The onsite request was recorded (R7)."),
-    )
+incident_request_onsite = incident_form_action(
+    doc="R7: staff record onsite resources agreed with the customer (Performance critical).",
+    form_name="onsite_form",
+    form_class=OnsiteForm,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_request_onsite(
+        incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
+    ),
+    success=gettext_lazy("The onsite request was recorded (R7)."),
+)
 
+incident_escalate_to_product_team = incident_form_action(
+    doc="R7: staff record a rapid escalation to a product team (Performance critical).",
+    form_name="product_team_form",
+    form_class=ProductTeamForm,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_escalate_to_product_team(
+        incident=incident, team=data["team"], note=data["note"], by=request.user
+    ),
+    success=gettext_lazy("The escalation to the product team was recorded (R7)."),
+)
 
-@editor_writes
-@require_POST
-def incident_escalate_to_product_team(request, pk):
-    """R7: staff record a rapid escalation to a product team (Performance critical)."""
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "product_team_form",
-        ProductTeamForm(request.POST),
-        lambda data: services.incident_escalate_to_product_team(
-            incident=incident, team=data["team"], note=data["note"], by=request.user
-        ),
-        _("The escalation to the product team was recorded (R7)."),
-    )
-
-
-@editor_writes
-@require_POST
-def incident_request_rsm(request, pk):
-    """R8: the customer (or staff for them) requests Reactive Support Management (Core)."""
-    incident = incident_or_404(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
-    return submit_incident_form(
-        request,
-        incident,
-        "rsm_form",
-        RsmForm(request.POST),
-        lambda data: services.incident_request_rsm(
-            incident=incident, reason=data["reason"], by=request.user
-        ),
-        _(
-            "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."
-        ),
-    )
+incident_request_rsm = incident_form_action(
+    doc="R8: the customer (or staff for them) requests Reactive Support Management (Core).",
+    form_name="rsm_form",
+    form_class=RsmForm,
+    may=can_act_for_customer,
+    call=lambda request, incident, data: services.incident_request_rsm(
+        incident=incident, reason=data["reason"], by=request.user
+    ),
+    success=gettext_lazy(
+        "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."
+    ),
+)
