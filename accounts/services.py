@@ -7,13 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
+from core.actors import author
 from core.errors import RuleViolation
-
-
-def _audit_user(by):
-    """A person, or the staff member who made the API key that acts."""
-    user = getattr(by, "audit_user", by)
-    return user if getattr(user, "pk", None) is not None else None
 
 
 @transaction.atomic
@@ -30,7 +25,7 @@ def api_key_create(*, name: str, customer=None, by=None) -> tuple[ApiKey, str]:
         customer=customer,
         key_hash=ApiKey.hash_key(raw),
         prefix=raw[:8],
-        created_by=_audit_user(by),
+        created_by=author(by),
     )
     return key, raw
 

@@ -6,7 +6,7 @@
 
 Picks the work order with the most incidents (or --work-order) and the quarter with the
 most of its incidents (or --period), then times, each --repeat times: the figures
-(reviews.selectors.review_figures), the PDF (reviews.render.render_pdf, WeasyPrint) and
+(reviews.figures.review_figures), the PDF (reviews.render.render_pdf, WeasyPrint) and
 the CSV of every table. It stores nothing (the figures are computed, not kept), so it can
 run against another engineer's data set. --png writes the PDF's first page (pdftoppm,
 Debian poppler-utils) for docs/screenshots/.
@@ -57,9 +57,10 @@ def main() -> None:
 
     from contracts.models import WorkOrder
     from incidents.models import Incident
+    from reviews.figures import review_figures
     from reviews.periods import parse_period
     from reviews.render import render_pdf, review_context
-    from reviews.selectors import business_today, review_figures
+    from reviews.selectors import business_today
     from reviews.tables import build_tables, to_csv
 
     translation.activate(args.language)

@@ -99,7 +99,7 @@ class SupportLocationForm(forms.ModelForm):
                 rules.check_country(data["country"])
             if data.get("timezone"):
                 rules.check_timezone(data["timezone"])
-            contract_services._check_hours(
+            contract_services.check_opening_hours(
                 {
                     k: data.get(k)
                     for k in ("opens_at", "closes_at", "weekdays")

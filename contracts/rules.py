@@ -17,19 +17,12 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import DEFAULT_CONTACT_LIMITS, MAX_CORE_CONTACTS, WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
+from core.actors import author
 from core.errors import Conflict, RuleViolation
 from core.history import actor_reason
 from core.scoping import actor_is_staff
 from services.choices import DSE, Availability, Package
 from services.models import Service
-
-
-def history_user(by):
-    """The User to record in history for an actor: a person, or an API key's creator."""
-    if by is None:
-        return None
-    user = getattr(by, "audit_user", by)
-    return user if getattr(user, "pk", None) is not None else None
 
 
 def check_fields(obj, *, exclude=()) -> None:
@@ -44,7 +37,7 @@ def check_fields(obj, *, exclude=()) -> None:
 
 def stamp(obj, by, reason: str = ""):
     """Tell django-simple-history who makes the next save of `obj`, and why."""
-    obj._history_user = history_user(by)
+    obj._history_user = author(by)
     reason = actor_reason(by, reason)
     if reason:
         obj._change_reason = reason

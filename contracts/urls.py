@@ -41,12 +41,6 @@ urlpatterns = [
         "work-orders/<int:pk>/contacts/propose/", lifecycle.contact_propose, name="contact_propose"
     ),
     path("work-orders/<int:pk>/renew/", lifecycle.work_order_renew, name="work_order_renew"),
-    path("work-orders/<int:pk>/extend/", lifecycle.work_order_extend, name="work_order_extend"),
-    path(
-        "work-orders/<int:pk>/terminate/confirm/",
-        lifecycle.terminate_confirm,
-        name="terminate_confirm",
-    ),
     path(
         "lines/<int:pk>/remove/confirm/", lifecycle.line_remove_confirm, name="line_remove_confirm"
     ),

@@ -67,6 +67,12 @@ class InsertBatch:
             params = [p for _, values in self._statements for p in values]
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
+        # Mark the rows saved, as Django's own bulk_create does with these two flags: an
+        # instance still "adding" fails validate_unique() against its own row and is refused
+        # by a related manager's add(). Django has no public call for it without a query;
+        # the public way, refresh_from_db() per row, measured 1.3 ms median (7 ms p90) a row
+        # at load 7.5 on the 2-core machine (issue #15), a round trip per row on incident_open's
+        # budget of two; setting the flags costs 0.001 ms for four rows.
         for obj in self._objects:
             obj._state.adding = False
             obj._state.db = self.using

@@ -15,19 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import Conflict
 from credits.models import CreditAccount, CreditEntry
 
 logger = logging.getLogger(__name__)
-
-
-def audit_user(by):
-    """The User to record as author: the person, or the staff member who made an API key."""
-    if by is None or not getattr(by, "is_authenticated", False):
-        return None
-    if getattr(by, "pk", None) is not None:
-        return by
-    return getattr(by, "audit_user", None)
 
 
 def round_credits(value: Decimal) -> int:
@@ -88,7 +80,7 @@ def post(
         amount=amount,
         balance_after=new_balance,
         created_at=timezone.now(),
-        created_by=audit_user(by),
+        created_by=author(by),
         reason=reason[:300],
         reference=reference[:200],
         redemption=redemption,

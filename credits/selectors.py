@@ -210,7 +210,7 @@ def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
     """
     today = today or timezone.localdate(
         timezone=timezone.get_default_timezone()
-    )  # as services._today
+    )  # the default zone (cf. core.times.business_today)
     start, end = work_order.start_date, work_order.end_date
     as_of = min(max(today, start), end)
     elapsed_days = max((as_of - start).days, 1)

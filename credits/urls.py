@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credits import views, views_corrections
+from credits import views, views_corrections, views_term
 
 app_name = "credits"
 
@@ -23,4 +23,10 @@ urlpatterns = [
     ),
     path("work-orders/<int:pk>/engagements/", views_corrections.engagements, name="engagements"),
     path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
+    path("work-orders/<int:pk>/extend/", views_term.work_order_extend, name="work_order_extend"),
+    path(
+        "work-orders/<int:pk>/terminate/confirm/",
+        views_term.terminate_confirm,
+        name="terminate_confirm",
+    ),
 ]

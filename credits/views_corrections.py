@@ -52,6 +52,23 @@ def _confirming(request) -> bool:
     return request.method == "POST" and request.POST.get("action") == "confirm"
 
 
+def _preview_then_confirm(request, form, *, effect, write):
+    """The one shape of these pages. A valid POST shows `effect(data)`, the facts of what
+    would change (None when the input is refused: the function put the error on the form,
+    and nothing is written); with action=confirm, `write(data)` runs the service and
+    returns the redirect after its success message, and a DomainError it raises goes onto
+    the form. Returns (facts to show, the response or None to show the page again)."""
+    if form is None or request.method != "POST" or not form.is_valid():
+        return None, None
+    data = form.cleaned_data
+    facts = effect(data)
+    if facts is None or not _confirming(request):
+        return facts, None
+    with errors_onto(form):
+        return facts, write(data)
+    return facts, None
+
+
 def block_burndown(work_order) -> list[dict]:
     """Per hour block: bought, used, left and the share used (for the burn-down bars)."""
     rows = []
@@ -80,38 +97,42 @@ def hours(request, pk):
         if can_edit(request.user)
         else None
     )
-    effect = None
-    if form is not None and request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def effect(data):
         line = data["line"]
-        effect = [
-            (_("Hour block"), line.service.name),
-            (_("Hours left now"), _n(line.remaining)),
-            (_("Hours recorded"), _n(data["hours"])),
-            (_("Hours left after"), _n(line.remaining - data["hours"])),
-        ]
         if data["hours"] > line.remaining:
             form.add_error(
                 "hours",
                 _("Only %(remaining)s of %(quantity)s hours remain on this block.")
                 % {"remaining": _n(line.remaining), "quantity": _n(line.quantity)},
             )
-            effect = None
-        elif _confirming(request):
-            with errors_onto(form):
-                services.time_entry_record(
-                    line=line,
-                    hours=data["hours"],
-                    worked_on=data["worked_on"],
-                    description=data["description"],
-                    by=request.user,
-                )
-                messages.success(
-                    request,
-                    _("%(hours)s hours were recorded on %(service)s.")
-                    % {"hours": _n(data["hours"]), "service": line.service.name},
-                )
-                return redirect("credits:hours", pk=work_order.pk)
+            return None
+        return [
+            (_("Hour block"), line.service.name),
+            (_("Hours left now"), _n(line.remaining)),
+            (_("Hours recorded"), _n(data["hours"])),
+            (_("Hours left after"), _n(line.remaining - data["hours"])),
+        ]
+
+    def write(data):
+        line = data["line"]
+        services.time_entry_record(
+            line=line,
+            hours=data["hours"],
+            worked_on=data["worked_on"],
+            description=data["description"],
+            by=request.user,
+        )
+        messages.success(
+            request,
+            _("%(hours)s hours were recorded on %(service)s.")
+            % {"hours": _n(data["hours"]), "service": line.service.name},
+        )
+        return redirect("credits:hours", pk=work_order.pk)
+
+    effect, done = _preview_then_confirm(request, form, effect=effect, write=write)
+    if done is not None:
+        return done
     return _page(
         request,
         work_order,
@@ -137,20 +158,19 @@ def adjust(request, pk):
     """A correction of the credit balance with a mandatory reason; never below zero."""
     work_order = _work_order(request, pk)
     form = AdjustForm(request.POST or None)
-    effect = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        effect = _ledger_effect(work_order, data["amount"])
-        if _confirming(request):
-            with errors_onto(form):
-                services.credits_adjust(
-                    work_order=work_order,
-                    amount=data["amount"],
-                    reason=data["reason"],
-                    by=request.user,
-                )
-                messages.success(request, _("The balance was corrected."))
-                return redirect("work_order_overview", pk=work_order.pk)
+
+    def write(data):
+        services.credits_adjust(
+            work_order=work_order, amount=data["amount"], reason=data["reason"], by=request.user
+        )
+        messages.success(request, _("The balance was corrected."))
+        return redirect("work_order_overview", pk=work_order.pk)
+
+    effect, done = _preview_then_confirm(
+        request, form, effect=lambda data: _ledger_effect(work_order, data["amount"]), write=write
+    )
+    if done is not None:
+        return done
     return _page(
         request,
         work_order,
@@ -166,23 +186,25 @@ def sa_conversion(request, pk):
     """R18: Software Assurance benefits converted into credits."""
     work_order = _work_order(request, pk)
     form = SaConversionForm(request.POST or None)
-    effect = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        effect = _ledger_effect(work_order, data["amount"])
-        if _confirming(request):
-            with errors_onto(form):
-                services.credits_sa_conversion(
-                    work_order=work_order,
-                    amount=data["amount"],
-                    reference=data["reference"],
-                    by=request.user,
-                )
-                messages.success(
-                    request,
-                    _("%(n)s credits from Software Assurance were added.") % {"n": data["amount"]},
-                )
-                return redirect("work_order_overview", pk=work_order.pk)
+
+    def write(data):
+        services.credits_sa_conversion(
+            work_order=work_order,
+            amount=data["amount"],
+            reference=data["reference"],
+            by=request.user,
+        )
+        messages.success(
+            request,
+            _("%(n)s credits from Software Assurance were added.") % {"n": data["amount"]},
+        )
+        return redirect("work_order_overview", pk=work_order.pk)
+
+    effect, done = _preview_then_confirm(
+        request, form, effect=lambda data: _ledger_effect(work_order, data["amount"]), write=write
+    )
+    if done is not None:
+        return done
     return _page(
         request,
         work_order,
@@ -209,36 +231,41 @@ def exchange(request, pk):
     effect = None
     if redemption.status != RedemptionStatus.SCHEDULED:
         form.add_error(None, _("Only a scheduled service can be exchanged."))
-    elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        rate = selectors.rate_for(
-            service=data["service"], customer=work_order.customer, on=timezone.localdate()
-        )
-        if rate is None:
-            form.add_error("service", _("There is no rate for this service yet."))
-        else:
+    else:
+
+        def exchange_effect(data):
+            rate = selectors.rate_for(
+                service=data["service"], customer=work_order.customer, on=timezone.localdate()
+            )
+            if rate is None:
+                form.add_error("service", _("There is no rate for this service yet."))
+                return None
             cost = services.redemption_cost(rate=rate, quantity=data["quantity"])
             difference = cost - redemption.credits
             balance = selectors.balance(work_order=work_order)
-            effect = [
+            return [
                 (_("Exchanged"), f"{redemption.service.name}: {redemption.credits}"),
                 (_("For"), f"{data['service'].name}: {cost}"),
                 (_("Balance now"), balance),
                 (_("Change"), f"{-difference:+d}"),
                 (_("Balance after"), balance - difference),
             ]
-            if _confirming(request):
-                with errors_onto(form):
-                    services.redemption_exchange(
-                        redemption=redemption,
-                        service=data["service"],
-                        quantity=Decimal(data["quantity"]),
-                        scheduled_for=data["scheduled_for"],
-                        approved_by=data["approved_by"],
-                        by=request.user,
-                    )
-                    messages.success(request, _("The service was exchanged."))
-                    return redirect("work_order_overview", pk=work_order.pk)
+
+        def write(data):
+            services.redemption_exchange(
+                redemption=redemption,
+                service=data["service"],
+                quantity=Decimal(data["quantity"]),
+                scheduled_for=data["scheduled_for"],
+                approved_by=data["approved_by"],
+                by=request.user,
+            )
+            messages.success(request, _("The service was exchanged."))
+            return redirect("work_order_overview", pk=work_order.pk)
+
+        effect, done = _preview_then_confirm(request, form, effect=exchange_effect, write=write)
+        if done is not None:
+            return done
     return _page(
         request,
         work_order,

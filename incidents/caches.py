@@ -8,7 +8,7 @@ Freshness, from the strongest guarantee to the backstop:
   ResponseTarget adds a history row (simple_history) in the same transaction, so the
   highest history id changes with every edit and becomes visible exactly when the
   edit does. incident_open reads it within the statement it runs anyway
-  (incidents.services.common._opening_reads): an edit committed by any process is
+  (incidents.services.rows.opening_reads): an edit committed by any process is
   seen by the next incident opened in every process. A rolled-back edit's id is never
   used again (a sequence), so its rows are never served under a valid version.
 - A calendar is keyed by its location's `calendar_version`, which contracts' services

@@ -45,15 +45,21 @@ def recorded_thresholds(incident: Incident) -> set[tuple[str, str]]:
     return {(e.deadline, e.threshold) for e in incident.deadline_events.all()}
 
 
-def pending_deadlines(incident: Incident) -> list[Pending]:
+def pending_deadlines(
+    incident: Incident, recorded: set[tuple[str, str]] | None = None
+) -> list[Pending]:
     """(kind, threshold, due_at) still to act on, earliest first.
 
     Excludes thresholds already recorded as DeadlineEvent rows: a recorded threshold
     never fires twice. Re-arming a recurring deadline (a new status-update interval,
     a new wait on the customer, a recomputed response target still in the future)
     deletes its old DeadlineEvent in the service that re-arms it.
+
+    `recorded`: the recorded pairs when the caller read them already (the deadline
+    sweep reads a whole batch's at once); else they are read here.
     """
-    recorded = recorded_thresholds(incident)
+    if recorded is None:
+        recorded = recorded_thresholds(incident)
     pending = [d for d in all_deadlines(incident) if (d[0], d[1]) not in recorded]
     return sorted(pending, key=lambda d: d[2])
 
@@ -64,8 +70,10 @@ def first_deadline(incident: Incident) -> dt.datetime | None:
     return min((d[2] for d in all_deadlines(incident)), default=None)
 
 
-def next_deadline(incident: Incident) -> dt.datetime | None:
-    pending = pending_deadlines(incident)
+def next_deadline(
+    incident: Incident, recorded: set[tuple[str, str]] | None = None
+) -> dt.datetime | None:
+    pending = pending_deadlines(incident, recorded)
     return pending[0][2] if pending else None
 
 

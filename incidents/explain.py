@@ -56,7 +56,7 @@ def rule_label(
     return text
 
 
-def _shown_rule(*, stored: str, package, severity, minutes, clock, around_the_clock) -> str:
+def shown_rule(*, stored: str, package, severity, minutes, clock, around_the_clock) -> str:
     """The rule in the reader's language when `stored` is what the target table produced
     (the same English text), else the stored text as it is."""
     fields = {
@@ -215,7 +215,7 @@ def explain(
     closed_dates = [{"date": d, "name": names.get(d, "")} for d in closed]
     pauses = _pauses(calendar, opened_at, due, zone, names, hours["weekdays"]) if business else []
     package_label = Package(work_order.package).label
-    rule = _shown_rule(
+    rule = shown_rule(
         stored=rule,
         package=work_order.package,
         severity=severity,

@@ -103,12 +103,12 @@ class IncidentForm(PortalForm):
     def clean_files(self):
         """Checked before the incident is filed, so a refused file files nothing."""
         from core.errors import DomainError
-        from incidents.services.conversation import _check_upload
+        from incidents.services.conversation import check_upload
 
         files = self.cleaned_data.get("files") or []
         for upload in files:
             try:
-                _check_upload(upload)
+                check_upload(upload)
             except DomainError as exc:
                 raise forms.ValidationError(f"{upload.name}: {exc.message}") from exc
         return files

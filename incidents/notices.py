@@ -1,5 +1,6 @@
 """Every incident notice is built here: the webhook payloads of every `incident.*` event
-and the e-mail texts of the incident services (STYLE.md "Notices").
+and the e-mail texts of the incident services and of the deadline sweep (STYLE.md
+"Notices").
 
 One shape (API.md Revision 2, "Webhooks"): the outbox row's payload is
 `{"data": <the incident exactly as GET /api/v1/incidents/{id}/ returns it>, "detail":
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.times import utc_iso
-from incidents.choices import Severity
+from incidents.choices import STATUS_UPDATE_INTERVAL_MINUTES, DeadlineKind, Severity
 from incidents.models import Incident
 from notifications.localize import when
 
@@ -159,6 +160,116 @@ def email_body(incident: Incident, event: str, extra: dict) -> str:
     else:
         text = _("Incident %(number)s (%(title)s) is now %(status)s.") % facts
     return text + "\n\n" + _("Open it in the portal: %(url)s") % {"url": incident_url(incident)}
+
+
+# --- e-mail texts of the deadline sweep (incidents.sweep_plan) --------------------------
+# Each returns (subject, body) in the active language and zone: the sweep renders them
+# per reader (notifications.localize).
+
+
+def _facts(incident: Incident) -> dict:
+    return {"number": incident.number, "title": incident.title}
+
+
+def response_warning_email(incident: Incident) -> tuple[str, str]:
+    """R4: 75% of the response target has run without a first response."""
+    facts = {**_facts(incident), "due": when(incident.response_due_at)}
+    return (
+        _("[%(number)s] Response target 75%% used: due %(due)s") % facts,
+        _("Incident %(number)s (%(title)s) has had no first response; it is due at %(due)s.")
+        % facts,
+    )
+
+
+def response_breached_email(incident: Incident) -> tuple[str, str]:
+    """R4: the response target passed without a first response."""
+    facts = _facts(incident)
+    return (
+        _("[%(number)s] Response target breached") % facts,
+        _("Incident %(number)s (%(title)s) had no first response by %(due)s.")
+        % {**facts, "due": when(incident.response_due_at)},
+    )
+
+
+def breach_escalation_email(incident: Incident, at: dt.datetime) -> tuple[str, str]:
+    """R8: a breach escalates to the account manager."""
+    facts = _facts(incident)
+    return (
+        _("[%(number)s] Escalation: response target breached") % facts,
+        _("Incident %(number)s breached its response target at %(at)s and is escalated to you.")
+        % {**facts, "at": when(at)},
+    )
+
+
+def customer_overdue_email(
+    incident: Incident, kind: str, at: dt.datetime, *, r6_proposal: bool
+) -> tuple[str, str]:
+    """The customer's side missed (an answer within 24 hours, change-control access);
+    with `r6_proposal` (a 24x7 incident) staff are asked to consider R6."""
+    facts = _facts(incident)
+    subject = _("[%(number)s] Customer overdue: %(deadline)s") % {
+        **facts,
+        "deadline": DeadlineKind(kind).label,
+    }
+    if r6_proposal:
+        subject += " " + _("(R6: consider lowering severity or dropping 24x7)")
+    if kind == DeadlineKind.CUSTOMER_RESPONSE:
+        body = _("On incident %(number)s the customer did not answer within 24 hours (due %(at)s).")
+    else:
+        body = _(
+            "On incident %(number)s the customer did not grant change-control access "
+            "within 4 business hours (due %(at)s)."
+        )
+    return subject, body % {**facts, "at": when(at)}
+
+
+def critical_situation_email(incident: Incident, at: dt.datetime) -> tuple[str, str]:
+    """R7: a critical situation resource is to be assigned."""
+    facts = _facts(incident)
+    return (
+        _("[%(number)s] Assign a critical situation resource (R7)") % facts,
+        _("Critical incident %(number)s needs a critical situation resource since %(at)s.")
+        % {**facts, "at": when(at)},
+    )
+
+
+def status_update_due_email(incident: Incident, at: dt.datetime) -> tuple[str, str]:
+    """R8: a status update to the customer is due."""
+    facts = _facts(incident)
+    return (
+        _("[%(number)s] Status update due (R8)") % facts,
+        _("Post a status update and action plan on critical incident %(number)s (due %(at)s).")
+        % {**facts, "at": when(at)},
+    )
+
+
+def deadline_reached_email(incident: Incident, kind: str, threshold: str) -> tuple[str, str]:
+    """A deadline kind added later: told to staff, never dropped."""
+    return (
+        _("[%(number)s] Deadline %(kind)s %(threshold)s")
+        % {**_facts(incident), "kind": kind, "threshold": threshold},
+        "",
+    )
+
+
+def escalation_started_email(incident: Incident) -> tuple[str, str]:
+    """R8: a critical incident's escalation is announced, with its status-update cadence."""
+    facts = _facts(incident)
+    if incident.next_status_update_at:
+        body = _(
+            "Critical incident %(number)s (%(title)s) is escalated; status updates every "
+            "%(minutes)s minutes, the first due %(due)s."
+        ) % {
+            **facts,
+            "minutes": STATUS_UPDATE_INTERVAL_MINUTES,
+            "due": when(incident.next_status_update_at),
+        }
+    else:
+        body = (
+            _("Critical incident %(number)s (%(title)s) is escalated; status updates follow.")
+            % facts
+        )
+    return _("[%(number)s] Critical incident escalated (R8)") % facts, body
 
 
 def render_created_at_delivery(payload: dict) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """Attachment storage without URLs: files are served only through the scoped views
-(incidents.desk_views.attachment_download and the API's download action)."""
+(incidents.desk_actions.attachment_download and the API's download action)."""
 
 from django.core.files.storage import FileSystemStorage
 

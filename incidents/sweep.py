@@ -40,13 +40,11 @@ from incidents.models import DeadlineEvent, Incident, IncidentEvent
 from incidents.sweep_plan import (
     SYSTEM,
     Plan,
+    SweepContext,
     TimelineEntry,
-    _auto_escalates,
-    _Cached,
-    _Context,
-    _escalate,
-    _Recorded,
+    auto_escalates,
     escalation_key,
+    plan_escalation,
     plan_incident,
 )
 from notifications.models import OutboxMessage
@@ -99,11 +97,11 @@ def run_deadline_sweep(
     batch_size = batch_size or getattr(settings, "SWEEP_BATCH_SIZE", BATCH_SIZE)
     started_at = timezone.now()
     result = SweepResult()
-    ctx = _Context(now)
+    ctx = SweepContext(now)
     skip: set[int] = set()  # poison rows of this run: not selected again until the next run
     while time.monotonic() - started < budget_seconds:
         with transaction.atomic():
-            batch = _claim_batch(now=now, size=batch_size, skip=skip)
+            batch = _claim_batch(now=now, size=batch_size, skip=skip, ctx=ctx)
             if not batch:
                 break
             result.batches += 1
@@ -136,20 +134,23 @@ def claim_queryset(*, now: dt.datetime, size: int = BATCH_SIZE, skip: set[int] =
     return qs.select_for_update(skip_locked=True)[:size]
 
 
-def _claim_batch(*, now: dt.datetime, size: int, skip: set[int]) -> list[Incident]:
+def _claim_batch(
+    *, now: dt.datetime, size: int, skip: set[int], ctx: SweepContext
+) -> list[Incident]:
     # Only the incident rows are selected and locked: never the work order or contact
     # (other writers must not wait on the sweep). Those are read below, once per
     # distinct row, and attached: a batch usually shares a few work orders, and
     # building them per incident through select_related costs more than the rest.
     batch = list(claim_queryset(now=now, size=size, skip=skip))
     if batch:
-        # What is already recorded, in the shape incidents.deadlines reads through
-        # `incident.deadline_events.all()` (a prefetch cache), without model instances.
-        recorded: dict[int, list] = {i.pk: [] for i in batch}
+        # What is already recorded, as the (deadline, threshold) pairs incidents.deadlines
+        # takes, for the whole batch in one read (no model instances).
+        recorded: dict[int, set[tuple[str, str]]] = {i.pk: set() for i in batch}
         for incident_id, deadline, threshold in DeadlineEvent.objects.filter(
             incident_id__in=list(recorded)
         ).values_list("incident_id", "deadline", "threshold"):
-            recorded[incident_id].append(_Recorded(deadline, threshold))
+            recorded[incident_id].add((deadline, threshold))
+        ctx.recorded = recorded
         # support_location and the contact's user: each e-mail's language and zone.
         work_orders = WorkOrder.objects.select_related(
             "customer", "account_manager", "support_location"
@@ -160,12 +161,13 @@ def _claim_batch(*, now: dt.datetime, size: int, skip: set[int]) -> list[Inciden
         for incident in batch:
             incident.work_order = work_orders[incident.work_order_id]
             incident.contact = contacts[incident.contact_id]
-            incident._prefetched_objects_cache = {"deadline_events": _Cached(recorded[incident.pk])}
     return batch
 
 
-def _sweep_batch(batch: list[Incident], ctx: _Context, result: SweepResult, skip: set[int]) -> None:
-    keys = [escalation_key(i) + ":webhook" for i in batch if _auto_escalates(i)]
+def _sweep_batch(
+    batch: list[Incident], ctx: SweepContext, result: SweepResult, skip: set[int]
+) -> None:
+    keys = [escalation_key(i) + ":webhook" for i in batch if auto_escalates(i)]
     ctx.announced = (
         set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
         if keys
@@ -254,13 +256,13 @@ def announce_escalation(*, incident: Incident) -> bool:
         )
         .get(pk=incident.pk)
     )
-    if not _auto_escalates(locked) or locked.escalated_at is None:
+    if not auto_escalates(locked) or locked.escalated_at is None:
         return False
     if OutboxMessage.objects.filter(key=escalation_key(locked) + ":webhook").exists():
         return False
     events: list[TimelineEntry] = []
     outbox: list = []
-    _escalate(locked, _Context(now), events, outbox)
+    plan_escalation(locked, SweepContext(now), events, outbox)
     IncidentEvent.objects.bulk_create([e.to_model() for e in events])
     outbox_write(outbox, now=now)
     return True
@@ -269,7 +271,7 @@ def announce_escalation(*, incident: Incident) -> bool:
 # --- writing: a few bulk statements per batch ------------------------------------------------
 
 
-def _apply(plans: list[Plan], ctx: _Context) -> tuple[int, int]:
+def _apply(plans: list[Plan], ctx: SweepContext) -> tuple[int, int]:
     """Write the plans: DeadlineEvents first, then only what the new ones call for.
 
     Each statement takes whole columns as arrays (INSERT ... SELECT FROM unnest):
@@ -314,9 +316,11 @@ def _apply(plans: list[Plan], ctx: _Context) -> tuple[int, int]:
                     row.payload = notices.refresh_payload(row.payload, incident)
         outbox += mine
         # Keep the recorded thresholds in step, so next_deadline sees what we recorded.
-        recorded = list(incident.deadline_events.all()) + [_Recorded(k, t) for k, t in new]
-        incident._prefetched_objects_cache["deadline_events"] = _Cached(recorded)
-        incident.next_deadline_at = deadlines.next_deadline(incident)
+        recorded = ctx.recorded.get(incident.pk)
+        if recorded is None:
+            recorded = deadlines.recorded_thresholds(incident)
+        recorded = ctx.recorded[incident.pk] = recorded | set(new)
+        incident.next_deadline_at = deadlines.next_deadline(incident, recorded)
     _insert_timeline(events)
     outbox_write(outbox, now=ctx.now)
     _update_incidents([p.incident for p in plans])

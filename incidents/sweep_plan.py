@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
-
 from core.times import utc_iso
 from incidents import deadlines, notices
 from incidents.choices import (
@@ -24,7 +22,7 @@ from incidents.choices import (
 from incidents.models import Incident, IncidentEvent
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
-from notifications.localize import contact_reader, localized_outbox_rows, staff_reader, when
+from notifications.localize import contact_reader, localized_outbox_rows, staff_reader
 
 SYSTEM = "system"
 
@@ -42,7 +40,7 @@ class Plan:
     by_threshold: dict[tuple[str, str], tuple[list, list]] = field(default_factory=dict)
 
 
-class _Context:
+class SweepContext:
     """Per-run caches: calendars are read once per location or time zone."""
 
     def __init__(self, now: dt.datetime):
@@ -51,6 +49,9 @@ class _Context:
         self._staff: dict = {}
         # Escalation announcements already in the outbox (keys), read once per batch.
         self.announced: set[str] = set()
+        # The (deadline, threshold) pairs already recorded per incident id, read once
+        # per batch (incidents.sweep); an incident not in it has its own read.
+        self.recorded: dict[int, set[tuple[str, str]]] = {}
 
     def customer_calendar(self, work_order):
         key = work_order.support_location_id or f"tz:{work_order.customer.timezone}"
@@ -65,9 +66,10 @@ class _Context:
         return self._staff[key]
 
 
-def plan_incident(incident: Incident, ctx: _Context) -> Plan:
+def plan_incident(incident: Incident, ctx: SweepContext) -> Plan:
     """Work out what the incident's due thresholds call for, without writing anything."""
-    due = [d for d in deadlines.pending_deadlines(incident) if d[2] <= ctx.now]
+    pending = deadlines.pending_deadlines(incident, ctx.recorded.get(incident.pk))
+    due = [d for d in pending if d[2] <= ctx.now]
     plan = Plan(incident=incident, thresholds=due)
     for kind, threshold, at in due:
         events: list = []
@@ -77,7 +79,7 @@ def plan_incident(incident: Incident, ctx: _Context) -> Plan:
     # R8: a critical Advanced/Performance incident starts escalation at once. incidents
     # sets escalated_at when it turns critical; the sweep announces it (once per
     # escalation: the outbox key carries escalated_at) and starts it if nobody did.
-    if _auto_escalates(incident):
+    if auto_escalates(incident):
         if incident.escalated_at is None:
             incident.escalated_at = _escalation_time(incident, ctx.now)
             if incident.next_status_update_at is None:
@@ -85,11 +87,11 @@ def plan_incident(incident: Incident, ctx: _Context) -> Plan:
                     minutes=STATUS_UPDATE_INTERVAL_MINUTES
                 )
         if escalation_key(incident) + ":webhook" not in ctx.announced:
-            _escalate(incident, ctx, plan.events, plan.outbox)
+            plan_escalation(incident, ctx, plan.events, plan.outbox)
     return plan
 
 
-def _auto_escalates(incident: Incident) -> bool:
+def auto_escalates(incident: Incident) -> bool:
     return (
         incident.severity == Severity.CRITICAL
         and incident.work_order.package in AUTO_ESCALATION_PACKAGES
@@ -142,7 +144,7 @@ def _iso(value):
     return utc_iso(value)
 
 
-def _calendars(incident: Incident, ctx: _Context) -> dict:
+def _calendars(incident: Incident, ctx: SweepContext) -> dict:
     found = {}
     manager = incident.work_order.account_manager
     if manager is not None and manager.email:
@@ -181,18 +183,6 @@ class TimelineEntry:
         )
 
 
-class _Recorded(tuple):
-    """A recorded (deadline, threshold), read by incidents.deadlines as e.deadline / e.threshold."""
-
-    __slots__ = ()
-
-    def __new__(cls, deadline: str, threshold: str):
-        return super().__new__(cls, (deadline, threshold))
-
-    deadline = property(lambda self: self[0])
-    threshold = property(lambda self: self[1])
-
-
 def _event(incident: Incident, kind: str, body: str, at: dt.datetime, **data) -> TimelineEntry:
     return TimelineEntry(
         incident.pk,
@@ -213,9 +203,8 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
     # nothing twice (the outbox key is unique; ON CONFLICT DO NOTHING).
     key = f"incident:{incident.pk}:{kind}:{threshold}:{int(at.timestamp())}"
     base = {"customer": incident.work_order.customer, "occurred_at": at, "now": ctx.now}
-    number = incident.number
-    # E-mail texts are rendered per reader (language, zone): see notifications.localize.
-    facts = {"number": number, "title": incident.title}
+    # E-mail texts (incidents.notices) are rendered per reader (language, zone): see
+    # notifications.localize.
 
     def escalate_to_staff(body, *, reason, render, key=key, **data) -> None:
         """An escalation only staff hear of: a timeline entry and an e-mail, no webhook."""
@@ -247,15 +236,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             event=Event.INCIDENT_RESPONSE_WARNING,
             key=key,
             readers=staff + contacts,
-            render=lambda: (
-                _("[%(number)s] Response target 75%% used: due %(due)s")
-                % {**facts, "due": when(incident.response_due_at)},
-                _(
-                    "Incident %(number)s (%(title)s) has had no first response; "
-                    "it is due at %(due)s."
-                )
-                % {**facts, "due": when(incident.response_due_at)},
-            ),
+            render=lambda: notices.response_warning_email(incident),
             payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
             **base,
         )
@@ -274,11 +255,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             event=Event.INCIDENT_RESPONSE_BREACHED,
             key=key,
             readers=staff + contacts,
-            render=lambda: (
-                _("[%(number)s] Response target breached") % facts,
-                _("Incident %(number)s (%(title)s) had no first response by %(due)s.")
-                % {**facts, "due": when(incident.response_due_at)},
-            ),
+            render=lambda: notices.response_breached_email(incident),
             payload=_payload(incident, deadline=kind, threshold=threshold, occurred_at=at),
             **base,
         )
@@ -287,14 +264,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             "Response breached: escalated to the account manager.",
             key=f"{key}:escalation",
             reason="response_breached",
-            render=lambda: (
-                _("[%(number)s] Escalation: response target breached") % facts,
-                _(
-                    "Incident %(number)s breached its response target at %(at)s "
-                    "and is escalated to you."
-                )
-                % {**facts, "at": when(at)},
-            ),
+            render=lambda: notices.breach_escalation_email(incident, at),
             action="breach_escalation",
             to=managers,
         )
@@ -330,25 +300,6 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
                 )
             )
 
-        def overdue() -> tuple[str, str]:
-            subject = _("[%(number)s] Customer overdue: %(deadline)s") % {
-                **facts,
-                "deadline": DeadlineKind(kind).label,
-            }
-            if around_the_clock:
-                subject += " " + _("(R6: consider lowering severity or dropping 24x7)")
-            if kind == DeadlineKind.CUSTOMER_RESPONSE:
-                body = _(
-                    "On incident %(number)s the customer did not answer within 24 hours "
-                    "(due %(at)s)."
-                )
-            else:
-                body = _(
-                    "On incident %(number)s the customer did not grant change-control access "
-                    "within 4 business hours (due %(at)s)."
-                )
-            return subject, body % {**facts, "at": when(at)}
-
         outbox += localized_outbox_rows(
             event=Event.INCIDENT_CUSTOMER_OVERDUE,
             key=key,
@@ -356,7 +307,9 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             webhook=False,
             urgency=Urgency.IMMEDIATE if around_the_clock else Urgency.BUSINESS_HOURS,
             calendars=_calendars(incident, ctx),
-            render=overdue,
+            render=lambda: notices.customer_overdue_email(
+                incident, kind, at, r6_proposal=around_the_clock
+            ),
             payload=_payload(
                 incident,
                 deadline=kind,
@@ -372,11 +325,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
         escalate_to_staff(
             "Critical situation resource requested (R7).",
             reason="critical_situation",
-            render=lambda: (
-                _("[%(number)s] Assign a critical situation resource (R7)") % facts,
-                _("Critical incident %(number)s needs a critical situation resource since %(at)s.")
-                % {**facts, "at": when(at)},
-            ),
+            render=lambda: notices.critical_situation_email(incident, at),
             action="critical_situation_requested",
             rule="R7",
         )
@@ -384,14 +333,7 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
         escalate_to_staff(
             "A status update to the customer is due (R8).",
             reason="status_update_due",
-            render=lambda: (
-                _("[%(number)s] Status update due (R8)") % facts,
-                _(
-                    "Post a status update and action plan on critical incident %(number)s "
-                    "(due %(at)s)."
-                )
-                % {**facts, "at": when(at)},
-            ),
+            render=lambda: notices.status_update_due_email(incident, at),
             action="status_update_due",
             rule="R8",
         )
@@ -410,17 +352,13 @@ def _consequences(incident, kind, threshold, at, ctx, events, outbox) -> None:
             key=key,
             readers=staff,
             webhook=False,
-            render=lambda: (
-                _("[%(number)s] Deadline %(kind)s %(threshold)s")
-                % {**facts, "kind": kind, "threshold": threshold},
-                "",
-            ),
+            render=lambda: notices.deadline_reached_email(incident, kind, threshold),
             payload=_payload(incident, deadline=kind, threshold=threshold),
             **base,
         )
 
 
-def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> None:
+def plan_escalation(incident: Incident, ctx: SweepContext, events: list, outbox: list) -> None:
     """R8: announce the escalation to the account manager and the customer; the
     status-update cadence (next_status_update_at) runs with it."""
     staff, contacts = _readers(incident)
@@ -441,25 +379,6 @@ def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> 
             next_status_update_at=incident.next_status_update_at,
         )
     )
-    facts = {"number": incident.number, "title": incident.title}
-
-    def announcement() -> tuple[str, str]:
-        if incident.next_status_update_at:
-            body = _(
-                "Critical incident %(number)s (%(title)s) is escalated; status updates every "
-                "%(minutes)s minutes, the first due %(due)s."
-            ) % {
-                **facts,
-                "minutes": STATUS_UPDATE_INTERVAL_MINUTES,
-                "due": when(incident.next_status_update_at),
-            }
-        else:
-            body = (
-                _("Critical incident %(number)s (%(title)s) is escalated; status updates follow.")
-                % facts
-            )
-        return _("[%(number)s] Critical incident escalated (R8)") % facts, body
-
     outbox += localized_outbox_rows(
         event=Event.INCIDENT_ESCALATED,
         key=escalation_key(incident),
@@ -467,7 +386,7 @@ def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> 
         customer=incident.work_order.customer,
         occurred_at=at,
         now=ctx.now,
-        render=announcement,
+        render=lambda: notices.escalation_started_email(incident),
         payload=_payload(
             incident,
             reason="critical",
@@ -475,10 +394,3 @@ def _escalate(incident: Incident, ctx: _Context, events: list, outbox: list) -> 
             next_status_update_at=incident.next_status_update_at,
         ),
     )
-
-
-class _Cached(list):
-    """A list standing in for a prefetched queryset (`.all()` returns itself)."""
-
-    def all(self):
-        return self

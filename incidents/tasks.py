@@ -1,18 +1,16 @@
 """Celery tasks of incidents: thin wrappers around services (the sweep is in
 incidents/sweep.py; the schedule in portal/schedule.py)."""
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from core.task_policy import db_task
 
 
-@shared_task(
+@db_task(
     name="incidents.tasks.sweep_deadlines",
-    acks_late=True,
     # Below the run budget's end plus one batch; the sweep stops taking batches at
     # RUN_BUDGET_SECONDS so the soft limit is a last resort.
     soft_time_limit=110,
     time_limit=120,
-    autoretry_for=(OperationalError, InterfaceError),
+    # Two quick retries: the next beat tick (SWEEP_INTERVAL_SECONDS) comes soon after.
     retry_backoff=2,
     retry_backoff_max=20,
     max_retries=2,
@@ -25,11 +23,10 @@ def sweep_deadlines() -> dict:
     return {"incidents": result.incidents, "events": result.events, "failed": result.failed}
 
 
-@shared_task(
+@db_task(
     name="incidents.tasks.refresh_attainment",
     soft_time_limit=240,
     time_limit=300,
-    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
     max_retries=2,
 )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents import desk_views, views
+from incidents import desk_actions, desk_views, views
 
 app_name = "incidents"
 
@@ -13,36 +13,36 @@ urlpatterns = [
     path("views/<int:pk>/delete/", desk_views.saved_view_delete, name="view_delete"),
     path("bulk/", desk_views.queue_bulk, name="bulk"),
     path("ratings/", desk_views.ratings, name="ratings"),
-    path("<int:pk>/marker/", desk_views.incident_marker, name="marker"),
-    path("<int:pk>/attach/", desk_views.incident_attach, name="attach"),
+    path("<int:pk>/marker/", desk_actions.incident_marker, name="marker"),
+    path("<int:pk>/attach/", desk_actions.incident_attach, name="attach"),
     path(
         "<int:pk>/attachments/<int:attachment_id>/",
-        desk_views.attachment_download,
+        desk_actions.attachment_download,
         name="attachment",
     ),
-    path("<int:pk>/assign/", desk_views.incident_assign, name="assign"),
+    path("<int:pk>/assign/", desk_actions.incident_assign, name="assign"),
     path(
         "<int:pk>/severity-requests/<int:request_id>/",
-        desk_views.severity_request_decide,
+        desk_actions.severity_request_decide,
         name="severity_request",
     ),
     path(
         "<int:pk>/change-control/",
-        desk_views.incident_grant_change_control,
+        desk_actions.incident_grant_change_control,
         name="change_control",
     ),
     path(
         "<int:pk>/critical-situation/",
-        desk_views.incident_assign_critical_situation,
+        desk_actions.incident_assign_critical_situation,
         name="critical_situation",
     ),
-    path("<int:pk>/effort/", desk_views.incident_log_effort, name="effort"),
-    path("<int:pk>/solved/", desk_views.incident_mark_solved, name="solved"),
-    path("<int:pk>/rate/", desk_views.incident_rate, name="rate"),
+    path("<int:pk>/effort/", desk_actions.incident_log_effort, name="effort"),
+    path("<int:pk>/solved/", desk_actions.incident_mark_solved, name="solved"),
+    path("<int:pk>/rate/", desk_actions.incident_rate, name="rate"),
     path("new/", views.incident_create, name="create"),
     path("new/preview/", views.incident_preview, name="preview"),
     path("<int:pk>/", views.incident_detail, name="detail"),
-    path("<int:pk>/comment/", desk_views.incident_comment, name="comment"),
+    path("<int:pk>/comment/", desk_actions.incident_comment, name="comment"),
     path("<int:pk>/severity/", views.incident_severity, name="severity"),
     path("<int:pk>/status/", views.incident_status, name="status"),
     path("<int:pk>/respond/", views.incident_respond, name="respond"),

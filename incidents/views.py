@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_act_for_customer, can_edit, editor_writes, is_staff
@@ -181,7 +182,7 @@ def incident_preview(request):
     )
 
 
-def _incident(request, pk) -> Incident:
+def incident_or_404(request, pk) -> Incident:
     try:
         return selectors.incident_detail(actor=request.user, pk=pk)
     except Incident.DoesNotExist as exc:
@@ -224,7 +225,7 @@ def _detail_context(request, incident, **forms):
         "zone": viewer_zone(request.user),
         "now": timezone.now(),
     }
-    from incidents.desk_views import desk_context
+    from incidents.desk_actions import desk_context
 
     context.update(desk_context(request, incident))
     context.update(forms)
@@ -258,7 +259,7 @@ def _escalation_offers(incident) -> dict:
 
 @login_required
 def incident_detail(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     return render(request, "incidents/incident_detail.html", _detail_context(request, incident))
 
 
@@ -280,18 +281,42 @@ def _after(request, incident, form_name, form, action, success):
     else:
         messages.success(request, success)
         return redirect("incidents:detail", pk=incident.pk)
-    return _detail_with_form_errors(request, _incident(request, incident.pk), form_name, form)
+    return detail_with_form_errors(request, incident_or_404(request, incident.pk), form_name, form)
 
 
-def _submit(request, incident, form_name, form, call, success):
+def submit_incident_form(request, incident, form_name, form, call, success):
     """A posted incident form: invalid, the page again with its errors; valid, the service
     call `call(cleaned_data)` through _after."""
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, form_name, form)
+        return detail_with_form_errors(request, incident, form_name, form)
     return _after(request, incident, form_name, form, lambda: call(form.cleaned_data), success)
 
 
-def _detail_with_form_errors(request, incident, form_name, form):
+def incident_form_action(*, form_name, form_class, may, call, success, doc=""):
+    """A POST view of the incident page that runs one service with one form's data: the
+    incident through the one door, `may(user)` or 403, then submit_incident_form with
+    `call(request, incident, data)` and the `success` message (lazy: rendered per request)."""
+
+    @editor_writes
+    @require_POST
+    def view(request, pk):
+        incident = incident_or_404(request, pk)
+        if not may(request.user):
+            raise PermissionDenied
+        return submit_incident_form(
+            request,
+            incident,
+            form_name,
+            form_class(request.POST, request.FILES),
+            lambda data: call(request, incident, data),
+            success,
+        )
+
+    view.__doc__ = doc
+    return view
+
+
+def detail_with_form_errors(request, incident, form_name, form):
     """The incident page again (400), with `form` in place of its blank one, errors shown."""
     return render(
         request,
@@ -305,10 +330,10 @@ def _detail_with_form_errors(request, incident, form_name, form):
 @require_POST
 def incident_severity(request, pk):
     """Staff change the severity (recomputes the target, R3); customers ask for a change."""
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "severity_form", form)
+        return detail_with_form_errors(request, incident, "severity_form", form)
     data = form.cleaned_data
     if is_staff(request.user):
         success = _("The severity was changed and the deadline recomputed (R3).")
@@ -326,13 +351,13 @@ def incident_severity(request, pk):
 @editor_writes
 @require_POST
 def incident_status(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     allowed = _statuses_to_offer(incident)
     form = StatusForm(request.POST, allowed=allowed)
     if not form.is_valid():
-        return _detail_with_form_errors(request, incident, "status_form", form)
+        return detail_with_form_errors(request, incident, "status_form", form)
     return _after(
         request,
         incident,
@@ -351,7 +376,7 @@ def incident_status(request, pk):
 @editor_writes
 @require_POST
 def incident_respond(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_or_404(request, pk)
     if not can_edit(request.user):
         raise PermissionDenied
     form = CommentForm()
@@ -365,60 +390,37 @@ def incident_respond(request, pk):
     )
 
 
-@editor_writes
-@require_POST
-def incident_request_onsite(request, pk):
-    """R7: staff record onsite resources agreed with the customer (Performance critical)."""
-    incident = _incident(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return _submit(
-        request,
-        incident,
-        "onsite_form",
-        OnsiteForm(request.POST),
-        lambda data: services.incident_request_onsite(
-            incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
-        ),
-        _("The onsite request was recorded (R7)."),
-    )
+incident_request_onsite = incident_form_action(
+    doc="R7: staff record onsite resources agreed with the customer (Performance critical).",
+    form_name="onsite_form",
+    form_class=OnsiteForm,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_request_onsite(
+        incident=incident, agreed_by=data["agreed_by"], note=data["note"], by=request.user
+    ),
+    success=gettext_lazy("The onsite request was recorded (R7)."),
+)
 
+incident_escalate_to_product_team = incident_form_action(
+    doc="R7: staff record a rapid escalation to a product team (Performance critical).",
+    form_name="product_team_form",
+    form_class=ProductTeamForm,
+    may=can_edit,
+    call=lambda request, incident, data: services.incident_escalate_to_product_team(
+        incident=incident, team=data["team"], note=data["note"], by=request.user
+    ),
+    success=gettext_lazy("The escalation to the product team was recorded (R7)."),
+)
 
-@editor_writes
-@require_POST
-def incident_escalate_to_product_team(request, pk):
-    """R7: staff record a rapid escalation to a product team (Performance critical)."""
-    incident = _incident(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
-    return _submit(
-        request,
-        incident,
-        "product_team_form",
-        ProductTeamForm(request.POST),
-        lambda data: services.incident_escalate_to_product_team(
-            incident=incident, team=data["team"], note=data["note"], by=request.user
-        ),
-        _("The escalation to the product team was recorded (R7)."),
-    )
-
-
-@editor_writes
-@require_POST
-def incident_request_rsm(request, pk):
-    """R8: the customer (or staff for them) requests Reactive Support Management (Core)."""
-    incident = _incident(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
-    return _submit(
-        request,
-        incident,
-        "rsm_form",
-        RsmForm(request.POST),
-        lambda data: services.incident_request_rsm(
-            incident=incident, reason=data["reason"], by=request.user
-        ),
-        _(
-            "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."
-        ),
-    )
+incident_request_rsm = incident_form_action(
+    doc="R8: the customer (or staff for them) requests Reactive Support Management (Core).",
+    form_name="rsm_form",
+    form_class=RsmForm,
+    may=can_act_for_customer,
+    call=lambda request, incident, data: services.incident_request_rsm(
+        incident=incident, reason=data["reason"], by=request.user
+    ),
+    success=gettext_lazy(
+        "Reactive Support Management was requested; the account manager will follow up in business hours (R8)."
+    ),
+)

@@ -5,56 +5,39 @@ schedule is in portal/schedule.py."""
 import datetime as dt
 import logging
 
-from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from core.models import IdempotencyRecord
+from core.task_policy import db_task
 from notifications import delivery, services, webhooks
 from notifications.models import SweepRun
 from notifications.selectors import BEAT_JOB
 
 logger = logging.getLogger(__name__)
 
-# A database blip is worth a quick retry; anything else is logged by Celery and the
-# next beat tick tries again (the work is idempotent).
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 30,
-    "retry_jitter": True,
-    "max_retries": 3,
-}
+# A database blip is worth a quick retry (core.task_policy); the next beat tick comes
+# soon, so the backoff stays short.
+QUICK_RETRY = {"retry_backoff": 2, "retry_backoff_max": 30}
 
 
-@shared_task(
-    name="notifications.tasks.deliver_outbox",
-    acks_late=True,
-    soft_time_limit=50,
-    time_limit=60,
-    **RETRY,
+@db_task(
+    name="notifications.tasks.deliver_outbox", soft_time_limit=50, time_limit=60, **QUICK_RETRY
 )
 def deliver_outbox() -> dict:
     """Send due outbox rows (e-mail; webhook rows fanned out to their subscriptions)."""
     return delivery.outbox_deliver_due()
 
 
-@shared_task(
-    name="notifications.tasks.deliver_webhooks",
-    acks_late=True,
-    soft_time_limit=50,
-    time_limit=60,
-    **RETRY,
+@db_task(
+    name="notifications.tasks.deliver_webhooks", soft_time_limit=50, time_limit=60, **QUICK_RETRY
 )
 def deliver_webhooks() -> object:
     """Retry due webhook deliveries (signed HTTP POSTs: notifications.webhooks)."""
     return webhooks.deliver_until_drained()
 
 
-@shared_task(
-    name="notifications.tasks.beat_tick", acks_late=True, soft_time_limit=10, time_limit=15, **RETRY
-)
+@db_task(name="notifications.tasks.beat_tick", soft_time_limit=10, time_limit=15, **QUICK_RETRY)
 def beat_tick(sent_at: str | None = None) -> None:
     """Record beat's heartbeat, so /healthz can report the age of the last tick."""
     services.beat_tick_record()
@@ -65,9 +48,7 @@ SWEEP_RUN_RETENTION_DAYS = 14
 SWEEP_RUN_FAILED_RETENTION_DAYS = 90
 
 
-@shared_task(
-    name="notifications.tasks.cleanup", acks_late=True, soft_time_limit=240, time_limit=300, **RETRY
-)
+@db_task(name="notifications.tasks.cleanup", soft_time_limit=240, time_limit=300, **QUICK_RETRY)
 def cleanup() -> dict:
     """Daily: drop idempotency records past IDEMPOTENCY_KEY_TTL_HOURS and old job runs."""
     now = timezone.now()

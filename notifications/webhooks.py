@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.actors import author
 from core.times import utc_iso
 from notifications.choices import DeliveryState
 from notifications.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -392,14 +393,13 @@ def webhook_subscribe(
     *, url: str, events: list[str], secret: str, customer=None, by=None
 ) -> WebhookSubscription:
     """Create a subscription; the secret is kept as given because it signs every delivery."""
-    user = getattr(by, "audit_user", by)
     return WebhookSubscription.objects.create(
         url=url,
         events=list(events),
         secret=secret,
         customer=customer,
         api_key=getattr(by, "api_key", None),
-        created_by=user if getattr(user, "pk", None) is not None else None,
+        created_by=author(by),
     )
 
 

@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts: no JavaScript, no chart library, CSP-safe.
+"""Server-rendered SVG charts of the dashboard, drawn with core.charts (no JavaScript,
+no chart library, CSP-safe).
 
 Each function takes plain data (already read by a view) and returns a SafeString
 holding an accessible <svg role="img"> with a <title> and <desc>, so a screen reader
@@ -10,27 +11,26 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import count
 
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from core import formatting
-
-WIDTH, HEIGHT = 640, 260
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 36
-INK, MUTED, GRID = "#1b2330", "#5f6b7a", "#e3e7ed"
-ACTUAL, FORECAST, BOUGHT, USED, MET, MISSED = (
-    "#1f4fa3",
-    "#b86e00",
-    "#c8d3e6",
-    "#1f4fa3",
-    "#1d6b3a",
-    "#a8201a",
+from core import charts, formatting
+from core.charts import (
+    ACTUAL,
+    BOUGHT,
+    FORECAST,
+    HEIGHT,
+    INK,
+    MUTED,
+    PAD_BOTTOM,
+    PAD_LEFT,
+    PAD_RIGHT,
+    PAD_TOP,
+    USED,
+    WIDTH,
 )
-
-_ids = count(1)
 
 
 @dataclass(frozen=True)
@@ -39,44 +39,6 @@ class BalancePoint:
 
     on: dt.date
     balance: int
-
-
-def _svg(title: str, desc: str, body: list[str], height: int = HEIGHT) -> SafeString:
-    n = next(_ids)
-    return mark_safe(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="chart-t{n} chart-d{n}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="14">'
-        f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>'
-        + "".join(body)
-        + "</svg>"
-    )
-
-
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above value (1, 2, 2.5, 5 x 10^n)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
-
-
-def _y_axis(max_value: float, height: int, fmt=formatting.number) -> list[str]:
-    out = []
-    plot_h = height - PAD_TOP - PAD_BOTTOM
-    for i in range(5):
-        value = max_value * i / 4
-        y = PAD_TOP + plot_h - plot_h * i / 4
-        out.append(
-            f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>'
-        )
-        out.append(
-            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{escape(fmt(value))}</text>'
-        )
-    return out
 
 
 def credit_burndown(
@@ -90,7 +52,7 @@ def credit_burndown(
     """Proactive-credit balance over the term, and a dashed forecast from today to term end."""
     span = max((end - start).days, 1)
     peak = max([p.balance for p in points] + [projected_end_balance, 1])
-    y_max = _nice_max(peak)
+    y_max = charts.nice_max(peak)
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
 
@@ -100,7 +62,7 @@ def credit_burndown(
     def y(value: float) -> float:
         return PAD_TOP + plot_h - plot_h * value / y_max
 
-    body = _y_axis(y_max, HEIGHT)
+    body = charts.y_axis(y_max, HEIGHT, fmt=formatting.number)
     # Step line: the balance holds until the next entry.
     path, last = [], 0
     current_day = start
@@ -134,49 +96,17 @@ def credit_burndown(
         "now": formatting.number(last),
         "end": formatting.number(projected_end_balance),
     }
-    return _svg(_("Credit burn-down"), desc, body)
+    return charts.svg(_("Credit burn-down"), desc, body)
 
 
 def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
-    """Per month: the share of first responses met (green) and missed (red), stacked to 100%."""
-    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
-    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    body = _y_axis(100, HEIGHT, fmt=formatting.percent)
-    slot = plot_w / max(len(months), 1)
-    bar_w = min(slot * 0.6, 48)
-    lines = []
-    for i, (month, met, missed) in enumerate(months):
-        total = met + missed
-        cx = PAD_LEFT + slot * i + slot / 2
-        label = formatting.fmt_date(month, "month")
-        if total:
-            met_h = plot_h * met / total
-            missed_h = plot_h - met_h
-            body.append(
-                f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP + missed_h:.1f}" width="{bar_w:.1f}" '
-                f'height="{met_h:.1f}" fill="{MET}"/>'
-            )
-            if missed:
-                body.append(
-                    f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP:.1f}" width="{bar_w:.1f}" '
-                    f'height="{missed_h:.1f}" fill="{MISSED}"/>'
-                )
-            pct = round(100 * met / total)
-            # The stack always reaches 100%: the label sits inside its top, in white.
-            body.append(
-                f'<text x="{cx:.1f}" y="{PAD_TOP + 16}" text-anchor="middle" fill="#ffffff" '
-                f'font-weight="700">{pct}%</text>'
-            )
-            lines.append(f"{label}: {pct}% ({met}/{total})")
-        else:
-            lines.append(f"{label}: -")
-        body.append(
-            f'<text x="{cx:.1f}" y="{HEIGHT - 12}" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>'
-        )
-    desc = _("First responses within target per month: %(months)s.") % {
-        "months": "; ".join(lines) or "-"
-    }
-    return _svg(_("SLA attainment per month"), desc, body)
+    """Per month: the share of first responses met and missed (core.charts), in the
+    reader's number and month formats (core.formatting)."""
+    return charts.sla_attainment(
+        months,
+        percent=formatting.percent,
+        month_label=lambda month: formatting.fmt_date(month, "month"),
+    )
 
 
 def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
@@ -186,7 +116,7 @@ def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
     height = PAD_TOP + row_h * max(len(rows), 1) + PAD_BOTTOM
     label_w = 0
     plot_w = WIDTH - PAD_RIGHT - 220
-    peak = _nice_max(float(max([r[1] for r in rows] + [Decimal(1)])))
+    peak = charts.nice_max(float(max([r[1] for r in rows] + [Decimal(1)])))
     body = []
     desc_parts = []
     for i, (label, bought, used) in enumerate(rows):
@@ -210,4 +140,4 @@ def hours_used(rows: Sequence[tuple[str, Decimal, Decimal]]) -> SafeString:
             f'<text x="{WIDTH / 2}" y="{PAD_TOP + 20}" text-anchor="middle" fill="{MUTED}">-</text>'
         )
     desc = _("Hours used of hours bought: %(rows)s.") % {"rows": "; ".join(desc_parts) or "-"}
-    return _svg(_("Hours used against bought"), desc, body, height=height)
+    return charts.svg(_("Hours used against bought"), desc, body, height=height)

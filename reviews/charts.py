@@ -1,5 +1,5 @@
-"""SVG charts of a service review, drawn on the server like portal.charts (no JavaScript,
-CSP-safe, with <title>/<desc> for screen readers). Thick strokes, direct labels and
+"""SVG charts of a service review, drawn with core.charts like the dashboard's (no
+JavaScript, CSP-safe, with <title>/<desc> for screen readers). Thick strokes, direct labels and
 dashes besides colour, so they read on paper in black and white and on a phone
 (the viewBox scales to the width)."""
 
@@ -8,109 +8,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import count
 
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-# The drawing helpers and the attainment chart follow portal.charts (the dashboard's), kept
-# here because an app does not import the top app portal (tests/test_architecture.py).
-
-WIDTH, HEIGHT = 640, 260
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 36
-INK, MUTED, GRID = "#1b2330", "#5f6b7a", "#e3e7ed"
-ACTUAL, FORECAST, BOUGHT, USED, MET, MISSED = (
-    "#1f4fa3",
-    "#b86e00",
-    "#c8d3e6",
-    "#1f4fa3",
-    "#1d6b3a",
-    "#a8201a",
-)
-
-_ids = count(1)
-
-
-def _svg(title: str, desc: str, body: list[str], height: int = HEIGHT) -> SafeString:
-    n = next(_ids)
-    return mark_safe(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="chart-t{n} chart-d{n}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="14">'
-        f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>'
-        + "".join(body)
-        + "</svg>"
-    )
-
-
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above value (1, 2, 2.5, 5 x 10^n)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
-
-
-def _y_axis(max_value: float, height: int, fmt=lambda v: f"{v:g}") -> list[str]:
-    out = []
-    plot_h = height - PAD_TOP - PAD_BOTTOM
-    for i in range(5):
-        value = max_value * i / 4
-        y = PAD_TOP + plot_h - plot_h * i / 4
-        out.append(
-            f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>'
-        )
-        out.append(
-            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{escape(fmt(value))}</text>'
-        )
-    return out
+from core import charts
+from core.charts import GRID, HEIGHT, INK, MUTED, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT, PAD_TOP, WIDTH
 
 
 def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
-    """Per month: the share of first responses met (green) and missed (red), stacked to 100%."""
-    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
-    plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    body = _y_axis(100, HEIGHT, fmt=lambda v: f"{v:g}%")
-    slot = plot_w / max(len(months), 1)
-    bar_w = min(slot * 0.6, 48)
-    lines = []
-    for i, (month, met, missed) in enumerate(months):
-        total = met + missed
-        cx = PAD_LEFT + slot * i + slot / 2
-        label = date_format(month, "M Y")
-        if total:
-            met_h = plot_h * met / total
-            missed_h = plot_h - met_h
-            body.append(
-                f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP + missed_h:.1f}" width="{bar_w:.1f}" '
-                f'height="{met_h:.1f}" fill="{MET}"/>'
-            )
-            if missed:
-                body.append(
-                    f'<rect x="{cx - bar_w / 2:.1f}" y="{PAD_TOP:.1f}" width="{bar_w:.1f}" '
-                    f'height="{missed_h:.1f}" fill="{MISSED}"/>'
-                )
-            pct = round(100 * met / total)
-            # The stack always reaches 100%: the label sits inside its top, in white.
-            body.append(
-                f'<text x="{cx:.1f}" y="{PAD_TOP + 16}" text-anchor="middle" fill="#ffffff" '
-                f'font-weight="700">{pct}%</text>'
-            )
-            lines.append(f"{label}: {pct}% ({met}/{total})")
-        else:
-            lines.append(f"{label}: -")
-        body.append(
-            f'<text x="{cx:.1f}" y="{HEIGHT - 12}" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>'
-        )
-    desc = _("First responses within target per month: %(months)s.") % {
-        "months": "; ".join(lines) or "-"
-    }
-    return _svg(_("SLA attainment per month"), desc, body)
+    """Per month: the share of first responses met and missed (core.charts), the months
+    written short ("Jul 2025")."""
+    return charts.sla_attainment(
+        months, percent=lambda v: f"{v:g}%", month_label=lambda month: date_format(month, "M Y")
+    )
 
 
 #: Line colours and dash patterns: told apart in colour and in black-and-white print.
@@ -138,7 +51,7 @@ def burndown(
     """Hours left per hour block at each month end (R11), one line per block."""
     span = max((end - start).days, 1)
     peak = max([float(q) for _label, q, _pts in series] + [1.0])
-    y_max = _nice_max(peak)
+    y_max = charts.nice_max(peak)
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
 
@@ -148,7 +61,7 @@ def burndown(
     def y(value: float) -> float:
         return PAD_TOP + plot_h - plot_h * value / y_max
 
-    body = _y_axis(y_max, HEIGHT, fmt=lambda v: f"{v:g} h")
+    body = charts.y_axis(y_max, HEIGHT, fmt=lambda v: f"{v:g} h")
     desc = []
     for n, (label, quantity, points) in enumerate(series):
         colour, dash = SERIES[n % len(SERIES)]
@@ -175,7 +88,7 @@ def burndown(
     text = _("Hours left per hour block at each month end: %(rows)s.") % {
         "rows": "; ".join(desc) or "-"
     }
-    return _svg(_("Hours burn-down"), text, body)
+    return charts.svg(_("Hours burn-down"), text, body)
 
 
 def bars(title: str, rows: Sequence[tuple[str, int | float]], *, unit: str = "") -> SafeString:
@@ -185,7 +98,7 @@ def bars(title: str, rows: Sequence[tuple[str, int | float]], *, unit: str = "")
     height = PAD_TOP + row_h * max(len(rows), 1) + 12
     label_w = 220
     plot_w = WIDTH - label_w - PAD_RIGHT - 70
-    peak = _nice_max(float(max([v for _label, v in rows] + [1])))
+    peak = charts.nice_max(float(max([v for _label, v in rows] + [1])))
     body = []
     parts = []
     for i, (label, value) in enumerate(rows):
@@ -212,4 +125,4 @@ def bars(title: str, rows: Sequence[tuple[str, int | float]], *, unit: str = "")
         0,
         f'<line x1="{label_w}" y1="{PAD_TOP}" x2="{label_w}" y2="{height - 12}" stroke="{GRID}"/>',
     )
-    return _svg(title, "; ".join(parts) or "-", body, height=height)
+    return charts.svg(title, "; ".join(parts) or "-", body, height=height)

@@ -28,7 +28,7 @@ class ServiceReview(models.Model):
     period_key = models.CharField(max_length=16)
     period_start = models.DateField()
     period_end = models.DateField()
-    #: reviews.selectors.review_figures as JSON, with its `schema` version inside.
+    #: reviews.figures.review_figures as JSON, with its `schema` version inside.
     figures = models.JSONField()
     prepared_at = models.DateTimeField(default=timezone.now)
     prepared_by = models.ForeignKey(

@@ -20,22 +20,16 @@ from django.utils.translation import gettext as _
 
 from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import Customer, WorkOrder
+from core.actors import person
 from core.errors import RuleViolation
 from notifications.calendars import customer_calendar, staff_calendar
 from notifications.choices import Event, Urgency
 from notifications.localize import Reader, contact_reader, localized_notify, staff_reader
-from reviews import selectors
+from reviews import figures, selectors
 from reviews.models import ServiceReview
 from reviews.periods import Period, parse_period, previous_month
 
 log = logging.getLogger(__name__)
-
-
-def _audit_user(by):
-    """A User to record, or None (API keys and the system are not users)."""
-    from accounts.models import User
-
-    return by if isinstance(by, User) else None
 
 
 def review_obtain(
@@ -71,7 +65,7 @@ def review_obtain(
 
 def _compute(*, actor, customer, work_order, period, today) -> dict:
     if work_order is not None:
-        return selectors.review_figures(
+        return figures.review_figures(
             work_orders=[work_order],
             customer=customer,
             period=period,
@@ -81,7 +75,7 @@ def _compute(*, actor, customer, work_order, period, today) -> dict:
     work_orders = list(
         selectors.work_orders_for_review(actor=actor, customer=customer, period=period)
     )
-    return selectors.review_figures(
+    return figures.review_figures(
         work_orders=work_orders, customer=customer, period=period, scope="customer", today=today
     )
 
@@ -124,7 +118,7 @@ def review_store(
                 period_start=period.start,
                 period_end=period.end,
                 figures=figures,
-                prepared_by=_audit_user(by),
+                prepared_by=person(by),
             )
     except IntegrityError:
         # Stored meanwhile by another request or the worker (the unique constraints):

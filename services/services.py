@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import RuleViolation
 from core.scoping import actor_is_staff
 from services.choices import Availability, Category, Unit
@@ -89,7 +90,6 @@ def service_update(*, service: Service, by, **fields) -> Service:
     for key, value in changed.items():
         setattr(service, key, value)
     check_quantity_bounds(service.min_quantity, service.max_quantity)
-    user = getattr(by, "audit_user", by)
-    service._history_user = user if getattr(user, "pk", None) is not None else None
+    service._history_user = author(by)
     service.save(update_fields=list(changed))
     return service

@@ -11,15 +11,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple, Protocol
 
 # Internally instants are integer microseconds since the Unix epoch (UTC), and local
-# calendar days are "epoch days": ``date.toordinal() - _EPOCH_ORDINAL``. The naive
-# local midnight of epoch day n is ``n * _DAY`` on the same scale, so an instant u
+# calendar days are "epoch days": ``date.toordinal() - EPOCH_ORDINAL``. The naive
+# local midnight of epoch day n is ``n * DAY`` on the same scale, so an instant u
 # has wall time ``u + utcoffset``. Integers keep the arithmetic exact and fast.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_MICROSECOND = timedelta(microseconds=1)
-_SECOND = 1_000_000
-_DAY = 86_400 * _SECOND
-_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+MICROSECOND = timedelta(microseconds=1)
+SECOND = 1_000_000
+DAY = 86_400 * SECOND
+EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
 
 
 class CalendarError(ValueError):
@@ -56,25 +56,25 @@ class Clock(Protocol):
 # --- conversions ----------------------------------------------------------------
 
 
-def _to_us(value: datetime) -> int:
+def to_us(value: datetime) -> int:
     try:
         # Aware minus aware is absolute time, whatever zones the operands are in.
         # Naive minus aware raises TypeError: that is how naive values are caught,
         # without a second utcoffset() call on the hot path.
-        return (value - _EPOCH) // _MICROSECOND
+        return (value - EPOCH) // MICROSECOND
     except TypeError:
-        raise _not_an_instant(value) from None
+        raise not_an_instant(value) from None
 
 
-def _not_an_instant(value: object) -> Exception:
+def not_an_instant(value: object) -> Exception:
     if isinstance(value, datetime):
         return CalendarError(f"naive datetime {value.isoformat()}: give it a time zone")
     return TypeError(f"expected an aware datetime, got {type(value).__name__}")
 
 
-def _duration_us(duration: timedelta) -> int:
+def duration_us(duration: timedelta) -> int:
     try:
-        us = duration // _MICROSECOND
+        us = duration // MICROSECOND
     except TypeError:
         raise TypeError(f"expected a timedelta, got {type(duration).__name__}") from None
     if us < 0:
@@ -82,13 +82,13 @@ def _duration_us(duration: timedelta) -> int:
     return us
 
 
-def _from_us(us: int) -> datetime:
-    return _EPOCH + _MICROSECOND * us
+def from_us(us: int) -> datetime:
+    return EPOCH + MICROSECOND * us
 
 
-def _time_us(value: time) -> int:
-    return (value.hour * 3600 + value.minute * 60 + value.second) * _SECOND + value.microsecond
+def time_us(value: time) -> int:
+    return (value.hour * 3600 + value.minute * 60 + value.second) * SECOND + value.microsecond
 
 
-def _year_of(epoch_day: int) -> int:
-    return date.fromordinal(epoch_day + _EPOCH_ORDINAL).year
+def year_of(epoch_day: int) -> int:
+    return date.fromordinal(epoch_day + EPOCH_ORDINAL).year

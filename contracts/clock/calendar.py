@@ -23,25 +23,25 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.clock.base import (
-    _DAY,
-    _EPOCH,
-    _EPOCH_ORDINAL,
-    _EPOCH_WEEKDAY,
-    _MICROSECOND,
+    DAY,
+    EPOCH,
+    EPOCH_ORDINAL,
+    EPOCH_WEEKDAY,
+    MICROSECOND,
     CalendarError,
     Interval,
-    _duration_us,
-    _from_us,
-    _not_an_instant,
-    _to_us,
+    duration_us,
+    from_us,
+    not_an_instant,
+    to_us,
 )
-from contracts.clock.hours import _joined, _normalize_hours
+from contracts.clock.hours import join_spans, normalize_hours
 from contracts.clock.zones import (
-    _DAY_OFFSETS,
-    _NEAR_TRANSITION,
-    _day_offset,
-    _offset_at,
-    _transitions_between,
+    DAY_OFFSETS,
+    NEAR_TRANSITION,
+    day_offset,
+    offset_at,
+    transitions_between,
 )
 
 # A search that has seen nothing open for this many consecutive days (about ten
@@ -81,7 +81,7 @@ class BusinessCalendar:
         if not isinstance(tz, tzinfo):
             raise CalendarError(f"tz must be an IANA zone name or a tzinfo, got {tz!r}")
         self.tz = tz
-        self._hours = _normalize_hours(hours)
+        self._hours = normalize_hours(hours)
         self._nominal = tuple(sum(c - o for o, c in spans) for spans in self._hours)
         self._week_us = sum(self._nominal)
         if self._week_us == 0:
@@ -90,12 +90,12 @@ class BusinessCalendar:
         for day in closed:
             if isinstance(day, datetime) or not isinstance(day, date):
                 raise CalendarError(f"closed dates are dates, got {day!r}")
-            closed_days.add(day.toordinal() - _EPOCH_ORDINAL)
+            closed_days.add(day.toordinal() - EPOCH_ORDINAL)
         self._closed = frozenset(closed_days)
         self._closed_sorted = tuple(sorted(closed_days))
         # epoch day -> that day's open spans as UTC microseconds, sorted, disjoint.
         self._days: dict[int, tuple[tuple[int, int], ...]] = {}
-        self._zone_days = _DAY_OFFSETS.setdefault(self.tz, {})
+        self._zone_days = DAY_OFFSETS.setdefault(self.tz, {})
         # first day -> (time-ordered spans, next day) of a stretch near an offset change
         self._blocks: dict[int, tuple[tuple[tuple[int, int], ...], int]] = {}
 
@@ -126,15 +126,15 @@ class BusinessCalendar:
         lands exactly on a closing time is that closing instant; a zero duration
         gives ``next_opening(start)``.
         """
-        # The conversions of _to_us, _duration_us and _from_us, inlined: this is
+        # The conversions of to_us, duration_us and from_us, inlined: this is
         # the hot path (bench/clock.py).
         try:
-            at = (start - _EPOCH) // _MICROSECOND
+            at = (start - EPOCH) // MICROSECOND
         except TypeError:
-            raise _not_an_instant(start) from None
-        remaining = _duration_us(duration)
+            raise not_an_instant(start) from None
+        remaining = duration_us(duration)
         days, zone_days, week = self._days, self._zone_days, self._week_us
-        day = at // _DAY - 1  # the first day that can hold an instant after `at`
+        day = at // DAY - 1  # the first day that can hold an instant after `at`
         # From this day on every span starts after `at`: whole weeks may be skipped.
         clear_of_start = day + 3
         idle = 0  # consecutive days without any opening
@@ -143,7 +143,7 @@ class BusinessCalendar:
                 weeks = (remaining - 1) // week
                 # Never stop a skip among the days near an offset change: their
                 # spans must be walked in time order (see _near_block).
-                while weeks and _day_offset(self.tz, day + 7 * weeks) is None:
+                while weeks and day_offset(self.tz, day + 7 * weeks) is None:
                     weeks -= 1
                 while weeks:
                     total = self._open_us_in_days(day, day + 7 * weeks)
@@ -153,7 +153,7 @@ class BusinessCalendar:
                     if total < remaining:
                         break
                     weeks -= 1
-                    while weeks and _day_offset(self.tz, day + 7 * weeks) is None:
+                    while weeks and day_offset(self.tz, day + 7 * weeks) is None:
                         weeks -= 1
                 if weeks:
                     remaining -= total
@@ -166,7 +166,7 @@ class BusinessCalendar:
             if spans is None:
                 spans = self._day_spans(day)
             next_day = day + 1
-            if zone_days.get(day) is None and _day_offset(self.tz, day) is None:
+            if zone_days.get(day) is None and day_offset(self.tz, day) is None:
                 spans, next_day = self._near_block(day)
             if spans:
                 for span_start, span_end in spans:
@@ -175,7 +175,7 @@ class BusinessCalendar:
                     if span_start < at:
                         span_start = at
                     if remaining <= span_end - span_start:
-                        return _EPOCH + _MICROSECOND * (span_start + remaining)
+                        return EPOCH + MICROSECOND * (span_start + remaining)
                     remaining -= span_end - span_start
                 idle = 0
             else:
@@ -186,10 +186,10 @@ class BusinessCalendar:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Open time between two instants; zero if ``end`` is not after ``start``."""
-        low, high = _to_us(start), _to_us(end)
+        low, high = to_us(start), to_us(end)
         if high <= low:
             return timedelta(0)
-        first, last = low // _DAY - 1, high // _DAY + 1  # days that can overlap
+        first, last = low // DAY - 1, high // DAY + 1  # days that can overlap
         if last - first < 14 or not self._skip_weeks:
             total = sum(self._clipped(day, low, high) for day in range(first, last + 1))
         else:
@@ -202,8 +202,8 @@ class BusinessCalendar:
 
     def is_open(self, at: datetime) -> bool:
         """Whether the location is open at this instant."""
-        instant = _to_us(at)
-        for day in range(instant // _DAY - 1, instant // _DAY + 2):
+        instant = to_us(at)
+        for day in range(instant // DAY - 1, instant // DAY + 2):
             for span_start, span_end in self._spans(day):
                 if span_start <= instant < span_end:
                     return True
@@ -219,16 +219,16 @@ class BusinessCalendar:
         For explanations ("paused for Christmas Day"): a holiday on a weekday without
         hours is not listed, since it skipped nothing.
         """
-        _to_us(start)  # validates: aware datetimes only
-        _to_us(end)
-        first = start.astimezone(self.tz).date().toordinal() - _EPOCH_ORDINAL
-        last = end.astimezone(self.tz).date().toordinal() - _EPOCH_ORDINAL
+        to_us(start)  # validates: aware datetimes only
+        to_us(end)
+        first = start.astimezone(self.tz).date().toordinal() - EPOCH_ORDINAL
+        last = end.astimezone(self.tz).date().toordinal() - EPOCH_ORDINAL
         low = bisect.bisect_left(self._closed_sorted, first)
         high = bisect.bisect_right(self._closed_sorted, last)
         return [
-            date.fromordinal(day + _EPOCH_ORDINAL)
+            date.fromordinal(day + EPOCH_ORDINAL)
             for day in self._closed_sorted[low:high]
-            if self._nominal[(day + _EPOCH_WEEKDAY) % 7]
+            if self._nominal[(day + EPOCH_WEEKDAY) % 7]
         ]
 
     def openings(self, start: datetime, end: datetime) -> list[Interval]:
@@ -236,14 +236,14 @@ class BusinessCalendar:
 
         Walks day by day: meant for explanations over days or weeks, not years.
         """
-        low, high = _to_us(start), _to_us(end)
+        low, high = to_us(start), to_us(end)
         pieces = sorted(
             (max(span_start, low), min(span_end, high))
-            for day in range(low // _DAY - 1, high // _DAY + 2)
+            for day in range(low // DAY - 1, high // DAY + 2)
             for span_start, span_end in self._spans(day)
             if max(span_start, low) < min(span_end, high)
         )
-        return [Interval(_from_us(a), _from_us(b)) for a, b in _joined(pieces)]
+        return [Interval(from_us(a), from_us(b)) for a, b in join_spans(pieces)]
 
     # --- days ---------------------------------------------------------------------
 
@@ -263,11 +263,11 @@ class BusinessCalendar:
         block = self._blocks.get(day)
         if block is None:
             end, pieces = day, []
-            while _day_offset(self.tz, end) is None:
+            while day_offset(self.tz, end) is None:
                 pieces.extend(self._spans(end))
                 end += 1
             pieces.sort()
-            block = (tuple(_joined(pieces)), end)
+            block = (tuple(join_spans(pieces)), end)
             if len(self._blocks) >= _DAY_CACHE_LIMIT:
                 self._blocks.clear()
             self._blocks[day] = block
@@ -288,20 +288,20 @@ class BusinessCalendar:
         for each in range(day, day + _FILL_DAYS):
             if each != day and each in days:
                 continue
-            hours = self._hours[(each + _EPOCH_WEEKDAY) % 7]
+            hours = self._hours[(each + EPOCH_WEEKDAY) % 7]
             if not hours or each in closed:
                 spans: tuple[tuple[int, int], ...] = ()
             else:
                 offset = zone_days.get(each, _UNKNOWN)
                 if offset is _UNKNOWN:
-                    offset = _day_offset(self.tz, each)
+                    offset = day_offset(self.tz, each)
                 if offset is None:
                     spans = self._spans_near_transition(each, hours)
                 elif len(hours) == 1:  # the usual day: one interval, one offset all day
-                    base = each * _DAY - offset
+                    base = each * DAY - offset
                     spans = ((base + hours[0][0], base + hours[0][1]),)
                 else:
-                    base = each * _DAY - offset
+                    base = each * DAY - offset
                     spans = tuple((base + o, base + c) for o, c in hours)
             days[each] = spans
             if each == day:
@@ -314,12 +314,12 @@ class BusinessCalendar:
         # The wall clock is u + offset on each stretch of constant offset; an
         # instant is open when its wall time is inside an interval of this date.
         # Intersect each interval with each stretch, then join what touches.
-        midnight = day * _DAY  # naive local midnight on the epoch scale
-        window_start = midnight - _NEAR_TRANSITION * _DAY
-        window_end = midnight + (_NEAR_TRANSITION + 1) * _DAY
-        changes = _transitions_between(self.tz, window_start, window_end)
+        midnight = day * DAY  # naive local midnight on the epoch scale
+        window_start = midnight - NEAR_TRANSITION * DAY
+        window_end = midnight + (NEAR_TRANSITION + 1) * DAY
+        changes = transitions_between(self.tz, window_start, window_end)
         edges = [window_start, *(at for at, _ in changes), window_end]
-        offsets = [_offset_at(self.tz, window_start), *(after for _, after in changes)]
+        offsets = [offset_at(self.tz, window_start), *(after for _, after in changes)]
         pieces = []
         for stretch_start, stretch_end, offset in zip(edges, edges[1:], offsets, strict=False):
             for o, c in hours:
@@ -328,7 +328,7 @@ class BusinessCalendar:
                 if piece_start < piece_end:
                     pieces.append((piece_start, piece_end))
         pieces.sort()
-        return tuple(_joined(pieces))
+        return tuple(join_spans(pieces))
 
     def _clipped(self, day: int, low: int, high: int) -> int:
         total = 0
@@ -350,27 +350,27 @@ class BusinessCalendar:
         nominal = self._nominal
         total = weeks * self._week_us
         for day in range(end - leftover, end):
-            total += nominal[(day + _EPOCH_WEEKDAY) % 7]
+            total += nominal[(day + EPOCH_WEEKDAY) % 7]
         low = bisect.bisect_left(self._closed_sorted, first)
         high = bisect.bisect_left(self._closed_sorted, end)
         for day in self._closed_sorted[low:high]:
-            total -= nominal[(day + _EPOCH_WEEKDAY) % 7]
+            total -= nominal[(day + EPOCH_WEEKDAY) % 7]
         near: set[int] = set()
-        window = _NEAR_TRANSITION * _DAY
-        for instant, _ in _transitions_between(
-            self.tz, (first - 1) * _DAY - window, (end + 1) * _DAY + window
+        window = NEAR_TRANSITION * DAY
+        for instant, _ in transitions_between(
+            self.tz, (first - 1) * DAY - window, (end + 1) * DAY + window
         ):
-            change_day = instant // _DAY
+            change_day = instant // DAY
             near.update(
                 range(
-                    max(first, change_day - _NEAR_TRANSITION - 1),
-                    min(end, change_day + _NEAR_TRANSITION + 2),
+                    max(first, change_day - NEAR_TRANSITION - 1),
+                    min(end, change_day + NEAR_TRANSITION + 2),
                 )
             )
         for day in near:
             if day not in self._closed:
                 actual = sum(b - a for a, b in self._spans(day))
-                total += actual - nominal[(day + _EPOCH_WEEKDAY) % 7]
+                total += actual - nominal[(day + EPOCH_WEEKDAY) % 7]
         return total
 
     def _closed_too_long(self, start: datetime) -> CalendarError:

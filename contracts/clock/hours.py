@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import time
 
-from contracts.clock.base import _DAY, CalendarError, _time_us
+from contracts.clock.base import DAY, CalendarError, time_us
 
 
-def _normalize_hours(
+def normalize_hours(
     hours: Mapping[int, Sequence[tuple[time, time]]],
 ) -> tuple[tuple[tuple[int, int], ...], ...]:
     """Per weekday, sorted and merged ``(open_us, close_us)`` from local midnight."""
@@ -32,9 +32,9 @@ def _normalize_hours(
             for value in (opens, closes):
                 if not isinstance(value, time) or value.tzinfo is not None:
                     raise CalendarError(f"interval bounds are naive local times, got {value!r}")
-            open_us = _time_us(opens)
+            open_us = time_us(opens)
             # Closing at time(0) means midnight at the end of the day (24:00).
-            close_us = _DAY if closes == time(0) else _time_us(closes)
+            close_us = DAY if closes == time(0) else time_us(closes)
             if close_us <= open_us:
                 raise CalendarError(
                     f"interval {opens}-{closes} on weekday {weekday} closes before it opens"
@@ -54,7 +54,7 @@ def _normalize_hours(
     return tuple(week)
 
 
-def _joined(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def join_spans(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted spans with those that touch or overlap joined into one."""
     joined: list[tuple[int, int]] = []
     for piece_start, piece_end in pieces:

@@ -1,7 +1,7 @@
 """The UTC offset changes (DST transitions) of an IANA zone, found and cached.
 
 ``zoneinfo`` does not publish its transition table, so ``_year_transitions`` finds
-the changes of a year by probing; ``_day_offset`` then says, per local date, the one
+the changes of a year by probing; ``day_offset`` then says, per local date, the one
 offset in force around it, or None for a date near a change, which the calendar
 computes exactly (see ``BusinessCalendar._spans_near_transition``). Both caches are
 module-level, shared by every calendar in a zone.
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from contracts.clock.base import _DAY, _EPOCH_ORDINAL, _MICROSECOND, _SECOND, _from_us, _year_of
+from contracts.clock.base import DAY, EPOCH_ORDINAL, MICROSECOND, SECOND, from_us, year_of
 
 # Days within this many days of a UTC offset change are computed exactly rather than
 # from the weekday totals. Offsets are below 24 h (a Python rule), so every instant
-# of epoch day n lies in ((n - 1) * _DAY, (n + 2) * _DAY); 3 leaves a margin.
-_NEAR_TRANSITION = 3
+# of epoch day n lies in ((n - 1) * DAY, (n + 2) * DAY); 3 leaves a margin.
+NEAR_TRANSITION = 3
 
 # (tz, year) -> ((instant_us, offset_after_us), ...) for the offset changes whose
 # instant falls in that UTC year. Shared by every calendar in the zone; filling it
@@ -24,17 +24,17 @@ _NEAR_TRANSITION = 3
 _TRANSITIONS: dict[tuple[tzinfo, int], tuple[tuple[int, int], ...]] = {}
 
 
-def _offset_at(tz: tzinfo, us: int) -> int:
+def offset_at(tz: tzinfo, us: int) -> int:
     """The zone's UTC offset, in microseconds, at the instant ``us``."""
     # Whole seconds suffice (zone transitions fall on whole seconds), and
     # fromtimestamp is twice as fast as converting a UTC datetime.
     try:
-        moment = datetime.fromtimestamp(us // _SECOND, tz)
+        moment = datetime.fromtimestamp(us // SECOND, tz)
     except (OverflowError, OSError, ValueError):  # beyond the platform's time_t
-        moment = _from_us(us).astimezone(tz)
+        moment = from_us(us).astimezone(tz)
     offset = moment.utcoffset()
     assert offset is not None
-    return offset // _MICROSECOND
+    return offset // MICROSECOND
 
 
 def _year_transitions(tz: tzinfo, year: int) -> tuple[tuple[int, int], ...]:
@@ -48,32 +48,32 @@ def _year_transitions(tz: tzinfo, year: int) -> tuple[tuple[int, int], ...]:
     # out within one day would go unseen: the tz database has no two changes less
     # than a day apart since 1970, and for 1990-2035 this finds exactly its
     # transitions in every zone (checked when this was written).
-    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
-    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
+    first = date(year, 1, 1).toordinal() - EPOCH_ORDINAL
+    last = date(year + 1, 1, 1).toordinal() - EPOCH_ORDINAL
     changes = []
-    previous = _offset_at(tz, first * _DAY - _SECOND)
+    previous = offset_at(tz, first * DAY - SECOND)
     for day in range(first, last):
-        probe = (day + 1) * _DAY - _SECOND
-        offset = _offset_at(tz, probe)
+        probe = (day + 1) * DAY - SECOND
+        offset = offset_at(tz, probe)
         if offset != previous:
-            low, high = day * _DAY // _SECOND - 1, probe // _SECOND  # seconds
+            low, high = day * DAY // SECOND - 1, probe // SECOND  # seconds
             while high - low > 1:  # invariant: offset(low) == previous != offset(high)
                 middle = (low + high) // 2
-                if _offset_at(tz, middle * _SECOND) == previous:
+                if offset_at(tz, middle * SECOND) == previous:
                     low = middle
                 else:
                     high = middle
-            changes.append((high * _SECOND, _offset_at(tz, high * _SECOND)))
+            changes.append((high * SECOND, offset_at(tz, high * SECOND)))
             previous = offset
     found = tuple(changes)
     _TRANSITIONS[key] = found
     return found
 
 
-def _transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[int, int]]:
+def transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[int, int]]:
     """Offset changes with ``start_us <= instant < end_us``, in order."""
     result = []
-    for year in range(_year_of(start_us // _DAY), _year_of(end_us // _DAY) + 1):
+    for year in range(year_of(start_us // DAY), year_of(end_us // DAY) + 1):
         for change in _year_transitions(tz, year):
             if start_us <= change[0] < end_us:
                 result.append(change)
@@ -81,31 +81,31 @@ def _transitions_between(tz: tzinfo, start_us: int, end_us: int) -> list[tuple[i
 
 
 # zone -> {epoch day: the UTC offset in force throughout that day's window (from
-# _NEAR_TRANSITION days before to _NEAR_TRANSITION + 1 after), or None for a day
+# NEAR_TRANSITION days before to NEAR_TRANSITION + 1 after), or None for a day
 # near an offset change}. Filled a year at a time; what makes an ordinary day cheap.
-_DAY_OFFSETS: dict[tzinfo, dict[int, int | None]] = {}
+DAY_OFFSETS: dict[tzinfo, dict[int, int | None]] = {}
 
 
-def _day_offset(tz: tzinfo, day: int) -> int | None:
-    table = _DAY_OFFSETS.get(tz)
+def day_offset(tz: tzinfo, day: int) -> int | None:
+    table = DAY_OFFSETS.get(tz)
     if table is None:
-        table = _DAY_OFFSETS.setdefault(tz, {})
+        table = DAY_OFFSETS.setdefault(tz, {})
     if day in table:
         return table[day]
-    year = _year_of(day)
-    first = date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
-    last = date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
-    margin = (_NEAR_TRANSITION + 2) * _DAY
-    changes = _transitions_between(tz, first * _DAY - margin, last * _DAY + margin)
+    year = year_of(day)
+    first = date(year, 1, 1).toordinal() - EPOCH_ORDINAL
+    last = date(year + 1, 1, 1).toordinal() - EPOCH_ORDINAL
+    margin = (NEAR_TRANSITION + 2) * DAY
+    changes = transitions_between(tz, first * DAY - margin, last * DAY + margin)
     near: set[int] = set()
     for instant, _ in changes:
-        change_day = instant // _DAY
-        near.update(range(change_day - _NEAR_TRANSITION - 1, change_day + _NEAR_TRANSITION + 2))
-    offset, index = _offset_at(tz, first * _DAY), 0
-    while index < len(changes) and changes[index][0] <= first * _DAY:
+        change_day = instant // DAY
+        near.update(range(change_day - NEAR_TRANSITION - 1, change_day + NEAR_TRANSITION + 2))
+    offset, index = offset_at(tz, first * DAY), 0
+    while index < len(changes) and changes[index][0] <= first * DAY:
         index += 1  # already in force at the first midnight
     for each in range(first, last):
-        while index < len(changes) and changes[index][0] <= each * _DAY:
+        while index < len(changes) and changes[index][0] <= each * DAY:
             offset = changes[index][1]
             index += 1
         table[each] = None if each in near else offset

@@ -32,16 +32,16 @@ from contracts.rules import (
     check_country,
     check_fields,
     check_timezone,
-    history_user,
 )
 from contracts.rules import stamp as _stamp
 from contracts.services.work_orders import (
-    _claim_version,
-    _locked_work_order,
+    claim_version,
+    locked_work_order,
     named_contact_add,
     named_contact_update,
     work_order_create,
 )
+from core.actors import author
 from core.errors import Conflict, RuleViolation, StaleVersion
 from core.scoping import actor_is_staff
 from services.choices import PROACTIVE_CREDITS
@@ -79,7 +79,7 @@ def customer_update(*, customer: Customer, expected_version=None, by=None, **fie
             % {"choices": ", ".join(dict(settings.LANGUAGES))},
             field="language",
         )
-    new_version = _claim_version(Customer, current, expected_version)
+    new_version = claim_version(Customer, current, expected_version)
     current.refresh_from_db()
     for key, value in changed.items():
         setattr(current, key, value.strip() if key == "name" else value)
@@ -130,7 +130,7 @@ def named_contact_invite(*, contact: NamedContact, by, base_url: str = "") -> tu
         token_hash=_hash(token),
         email=contact.email,
         expires_at=now + dt.timedelta(days=INVITATION_DAYS),
-        created_by=history_user(by),
+        created_by=author(by),
     )
     base = (base_url or getattr(settings, "PORTAL_BASE_URL", "") or "").rstrip("/")
     link = f"{base}/invitations/{token}/"
@@ -272,7 +272,7 @@ def named_contacts_import(*, work_order: WorkOrder, text: str, by=None) -> list[
     rows = [r for r in contacts_csv_parse(work_order=work_order, text=text) if not r["errors"]]
     if not rows:
         raise RuleViolation(_("No row of the file can be imported."), field="file")
-    work_order = _locked_work_order(work_order)
+    work_order = locked_work_order(work_order)
     from contracts.rules import check_room_for_contact
 
     check_room_for_contact(work_order=work_order, adding=len(rows))
@@ -298,7 +298,7 @@ def contact_change_propose(
 ) -> ContactChangeRequest:
     """R25: the customer's lead contact proposes a new contact or a change; staff decide."""
     lead = NamedContact.objects.filter(
-        work_order=work_order, user=history_user(by), is_lead=True, active=True
+        work_order=work_order, user=author(by), is_lead=True, active=True
     ).exists()
     if not lead:
         raise RuleViolation(
@@ -320,7 +320,7 @@ def contact_change_propose(
         contact=contact,
         proposed=proposed,
         note=(note or "")[:300],
-        proposed_by=history_user(by),
+        proposed_by=author(by),
     )
 
 
@@ -343,7 +343,7 @@ def contact_change_decide(
     request.state = (
         ContactChangeRequest.State.ACCEPTED if accept else ContactChangeRequest.State.DECLINED
     )
-    request.decided_by = history_user(by)
+    request.decided_by = author(by)
     request.decided_at = djtz.now()
     request.save(update_fields=["state", "decided_by", "decided_at"])
     return request

@@ -52,7 +52,7 @@ def customer_create(
     return customer
 
 
-def _check_hours(fields: dict) -> None:
+def check_opening_hours(fields: dict) -> None:
     opens, closes = fields.get("opens_at"), fields.get("closes_at")
     if opens is not None and closes is not None and closes <= opens:
         raise RuleViolation(
@@ -92,7 +92,7 @@ def support_location_create(
     """Create a location and copy its public holidays for this year and the next two (R5)."""
     check_country(country)
     check_timezone(timezone)
-    _check_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
+    check_opening_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
     location = SupportLocation(
         customer=customer,
         name=name,
@@ -157,7 +157,7 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
         check_country(merged["country"])
     if "timezone" in changed:
         check_timezone(merged["timezone"])
-    _check_hours(merged)
+    check_opening_hours(merged)
     for key, value in changed.items():
         setattr(location, key, value)
     check_fields(location)

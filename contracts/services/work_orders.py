@@ -29,12 +29,12 @@ from contracts.rules import (
     check_location,
     check_room_for_contact,
     check_term,
-    history_user,
 )
 from contracts.rules import (
     stamp as _stamp,
 )
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation, StaleVersion
 from core.scoping import actor_is_staff
 from services.choices import DSE, Package, Unit
@@ -150,7 +150,7 @@ def _as_version(value) -> int:
         raise RuleViolation(_("The version must be a whole number."), field="version") from exc
 
 
-def _claim_version(model, obj, expected_version) -> int:
+def claim_version(model, obj, expected_version) -> int:
     """Compare-and-swap the version; returns the new one. StaleVersion if it moved.
 
     The conditional UPDATE both checks and takes the row lock, so of two saves that
@@ -211,7 +211,7 @@ def work_order_update(
         return current
     if "end_date" in changed and not extension:
         _check_extension(current, changed["end_date"])
-    new_version = _claim_version(WorkOrder, work_order, expected_version)
+    new_version = claim_version(WorkOrder, work_order, expected_version)
     work_order = WorkOrder.objects.select_related("customer").get(pk=work_order.pk)
     if "package" in changed and changed["package"] not in Package.values:
         raise RuleViolation(
@@ -300,7 +300,7 @@ def _check_extension(work_order: WorkOrder, end_date) -> None:
 @transaction.atomic
 def work_order_terminate(*, work_order: WorkOrder, by=None) -> WorkOrder:
     """End the work order now; its DSE lines end on the same date (R13)."""
-    new_version = _claim_version(WorkOrder, work_order, None)
+    new_version = claim_version(WorkOrder, work_order, None)
     work_order = WorkOrder.objects.get(pk=work_order.pk)
     _check_not_terminated(work_order)
     work_order.terminated_at = djtz.now()
@@ -321,7 +321,7 @@ def work_order_terminate(*, work_order: WorkOrder, by=None) -> WorkOrder:
 # --- Lines -------------------------------------------------------------------------------
 
 
-def _locked_work_order(work_order: WorkOrder) -> WorkOrder:
+def locked_work_order(work_order: WorkOrder) -> WorkOrder:
     # Lock the work order: lines and contacts are checked against it and its siblings.
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
@@ -336,7 +336,7 @@ def work_order_line_add(
     override_reason: str = "",
     by=None,
 ) -> WorkOrderLine:
-    work_order = _locked_work_order(work_order)
+    work_order = locked_work_order(work_order)
     _check_not_terminated(work_order)
     if isinstance(service, str):
         service = Service.objects.filter(code=service).first()
@@ -358,7 +358,7 @@ def work_order_line_add(
         unit=service.unit,
         bounds_override=override,
         override_reason=override_reason.strip() if override else "",
-        override_by=history_user(by) if override else None,
+        override_by=author(by) if override else None,
         ends_on=work_order.end_date if service.code == DSE else None,
     )
     check_fields(line)
@@ -377,7 +377,7 @@ def work_order_line_update(
     override_reason: str | None = None,
     by=None,
 ) -> WorkOrderLine:
-    work_order = _locked_work_order(line.work_order)
+    work_order = locked_work_order(line.work_order)
     _check_not_terminated(work_order)
     line = WorkOrderLine.objects.select_related("service").get(pk=line.pk)
     bounds_override = line.bounds_override if bounds_override is None else bounds_override
@@ -408,7 +408,7 @@ def work_order_line_update(
     if quantity == previous and override == line.bounds_override:
         return line
     if override and not line.bounds_override:
-        line.override_by = history_user(by)
+        line.override_by = author(by)
     line.quantity = quantity
     line.bounds_override = override
     line.override_reason = override_reason.strip() if override else ""
@@ -424,7 +424,7 @@ def work_order_line_update(
 
 @transaction.atomic
 def work_order_line_remove(*, line: WorkOrderLine, by=None) -> None:
-    work_order = _locked_work_order(line.work_order)
+    work_order = locked_work_order(line.work_order)
     _check_not_terminated(work_order)
     line = WorkOrderLine.objects.get(pk=line.pk)
     if line.used > 0:
@@ -492,7 +492,7 @@ def named_contact_add(
 ) -> NamedContact:
     """Add a named contact (R1: Conflict past the package's limit; R25: history kept)."""
     # The row lock makes count-then-insert safe against a concurrent add.
-    work_order = _locked_work_order(work_order)
+    work_order = locked_work_order(work_order)
     if not (name or "").strip():
         raise RuleViolation(_("A named contact needs a name."), field="name")
     email = check_contact_email(work_order=work_order, email=email)
@@ -526,8 +526,8 @@ def named_contact_update(
             % {"fields": ", ".join(sorted(unknown))},
             field=min(unknown),
         )
-    work_order = _locked_work_order(contact.work_order)
-    new_version = _claim_version(NamedContact, contact, expected_version)
+    work_order = locked_work_order(contact.work_order)
+    new_version = claim_version(NamedContact, contact, expected_version)
     contact = NamedContact.objects.get(pk=contact.pk)
     if "email" in fields:
         fields["email"] = check_contact_email(

@@ -11,7 +11,7 @@ from contracts.forms import (
     CustomerForm,
 )
 from contracts.models import Customer, SupportLocation, WorkOrder
-from contracts.views.common import _page
+from contracts.views.common import page_of
 from core.forms import errors_onto
 
 # --- customers ------------------------------------------------------------------------------
@@ -27,7 +27,7 @@ def customer_list(request):
         customers = customers.filter(
             Q(name__icontains=q) | Q(code__icontains=q) | Q(country__iexact=q)
         )
-    page_obj = _page(request, customers.order_by("name"))
+    page_obj = page_of(request, customers.order_by("name"))
     return render(
         request,
         "contracts/customer_list.html",

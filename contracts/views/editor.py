@@ -21,7 +21,7 @@ from contracts.forms import (
     WorkOrderForm,
 )
 from contracts.models import NamedContact, SupportLocation, WorkOrder, WorkOrderLine
-from contracts.views.common import _edit_url, _editable, put_error
+from contracts.views.common import editable_work_order, put_error, work_order_edit_url
 from core import formatting
 from core.errors import DomainError, StaleVersion
 from core.forms import errors_onto
@@ -147,7 +147,7 @@ def editor_context(
 @staff_required
 def work_order_edit(request, pk):
     """The editor. POST saves the header with the version it was read at (stale: refused)."""
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     if request.method == "POST":
         form = WorkOrderForm(request.POST, customer=work_order.customer)
         if form.is_valid():
@@ -204,7 +204,7 @@ def work_order_edit(request, pk):
 @staff_editor_required
 @require_POST
 def line_add(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     form = LineForm(request.POST, package=work_order.package, prefix="line")
     if form.is_valid():
         data = form.cleaned_data
@@ -218,7 +218,7 @@ def line_add(request, pk):
                 by=request.user,
             )
             messages.success(request, _("%(service)s was added.") % {"service": line.service.name})
-            return redirect(f"{_edit_url(work_order)}#lines")
+            return redirect(f"{work_order_edit_url(work_order)}#lines")
     return render(
         request,
         "contracts/work_order_edit.html",
@@ -252,7 +252,7 @@ def line_update(request, pk):
             )
     else:
         messages.error(request, _("Enter a quantity above zero."))
-    return redirect(f"{_edit_url(line.work_order)}#lines")
+    return redirect(f"{work_order_edit_url(line.work_order)}#lines")
 
 
 @staff_editor_required
@@ -271,13 +271,13 @@ def line_remove(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("%(service)s was removed.") % {"service": line.service.name})
-    return redirect(f"{_edit_url(line.work_order)}#lines")
+    return redirect(f"{work_order_edit_url(line.work_order)}#lines")
 
 
 @staff_editor_required
 @require_POST
 def contact_add(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     form = ContactForm(request.POST, prefix="contact")
     if form.is_valid():
         data = form.cleaned_data
@@ -299,7 +299,7 @@ def contact_add(request, pk):
             messages.success(
                 request, _("%(name)s is now a named contact.") % {"name": contact.name}
             )
-            return redirect(f"{_edit_url(work_order)}#contacts")
+            return redirect(f"{work_order_edit_url(work_order)}#contacts")
     return render(
         request,
         "contracts/work_order_edit.html",
@@ -350,7 +350,7 @@ def contact_edit(request, pk):
             put_error(form, exc)
         else:
             messages.success(request, _("%(name)s was saved.") % {"name": data["name"]})
-            return redirect(f"{_edit_url(contact.work_order)}#contacts")
+            return redirect(f"{work_order_edit_url(contact.work_order)}#contacts")
     return render(
         request,
         "contracts/contact_form.html",
@@ -366,10 +366,10 @@ def contact_edit(request, pk):
 @staff_editor_required
 @require_POST
 def work_order_terminate(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     if request.POST.get("confirmed") != "yes":
         # Never at one click: the confirmation says what terminating does, in numbers.
-        return redirect("contracts:terminate_confirm", pk=work_order.pk)
+        return redirect("credits:terminate_confirm", pk=work_order.pk)
     try:
         services.work_order_terminate(work_order=work_order, by=request.user)
     except DomainError as exc:
@@ -387,7 +387,7 @@ def work_order_terminate(request, pk):
 @staff_editor_required
 @require_POST
 def location_update(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     location = work_order.support_location
     if location is None:
         messages.error(request, _("This work order has no support location."))
@@ -401,7 +401,7 @@ def location_update(request, pk):
             messages.success(
                 request, _("The support location was saved; open incidents follow its new hours.")
             )
-            return redirect(f"{_edit_url(work_order)}#location")
+            return redirect(f"{work_order_edit_url(work_order)}#location")
     return render(
         request,
         "contracts/work_order_edit.html",
@@ -412,7 +412,7 @@ def location_update(request, pk):
 @staff_editor_required
 @require_POST
 def closure_set(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     form = ClosureDayForm(request.POST, prefix="closure")
     if work_order.support_location is not None and form.is_valid():
         try:
@@ -425,13 +425,13 @@ def closure_set(request, pk):
             messages.success(request, _("The calendar was updated."))
     else:
         messages.error(request, _("Enter a valid date."))
-    return redirect(f"{_edit_url(work_order)}#location")
+    return redirect(f"{work_order_edit_url(work_order)}#location")
 
 
 @staff_required
 def location_preview(request, pk):
     """htmx: the calendar preview of a work order's location, refreshed in place."""
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     return render(
         request,
         "contracts/_calendar_preview.html",

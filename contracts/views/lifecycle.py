@@ -1,8 +1,8 @@
 """Pages of the contract's life: edit a customer, invite / deactivate / import contacts,
 the lead contact's proposals (R25), renewal and extension (R14), and the confirmation of
-every destructive action (terminate, remove a line) saying what happens in numbers."""
-
-from decimal import Decimal
+every destructive action (remove a line) saying what happens in numbers. Extending a term
+and terminating a work order show credit balances: their pages are credits' own
+(credits/views_term.py)."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -17,7 +17,6 @@ from contracts.forms import (
     ContactImportForm,
     ContactProposalForm,
     CustomerEditForm,
-    ExtendForm,
     InvitationAcceptForm,
     RenewForm,
 )
@@ -28,48 +27,16 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from contracts.views.common import _edit_url, _editable
+from contracts.views.common import (
+    confirm_page,
+    editable_work_order,
+    form_page,
+    plain_decimal,
+    work_order_edit_url,
+)
 from core.errors import DomainError
 from core.forms import errors_onto
-from services.choices import DSE, PROACTIVE_CREDITS
-
-
-def _n(value) -> str:
-    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
-    return f"{value.normalize():f}"
-
-
-def _form_page(request, *, title, form, back, submit, work_order=None, extra=None, multipart=False):
-    return render(
-        request,
-        "contracts/simple_form.html",
-        {
-            "nav_section": "work_orders" if work_order else "customers",
-            "title": title,
-            "form": form,
-            "back": back,
-            "submit": submit,
-            "work_order": work_order,
-            "multipart": multipart,
-            **(extra or {}),
-        },
-    )
-
-
-def _confirm_page(request, *, title, facts, action, back, submit):
-    return render(
-        request,
-        "contracts/confirm.html",
-        {
-            "nav_section": "work_orders",
-            "title": title,
-            "facts": facts,
-            "action": action,
-            "back": back,
-            "submit": submit,
-        },
-    )
-
+from services.choices import PROACTIVE_CREDITS
 
 # --- customers ------------------------------------------------------------------------------
 
@@ -90,7 +57,7 @@ def customer_edit(request, pk):
             )
             messages.success(request, _("%(name)s was saved.") % {"name": data["name"]})
             return redirect("contracts:customer_detail", pk=customer.pk)
-    return _form_page(
+    return form_page(
         request,
         title=_("Edit %(name)s") % {"name": customer.name},
         form=form,
@@ -123,7 +90,7 @@ def contact_invite(request, pk):
             _("An invitation to sign in was sent to %(email)s; it works once, for 7 days.")
             % {"email": contact.email},
         )
-    return redirect(f"{_edit_url(contact.work_order)}#contacts")
+    return redirect(f"{work_order_edit_url(contact.work_order)}#contacts")
 
 
 @staff_editor_required
@@ -137,9 +104,9 @@ def contact_deactivate(request, pk):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("%(name)s was deactivated.") % {"name": contact.name})
-        return redirect(f"{_edit_url(contact.work_order)}#contacts")
+        return redirect(f"{work_order_edit_url(contact.work_order)}#contacts")
     active = contact.work_order.contacts.filter(active=True).count()
-    return _confirm_page(
+    return confirm_page(
         request,
         title=_("Deactivate %(name)s") % {"name": contact.name},
         facts=[
@@ -151,7 +118,7 @@ def contact_deactivate(request, pk):
             ),
         ],
         action=request.path,
-        back=f"{_edit_url(contact.work_order)}#contacts",
+        back=f"{work_order_edit_url(contact.work_order)}#contacts",
         submit=_("Deactivate"),
     )
 
@@ -159,7 +126,7 @@ def contact_deactivate(request, pk):
 @staff_editor_required
 def contacts_import(request, pk):
     """Upload a CSV, see each row with its errors, then import the valid rows."""
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     form = ContactImportForm(request.POST or None, request.FILES or None)
     rows = None
     if request.method == "POST" and form.is_valid():
@@ -173,7 +140,7 @@ def contacts_import(request, pk):
                 messages.success(
                     request, _("%(n)s named contacts were imported.") % {"n": len(added)}
                 )
-                return redirect(f"{_edit_url(work_order)}#contacts")
+                return redirect(f"{work_order_edit_url(work_order)}#contacts")
             form = ContactImportForm(initial={"text": text})
     valid = [r for r in rows or [] if not r["errors"]]
     return render(
@@ -216,7 +183,7 @@ def invitation_accept(request, token):
 @staff_editor_required
 def contact_proposals(request, pk):
     """Staff: the lead contact's open proposals for this work order, accept or decline."""
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     if request.method == "POST":
         proposal = get_object_or_404(
             ContactChangeRequest.objects.visible_to(request.user).filter(work_order=work_order),
@@ -259,7 +226,7 @@ def contact_propose(request, pk):
             )
             messages.success(request, _("Your proposal was sent to your account manager."))
             return redirect("work_order_overview", pk=work_order.pk)
-    return _form_page(
+    return form_page(
         request,
         title=_("Propose a change to the named contacts"),
         form=form,
@@ -274,7 +241,7 @@ def contact_propose(request, pk):
 
 @staff_editor_required
 def work_order_renew(request, pk):
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     import datetime as dt
 
     start = work_order.end_date + dt.timedelta(days=1)
@@ -305,11 +272,11 @@ def work_order_renew(request, pk):
             )
             return redirect("contracts:work_order_edit", pk=new.pk)
     contacts = work_order.contacts.filter(active=True).count()
-    return _form_page(
+    return form_page(
         request,
         title=_("Renew %(number)s") % {"number": work_order.number},
         form=form,
-        back=_edit_url(work_order),
+        back=work_order_edit_url(work_order),
         submit=_("Renew"),
         work_order=work_order,
         extra={
@@ -322,80 +289,7 @@ def work_order_renew(request, pk):
     )
 
 
-@staff_editor_required
-def work_order_extend(request, pk):
-    work_order = _editable(request, pk)
-    unused = services.unused_entitlements(work_order)
-    from credits.selectors import balance as credit_balance
-
-    balance = credit_balance(work_order=work_order)
-    form = ExtendForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        with errors_onto(form):
-            services.work_order_extend(
-                work_order=work_order,
-                end_date=data["end_date"],
-                unused=data["unused"],
-                reason=data["reason"],
-                by=request.user,
-            )
-            messages.success(
-                request, _("The term now ends on %(end)s.") % {"end": data["end_date"]}
-            )
-            return redirect("contracts:work_order_edit", pk=work_order.pk)
-    return _form_page(
-        request,
-        title=_("Extend %(number)s") % {"number": work_order.number},
-        form=form,
-        back=_edit_url(work_order),
-        submit=_("Extend the term"),
-        work_order=work_order,
-        extra={
-            "facts": [
-                (_("Term ends"), work_order.end_date),
-                (_("Unused credits"), balance),
-                (_("Unused hours"), _n(unused["hours"])),
-            ]
-        },
-    )
-
-
 # --- confirmations of destructive actions ----------------------------------------------------
-
-
-@staff_editor_required
-def terminate_confirm(request, pk):
-    work_order = _editable(request, pk)
-    from credits.selectors import balance as credit_balance
-
-    dse = work_order.lines.filter(service__code=DSE).count()
-    hours = sum(
-        (
-            line.remaining
-            for line in work_order.lines.filter(
-                service__is_hour_block=True, expired_at__isnull=True
-            )
-        ),
-        Decimal(0),
-    )
-    return _confirm_page(
-        request,
-        title=_("Terminate %(number)s") % {"number": work_order.number},
-        facts=[
-            (_("Ends"), _("today, instead of %(end)s") % {"end": work_order.end_date}),
-            (
-                _("Active named contacts who can no longer file"),
-                work_order.contacts.filter(active=True).count(),
-            ),
-            (_("Credits that can no longer be redeemed"), credit_balance(work_order=work_order)),
-            (_("Unused hours that lapse"), _n(hours)),
-            (_("DSE lines ending today"), dse),
-        ],
-        action=reverse("contracts:work_order_terminate", args=[work_order.pk]),
-        back=_edit_url(work_order),
-        submit=_("Terminate work order"),
-    )
 
 
 @staff_editor_required
@@ -407,17 +301,17 @@ def line_remove_confirm(request, pk):
     facts = [
         (
             _("Line"),
-            f"{line.service.name}: {_n(line.quantity)} {line.service.get_unit_display()}",
+            f"{line.service.name}: {plain_decimal(line.quantity)} {line.service.get_unit_display()}",
         ),
-        (_("Used"), _n(line.used)),
+        (_("Used"), plain_decimal(line.used)),
     ]
     if line.service.code == PROACTIVE_CREDITS:
         facts.append((_("Credits taken back"), int(line.quantity)))
-    return _confirm_page(
+    return confirm_page(
         request,
         title=_("Remove %(service)s") % {"service": line.service.name},
         facts=facts,
         action=reverse("contracts:line_remove", args=[line.pk]),
-        back=f"{_edit_url(line.work_order)}#lines",
+        back=f"{work_order_edit_url(line.work_order)}#lines",
         submit=_("Remove the line"),
     )

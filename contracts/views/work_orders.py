@@ -17,7 +17,7 @@ from contracts.forms import (
     WorkOrderForm,
 )
 from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder, WorkOrderLine
-from contracts.views.common import _editable, _page
+from contracts.views.common import editable_work_order, page_of
 from core import formatting
 from core.forms import errors_onto
 from core.times import business_today
@@ -82,7 +82,7 @@ def work_order_list(request):
         ):
             widget.input_type = "date"
             widget.attrs["aria-label"] = label
-    page_obj = _page(request, filterset.qs)
+    page_obj = page_of(request, filterset.qs)
     return render(
         request,
         "contracts/work_order_list.html",
@@ -197,7 +197,7 @@ def _diff_rows(records, label):
 @staff_required
 def work_order_history(request, pk):
     """Who changed what, when: the work order, its lines and contacts, as a readable diff."""
-    work_order = _editable(request, pk)
+    work_order = editable_work_order(request, pk)
     rows = _diff_rows(
         WorkOrder.history.filter(id=work_order.pk).select_related("history_user"),
         lambda r: _("Work order"),

@@ -8,7 +8,7 @@ from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry
-from credits.services.common import _require_editor
+from credits.services.common import require_editor
 from services.choices import PROACTIVE_CREDITS
 
 # --- grants, adjustments, SA conversion ------------------------------------------------------
@@ -72,7 +72,7 @@ def credits_grant(*, line, by=None, removed: bool = False) -> CreditEntry | None
 
 def credits_adjust(*, work_order, amount: int, reason: str, by) -> CreditEntry:
     """A staff correction of the balance, with a reason; never below zero."""
-    _require_editor(by, rule="R10", what=_("adjust a credit balance"))
+    require_editor(by, rule="R10", what=_("adjust a credit balance"))
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(
@@ -91,7 +91,7 @@ def credits_adjust(*, work_order, amount: int, reason: str, by) -> CreditEntry:
 
 def credits_sa_conversion(*, work_order, amount: int, reference: str, by) -> CreditEntry:
     """R18: Software Assurance incidents converted into credits at the value the vendor sets (staff)."""
-    _require_editor(by, rule="R18", what=_("record a Software Assurance conversion"))
+    require_editor(by, rule="R18", what=_("record a Software Assurance conversion"))
     if int(amount) != amount or amount <= 0:
         raise RuleViolation(
             _("R18: a conversion adds a positive whole number of credits."),

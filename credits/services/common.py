@@ -1,12 +1,9 @@
 """Helpers shared by the credits service modules."""
 
-import datetime as dt
-
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
 from core.errors import NotAllowed
-from core.times import business_today
 from credits import ledger
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
@@ -25,7 +22,7 @@ def _require_staff(by, *, rule: str, what: str) -> None:
         )
 
 
-def _require_editor(by, *, rule: str, what: str) -> None:
+def require_editor(by, *, rule: str, what: str) -> None:
     """Staff who may change balances: administrators and account managers, not read-only staff."""
     _require_staff(by, rule=rule, what=what)
     if not can_edit(by):
@@ -34,12 +31,3 @@ def _require_editor(by, *, rule: str, what: str) -> None:
             rule=rule,
             code="staff_only",
         )
-
-
-def _today() -> dt.date:
-    """The business date: core.times.business_today (one function, one zone).
-
-    Not the active time zone: the API activates UTC for its timestamps, and a term, a
-    cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.
-    """
-    return business_today()

@@ -7,11 +7,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits import ledger
 from credits.choices import RedemptionStatus
 from credits.models import Redemption
-from credits.services.common import _require_editor, _today
+from credits.services.common import require_editor
 
 
 def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None, by) -> Redemption:
@@ -22,8 +24,8 @@ def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None
     which lapses what is still scheduled) the redemption is re-read: only a
     scheduled one is delivered, so of two clicks the second gets a Conflict.
     """
-    _require_editor(by, rule="R14", what=_("mark a redemption delivered"))
-    today = _today()
+    require_editor(by, rule="R14", what=_("mark a redemption delivered"))
+    today = business_today()
     delivered_on = delivered_on or today
     work_order = redemption.work_order
     if delivered_on > today:
@@ -54,7 +56,7 @@ def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None
             )
         current.status = RedemptionStatus.DELIVERED
         current.delivered_on = delivered_on
-        current.delivered_by = ledger.audit_user(by)
+        current.delivered_by = author(by)
         current.version = F("version") + 1
         current.save(update_fields=["status", "delivered_on", "delivered_by", "version"])
         current.refresh_from_db()

@@ -7,11 +7,13 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import ConsultingEngagement, EngagementMilestone
-from credits.services.common import _require_editor, _today
+from credits.services.common import require_editor
 from credits.services.hours import time_entry_record
 from services.choices import Category
 
@@ -57,7 +59,7 @@ def consulting_engagement_create(
 ) -> ConsultingEngagement:
     """Record a consulting engagement and pay its fixed price: credits leave the balance
     (never below zero, R10) or hours leave the service's own hour block (R11, R26)."""
-    _require_editor(by, rule="R27", what=_("record a consulting engagement"))
+    require_editor(by, rule="R27", what=_("record a consulting engagement"))
     if service.category != Category.CONSULTING:
         raise RuleViolation(
             _("%(service)s is not a consulting service.") % {"service": service.name},
@@ -89,7 +91,7 @@ def consulting_engagement_create(
         if price_hours <= 0:
             raise RuleViolation(_("The price in hours must be positive."), field="price_hours")
     if work_order.terminated_at is not None or not (
-        work_order.start_date <= _today() <= work_order.end_date
+        work_order.start_date <= business_today() <= work_order.end_date
     ):
         raise RuleViolation(_("R14: engagements are recorded during the term."), rule="R14")
     planned = _milestones(milestones, work_order)
@@ -101,7 +103,7 @@ def consulting_engagement_create(
             title=title.strip()[:200],
             price_credits=price_credits,
             price_hours=price_hours,
-            created_by=ledger.audit_user(by),
+            created_by=author(by),
         )
         if price_credits is not None:
             account = ledger.lock_account(work_order)
@@ -132,7 +134,7 @@ def consulting_engagement_create(
             engagement.time_entry = time_entry_record(
                 line=line,
                 hours=price_hours,
-                worked_on=_today(),
+                worked_on=business_today(),
                 description=f"SOW {sow_reference}: {title}"[:300],
                 reference=f"sow:{sow_reference}",
                 by=by,
@@ -146,9 +148,9 @@ def consulting_engagement_create(
 
 def milestone_complete(*, milestone, done_on: dt.date | None = None, by) -> EngagementMilestone:
     """Mark a milestone of a statement of work done (staff), once."""
-    _require_editor(by, rule="R27", what=_("complete a milestone"))
-    done_on = done_on or _today()
-    if done_on > _today():
+    require_editor(by, rule="R27", what=_("complete a milestone"))
+    done_on = done_on or business_today()
+    if done_on > business_today():
         raise RuleViolation(_("A milestone is done on a past or current day."), field="done_on")
     updated = EngagementMilestone.objects.filter(pk=milestone.pk, done_on__isnull=True).update(
         done_on=done_on

@@ -9,11 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
-from credits.services.common import _require_editor, _today
+from credits.services.common import require_editor
 from credits.services.delivery import redemptions_lapse
 from services.choices import DSE, PROACTIVE_CREDITS
 
@@ -44,7 +46,7 @@ def time_entry_record(
     if hours == 0:
         raise RuleViolation(_("R11: record a non-zero number of hours."), rule="R11", field="hours")
     if hours < 0:
-        _require_editor(by, rule="R11", what=_("correct recorded hours"))
+        require_editor(by, rule="R11", what=_("correct recorded hours"))
         if not description.strip():
             raise RuleViolation(
                 _("R11: a correction of recorded hours needs a reason."),
@@ -52,7 +54,7 @@ def time_entry_record(
                 field="description",
                 code="reason_required",
             )
-    if worked_on > _today():
+    if worked_on > business_today():
         raise RuleViolation(
             _("R11: hours are recorded once worked, not in advance."),
             rule="R11",
@@ -117,7 +119,7 @@ def time_entry_record(
             worked_on=worked_on,
             description=description[:300],
             reference=reference[:200],
-            created_by=ledger.audit_user(by),
+            created_by=author(by),
         )
     line.refresh_from_db(fields=["used"])
     return entry
@@ -151,7 +153,7 @@ def credits_expire(*, work_order, by=None) -> dict:
     redemption still scheduled lapses without a refund (redemptions_lapse). Refused
     before the term ended unless the work order was terminated. Returns a summary.
     """
-    if work_order.terminated_at is None and _today() <= work_order.end_date:
+    if work_order.terminated_at is None and business_today() <= work_order.end_date:
         raise RuleViolation(
             _("R14: the term runs until %(date)s; nothing expires yet.")
             % {"date": work_order.end_date},
@@ -208,7 +210,7 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
         raise RuleViolation(
             _("R14: %(day)s is no anniversary of this term.") % {"day": anniversary}, rule="R14"
         )
-    if _today() < anniversary:
+    if business_today() < anniversary:
         raise RuleViolation(
             _("R14: the anniversary %(day)s has not come yet.") % {"day": anniversary}, rule="R14"
         )
@@ -264,7 +266,7 @@ def anniversaries_due(*, today: dt.date | None = None, by=None) -> int:
     """Run every anniversary lapse that is due (the entitlement sweep calls it daily)."""
     from contracts.models import WorkOrder
 
-    today = today or _today()
+    today = today or business_today()
     done = 0
     for work_order in WorkOrder.objects.filter(
         yearly_entitlements=True,

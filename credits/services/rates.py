@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, RuleViolation
 from credits.models import Rate
-from credits.services.common import _require_editor, round_credits
+from credits.services.common import require_editor, round_credits
 from services.choices import PROACTIVE_CREDITS
 
 # --- rate card (R10) -------------------------------------------------------------------
@@ -47,7 +47,7 @@ def rate_create(*, service, customer=None, credits_per_unit, valid_from: dt.date
     R10: the rate is *set for* the customer by the vendor: an actor (`by`) must be staff
     who may edit; None is the system (data loads, tests)."""
     if by is not None:
-        _require_editor(by, rule="R10", what=_("set a rate"))
+        require_editor(by, rule="R10", what=_("set a rate"))
     credits_per_unit = Decimal(credits_per_unit)
     rate_check(
         service=service, customer=customer, credits_per_unit=credits_per_unit, valid_from=valid_from

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits import ledger
 from credits.choices import (
     ASSESSMENT_ENGINEER_MAX_DAYS,
@@ -28,7 +30,7 @@ from credits.choices import (
 from credits.models import Redemption
 from credits.selectors import balance as ledger_balance
 from credits.selectors import rate_for
-from credits.services.common import _require_editor, _today, round_credits
+from credits.services.common import require_editor, round_credits
 from credits.services.rates import redemption_cost
 from services.choices import (
     MISSION_CRITICAL,
@@ -58,7 +60,7 @@ def _fingerprint(*, service, quantity, scheduled_for, delivery_mode) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _check_request(
+def check_redemption_request(
     *, work_order, service, quantity: Decimal, scheduled_for: dt.date, delivery_mode: str, today
 ) -> None:
     """Every rule a redemption request must meet; raises the first one broken."""
@@ -220,8 +222,8 @@ def _checked_cost(
     *, work_order, service, quantity: Decimal, scheduled_for: dt.date, delivery_mode: str, no_rate
 ) -> tuple:
     """(rate, cost) of a request that meets every rule, at today's rate (R10); `no_rate` names the service."""
-    today = _today()
-    _check_request(
+    today = business_today()
+    check_redemption_request(
         work_order=work_order,
         service=service,
         quantity=quantity,
@@ -258,7 +260,7 @@ def _new_redemption(
         credits=cost,
         travel_expenses_billable=delivery_mode == DeliveryMode.ONSITE
         or service.code in ONSITE_SERVICES,  # R19
-        created_by=ledger.audit_user(by),
+        created_by=author(by),
         **extra,
     )
 
@@ -355,7 +357,7 @@ def credits_redeem(
             code="vendor_consent_required",
         )
     if vendor_consent:
-        _require_editor(by, rule="R10", what=_("record the vendor's consent"))
+        require_editor(by, rule="R10", what=_("record the vendor's consent"))
     rate, cost = _checked_cost(
         **request, no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager.")
     )
@@ -426,7 +428,7 @@ def _activate_enhanced(*, work_order, service, quantity, by) -> None:
         )
 
 
-def _lock_scheduled(redemption) -> tuple:
+def lock_scheduled(redemption) -> tuple:
     """Lock the account, then re-read the redemption: only a scheduled one may change."""
     account = ledger.lock_account(redemption.work_order)
     current = Redemption.objects.select_for_update().select_related("service").get(pk=redemption.pk)
@@ -449,9 +451,9 @@ def redemption_cancel(
     shows a `refund` of the full credits and then a `cancellation_fee` entry. Staff may
     cancel a workshop that missed its minimum enrolment with a full refund whenever (R20).
     """
-    today = _today()
+    today = business_today()
     if minimum_enrolment_not_reached:
-        _require_editor(
+        require_editor(
             by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")
         )
         if redemption.service.code != WORKSHOPS:
@@ -460,7 +462,7 @@ def redemption_cancel(
                 rule="R20",
             )
     with transaction.atomic():
-        account, current = _lock_scheduled(redemption)
+        account, current = lock_scheduled(redemption)
         if current.scheduled_for < today and not minimum_enrolment_not_reached:
             raise Conflict(
                 _("R16: the delivery date has passed; it can no longer be cancelled."),
@@ -499,7 +501,7 @@ def redemption_cancel(
             )
         current.status = RedemptionStatus.CANCELLED
         current.cancelled_at = timezone.now()
-        current.cancelled_by = ledger.audit_user(by)
+        current.cancelled_by = author(by)
         current.cancellation_reason = why[:300]
         current.version = F("version") + 1
         current.save(
@@ -556,7 +558,7 @@ def redemption_exchange(
     )
     rate, cost = _checked_cost(**request, no_rate=_("R10: there is no rate for %(service)s yet."))
     with transaction.atomic():
-        account, current = _lock_scheduled(redemption)
+        account, current = lock_scheduled(redemption)
         difference = cost - current.credits
         if abs(difference) * 100 > current.credits * EXCHANGE_TOLERANCE_PERCENT:
             raise RuleViolation(

@@ -9,18 +9,19 @@ from django.utils.translation import gettext as _
 
 from core import formatting
 from core.errors import Conflict, RuleViolation
+from core.times import business_today
 from credits import ledger
 from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
 from credits.models import Redemption
-from credits.services.common import _today, round_credits
-from credits.services.redemptions import _check_request, _lock_scheduled
+from credits.services.common import round_credits
+from credits.services.redemptions import check_redemption_request, lock_scheduled
 
 
 def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:
     """What moving `redemption` today costs (R16): nothing 14 days or more before its
     delivery day, else the work order's cancellation-fee percentage of its credits
     (rounded half up). Shared with the confirm page, so what it shows is what is charged."""
-    today = today or _today()
+    today = today or business_today()
     if (redemption.scheduled_for - today).days >= FREE_CANCELLATION_DAYS:
         return 0
     return round_credits(
@@ -40,10 +41,10 @@ def redemption_reschedule(
     says it is a move; a balance short of that fee is a Conflict (R16). Nothing is
     written on a refusal. Bumps the redemption's version.
     """
-    today = _today()
+    today = business_today()
     reason = (reason or "").strip()
     with transaction.atomic():
-        account, current = _lock_scheduled(redemption)
+        account, current = lock_scheduled(redemption)
         work_order = current.work_order
         original = current.scheduled_for
         if scheduled_for == original:
@@ -55,7 +56,7 @@ def redemption_reschedule(
             raise Conflict(
                 _("R16: the delivery date has passed; it can no longer be moved."), rule="R16"
             )
-        _check_request(
+        check_redemption_request(
             work_order=work_order,
             service=current.service,
             quantity=current.quantity,

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
 from core import formatting
+from core.actors import author
 from core.errors import Conflict, RuleViolation
-from credits import ledger
+from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
-from credits.services.common import _require_editor, _today
+from credits.services.common import require_editor
 from credits.shortfall import ShortfallWindow, work_order_shortfall_window
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -84,8 +85,8 @@ def shortfall_invoice_record(
     window (Conflict R18, backed by a unique constraint). `on` may be an earlier day
     (an invoice sent before it was recorded), never a later one.
     """
-    _require_editor(by, rule="R18", what=_("record a shortfall invoice"))
-    today = _today()
+    require_editor(by, rule="R18", what=_("record a shortfall invoice"))
+    today = business_today()
     on = on or today
     if on > today:
         raise RuleViolation(
@@ -165,7 +166,7 @@ def shortfall_invoice_record(
                     currency=currency,
                     reference=reference,
                     note=note,
-                    created_by=ledger.audit_user(by),
+                    created_by=author(by),
                 )
         except IntegrityError as exc:
             twin = ShortfallInvoice.objects.filter(
@@ -198,7 +199,7 @@ def shortfall_invoice_void(*, invoice: ShortfallInvoice, reason: str, by) -> Sho
     is free again for a corrected invoice (the unique constraint covers live ones only).
     Returns the invoice as stored after the void.
     """
-    _require_editor(by, rule="R18", what=_("void a shortfall invoice"))
+    require_editor(by, rule="R18", what=_("void a shortfall invoice"))
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(
@@ -216,7 +217,7 @@ def shortfall_invoice_void(*, invoice: ShortfallInvoice, reason: str, by) -> Sho
     # Claim before you act: a conditional UPDATE on a live row. Of two clicks (or two
     # staff) only one matches `voided_at IS NULL`; the other updates nothing and is told.
     won = ShortfallInvoice.objects.filter(pk=invoice.pk, voided_at__isnull=True).update(
-        voided_at=timezone.now(), voided_by=ledger.audit_user(by), void_reason=reason
+        voided_at=timezone.now(), voided_by=author(by), void_reason=reason
     )
     if not won:
         raise Conflict(

@@ -26,7 +26,6 @@ Decisions (documented here, tested in tests/incidents/):
 """
 
 from incidents.services.attainment import attainment_refresh
-from incidents.services.common import payload
 from incidents.services.conversation import (
     incident_assign,
     incident_attach,
@@ -42,6 +41,7 @@ from incidents.services.escalation import (
     incident_request_onsite,
     incident_request_rsm,
 )
+from incidents.services.events import payload
 from incidents.services.opening import (
     incident_change_severity,
     incident_open,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.actors import actor_label, person
 from core.errors import Conflict, NotAllowed, RuleViolation, TooLarge
 from core.scoping import actor_is_staff
 from incidents.choices import (
@@ -34,23 +35,14 @@ from incidents.models import (
     SavedQueueView,
     SeverityRequest,
 )
-from incidents.services.common import (
-    _event,
-    _label,
-    _lock,
-    _manager_email,
-    _notify,
-    _require_party,
-    _require_staff,
-    _save,
-    _sync,
-    _user,
-)
+from incidents.services.access import require_party, require_staff
+from incidents.services.events import manager_email, notify_incident, record_event
+from incidents.services.rows import lock_incident, save_incident, sync_instance
 
 # --- attachments -------------------------------------------------------------------
 
 
-def _check_upload(upload) -> None:
+def check_upload(upload) -> None:
     size = getattr(upload, "size", None)
     if size is None:
         raise RuleViolation(_("Choose a file to attach."), field="file")
@@ -66,12 +58,12 @@ def _check_upload(upload) -> None:
         )
 
 
-def _attach(
+def attach_upload(
     locked: Incident, upload, by, *, comment: IncidentEvent | None = None, internal: bool = False
 ) -> IncidentAttachment:
     """Store one upload on the locked incident (inside the caller's transaction). The
     stored file is removed again if the transaction rolls back."""
-    _check_upload(upload)
+    check_upload(upload)
     name = (getattr(upload, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1][:255]
     content_type = (
         getattr(upload, "content_type", "")
@@ -86,8 +78,8 @@ def _attach(
         content_type=content_type[:120],
         internal=internal,
         from_customer=not actor_is_staff(by),
-        uploaded_by=_user(by),
-        author_label=_label(by),
+        uploaded_by=person(by),
+        author_label=actor_label(by),
     )
     attachment.file.save(name or "file", upload, save=False)
     # A rolled-back transaction must not leave the stored file behind (no orphans).
@@ -106,11 +98,11 @@ def _stored() -> list:
     return _LOCAL.files
 
 
-def _forget_stored() -> None:
+def forget_stored_files() -> None:
     _stored().clear()
 
 
-def _delete_stored() -> None:
+def delete_stored_files() -> None:
     """Remove the files stored by a write that then failed (best effort)."""
     files = _stored()
     while files:
@@ -124,19 +116,19 @@ def _delete_stored() -> None:
 def incident_attach(*, incident: Incident, file, by, internal: bool = False) -> IncidentAttachment:
     """Attach a file to the incident (staff or the incident's customer). Zero bytes and
     files above settings.ATTACHMENT_MAX_BYTES are refused; `internal` is staff only."""
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     if internal:
-        _require_staff(by, _("attach internal files"))
-    _check_upload(file)
-    _forget_stored()
+        require_staff(by, _("attach internal files"))
+    check_upload(file)
+    forget_stored_files()
     try:
         with transaction.atomic():
-            locked = _lock(incident)
+            locked = lock_incident(incident)
             if locked.status == IncidentStatus.CLOSED:
                 raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, field="file")
-            attachment = _attach(locked, file, by, internal=internal)
-            _save(locked, by, "attachment")
-            _event(
+            attachment = attach_upload(locked, file, by, internal=internal)
+            save_incident(locked, by, "attachment")
+            record_event(
                 locked,
                 EventKind.ATTACHMENT,
                 by,
@@ -146,10 +138,10 @@ def incident_attach(*, incident: Incident, file, by, internal: bool = False) -> 
                 internal=internal,
             )
     except Exception:
-        _delete_stored()
+        delete_stored_files()
         raise
-    _forget_stored()
-    _sync(incident, locked)
+    forget_stored_files()
+    sync_instance(incident, locked)
     return attachment
 
 
@@ -174,17 +166,17 @@ def _staff_user(assignee) -> User | None:
 def incident_assign(*, incident: Incident, assignee, by, expected_version: int | None = None):
     """Triage: assign the incident to a staff member (a User or a username), or None to
     unassign. The assignee is told by e-mail (in the digest)."""
-    _require_staff(by, _("assign incidents"))
+    require_staff(by, _("assign incidents"))
     user = _staff_user(assignee)
     with transaction.atomic():
-        locked = _lock(incident, expected_version=expected_version)
+        locked = lock_incident(incident, expected_version=expected_version)
         if locked.assignee_id == (user.pk if user else None):
             return locked
         before = locked.assignee.username if locked.assignee_id else None
         locked.assignee = user
-        _save(locked, by, "assigned")
+        save_incident(locked, by, "assigned")
         # Internal: who works the incident is the desk's business, not the customer's.
-        _event(
+        record_event(
             locked,
             EventKind.ASSIGNED,
             by,
@@ -192,8 +184,8 @@ def incident_assign(*, incident: Incident, assignee, by, expected_version: int |
             data={"from": before, "to": user.username if user else None, "internal": True},
             internal=True,
         )
-        if user is not None and user.email and user != _user(by):
-            _notify(
+        if user is not None and user.email and user != person(by):
+            notify_incident(
                 locked,
                 "incident.updated",
                 f"incident:{locked.pk}:assigned:v{locked.version}",
@@ -202,7 +194,7 @@ def incident_assign(*, incident: Incident, assignee, by, expected_version: int |
                 webhook=False,
                 assigned_to=user.username,
             )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
@@ -214,7 +206,7 @@ def incidents_bulk_update(
     with the reason)."""
     from incidents.services.workflow import incident_set_status
 
-    _require_staff(by, _("change incidents"))
+    require_staff(by, _("change incidents"))
     done, refused = [], []
     for incident in incidents:
         try:
@@ -246,7 +238,7 @@ def severity_request_accept(*, request: SeverityRequest, reason: str, by) -> Sev
     recomputed, recorded) and the request is closed as accepted with the reason."""
     from incidents.services.opening import incident_change_severity
 
-    _require_staff(by, _("decide severity requests"))
+    require_staff(by, _("decide severity requests"))
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(_("Say why the request is accepted."), rule="R3", field="reason")
@@ -269,7 +261,7 @@ def severity_request_accept(*, request: SeverityRequest, reason: str, by) -> Sev
 
 def severity_request_decline(*, request: SeverityRequest, reason: str, by) -> SeverityRequest:
     """R3: support declines a customer's severity request, with a reason the customer reads."""
-    _require_staff(by, _("decide severity requests"))
+    require_staff(by, _("decide severity requests"))
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(_("Say why the request is declined."), rule="R3", field="reason")
@@ -283,13 +275,13 @@ def severity_request_decline(*, request: SeverityRequest, reason: str, by) -> Se
                 rule="R3",
                 code="decided",
             )
-        incident = _lock(locked.incident)
+        incident = lock_incident(locked.incident)
         locked.state = SeverityRequestState.DECLINED
-        locked.decided_at, locked.decided_by = now, _user(by)
-        locked.decided_by_label, locked.decision_reason = _label(by), reason
+        locked.decided_at, locked.decided_by = now, person(by)
+        locked.decided_by_label, locked.decision_reason = actor_label(by), reason
         locked.save()
-        _save(incident, by, "severity request declined")
-        event = _event(
+        save_incident(incident, by, "severity request declined")
+        event = record_event(
             incident,
             EventKind.SEVERITY_DECISION,
             by,
@@ -301,7 +293,7 @@ def severity_request_decline(*, request: SeverityRequest, reason: str, by) -> Se
                 "reason": reason,
             },
         )
-        _notify(
+        notify_incident(
             incident,
             "incident.updated",
             f"incident:{incident.pk}:severity_decision:{event.pk}",
@@ -320,8 +312,8 @@ def close_severity_requests(locked: Incident, severity: str, reason: str, by) ->
     ).update(
         state=SeverityRequestState.ACCEPTED,
         decided_at=timezone.now(),
-        decided_by=_user(by),
-        decided_by_label=_label(by),
+        decided_by=person(by),
+        decided_by_label=actor_label(by),
         decision_reason=reason,
         updated_at=timezone.now(),
     )
@@ -345,8 +337,8 @@ def severity_request_record(locked: Incident, severity: str, reason: str, by) ->
                 incident=locked,
                 severity=severity,
                 reason=reason,
-                requested_by=_user(by),
-                requested_by_label=_label(by),
+                requested_by=person(by),
+                requested_by_label=actor_label(by),
             )
     except IntegrityError as exc:  # a concurrent identical request won the race
         raise Conflict(
@@ -365,14 +357,14 @@ def incident_rate(*, incident: Incident, score, comment: str = "", by) -> Satisf
     once: a score of 1 to 5 and an optional comment."""
     if actor_is_staff(by):
         raise NotAllowed(_("Only the customer rates the support it got."))
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise RuleViolation(_("Give a score from 1 to 5."), field="score")
     comment = (comment or "").strip()
     if len(comment) > 2000:
         raise RuleViolation(_("At most %(limit)s characters.") % {"limit": 2000}, field="comment")
     with transaction.atomic():
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         if locked.status in OPEN_STATUSES:
             raise Conflict(
                 _("Mark the incident solved before rating it."), field="score", code="open"
@@ -384,20 +376,20 @@ def incident_rate(*, incident: Incident, score, comment: str = "", by) -> Satisf
                 code="already_rated",
             )
         rating = SatisfactionRating.objects.create(
-            incident=locked, score=score, comment=comment, rated_by=_user(by)
+            incident=locked, score=score, comment=comment, rated_by=person(by)
         )
-        _save(locked, by, "rated")
-        _event(locked, EventKind.RATING, by, body=comment, data={"score": score})
-        _notify(
+        save_incident(locked, by, "rated")
+        record_event(locked, EventKind.RATING, by, body=comment, data={"score": score})
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:rating",
-            emails=[_manager_email(locked)],
+            emails=[manager_email(locked)],
             webhook=False,
             satisfaction_score=score,
             satisfaction_comment=comment,
         )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return rating
 
 

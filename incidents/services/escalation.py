@@ -21,14 +21,9 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import Incident, IncidentEvent
-from incidents.services.common import (
-    _event,
-    _lock,
-    _manager_email,
-    _notify,
-    _require_party,
-    _require_staff,
-)
+from incidents.services.access import require_party, require_staff
+from incidents.services.events import manager_email, notify_incident, record_event
+from incidents.services.rows import lock_incident
 from notifications.calendars import staff_calendar
 from notifications.choices import Urgency
 from notifications.localize import when
@@ -71,7 +66,7 @@ def incident_request_onsite(
     """R7: staff record that onsite resources are requested for a Performance critical
     incident, at least 24 hours after its opening, with the customer's agreement
     (`agreed_by`: who agreed). Once per incident."""
-    _require_staff(by, _("request onsite resources"))
+    require_staff(by, _("request onsite resources"))
     agreed_by = _required_text(
         agreed_by,
         limit=200,
@@ -82,7 +77,7 @@ def incident_request_onsite(
     note = (note or "").strip()
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        locked = lock_incident(incident, bump=False)
         _refuse_unless_performance_critical(locked, _("Requesting onsite resources"))
         possible_at = locked.opened_at + dt.timedelta(minutes=ONSITE_AFTER_MINUTES)
         if now < possible_at:
@@ -99,7 +94,7 @@ def incident_request_onsite(
                 rule="R7",
                 code="already_requested",
             )
-        event = _event(
+        event = record_event(
             locked,
             EventKind.ONSITE_REQUEST,
             by,
@@ -115,7 +110,7 @@ def incident_escalate_to_product_team(
     """R7: staff record a rapid escalation of a Performance critical incident to a named
     product team, and tell the account manager and the contact. Several teams may be
     engaged; the same team twice is refused (a repeated click, not a new escalation)."""
-    _require_staff(by, _("escalate to a product team"))
+    require_staff(by, _("escalate to a product team"))
     team = _required_text(
         team,
         limit=200,
@@ -125,7 +120,7 @@ def incident_escalate_to_product_team(
     )
     note = (note or "").strip()
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        locked = lock_incident(incident, bump=False)
         _refuse_unless_performance_critical(locked, _("Escalating to a product team"))
         done = locked.events.filter(kind=EventKind.PRODUCT_ESCALATION).values_list(
             "data__team", flat=True
@@ -138,18 +133,18 @@ def incident_escalate_to_product_team(
                 field="team",
                 code="already_escalated",
             )
-        event = _event(
+        event = record_event(
             locked,
             EventKind.PRODUCT_ESCALATION,
             by,
             body=note,
             data={"team": team, "note": note},
         )
-        _notify(
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:product_escalation:{event.pk}",
-            emails=[_manager_email(locked), locked.contact.email],
+            emails=[manager_email(locked), locked.contact.email],
             subject=lambda: (
                 _("%(number)s: escalated to a product team (R7)") % {"number": locked.number}
             ),
@@ -165,8 +160,8 @@ def incident_request_rsm(*, incident: Incident, reason: str, by) -> IncidentEven
     business hours. Advanced/Performance engage it automatically for critical
     incidents. Once per incident."""
     if actor_is_staff(by):
-        _require_staff(by, _("request Reactive Support Management"))
-    _require_party(by, incident.work_order)
+        require_staff(by, _("request Reactive Support Management"))
+    require_party(by, incident.work_order)
     reason = _required_text(
         reason,
         limit=500,
@@ -175,7 +170,7 @@ def incident_request_rsm(*, incident: Incident, reason: str, by) -> IncidentEven
         field="reason",
     )
     with transaction.atomic():
-        locked = _lock(incident, bump=False)
+        locked = lock_incident(incident, bump=False)
         if locked.work_order.package not in RSM_ON_REQUEST_PACKAGES:
             raise RuleViolation(
                 _(
@@ -196,13 +191,15 @@ def incident_request_rsm(*, incident: Incident, reason: str, by) -> IncidentEven
                 rule="R8",
                 code="already_requested",
             )
-        event = _event(locked, EventKind.RSM_REQUEST, by, body=reason, data={"reason": reason})
+        event = record_event(
+            locked, EventKind.RSM_REQUEST, by, body=reason, data={"reason": reason}
+        )
         manager = locked.work_order.account_manager
-        _notify(
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:rsm_request:{event.pk}",
-            emails=[_manager_email(locked)],
+            emails=[manager_email(locked)],
             subject=lambda: (
                 _("%(number)s: Reactive Support Management requested (R8)")
                 % {"number": locked.number}

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
+from core.actors import actor_label, author, person
 from core.batch import InsertBatch
 from core.errors import Conflict, RuleViolation
 from core.history import actor_reason, history_row
@@ -27,26 +28,21 @@ from incidents.choices import (
 )
 from incidents.deadlines import first_deadline, refresh_next_deadline
 from incidents.models import Incident, IncidentEvent
-from incidents.services.common import (
-    _announce_escalation,
-    _apply_escalation,
-    _calendar,
-    _deadline_snapshot,
-    _event,
-    _event_row,
-    _history_user,
-    _label,
-    _lock,
-    _manager_email,
-    _notify,
-    _opening_reads,
-    _require_party,
-    _require_staff,
-    _retarget,
-    _save,
-    _sync,
-    _user,
+from incidents.services.access import require_party, require_staff
+from incidents.services.deadline_rules import (
+    announce_escalation,
+    apply_escalation,
+    business_calendar_of,
+    deadline_snapshot,
+    retarget,
+)
+from incidents.services.events import event_row, manager_email, notify_incident, record_event
+from incidents.services.rows import (
     check_external_reference,
+    lock_incident,
+    opening_reads,
+    save_incident,
+    sync_instance,
 )
 
 # --- opening --------------------------------------------------------------------
@@ -90,7 +86,7 @@ def incident_open(
             _("Unknown channel %(channel)r.") % {"channel": channel}, field="channel"
         )
     if isinstance(work_order, WorkOrder):
-        _require_party(by, work_order)
+        require_party(by, work_order)
     if not staff:
         if opened_at is not None:
             raise RuleViolation(
@@ -116,7 +112,7 @@ def incident_open(
         if channel in (Channel.WEB, Channel.API):
             channel = Channel.IMPORT
     with transaction.atomic():
-        reads = _opening_reads(by, work_order, contact)
+        reads = opening_reads(by, work_order, contact)
         if reads.contact is None:
             _refuse_unknown_contact(by, work_order)
         contact = reads.contact
@@ -161,7 +157,7 @@ def incident_open(
             language=language,
             channel=channel,
             opened_at=opened_at,
-            opened_by=_user(by),
+            opened_by=person(by),
             target=choice.target,
             target_minutes=choice.minutes,
             target_clock=choice.clock,
@@ -169,7 +165,7 @@ def incident_open(
             response_due_at=due,
             response_warning_at=warning,
         )
-        escalated = _apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
+        escalated = apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
         # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
         incident.next_deadline_at = first_deadline(incident)
         # The incident, its history row, its timeline entry and its notices in one
@@ -177,26 +173,26 @@ def incident_open(
         incident.pk = reads.incident_id
         batch = InsertBatch()
         batch.add(incident)
-        batch.add(history_row(incident, user=_history_user(by), reason=actor_reason(by, "opened")))
+        batch.add(history_row(incident, user=author(by), reason=actor_reason(by, "opened")))
         batch.add(
-            _event_row(
+            event_row(
                 incident,
                 EventKind.CREATED,
                 by,
                 body=choice.rule,
-                data={"channel": channel, **_deadline_snapshot(incident)},
+                data={"channel": channel, **deadline_snapshot(incident)},
             )
         )
-        _notify(
+        notify_incident(
             incident,
             "incident.created",
             f"incident:{incident.pk}:created",
-            emails=[_manager_email(incident), contact.email],
+            emails=[manager_email(incident), contact.email],
             batch=batch,
         )
         batch.flush()
         if escalated:
-            _announce_escalation(incident)
+            announce_escalation(incident)
     return incident
 
 
@@ -285,21 +281,21 @@ def _check_severity_can_change(locked: Incident, severity: str) -> None:
 
 def incident_change_severity(*, incident: Incident, severity: str, reason: str, by) -> Incident:
     """R3: support changes the severity; recorded, target recomputed from opened_at."""
-    _require_staff(by, _("change an incident's severity"))
+    require_staff(by, _("change an incident's severity"))
     _check_severity_request(severity, reason, missing_reason=_("Say why the severity changes."))
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         _check_severity_can_change(locked, severity)
-        before, old = _deadline_snapshot(locked), locked.severity
+        before, old = deadline_snapshot(locked), locked.severity
         locked.severity = severity
-        calendar = _calendar(locked, locked.opened_at)
-        recomputed = _retarget(locked, calendar=calendar, now=now)
-        escalated = _apply_escalation(locked, since=now, now=now, calendar=calendar)
-        _save(locked, by, f"severity {old} -> {severity}")
+        calendar = business_calendar_of(locked, locked.opened_at)
+        recomputed = retarget(locked, calendar=calendar, now=now)
+        escalated = apply_escalation(locked, since=now, now=now, calendar=calendar)
+        save_incident(locked, by, f"severity {old} -> {severity}")
         if escalated:
-            _announce_escalation(locked)
-        event = _event(
+            announce_escalation(locked)
+        event = record_event(
             locked,
             EventKind.SEVERITY,
             by,
@@ -308,25 +304,25 @@ def incident_change_severity(*, incident: Incident, severity: str, reason: str, 
                 "from": old,
                 "to": severity,
                 "reason": reason.strip(),
-                "by": _label(by),
+                "by": actor_label(by),
                 "recomputed": recomputed,
                 "before": before,
-                "after": _deadline_snapshot(locked),
+                "after": deadline_snapshot(locked),
             },
         )
         refresh_next_deadline(locked)
         from incidents.services.conversation import close_severity_requests
 
         close_severity_requests(locked, severity, reason.strip(), by)
-        _notify(
+        notify_incident(
             locked,
             "incident.severity_changed",
             f"incident:{locked.pk}:severity:{event.pk}",
-            emails=[locked.contact.email, _manager_email(locked)],
+            emails=[locked.contact.email, manager_email(locked)],
             previous_severity=old,
             reason=reason.strip(),
         )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
@@ -334,7 +330,7 @@ def incident_request_severity_change(
     *, incident: Incident, severity: str, reason: str, by
 ) -> IncidentEvent:
     """R3: the customer asks for another severity; support decides (nothing changes)."""
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     _check_severity_request(
         severity, reason, missing_reason=_("Say why the severity should change.")
     )
@@ -342,11 +338,11 @@ def incident_request_severity_change(
 
     with transaction.atomic():
         # Bumped: the staff's open pages and the queue show the request (live marker).
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         _check_severity_can_change(locked, severity)
         request = severity_request_record(locked, severity, reason.strip(), by)
-        _save(locked, by, "severity change requested")
-        event = _event(
+        save_incident(locked, by, "severity change requested")
+        event = record_event(
             locked,
             EventKind.SEVERITY_REQUEST,
             by,
@@ -359,11 +355,11 @@ def incident_request_severity_change(
             },
         )
         event.severity_request = request
-        _notify(
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:severity_request:{event.pk}",
-            emails=[_manager_email(locked)],
+            emails=[manager_email(locked)],
             requested_severity=severity,
             reason=reason.strip(),
         )

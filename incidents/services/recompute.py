@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.times import utc_iso
-from incidents import targets
+from incidents import notices, targets
 from incidents.choices import (
     OPEN_STATUSES,
     RECOMPUTE_BATCH_SIZE,
@@ -24,7 +24,7 @@ from incidents.choices import (
 )
 from incidents.deadlines import all_deadlines
 from incidents.models import DeadlineEvent, DeadlineRecomputation, Incident, IncidentEvent
-from incidents.services.common import _body, payload
+from incidents.services.events import payload
 from notifications.localize import localized_outbox_rows, staff_reader
 from notifications.services import outbox_write
 
@@ -201,7 +201,7 @@ def _notices(moved: list[Incident], run, location, target, now) -> list:
             readers=[staff_reader(incident.work_order.account_manager)],
             render=lambda incident=incident, extra=extra: (
                 f"{incident.number}: {incident.title}",
-                _body(incident, "incident.updated", extra),
+                notices.email_body(incident, "incident.updated", extra),
             ),
             event="incident.updated",
             key=f"incident:{incident.pk}:recomputed:{run.pk}",

@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.actors import person
 from core.errors import Conflict, NotAllowed, RuleViolation
 from core.scoping import actor_is_staff
+from core.times import utc_iso
 from incidents.choices import (
     ADVISORY_CAP_MINUTES,
     COMMENT_MAX_CHARS,
@@ -27,23 +29,20 @@ from incidents.choices import (
 )
 from incidents.deadlines import refresh_next_deadline
 from incidents.models import Incident, IncidentEvent
-from incidents.services.common import (
+from incidents.services.access import require_party, require_staff
+from incidents.services.deadline_rules import (
+    business_calendar_of,
+    deadline_snapshot,
+    rearm,
+    retarget,
+)
+from incidents.services.events import manager_email, notify_incident, record_event
+from incidents.services.rows import (
     EDITABLE_FIELDS,
-    _calendar,
-    _deadline_snapshot,
-    _event,
-    _iso,
-    _lock,
-    _manager_email,
-    _notify,
-    _rearm,
-    _require_party,
-    _require_staff,
-    _retarget,
-    _save,
-    _sync,
-    _user,
     check_external_reference,
+    lock_incident,
+    save_incident,
+    sync_instance,
 )
 
 # --- status, response, comments -------------------------------------------------
@@ -55,7 +54,7 @@ def _enter_status(incident: Incident, status: str, now: dt.datetime) -> None:
     if status == IncidentStatus.AWAITING_CUSTOMER:
         # The customer's side: 24 hours, real time, from the moment we wait on them.
         incident.customer_due_at = now + dt.timedelta(minutes=CUSTOMER_RESPONSE_MINUTES)
-        _rearm(incident, DeadlineKind.CUSTOMER_RESPONSE, Threshold.DUE)
+        rearm(incident, DeadlineKind.CUSTOMER_RESPONSE, Threshold.DUE)
     elif old == IncidentStatus.AWAITING_CUSTOMER:
         incident.customer_due_at = None
     if status not in OPEN_STATUSES:
@@ -67,7 +66,7 @@ def _enter_status(incident: Incident, status: str, now: dt.datetime) -> None:
     ):
         # Reopened while critical: status updates (R8) resume from now.
         incident.next_status_update_at = now + dt.timedelta(minutes=STATUS_UPDATE_INTERVAL_MINUTES)
-        _rearm(incident, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
+        rearm(incident, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
 
 
 def incident_set_status(
@@ -84,11 +83,11 @@ def incident_set_status(
             field="status",
         )
     if status not in CUSTOMER_STATUSES:
-        _require_staff(by, _("change an incident's status"))
-    _require_party(by, incident.work_order)
+        require_staff(by, _("change an incident's status"))
+    require_party(by, incident.work_order)
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(incident, expected_version=expected_version)
+        locked = lock_incident(incident, expected_version=expected_version)
         old = locked.status
         if status not in TRANSITIONS[old]:
             raise Conflict(
@@ -102,16 +101,16 @@ def incident_set_status(
                 code="transition",
             )
         _enter_status(locked, status, now)
-        _save(locked, by, f"status {old} -> {status}")
-        event = _event(locked, EventKind.STATUS, by, data={"from": old, "to": status})
+        save_incident(locked, by, f"status {old} -> {status}")
+        event = record_event(locked, EventKind.STATUS, by, data={"from": old, "to": status})
         refresh_next_deadline(locked)
-        _notify(
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:status:{event.pk}",
-            emails=[locked.contact.email] if actor_is_staff(by) else [_manager_email(locked)],
+            emails=[locked.contact.email] if actor_is_staff(by) else [manager_email(locked)],
         )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
@@ -119,7 +118,7 @@ def incident_respond(
     *, incident: Incident, responded_at: dt.datetime | None = None, by
 ) -> Incident:
     """R4: record the first response, once; breached if it came after the due time."""
-    _require_staff(by, _("record the first response"))
+    require_staff(by, _("record the first response"))
     now = timezone.now()
     responded_at = responded_at or now
     if timezone.is_naive(responded_at):
@@ -127,7 +126,7 @@ def incident_respond(
     if responded_at > now:
         raise RuleViolation(_("A response cannot be recorded in the future."), field="responded_at")
     with transaction.atomic():
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         if locked.responded_at is not None:
             raise Conflict(
                 _("%(number)s already has its first response.") % {"number": locked.number},
@@ -142,29 +141,29 @@ def incident_respond(
             raise RuleViolation(
                 _("The response cannot precede the opening."), rule="R4", field="responded_at"
             )
-        locked.responded_at, locked.responded_by = responded_at, _user(by)
+        locked.responded_at, locked.responded_by = responded_at, person(by)
         locked.response_breached = locked.response_breached or responded_at > locked.response_due_at
         if locked.status == IncidentStatus.NEW:
             locked.status = IncidentStatus.RESPONDED
-        _save(locked, by, "first response")
-        event = _event(
+        save_incident(locked, by, "first response")
+        event = record_event(
             locked,
             EventKind.RESPONSE,
             by,
             data={
-                "responded_at": _iso(responded_at),
-                "due": _iso(locked.response_due_at),
+                "responded_at": utc_iso(responded_at),
+                "due": utc_iso(locked.response_due_at),
                 "breached": locked.response_breached,
             },
         )
         refresh_next_deadline(locked)
-        _notify(
+        notify_incident(
             locked,
             "incident.updated",
             f"incident:{locked.pk}:response:{event.pk}",
             emails=[locked.contact.email],
         )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
@@ -176,12 +175,12 @@ def incident_comment(
     A public staff comment on an escalated incident is its R8 status update; a customer
     comment answers a wait on the customer."""
     from incidents.services.conversation import (
-        _check_upload,
-        _delete_stored,
-        _forget_stored,
+        check_upload,
+        delete_stored_files,
+        forget_stored_files,
     )
 
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     body = (body or "").strip()
     files = [f for f in files if f is not None]
     if not body:
@@ -194,33 +193,33 @@ def incident_comment(
     if internal and not staff:
         raise NotAllowed(_("Only support staff may write internal notes."))
     if internal:
-        _require_staff(by, _("write internal notes"))
+        require_staff(by, _("write internal notes"))
     for upload in files:
-        _check_upload(upload)
+        check_upload(upload)
     now = timezone.now()
-    _forget_stored()
+    forget_stored_files()
     try:
         event, locked = _comment(incident, body, by, internal, files, staff, now)
     except Exception:
-        _delete_stored()
+        delete_stored_files()
         raise
-    _forget_stored()
-    _sync(incident, locked)
+    forget_stored_files()
+    sync_instance(incident, locked)
     return event
 
 
 def _comment(incident, body, by, internal, files, staff, now):
-    from incidents.services.conversation import _attach
+    from incidents.services.conversation import attach_upload
 
     with transaction.atomic():
         # Bumped: the live pages' change marker is the version (incidents.views.incident_marker).
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         if locked.status == IncidentStatus.CLOSED:
             raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, field="body")
         changed = False
         if not staff and locked.status == IncidentStatus.AWAITING_CUSTOMER:
             _enter_status(locked, IncidentStatus.IN_PROGRESS, now)
-            _event(
+            record_event(
                 locked,
                 EventKind.STATUS,
                 by,
@@ -236,10 +235,10 @@ def _comment(incident, body, by, internal, files, staff, now):
             locked.next_status_update_at = now + dt.timedelta(
                 minutes=STATUS_UPDATE_INTERVAL_MINUTES
             )
-            _rearm(locked, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
+            rearm(locked, DeadlineKind.STATUS_UPDATE, Threshold.DUE)
             changed = True
-        _save(locked, by, "internal note" if internal else "comment")
-        event = _event(
+        save_incident(locked, by, "internal note" if internal else "comment")
+        event = record_event(
             locked,
             EventKind.COMMENT,
             by,
@@ -248,18 +247,18 @@ def _comment(incident, body, by, internal, files, staff, now):
             internal=internal,
         )
         for upload in files:
-            _attach(locked, upload, by, comment=event, internal=internal)
+            attach_upload(locked, upload, by, comment=event, internal=internal)
         if changed:
             refresh_next_deadline(locked)
         if not internal:
             # An internal note is never e-mailed nor sent by webhook: no outbox row at all.
-            _notify(
+            notify_incident(
                 locked,
                 "incident.updated",
                 f"incident:{locked.pk}:comment:{event.pk}",
                 emails=[locked.contact.email]
                 if staff
-                else [_manager_email(locked), *_assignee_email(locked)],
+                else [manager_email(locked), *_assignee_email(locked)],
                 comment=body,
             )
     return event, locked
@@ -285,7 +284,7 @@ def incident_update(
             % {"fields": ", ".join(sorted(unknown))},
             field=sorted(unknown)[0],
         )
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     staff = actor_is_staff(by)
     for name in ("title", "product", "external_reference"):
         if name in fields:
@@ -296,7 +295,7 @@ def incident_update(
         raise RuleViolation(_("An incident needs a title."), field="title")
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(incident, expected_version=expected_version)
+        locked = lock_incident(incident, expected_version=expected_version)
         if locked.status == IncidentStatus.CLOSED:
             raise Conflict(_("%(number)s is closed.") % {"number": locked.number}, code="closed")
         changes = {k: v for k, v in fields.items() if getattr(locked, k) != v}
@@ -315,9 +314,11 @@ def incident_update(
         for name, value in changes.items():
             setattr(locked, name, value)
         if "around_the_clock" in changes:
-            before = _deadline_snapshot(locked)
-            recomputed = _retarget(locked, calendar=_calendar(locked, locked.opened_at), now=now)
-            _event(
+            before = deadline_snapshot(locked)
+            recomputed = retarget(
+                locked, calendar=business_calendar_of(locked, locked.opened_at), now=now
+            )
+            record_event(
                 locked,
                 EventKind.AROUND_THE_CLOCK,
                 by,
@@ -327,21 +328,21 @@ def incident_update(
                     "reason": reason.strip(),
                     "recomputed": recomputed,
                     "before": before,
-                    "after": _deadline_snapshot(locked),
+                    "after": deadline_snapshot(locked),
                 },
             )
-        _save(locked, by, "edited: " + ", ".join(sorted(changes)) if changes else "edited")
+        save_incident(locked, by, "edited: " + ", ".join(sorted(changes)) if changes else "edited")
         if "around_the_clock" in changes:
             refresh_next_deadline(locked)
         if changes:
-            _notify(
+            notify_incident(
                 locked,
                 "incident.updated",
                 f"incident:{locked.pk}:updated:v{locked.version}",
                 emails=[],
                 changed=sorted(changes),
             )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
@@ -349,13 +350,13 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
     """R23: log advisory effort. Past the 6-hour cap it is still recorded (the work was
     done) but flagged, and the account manager is told once to propose a proactive or
     consulting engagement instead."""
-    _require_staff(by, _("log advisory effort"))
+    require_staff(by, _("log advisory effort"))
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
         raise RuleViolation(
             _("Effort is a positive number of minutes."), rule="R23", field="minutes"
         )
     with transaction.atomic():
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         if not locked.is_advisory:
             raise RuleViolation(
                 _("%(number)s is not an advisory request.") % {"number": locked.number},
@@ -366,7 +367,7 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
         locked.advisory_minutes = before + minutes
         over = locked.advisory_minutes > ADVISORY_CAP_MINUTES
         crossed = over and before <= ADVISORY_CAP_MINUTES
-        _save(locked, by, "advisory effort")
+        save_incident(locked, by, "advisory effort")
         body = ""
         if over:
             body = (
@@ -374,7 +375,7 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
                 f"{locked.advisory_minutes / 60:g} hours are logged. Consider a proactive service or a "
                 "consulting engagement for the rest."
             )
-        event = _event(
+        event = record_event(
             locked,
             EventKind.EFFORT,
             by,
@@ -387,11 +388,11 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
             },
         )
         if crossed:
-            _notify(
+            notify_incident(
                 locked,
                 "incident.updated",
                 f"incident:{locked.pk}:advisory_over_cap",
-                emails=[_manager_email(locked)],
+                emails=[manager_email(locked)],
                 subject=lambda: (
                     _("%(number)s: advisory request past the 6-hour cap (R23)")
                     % {"number": locked.number}
@@ -400,7 +401,7 @@ def incident_log_advisory_effort(*, incident: Incident, minutes: int, by) -> Inc
                 advisory_minutes=locked.advisory_minutes,
                 suggestion="convert to a proactive or consulting engagement",
             )
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return event
 
 
@@ -421,22 +422,22 @@ def _stop_deadline(
     no such deadline (`not_needed`) or it was stopped already (`already_met`); both are
     callables building the error from the locked incident, as is `event_data`."""
     with transaction.atomic():
-        locked = _lock(incident)
+        locked = lock_incident(incident)
         if getattr(locked, due_field) is None:
             raise not_needed(locked)
         if getattr(locked, met_field) is not None:
             raise already_met(locked)
         setattr(locked, met_field, met_at)
-        _save(locked, by, note)
-        _event(locked, event_kind, by, data=event_data(locked))
+        save_incident(locked, by, note)
+        record_event(locked, event_kind, by, data=event_data(locked))
         refresh_next_deadline(locked)
-    _sync(incident, locked)
+    sync_instance(incident, locked)
     return locked
 
 
 def incident_grant_change_control(*, incident: Incident, by) -> Incident:
     """The customer's side: change-control access granted (Advanced critical)."""
-    _require_party(by, incident.work_order)
+    require_party(by, incident.work_order)
     now = timezone.now()
     return _stop_deadline(
         incident,
@@ -456,8 +457,8 @@ def incident_grant_change_control(*, incident: Incident, by) -> Incident:
         note="change control granted",
         event_kind=EventKind.CHANGE_CONTROL,
         event_data=lambda locked: {
-            "granted_at": _iso(now),
-            "due": _iso(locked.change_control_due_at),
+            "granted_at": utc_iso(now),
+            "due": utc_iso(locked.change_control_due_at),
         },
     )
 
@@ -466,7 +467,7 @@ def incident_assign_critical_situation(
     *, incident: Incident, by, assigned_at: dt.datetime | None = None
 ) -> Incident:
     """R7: the critical situation resource is assigned (stops that deadline)."""
-    _require_staff(by, _("assign a critical situation resource"))
+    require_staff(by, _("assign a critical situation resource"))
     now = timezone.now()
     assigned_at = assigned_at or now
     if timezone.is_naive(assigned_at) or assigned_at > now:
@@ -492,5 +493,5 @@ def incident_assign_critical_situation(
         ),
         note="critical situation resource assigned",
         event_kind=EventKind.ESCALATION,
-        event_data=lambda locked: {"critical_situation_assigned_at": _iso(assigned_at)},
+        event_data=lambda locked: {"critical_situation_assigned_at": utc_iso(assigned_at)},
     )

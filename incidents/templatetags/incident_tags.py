@@ -16,9 +16,9 @@ def describe(event) -> str:
 @register.filter
 def target_rule(incident) -> str:
     """The incident's response-target rule in the reader's language (stored text is English)."""
-    from incidents.explain import _shown_rule
+    from incidents.explain import shown_rule
 
-    return _shown_rule(
+    return shown_rule(
         stored=incident.target_rule,
         package=incident.work_order.package,
         severity=incident.severity,

@@ -47,7 +47,7 @@ class CSVRenderer(BaseRenderer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    """The figures of reviews.selectors.review_figures (documented shape, JSON data)."""
+    """The figures of reviews.figures.review_figures (documented shape, JSON data)."""
 
     schema = serializers.IntegerField()
     scope = serializers.ChoiceField(choices=["work_order", "customer"])

@@ -214,10 +214,10 @@ class TestNamedByIdAndEmail:
     ):  # R2: the one door
         from django.contrib.auth.models import AnonymousUser
 
-        from incidents.services.common import _opening_reads
+        from incidents.services.rows import opening_reads
 
         def found(by, work_order, email):
-            contact = _opening_reads(by, work_order, email).contact
+            contact = opening_reads(by, work_order, email).contact
             return contact.pk if contact else None
 
         a, b = contact_a.work_order_id, contact_b.work_order_id
@@ -232,17 +232,17 @@ class TestNamedByIdAndEmail:
     def test_the_opening_read_brings_the_rows_the_opening_needs_in_one_query(
         self, contact_a, user_a, django_assert_num_queries
     ):  # R2, R4, R5: work order, customer, location and account manager, number and id
-        from incidents.services.common import _opening_reads
+        from incidents.services.rows import opening_reads
 
         with django_assert_num_queries(1):
-            reads = _opening_reads(user_a, contact_a.work_order_id, contact_a.email)
+            reads = opening_reads(user_a, contact_a.work_order_id, contact_a.email)
             wo_ = reads.contact.work_order
             seen = (wo_.customer.code, wo_.account_manager_id and wo_.account_manager.email)
             seen += (wo_.support_location.timezone if wo_.support_location_id else None,)
         assert seen[0] == "acme"
         assert reads.number.startswith("INC-") and reads.incident_id > 0
         assert reads.targets_version is not None
-        again = _opening_reads(user_a, contact_a.work_order_id, contact_a.email)
+        again = opening_reads(user_a, contact_a.work_order_id, contact_a.email)
         assert again.incident_id > reads.incident_id and again.number > reads.number
 
 

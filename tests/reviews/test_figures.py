@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
+from reviews.figures import review_figures
 from reviews.periods import parse_period, percentile
-from reviews.selectors import review_figures, without_rule_numbers
+from reviews.selectors import without_rule_numbers
 from tests.reviews.conftest import at
 
 TODAY = dt.date(2026, 12, 6)
