@@ -317,7 +317,7 @@ class IncidentViewSet(
         return run_idempotent(request, lambda: self._comment(request, incident))
 
     def _comment(self, request, incident):
-        data = CommentSerializer(data=request.data)
+        data = strict_serializer(CommentSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         event = services.incident_comment(
             incident=incident,
@@ -357,7 +357,7 @@ class IncidentViewSet(
                 selectors.incident_attachments(actor=self.actor, incident=incident),
                 AttachmentSerializer,
             )
-        data = AttachmentUploadSerializer(data=request.data)
+        data = strict_serializer(AttachmentUploadSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         attachment = services.incident_attach(
             incident=incident,
