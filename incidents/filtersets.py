@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity
-from incidents.models import Incident
+from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity, SeverityRequestState
+from incidents.models import Incident, SeverityRequest
 
 
 def breached_q(now=None) -> Q:
@@ -92,3 +92,15 @@ class IncidentFilterSet(django_filters.FilterSet):
             | Q(external_reference__icontains=value)
             | Q(product__icontains=value)
         )
+
+
+class SeverityRequestFilterSet(django_filters.FilterSet):
+    """`/api/v1/severity-requests/`: `?state=` and `?incident=<id>` (an id that matches
+    nothing is an empty list, as on every list, not a 400)."""
+
+    state = django_filters.ChoiceFilter(choices=SeverityRequestState.choices)
+    incident = django_filters.NumberFilter(field_name="incident_id")
+
+    class Meta:
+        model = SeverityRequest
+        fields = ["state", "incident"]

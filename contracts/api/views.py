@@ -169,7 +169,8 @@ class WorkOrderViewSet(
     filterset_class = WorkOrderFilterSet
     ordering_fields = ("updated_at", "number", "start_date", "end_date", "created_at", "id")
     # The nested contacts list pages and syncs like any list.
-    list_actions = ("contacts",)
+    list_actions = ("contacts", "lines")
+    list_models = {"contacts": NamedContact, "lines": WorkOrderLine}
     extra_query_params = {"contacts": ("active", "email")}
 
     def get_base_queryset(self):
@@ -276,6 +277,7 @@ class WorkOrderViewSet(
         if request.method == "POST":
             return run_idempotent(request, lambda: self._add_line(request, work_order))
         qs = work_order.lines.select_related("service").order_by("id")
+        qs = sync_queryset(qs, request, self)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LineSerializer(page, many=True).data)
 

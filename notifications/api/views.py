@@ -37,6 +37,7 @@ class WebhookViewSet(
     filterset_fields = ["active", "url"]
     extra_query_params = {"bulk_destroy": ("id", "url")}
     list_actions = ("deliveries",)
+    list_models = {"deliveries": WebhookDelivery}
 
     @extend_schema(
         responses={200: WebhookDeliverySerializer(many=True)},
