@@ -60,6 +60,9 @@ class CustomerViewSet(
     filterset_class = CustomerFilterSet
     ordering_fields = ("updated_at", "code", "name", "created_at", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # The nested locations list pages and syncs like any list.
+    list_actions = ("locations",)
+    list_models = {"locations": SupportLocation}
 
     def get_serializer_class(self):
         if self.action == "partial_update":
@@ -103,6 +106,7 @@ class CustomerViewSet(
             .filter(customer=customer)
             .order_by("id")
         )
+        qs = sync_queryset(qs, request, self)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(SupportLocationSerializer(page, many=True).data)
 

@@ -169,7 +169,10 @@ class StrictQueryMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.is_list_action():
+        # Only the rows of the list itself: a nested list (`/incidents/{id}/timeline/`)
+        # applies sync to its own rows, and its parent, which get_object finds through
+        # this method, is never filtered by `updated_after` (that would be a 404).
+        if self.is_list_action() and queryset.model is self.list_model():
             queryset = sync_queryset(queryset, self.request, self)
         return queryset
 

@@ -3,12 +3,28 @@
 import secrets
 
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from contracts.models import Customer
 from core.api.limits import InputLimitsMixin
 from notifications.choices import DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
+
+
+class CustomerCodeField(serializers.SlugRelatedField):
+    """A customer code or null; an empty string is neither (DRF would read it as null)."""
+
+    def get_value(self, dictionary):
+        # DRF reads an empty form field as null for a nullable field: keep it "" here.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def validate_empty_values(self, data):
+        if data == "":
+            raise serializers.ValidationError("A customer code, or null for every customer.")
+        return super().validate_empty_values(data)
 
 
 class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
@@ -28,7 +44,7 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
         write_only=True,
         help_text="Shared secret for X-Portal-Signature; generated when omitted and returned once.",
     )
-    customer = serializers.SlugRelatedField(
+    customer = CustomerCodeField(
         slug_field="code",
         queryset=Customer.objects.all(),
         required=False,

@@ -82,7 +82,12 @@ def test_an_incident_changed_with_a_key_names_the_key_in_history_and_timeline(
 def test_an_incident_opened_with_a_key_names_the_key(api_a, staff, work_order_a, contact_a):
     response = api_a.post(
         "/api/v1/incidents/",
-        {"work_order": work_order_a.pk, "contact": contact_a.email, "title": "t", "severity": "normal"},
+        {
+            "work_order": work_order_a.pk,
+            "contact": contact_a.email,
+            "title": "t",
+            "severity": "normal",
+        },
     )
     assert response.status_code == 201, response.content
     record = Incident.history.get(id=response.json()["id"], history_type="+")
