@@ -3,7 +3,6 @@
 import secrets
 
 from rest_framework import serializers
-from rest_framework.utils import html
 
 from contracts.models import Customer
 from core.api.limits import InputLimitsMixin
@@ -16,15 +15,17 @@ class CustomerCodeField(serializers.SlugRelatedField):
     """A customer code or null; an empty string is neither (DRF would read it as null)."""
 
     def get_value(self, dictionary):
-        # DRF reads an empty form field as null for a nullable field: keep it "" here.
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
-            return ""
-        return super().get_value(dictionary)
+        # A form's empty field stays "" (DRF would hand a nullable field None).
+        value = super().get_value(dictionary)
+        if value is None and hasattr(dictionary, "getlist"):
+            return dictionary.get(self.field_name, value)
+        return value
 
-    def validate_empty_values(self, data):
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for every relation (JSON and forms alike).
         if data == "":
             raise serializers.ValidationError("A customer code, or null for every customer.")
-        return super().validate_empty_values(data)
+        return super().run_validation(data)
 
 
 class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):

@@ -112,3 +112,11 @@ def test_an_attachment_naming_an_unknown_field_is_400(api_staff, incident_a):
     response = api_staff.post(url, {"file": upload, "colour": "red"}, format="multipart")
     assert response.status_code == 400 and "colour" in response.json()
     assert api_staff.get(url).json()["count"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_a_webhook_customer_that_is_empty_is_400_not_every_customer(api_staff, fmt):
+    body = {"url": "https://hooks.example/e", "events": ["incident.created"], "customer": ""}
+    response = api_staff.post("/api/v1/webhooks/", body, format=fmt)
+    assert response.status_code == 400 and "customer" in response.json()
+    assert api_staff.get("/api/v1/webhooks/").json()["count"] == 0
