@@ -144,15 +144,25 @@ def test_docs_page_serves_its_assets_locally(api_anon):
 
 def _load():
     import schemathesis
-    from drf_spectacular.generators import SchemaGenerator
-
-    document = SchemaGenerator().get_schema(request=None, public=True)
-    import json
-
     from django.core.wsgi import get_wsgi_application
+    from drf_spectacular.generators import SchemaGenerator
     from rest_framework.renderers import JSONRenderer
 
-    loaded = schemathesis.openapi.from_dict(json.loads(JSONRenderer().render(document)))
+    document = json.loads(
+        JSONRenderer().render(SchemaGenerator().get_schema(request=None, public=True))
+    )
+    # API.md: "JSON in and out". Where an operation also takes DRF's form encodings,
+    # only its JSON body is fuzzed: the WSGI transport drops an empty form field
+    # (`customer=""` arrives as no field at all), so a form case is not the request the
+    # checks judge. Multipart-only operations (attachments) keep their multipart body.
+    for path in document["paths"].values():
+        for operation in path.values():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            if "application/json" in content:
+                for media_type in list(content):
+                    if media_type != "application/json":
+                        del content[media_type]
+    loaded = schemathesis.openapi.from_dict(document)
     loaded.app = get_wsgi_application()
     return loaded
 
