@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.manager import HistoryDescriptor
 
 
@@ -30,15 +31,51 @@ def install() -> None:
     HistoryDescriptor.__get__ = _get
 
 
+#: How a history row's reason starts when an API key made the change (actor_reason).
+API_KEY_LABEL = "API key "
+API_KEY_SEPARATOR = ": "
+
+
 def actor_reason(by, reason: str = "") -> str:
     """The change reason to record for `by`: an API key's change names the key (API.md
     Revision 2: "a change made with a key is recorded in history under the key's
-    name"), whoever made the key; a person's or the system's reason is unchanged."""
+    name"), whoever made the key; a person's or the system's reason is unchanged.
+    The row's history_user is the key's creator; history_actor shows both."""
     key = getattr(by, "api_key", None)
     if key is None:
         return reason[:100]
-    label = f"API key {key.name}"
-    return (f"{label}: {reason}" if reason else label)[:100]
+    label = f"{API_KEY_LABEL}{key.name}"
+    return (f"{label}{API_KEY_SEPARATOR}{reason}" if reason else label)[:100]
+
+
+def api_key_name(record) -> str | None:
+    """The name of the API key that made a history row, or None (a person, the system)."""
+    reason = getattr(record, "history_change_reason", None) or ""
+    if not reason.startswith(API_KEY_LABEL):
+        return None
+    return reason[len(API_KEY_LABEL) :].split(API_KEY_SEPARATOR, 1)[0]
+
+
+def history_actor(record) -> str:
+    """Who made a history row, for every history view: "API key <name>, made by
+    <person>" for a key's change, the person's name, or "" for the system."""
+    user = getattr(record, "history_user", None)
+    person = (user.get_full_name() or user.username) if user is not None else ""
+    key = api_key_name(record)
+    if key is None:
+        return person
+    if not person:
+        return _("API key %(name)s") % {"name": key}
+    return _("API key %(name)s, made by %(person)s") % {"name": key, "person": person}
+
+
+def history_reason(record) -> str:
+    """A history row's reason without the API key's name (history_actor shows it)."""
+    reason = getattr(record, "history_change_reason", None) or ""
+    if api_key_name(record) is None:
+        return reason
+    _label, _sep, rest = reason.partition(API_KEY_SEPARATOR)
+    return rest
 
 
 def history_row(instance, *, history_type: str = "+", user=None, reason: str = "", date=None):

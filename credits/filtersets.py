@@ -6,6 +6,7 @@ the service code (API.md); date ranges are `<field>_after` / `<field>_before`.
 
 import django_filters
 
+from core.api.filters import StrictBooleanFilter
 from credits.choices import DeliveryMode, EntryKind, RedemptionStatus
 from credits.models import CreditEntry, Rate, Redemption
 
@@ -19,7 +20,7 @@ class RedemptionFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RedemptionStatus.choices, distinct=False)
     delivery_mode = django_filters.ChoiceFilter(choices=DeliveryMode.choices)
     scheduled_for = django_filters.DateFromToRangeFilter()
-    travel_expenses_billable = django_filters.BooleanFilter()  # R19: what to invoice
+    travel_expenses_billable = StrictBooleanFilter()  # R19: what to invoice
     ordering = django_filters.OrderingFilter(
         fields=(
             ("scheduled_for", "scheduled_for"),
@@ -60,7 +61,7 @@ class CreditEntryFilterSet(django_filters.FilterSet):
 class RateFilterSet(django_filters.FilterSet):
     service = django_filters.CharFilter(field_name="service__code", lookup_expr="iexact")
     customer = django_filters.CharFilter(field_name="customer__code", lookup_expr="iexact")
-    default = django_filters.BooleanFilter(
+    default = StrictBooleanFilter(
         field_name="customer", lookup_expr="isnull", label="Default rates only"
     )
     valid_from = django_filters.DateFromToRangeFilter()

@@ -333,6 +333,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.allow_empty_query_values",
+    ],
     # Stable enum names in the OpenAPI document (API.md's values, one name each).
     "ENUM_NAME_OVERRIDES": {
         "AvailabilityEnum": "services.choices.Availability",

@@ -60,6 +60,9 @@ class CustomerViewSet(
     filterset_class = CustomerFilterSet
     ordering_fields = ("updated_at", "code", "name", "created_at", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # The nested locations list pages and syncs like any list.
+    list_actions = ("locations",)
+    list_models = {"locations": SupportLocation}
 
     def get_serializer_class(self):
         if self.action == "partial_update":
@@ -103,6 +106,7 @@ class CustomerViewSet(
             .filter(customer=customer)
             .order_by("id")
         )
+        qs = sync_queryset(qs, request, self)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(SupportLocationSerializer(page, many=True).data)
 
@@ -169,7 +173,8 @@ class WorkOrderViewSet(
     filterset_class = WorkOrderFilterSet
     ordering_fields = ("updated_at", "number", "start_date", "end_date", "created_at", "id")
     # The nested contacts list pages and syncs like any list.
-    list_actions = ("contacts",)
+    list_actions = ("contacts", "lines")
+    list_models = {"contacts": NamedContact, "lines": WorkOrderLine}
     extra_query_params = {"contacts": ("active", "email")}
 
     def get_base_queryset(self):
@@ -276,6 +281,7 @@ class WorkOrderViewSet(
         if request.method == "POST":
             return run_idempotent(request, lambda: self._add_line(request, work_order))
         qs = work_order.lines.select_related("service").order_by("id")
+        qs = sync_queryset(qs, request, self)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LineSerializer(page, many=True).data)
 

@@ -25,6 +25,7 @@ from contracts.views.common import editable_work_order, put_error, work_order_ed
 from core import formatting
 from core.errors import DomainError, StaleVersion
 from core.forms import errors_onto
+from core.history import history_actor
 from services.choices import Availability, Package
 from services.models import Service
 
@@ -167,7 +168,8 @@ def work_order_edit(request, pk):
                 )
             except StaleVersion:
                 current = WorkOrder.objects.get(pk=work_order.pk)
-                who = current.history.first().history_user if current.history.exists() else None
+                last = current.history.select_related("history_user").first()
+                who = history_actor(last) if last is not None else ""
                 form.add_error(
                     None,
                     _(
@@ -175,7 +177,7 @@ def work_order_edit(request, pk):
                         "saved. Your input is kept below: check the current values (reload in a new tab) and "
                         "save again."
                     )
-                    % {"who": (who.get_full_name() or who.username) if who else _("Someone")},
+                    % {"who": who or _("Someone")},
                 )
                 messages.error(
                     request, _("Not saved: the work order was changed by someone else meanwhile.")

@@ -20,6 +20,7 @@ from contracts.models import Customer, NamedContact, SupportLocation, WorkOrder,
 from contracts.views.common import editable_work_order, page_of
 from core import formatting
 from core.forms import errors_onto
+from core.history import history_actor, history_reason
 from core.times import business_today
 from services.choices import Package
 
@@ -183,11 +184,11 @@ def _diff_rows(records, label):
             rows.append(
                 {
                     "when": record.history_date,
-                    "who": record.history_user,
+                    "who": history_actor(record),
                     "what": label(record),
                     "type": record.history_type,
                     "changes": changes,
-                    "reason": record.history_change_reason or "",
+                    "reason": history_reason(record),
                 }
             )
             previous = record

@@ -18,7 +18,13 @@ from rest_framework.response import Response
 
 from core.api.filters import PortalFilterBackend
 from core.api.idempotency import run_idempotent
-from core.api.sync import PAGINATION_PARAMS, SYNC_PARAMS, check_query_params, sync_queryset
+from core.api.sync import (
+    PAGINATION_PARAMS,
+    SYNC_PARAMS,
+    check_query_params,
+    ordering_fields_of,
+    sync_queryset,
+)
 from core.scoping import actor_customer_id, actor_is_staff
 
 
@@ -108,6 +114,29 @@ class StrictQueryMixin:
             return  # a method the endpoint does not serve: DRF's 405 comes next
         check_query_params(request, self.known_query_params())
 
+    #: The model of each nested list action (its rows are not the view's model), for
+    #: the orderings the schema documents: {action: model}.
+    list_models: dict = {}
+
+    def list_model(self):
+        """The model of the rows the current list action returns."""
+        model = self.list_models.get(getattr(self, "action", None))
+        if model is None:
+            queryset = getattr(self, "queryset", None)
+            model = queryset.model if queryset is not None else None
+        return model
+
+    def ordering_choices(self) -> list[str] | None:
+        """Every `?ordering=` value this list takes (`-` for descending), or None when
+        its FilterSet documents its own OrderingFilter."""
+        if "ordering" in self.filter_names():
+            return None
+        model = self.list_model()
+        if model is None:
+            return None
+        fields = ordering_fields_of(self, model)
+        return [value for name in fields for value in (name, f"-{name}")]
+
     def is_list_action(self) -> bool:
         action = getattr(self, "action", None)
         return action == "list" or action in self.list_actions
@@ -131,12 +160,19 @@ class StrictQueryMixin:
                 continue
             filterset = get_class(self, queryset)
             if filterset is not None:
-                names |= set(filterset.base_filters)
+                for name, item in filterset.base_filters.items():
+                    # A range filter reads `<name>_after` / `<name>_before` (its widget's
+                    # suffixes, as the schema documents them), not `<name>`.
+                    suffixes = getattr(item.field.widget, "suffixes", None) or [""]
+                    names |= {f"{name}_{s}" if s else name for s in suffixes}
         return names
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.is_list_action():
+        # Only the rows of the list itself: a nested list (`/incidents/{id}/timeline/`)
+        # applies sync to its own rows, and its parent, which get_object finds through
+        # this method, is never filtered by `updated_after` (that would be a 404).
+        if self.is_list_action() and queryset.model is self.list_model():
             queryset = sync_queryset(queryset, self.request, self)
         return queryset
 

@@ -3,6 +3,10 @@ database cannot take."""
 
 import datetime as dt
 
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError as FormValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
@@ -10,6 +14,20 @@ from rest_framework.exceptions import ValidationError
 class PortalFilterBackend(DjangoFilterBackend):
     """Date-times are sent to the database in UTC: PostgreSQL refuses offsets past
     ±15:59 that Python accepts (`-23:38`), which would otherwise be a DataError."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        """An empty value (`?status=`) is no value, for every filter (the schema says
+        `allowEmptyValue`): a multiple choice would otherwise refuse "" as a choice."""
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        data = kwargs["data"].copy()
+        for name in list(data):
+            values = [value for value in data.getlist(name) if value != ""]
+            if values:
+                data.setlist(name, values)
+            else:
+                del data[name]
+        kwargs["data"] = data
+        return kwargs
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
@@ -25,3 +43,31 @@ class PortalFilterBackend(DjangoFilterBackend):
                 except (OverflowError, ValueError) as exc:
                     raise ValidationError({name: ["Date-time out of range."]}) from exc
         return filterset.qs
+
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """The yes/no/any select, passing a value it does not know on to the field (which
+    refuses it) instead of reading it as "any"."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    widget = StrictNullBooleanSelect
+
+    def to_python(self, value):
+        if value in (None, "", "unknown"):
+            return None
+        if value in (True, "True", "true", "1"):
+            return True
+        if value in (False, "False", "false", "0"):
+            return False
+        raise FormValidationError(_("Must be true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`?flag=true|false`; any other value is 400 naming it (API.md Revision 2: never
+    silently ignored), where django-filter's BooleanFilter would read it as "any"."""
+
+    field_class = StrictNullBooleanField

@@ -14,6 +14,7 @@ or claims the key itself (first one rolled back). Nothing is created twice.
 import datetime as dt
 import hashlib
 import json
+import re
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +28,8 @@ from core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
+#: Printable ASCII, no space at either end (the schema's pattern for the header).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 
 
 class IdempotencyConflict(APIException):
@@ -77,8 +80,7 @@ def run_idempotent(request, handler):
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
         raise ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]})
     principal = principal_of(request)
     fingerprint = fingerprint_of(request)

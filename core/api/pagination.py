@@ -1,3 +1,5 @@
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -30,6 +32,27 @@ class PagePagination(PageNumberPagination):
     max_page_size = 200
     django_paginator_class = CappedPaginator
     cursor_query_param = "cursor"
+
+    def get_page_size(self, request):
+        """`?page_size=`: a whole number from 1 (above 200 counts as 200); anything
+        else is 400 naming it, never silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+            raise ValidationError(
+                {self.page_size_query_param: ["A whole number from 1 (above 200 counts as 200)."]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def _page_parameters(self, parameters):
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = "Rows per page, 50 by default; above 200 counts as 200."
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         self._cursor_mode = False
@@ -74,7 +97,7 @@ class PagePagination(PageNumberPagination):
         return response
 
     def get_schema_operation_parameters(self, view):
-        params = super().get_schema_operation_parameters(view)
+        params = self._page_parameters(super().get_schema_operation_parameters(view))
         params.append(
             {
                 "name": self.cursor_query_param,

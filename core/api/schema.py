@@ -7,6 +7,9 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+from core.api.idempotency import IDEMPOTENCY_KEY_PATTERN
+from core.api.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_MAX_LENGTH
+
 ERROR_SCHEMA = {
     "type": "object",
     "additionalProperties": True,
@@ -42,7 +45,12 @@ class PortalAutoSchema(AutoSchema):
             params.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    str,
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                        "pattern": IDEMPOTENCY_KEY_PATTERN,
+                    },
                     OpenApiParameter.HEADER,
                     required=False,
                     description="The same key with the same body returns the first response again and creates nothing; "
@@ -58,13 +66,18 @@ class PortalAutoSchema(AutoSchema):
                     OpenApiTypes.DATETIME,
                     description="Only rows whose updated_at is later (a future time: an empty list).",
                 ),
-                OpenApiParameter(
-                    "ordering",
-                    str,
-                    description="Field(s) to order by, `-` for descending; `updated_at` or "
-                    "`-updated_at` pages by the cursor in `next`. Unknown fields are 400.",
-                ),
             ]
+            choices = self.view.ordering_choices()
+            if choices is not None:
+                params.append(
+                    OpenApiParameter(
+                        "ordering",
+                        str,
+                        enum=choices,
+                        description="Field to order by, `-` for descending; `updated_at` or "
+                        "`-updated_at` pages by the cursor in `next`. Unknown fields are 400.",
+                    )
+                )
         if self.method in ("PUT", "PATCH"):
             params.append(
                 OpenApiParameter(
@@ -112,3 +125,17 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API key made by staff or `manage.py create_api_key`; a customer's key acts for that customer only.",
         }
+
+
+def allow_empty_query_values(result, generator, request, public):
+    """drf-spectacular postprocessing hook: an optional query parameter sent empty
+    (`?updated_after=`) is no parameter at all, as django-filter treats every filter;
+    the document says so (`allowEmptyValue`), so a client and schemathesis expect it."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -95,9 +95,15 @@ def sync_queryset(queryset, request, view):
     model = queryset.model
     raw = request.query_params.get("updated_after") or None
     if raw is not None:
-        if not model_has(model, "updated_at"):
+        after = parse_timestamp("updated_after", raw)
+        if model_has(model, "updated_at"):
+            queryset = queryset.filter(updated_at__gt=after)
+        elif model_has(model, "created_at"):
+            # Rows that never change once written (timeline entries, comments,
+            # attachments, delivery records): their creation is their last change.
+            queryset = queryset.filter(created_at__gt=after)
+        else:
             raise ValidationError({"updated_after": ["This list has no updated_at."]})
-        queryset = queryset.filter(updated_at__gt=parse_timestamp("updated_after", raw))
     if "ordering" in getattr(view, "filter_names", set)():
         # The FilterSet has its own OrderingFilter (shared with the list page), which
         # validated and applied `?ordering=`: only the tie-breaker is added here.

@@ -55,7 +55,10 @@ class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     delivery_mode = serializers.ChoiceField(
-        choices=DeliveryMode.choices, default=DeliveryMode.STANDARD
+        choices=DeliveryMode.choices,
+        required=False,
+        help_text="Optional (API.md Revision 2): workshops default to per_participant "
+        "(quantity = participants), On-demand Assessment to remote, others to standard.",
     )
     status = serializers.ChoiceField(choices=RedemptionStatus.choices, read_only=True)
 

@@ -69,7 +69,10 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
         # Defaults are public (every customer redeems at them); own rates otherwise.
         qs = selectors.rate_card(actor=self.request.user)
         on = None
-        if self.request.query_params.get("current") == "true":
+        current = self.request.query_params.get("current") or None
+        if current not in (None, "true", "false"):
+            raise serializers.ValidationError({"current": ["Must be true or false."]})
+        if current == "true":
             on = business_today()
         if self.request.query_params.get("valid_on"):
             try:

@@ -159,6 +159,17 @@ def check_redemption_request(
         )
 
 
+def default_delivery_mode(service) -> str:
+    """The delivery mode of a redemption that names none (API.md Revision 2): a workshop
+    per participant (R20, quantity = participants), the On-demand Assessment remote
+    (R21), anything else standard."""
+    if service.code == WORKSHOPS:
+        return DeliveryMode.PER_PARTICIPANT
+    if service.code == ON_DEMAND_ASSESSMENT:
+        return DeliveryMode.REMOTE
+    return DeliveryMode.STANDARD
+
+
 def _check_delivery_mode(*, service, quantity: Decimal, delivery_mode: str) -> None:
     if delivery_mode not in DeliveryMode.values:
         raise RuleViolation(
@@ -275,10 +286,11 @@ def delivery_modes_for(service) -> list[str]:
 
 
 def credits_redeem_check(
-    *, work_order, service, quantity, scheduled_for: dt.date, delivery_mode: str
+    *, work_order, service, quantity, scheduled_for: dt.date, delivery_mode: str | None
 ) -> RuleViolation | Conflict | None:
     """The refusal `credits_redeem` would give this request now, or None: the quote runs the
     confirmation's own checks (the same `_checked_cost` and balance test), writing nothing."""
+    delivery_mode = delivery_mode or default_delivery_mode(service)
     try:
         quantity = Decimal(quantity)
         _rate, cost = _checked_cost(
@@ -308,7 +320,7 @@ def credits_redeem(
     service,
     quantity,
     scheduled_for: dt.date,
-    delivery_mode: str = DeliveryMode.STANDARD,
+    delivery_mode: str | None = None,
     idempotency_key: str = "",
     vendor_consent: str = "",
     by=None,
@@ -327,6 +339,7 @@ def credits_redeem(
     nothing; the same key with a different request is a Conflict.
     """
     quantity = Decimal(quantity)
+    delivery_mode = delivery_mode or default_delivery_mode(service)
     idempotency_key = (idempotency_key or "").strip()
     fingerprint = _fingerprint(
         service=service, quantity=quantity, scheduled_for=scheduled_for, delivery_mode=delivery_mode

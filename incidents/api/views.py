@@ -42,8 +42,8 @@ from incidents.api.serializers import (
     TimelineEntrySerializer,
 )
 from incidents.choices import Channel
-from incidents.filtersets import IncidentFilterSet
-from incidents.models import Incident, SeverityRequest
+from incidents.filtersets import IncidentFilterSet, SeverityRequestFilterSet
+from incidents.models import Incident, IncidentAttachment, IncidentEvent, SeverityRequest
 
 
 class IncidentViewSet(
@@ -67,6 +67,11 @@ class IncidentViewSet(
     filterset_class = IncidentFilterSet
     #: Nested lists that page, sync and know the list parameters (core.api.base).
     list_actions = ("comments", "attachments", "timeline")
+    list_models = {
+        "comments": IncidentEvent,
+        "attachments": IncidentAttachment,
+        "timeline": IncidentEvent,
+    }
     #: `?ordering=` (API.md Revision 2); `updated_at` pages by cursor (core.api.sync).
     ordering_fields = (
         "updated_at",
@@ -317,7 +322,7 @@ class IncidentViewSet(
         return run_idempotent(request, lambda: self._comment(request, incident))
 
     def _comment(self, request, incident):
-        data = CommentSerializer(data=request.data)
+        data = strict_serializer(CommentSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         event = services.incident_comment(
             incident=incident,
@@ -357,7 +362,7 @@ class IncidentViewSet(
                 selectors.incident_attachments(actor=self.actor, incident=incident),
                 AttachmentSerializer,
             )
-        data = AttachmentUploadSerializer(data=request.data)
+        data = strict_serializer(AttachmentUploadSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         attachment = services.incident_attach(
             incident=incident,
@@ -453,15 +458,14 @@ class SeverityRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
     queryset = SeverityRequest.objects.all()
     serializer_class = SeverityRequestSerializer
     select_related = ("incident",)
-    filterset_class = None
-    filterset_fields = ["state", "incident"]
+    filterset_class = SeverityRequestFilterSet
 
     def get_queryset(self):
         return selectors.severity_requests(actor=self.actor)
 
     def _decide(self, request, service):
         item = self.get_object()
-        data = DecisionSerializer(data=request.data)
+        data = strict_serializer(DecisionSerializer, data=request.data)
         data.is_valid(raise_exception=True)
         done = service(request=item, reason=data.validated_data["reason"], by=self.actor)
         return Response(SeverityRequestSerializer(done).data)

@@ -184,16 +184,19 @@ def incident_assign(*, incident: Incident, assignee, by, expected_version: int |
             data={"from": before, "to": user.username if user else None, "internal": True},
             internal=True,
         )
-        if user is not None and user.email and user != person(by):
-            notify_incident(
-                locked,
-                "incident.updated",
-                f"incident:{locked.pk}:assigned:v{locked.version}",
-                emails=[user.email],
-                subject=lambda: _("%(number)s was assigned to you") % {"number": locked.number},
-                webhook=False,
-                assigned_to=user.username,
-            )
+        # A webhook `incident.updated` whoever assigns (API.md Revision 2: `data` is the
+        # incident as GET returns it, `assignee` included), sent on commit like every
+        # notice; the new assignee, if someone else assigned them, is told by e-mail.
+        tell = user is not None and user.email and user != person(by)
+        notify_incident(
+            locked,
+            "incident.updated",
+            f"incident:{locked.pk}:assigned:v{locked.version}",
+            emails=[user.email] if tell else [],
+            subject=lambda: _("%(number)s was assigned to you") % {"number": locked.number},
+            assigned_to=user.username if user else None,
+            previous_assignee=before,
+        )
     sync_instance(incident, locked)
     return locked
 

@@ -11,6 +11,23 @@ from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
 
 
+class CustomerCodeField(serializers.SlugRelatedField):
+    """A customer code or null; an empty string is neither (DRF would read it as null)."""
+
+    def get_value(self, dictionary):
+        # A form's empty field stays "" (DRF would hand a nullable field None).
+        value = super().get_value(dictionary)
+        if value is None and hasattr(dictionary, "getlist"):
+            return dictionary.get(self.field_name, value)
+        return value
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for every relation (JSON and forms alike).
+        if data == "":
+            raise serializers.ValidationError("A customer code, or null for every customer.")
+        return super().run_validation(data)
+
+
 class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
     """`secret` is write-only: shown once in the response that creates the subscription
     (generated when not sent), never again."""
@@ -28,7 +45,7 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
         write_only=True,
         help_text="Shared secret for X-Portal-Signature; generated when omitted and returned once.",
     )
-    customer = serializers.SlugRelatedField(
+    customer = CustomerCodeField(
         slug_field="code",
         queryset=Customer.objects.all(),
         required=False,

@@ -6,6 +6,7 @@ DELETE works on `/webhooks/{id}/` and, as API.md lists DELETE on the collection,
 
 import uuid
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 from accounts.permissions import IsStaffEditorOrReadOnly
 from contracts.models import Customer
 from core.api.base import IdempotentCreateMixin, PortalViewSet, reject_unknown_fields
+from core.api.filters import StrictBooleanFilter
 from core.api.sync import sync_queryset
 from core.scoping import actor_is_staff
 from notifications.api.serializers import (
@@ -28,15 +30,24 @@ from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.webhooks import webhook_redeliver, webhook_subscribe
 
 
+class WebhookSubscriptionFilterSet(django_filters.FilterSet):
+    active = StrictBooleanFilter()
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["active", "url"]
+
+
 class WebhookViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, IdempotentCreateMixin, PortalViewSet
 ):
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [IsStaffEditorOrReadOnly]
-    filterset_fields = ["active", "url"]
+    filterset_class = WebhookSubscriptionFilterSet
     extra_query_params = {"bulk_destroy": ("id", "url")}
     list_actions = ("deliveries",)
+    list_models = {"deliveries": WebhookDelivery}
 
     @extend_schema(
         responses={200: WebhookDeliverySerializer(many=True)},

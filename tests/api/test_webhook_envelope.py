@@ -173,3 +173,86 @@ def test_a_delivery_body_is_the_envelope(everything):
     body = json.loads(body_of(delivery))
     assert not list(VALIDATOR.iter_errors(body))
     assert body["id"] == str(delivery.delivery_id)
+
+
+# --- the whole incident, assignee included; assignment sends incident.updated ----------
+
+
+def test_the_schema_lists_every_field_of_the_incident_as_get_returns_it(incident_a, api_staff):
+    got = api_staff.get(f"/api/v1/incidents/{incident_a.pk}/").json()
+    incident = SCHEMA["$defs"]["incident"]
+    assert set(incident["properties"]) == set(got)
+    assert set(incident["required"]) == set(got)
+    assert incident["additionalProperties"] is False
+
+
+def _assigned(incident) -> dict:
+    """The newest webhook of the incident: an `incident.updated` for the assignment."""
+    message = (
+        OutboxMessage.objects.filter(channel="webhook", key__contains=f"incident:{incident.pk}:")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    assert message is not None and message.event == "incident.updated"
+    assert ":assigned:" in message.key
+    body = envelope_of(message)
+    assert not list(VALIDATOR.iter_errors(body))
+    return body
+
+
+def test_an_api_assignment_sends_incident_updated_with_the_whole_incident(
+    api_staff, incident_a, staff
+):
+    dora = f.StaffFactory(username="dora", email="dora@vendor.example")
+    url = f"/api/v1/incidents/{incident_a.pk}/"
+    assert api_staff.patch(url, {"assignee": dora.username}).status_code == 200
+    body = _assigned(incident_a)
+    got = api_staff.get(url).json()
+    assert body["data"] == got  # every field, assignee included
+    assert got["assignee"] == "dora"
+    assert body["detail"]["assigned_to"] == "dora" and body["detail"]["previous_assignee"] is None
+    # Unassigning is an update too.
+    assert api_staff.patch(url, {"assignee": None}, format="json").status_code == 200
+    body = _assigned(incident_a)
+    assert body["data"] == api_staff.get(url).json()
+    assert body["data"]["assignee"] is None and body["detail"]["previous_assignee"] == "dora"
+
+
+def test_a_desk_assignment_sends_incident_updated(client_staff, api_staff, incident_a, staff):
+    from django.urls import reverse
+
+    response = client_staff.post(reverse("incidents:assign", args=[incident_a.pk]), {"me": "1"})
+    assert response.status_code == 302
+    body = _assigned(incident_a)
+    got = api_staff.get(f"/api/v1/incidents/{incident_a.pk}/").json()
+    assert body["data"] == got and got["assignee"] == staff.username
+
+
+def test_a_bulk_assignment_sends_incident_updated_for_each(
+    client_staff, api_staff, incident_a, work_order_a, contact_a, staff
+):
+    from django.urls import reverse
+
+    other = f.open_incident(work_order=work_order_a, contact=contact_a, title="Two", by=staff)
+    data = {"incidents": [incident_a.pk, other.pk], "assignee": staff.pk, "confirm": "true"}
+    assert client_staff.post(reverse("incidents:bulk"), data).status_code == 302
+    for incident in (incident_a, other):
+        body = _assigned(incident)
+        got = api_staff.get(f"/api/v1/incidents/{incident.pk}/").json()
+        assert body["data"] == got and got["assignee"] == staff.username
+
+
+def test_the_assignment_webhook_is_due_at_once_and_asked_for_on_commit(api_staff, incident_a):
+    from django.db import connection
+
+    f.StaffFactory(username="erin", email="erin@vendor.example")
+    connection.run_on_commit.clear()  # the fixtures' own request is no longer pending
+    response = api_staff.patch(f"/api/v1/incidents/{incident_a.pk}/", {"assignee": "erin"})
+    assert response.status_code == 200
+    message = OutboxMessage.objects.get(
+        channel="webhook", event="incident.updated", key__contains=":assigned:"
+    )
+    # Due now, not held for a digest; a delivery run is asked for when the write commits.
+    assert message.deliver_after <= timezone.now()
+    pending = [callback.__name__ for _, callback, _ in connection.run_on_commit]
+    assert "_enqueue_delivery" in pending, pending

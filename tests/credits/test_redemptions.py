@@ -212,7 +212,9 @@ def test_reactive_services_are_outside_the_cutoff(funded):  # R15 covers proacti
 
 
 def test_workshops_are_per_participant_or_dedicated(funded):  # R20
-    refused(funded, RuleViolation, "R20", code="workshops", quantity=5)
+    refused(funded, RuleViolation, "R20", code="workshops", quantity=5, delivery_mode="standard")
+    # No mode named: per participant (API.md Revision 2).
+    assert redeem(funded, "workshops", 2).delivery_mode == "per_participant"
     r = redeem(funded, "workshops", 5, delivery_mode="per_participant")
     assert (r.credits, r.delivery_mode) == (50, "per_participant")
     assert redeem(funded, "workshops", 1, delivery_mode="dedicated").delivery_mode == "dedicated"
@@ -239,8 +241,15 @@ def test_the_assessment_engineer_is_at_most_2_days_onsite_or_1_remote(funded):  
         delivery_mode="remote",
     )
     refused(
-        funded, RuleViolation, "R21", code="on-demand-assessment", quantity=1
+        funded,
+        RuleViolation,
+        "R21",
+        code="on-demand-assessment",
+        quantity=1,
+        delivery_mode="standard",
     )  # standard: say which
+    # No mode named: remote (API.md Revision 2), so two days are past remote's one.
+    refused(funded, RuleViolation, "R21", code="on-demand-assessment", quantity=2)
     assert redeem(funded, "on-demand-assessment", 2, delivery_mode="onsite").credits == 80
     assert (
         redeem(funded, "on-demand-assessment", 1, delivery_mode="remote").travel_expenses_billable
