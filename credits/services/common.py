@@ -5,8 +5,8 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
+from contracts.times import work_order_today
 from core.errors import NotAllowed
-from core.times import business_today
 from credits import ledger
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
@@ -36,10 +36,11 @@ def _require_editor(by, *, rule: str, what: str) -> None:
         )
 
 
-def _today() -> dt.date:
-    """The business date: core.times.business_today (one function, one zone).
+def _today(work_order) -> dt.date:
+    """Today for `work_order`: contracts.times.work_order_today (its support location's
+    zone, BUSINESS_TIME_ZONE without one).
 
     Not the active time zone: the API activates UTC for its timestamps, and a term, a
     cut-off (R15) or the 14-day line (R16) must not move with the caller's zone.
     """
-    return business_today()
+    return work_order_today(work_order)

@@ -23,7 +23,7 @@ def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None
     scheduled one is delivered, so of two clicks the second gets a Conflict.
     """
     _require_editor(by, rule="R14", what=_("mark a redemption delivered"))
-    today = _today()
+    today = _today(redemption.work_order)
     delivered_on = delivered_on or today
     work_order = redemption.work_order
     if delivered_on > today:

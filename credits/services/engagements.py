@@ -89,7 +89,7 @@ def consulting_engagement_create(
         if price_hours <= 0:
             raise RuleViolation(_("The price in hours must be positive."), field="price_hours")
     if work_order.terminated_at is not None or not (
-        work_order.start_date <= _today() <= work_order.end_date
+        work_order.start_date <= _today(work_order) <= work_order.end_date
     ):
         raise RuleViolation(_("R14: engagements are recorded during the term."), rule="R14")
     planned = _milestones(milestones, work_order)
@@ -132,7 +132,7 @@ def consulting_engagement_create(
             engagement.time_entry = time_entry_record(
                 line=line,
                 hours=price_hours,
-                worked_on=_today(),
+                worked_on=_today(work_order),
                 description=f"SOW {sow_reference}: {title}"[:300],
                 reference=f"sow:{sow_reference}",
                 by=by,
@@ -147,8 +147,9 @@ def consulting_engagement_create(
 def milestone_complete(*, milestone, done_on: dt.date | None = None, by) -> EngagementMilestone:
     """Mark a milestone of a statement of work done (staff), once."""
     _require_editor(by, rule="R27", what=_("complete a milestone"))
-    done_on = done_on or _today()
-    if done_on > _today():
+    today = _today(milestone.engagement.work_order)
+    done_on = done_on or today
+    if done_on > today:
         raise RuleViolation(_("A milestone is done on a past or current day."), field="done_on")
     updated = EngagementMilestone.objects.filter(pk=milestone.pk, done_on__isnull=True).update(
         done_on=done_on

@@ -220,7 +220,7 @@ def _checked_cost(
     *, work_order, service, quantity: Decimal, scheduled_for: dt.date, delivery_mode: str, no_rate
 ) -> tuple:
     """(rate, cost) of a request that meets every rule, at today's rate (R10); `no_rate` names the service."""
-    today = _today()
+    today = _today(work_order)
     _check_request(
         work_order=work_order,
         service=service,
@@ -449,7 +449,7 @@ def redemption_cancel(
     shows a `refund` of the full credits and then a `cancellation_fee` entry. Staff may
     cancel a workshop that missed its minimum enrolment with a full refund whenever (R20).
     """
-    today = _today()
+    today = _today(redemption.work_order)
     if minimum_enrolment_not_reached:
         _require_editor(
             by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")

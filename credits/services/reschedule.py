@@ -20,7 +20,7 @@ def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:
     """What moving `redemption` today costs (R16): nothing 14 days or more before its
     delivery day, else the work order's cancellation-fee percentage of its credits
     (rounded half up). Shared with the confirm page, so what it shows is what is charged."""
-    today = today or _today()
+    today = today or _today(redemption.work_order)
     if (redemption.scheduled_for - today).days >= FREE_CANCELLATION_DAYS:
         return 0
     return round_credits(
@@ -40,7 +40,7 @@ def redemption_reschedule(
     says it is a move; a balance short of that fee is a Conflict (R16). Nothing is
     written on a refusal. Bumps the redemption's version.
     """
-    today = _today()
+    today = _today(redemption.work_order)
     reason = (reason or "").strip()
     with transaction.atomic():
         account, current = _lock_scheduled(redemption)

@@ -85,7 +85,7 @@ def shortfall_invoice_record(
     (an invoice sent before it was recorded), never a later one.
     """
     _require_editor(by, rule="R18", what=_("record a shortfall invoice"))
-    today = _today()
+    today = _today(work_order)
     on = on or today
     if on > today:
         raise RuleViolation(
