@@ -47,6 +47,8 @@ MIDNIGHT_MOMENTS = [(i, z) for i in MIDNIGHT_INSTANTS for z in MIDNIGHT_ZONES]
 
 def pytest_generate_tests(metafunc):
     if metafunc.definition.get_closest_marker("midnight") is not None:
+        if "midnight" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("midnight")
         metafunc.parametrize(
             "midnight",
             MIDNIGHT_MOMENTS,
