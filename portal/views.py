@@ -215,7 +215,7 @@ def customer_home(request):
     """A customer contact's start page: their work orders and open incidents."""
     work_orders = (
         WorkOrder.objects.visible_to(request.user)
-        .select_related("customer", "credit_account")
+        .select_related("customer", "credit_account", "support_location")
         .prefetch_related(
             Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service"))
         )
