@@ -40,7 +40,7 @@ from tests.security.test_isolation import (
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 5
+EXAMPLES = 4
 FORM_CASES = {"count": 0, "forms": 0}
 
 #: Not fuzzed: logging out ends the session every other case runs in; the API has its
