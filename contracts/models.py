@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import ClosureSource, WorkOrderStatus
+from contracts.times import local_today_expression, work_order_today
 from core.scoping import scoped_queryset
-from core.times import business_today
 from services.choices import Package
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -121,8 +121,13 @@ class ClosureDay(models.Model):
 
 class WorkOrderQuerySet(scoped_queryset("customer")):
     def with_status(self, today: dt.date | None = None):
-        """Annotate `status_code` so lists can filter and sort by the derived status."""
-        today = today or business_today()
+        """Annotate `status_code` so lists can filter and sort by the derived status.
+
+        Each row's "today" is its own support location's (contracts.times), unless a
+        date is given."""
+        if today is None:
+            today = models.F("local_today")
+            return self.annotate(local_today=local_today_expression()).with_status(today)
         return self.annotate(
             status_code=models.Case(
                 models.When(
@@ -133,6 +138,14 @@ class WorkOrderQuerySet(scoped_queryset("customer")):
                 default=models.Value(WorkOrderStatus.ACTIVE),
                 output_field=models.CharField(),
             )
+        )
+
+    def current(self):
+        """Work orders not terminated whose term covers their own today (contracts.times)."""
+        return self.annotate(local_today=local_today_expression()).filter(
+            start_date__lte=models.F("local_today"),
+            end_date__gte=models.F("local_today"),
+            terminated_at__isnull=True,
         )
 
     def covering(self, when: dt.date):
@@ -215,7 +228,9 @@ class WorkOrder(models.Model):
         return self.number
 
     def status_on(self, when: dt.date | None = None) -> str:
-        when = when or business_today()
+        """Draft, active, expired or terminated on `when` (default: the work order's own
+        today, contracts.times.work_order_today)."""
+        when = when or work_order_today(self)
         if self.terminated_at is not None:
             return WorkOrderStatus.TERMINATED
         if when < self.start_date:

@@ -43,6 +43,7 @@ from django.utils.translation import ngettext
 
 from contracts.api.serializers import WorkOrderSerializer
 from contracts.models import WorkOrder
+from contracts.times import local_today_expression, work_order_today
 from core.times import business_today
 from credits.models import CreditEntry
 from credits.services.hours import credits_expire
@@ -104,16 +105,25 @@ class EntitlementSweepResult:
 
 
 def run_entitlement_sweep(*, today: dt.date | None = None) -> EntitlementSweepResult:
-    """Send every notice that is due today (or missed within the grace), expire ended terms."""
-    today = today or business_today()
+    """Send every notice that is due today (or missed within the grace), expire ended terms.
+
+    "Today" is each work order's own (contracts.times.work_order_today: its support
+    location's zone), unless `today` is given (tests, a catch-up run for one date)."""
     run = sweep_run_start(job=ENTITLEMENT_SWEEP_JOB)
     result = EntitlementSweepResult()
+
+    def day(wo: WorkOrder) -> dt.date:
+        return today or work_order_today(wo)
+
     for work_order in _candidates(today):
         _guarded(
-            result, work_order, "notices", lambda wo=work_order: _term_notices(wo, today, result)
+            result,
+            work_order,
+            "notices",
+            lambda wo=work_order: _term_notices(wo, day(wo), result),
         )
     for work_order in _ended(today):
-        _guarded(result, work_order, "expiry", lambda wo=work_order: _expire(wo, today, result))
+        _guarded(result, work_order, "expiry", lambda wo=work_order: _expire(wo, day(wo), result))
     for work_order in _low_credit_candidates(today):
         _guarded(result, work_order, "credits_low", lambda wo=work_order: _low_credit(wo, result))
     sweep_run_finish(
@@ -155,37 +165,48 @@ def _base():
     return WorkOrder.objects.select_related("customer", "account_manager", "support_location")
 
 
-def _candidates(today: dt.date):
-    """Running work orders ending within the longest notice window (index work_order_end_date_idx)."""
+def _today_filter(today: dt.date | None):
+    """(rows with `local_today` annotated, the date expression to compare with, a date
+    range wide enough for every zone's today): one given date, or each row's own."""
+    rows = _base()
+    if today is not None:
+        return rows, today, (today, today)
+    center = business_today()
+    # No zone's date is more than a day from another's; two is a safe margin for the
+    # index range, the exact comparison is against each row's own date.
+    span = (center - dt.timedelta(days=2), center + dt.timedelta(days=2))
+    return rows.annotate(local_today=local_today_expression()), F("local_today"), span
+
+
+def _candidates(today: dt.date | None):
+    """Running work orders ending within the longest notice window (index
+    work_order_end_date_idx); due_notice picks the exact window on each one's today."""
     longest = max(days for _, days, _, _ in NOTICES)
-    return (
-        _base()
-        .filter(
-            terminated_at__isnull=True,
-            end_date__gte=today,
-            end_date__lte=today + dt.timedelta(days=longest),
-        )
-        .order_by("end_date", "id")
-    )
+    rows, day, (low, high) = _today_filter(today)
+    return rows.filter(
+        terminated_at__isnull=True,
+        end_date__gte=day,
+        end_date__lte=high + dt.timedelta(days=longest),
+    ).order_by("end_date", "id")
 
 
-def _ended(today: dt.date):
+def _ended(today: dt.date | None):
     """Work orders whose term is over and whose expiry was not yet done for that end date."""
     done = WorkOrderNotice.objects.filter(
         work_order=OuterRef("pk"), kind=NoticeKind.EXPIRED, end_date=OuterRef("end_date")
     )
+    rows, day, (low, high) = _today_filter(today)
     return (
-        _base()
-        .filter(end_date__lt=today, end_date__gte=today - dt.timedelta(days=EXPIRY_LOOKBACK_DAYS))
+        rows.filter(end_date__lt=day, end_date__gte=low - dt.timedelta(days=EXPIRY_LOOKBACK_DAYS))
         .exclude(Exists(done))
         .order_by("end_date", "id")
     )
 
 
-def _low_credit_candidates(today: dt.date):
+def _low_credit_candidates(today: dt.date | None):
+    rows, day, _span = _today_filter(today)
     return (
-        _base()
-        .covering(today)
+        rows.filter(start_date__lte=day, end_date__gte=day, terminated_at__isnull=True)
         .filter(
             low_credit_threshold__isnull=False,
             credit_account__balance__lt=F("low_credit_threshold"),
@@ -467,7 +488,7 @@ def check_low_credit(*, work_order_id: int) -> bool:
         return False
     result = EntitlementSweepResult()
     with transaction.atomic():
-        if not _low_credit_candidates(business_today()).filter(pk=work_order_id).exists():
+        if not _low_credit_candidates(None).filter(pk=work_order_id).exists():
             return False
         _low_credit(work_order, result)
     return result.low_credit > 0

@@ -7,10 +7,10 @@ import uuid
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.forms import DateInput
+from contracts.times import work_order_today
 from core import formatting
 from core.forms import PortalForm
 from core.times import business_today
@@ -63,7 +63,7 @@ class RedeemForm(PortalForm):
             f"{s.name} ({formatting.unit_name(s.unit)})"
         )
         # The bounds the confirmation checks: from today (or the term's start) to the term's end.
-        low = max(business_today(), work_order.start_date)
+        low = max(work_order_today(work_order), work_order.start_date)
         self.fields["scheduled_for"].widget.attrs.update(
             min=low.isoformat(), max=work_order.end_date.isoformat()
         )
@@ -73,7 +73,9 @@ class RedeemForm(PortalForm):
         self.fields["delivery_mode"].widget.attrs["data-modes"] = json.dumps(modes)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
-            self.initial.setdefault("scheduled_for", business_today() + dt.timedelta(days=21))
+            self.initial.setdefault(
+                "scheduled_for", work_order_today(work_order) + dt.timedelta(days=21)
+            )
 
 
 class CancelForm(PortalForm):
@@ -97,9 +99,11 @@ class DeliverForm(PortalForm):
     No bounds here: the service refuses a future day or one outside the term with a
     message naming R14, shown on the field."""
 
-    delivered_on = forms.DateField(
-        label=_("Delivered on"), widget=DateInput(), required=False, initial=timezone.localdate
-    )
+    delivered_on = forms.DateField(label=_("Delivered on"), widget=DateInput(), required=False)
+
+    def __init__(self, *args, work_order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delivered_on"].initial = work_order_today(work_order)
 
 
 class RateForm(PortalForm):
@@ -110,9 +114,7 @@ class RateForm(PortalForm):
     credits_per_unit = forms.DecimalField(
         label=_("Credits per unit"), min_value=Decimal("0.0001"), max_digits=12, decimal_places=4
     )
-    valid_from = forms.DateField(
-        label=_("Valid from"), widget=DateInput(), initial=timezone.localdate
-    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput(), initial=business_today)
 
 
 class ShortfallInvoiceForm(PortalForm):
@@ -122,9 +124,7 @@ class ShortfallInvoiceForm(PortalForm):
     window with a message naming R18, shown on the field.
     """
 
-    invoiced_on = forms.DateField(
-        label=_("Invoice date"), widget=DateInput(), initial=timezone.localdate
-    )
+    invoiced_on = forms.DateField(label=_("Invoice date"), widget=DateInput())
     amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2)
     currency = forms.CharField(
         label=_("Currency"), max_length=3, initial=SHORTFALL_DEFAULT_CURRENCY
@@ -133,6 +133,10 @@ class ShortfallInvoiceForm(PortalForm):
         label=_("Invoice number"), max_length=200, help_text=_("As in the billing system.")
     )
     note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+
+    def __init__(self, *args, work_order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoiced_on"].initial = work_order_today(work_order)
 
 
 class ShortfallVoidForm(PortalForm):
@@ -149,9 +153,7 @@ class TimeEntryForm(forms.Form):
     """R11: hours worked against one hour block of the work order (staff)."""
 
     line = forms.ModelChoiceField(label=_("Hour block"), queryset=None)
-    worked_on = forms.DateField(
-        label=_("Date worked"), widget=DateInput(), initial=timezone.localdate
-    )
+    worked_on = forms.DateField(label=_("Date worked"), widget=DateInput())
     hours = forms.DecimalField(
         label=_("Hours"), max_digits=8, decimal_places=2, min_value=Decimal("0.25")
     )
@@ -159,6 +161,7 @@ class TimeEntryForm(forms.Form):
 
     def __init__(self, *args, work_order, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["worked_on"].initial = work_order_today(work_order)
         self.fields["line"].queryset = work_order.lines.filter(
             service__is_hour_block=True, expired_at__isnull=True
         ).select_related("service")

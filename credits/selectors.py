@@ -7,7 +7,7 @@ from django.db.models import F, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.times import business_today
+from contracts.times import work_order_today
 from credits.choices import EntryKind
 from credits.models import (
     CreditAccount,
@@ -168,19 +168,19 @@ def shortfall_invoice_list(*, actor, work_order=None):
 def shortfall_window(*, work_order, today: dt.date | None = None) -> ShortfallWindow | None:
     """R18: the shortfall window open today, else the next one; None when none is left.
 
-    Today is the business date (settings.TIME_ZONE), as credits.services uses; a
-    terminated work order has no window.
+    Today is the work order's own (contracts.times.work_order_today), as credits.services
+    uses; a terminated work order has no window.
     """
     if work_order.terminated_at is not None:
         return None
-    today = today or business_today()
+    today = today or work_order_today(work_order)
     return work_order_shortfall_window(work_order, today)
 
 
 def shortfall_summary(*, work_order, actor, today: dt.date | None = None) -> dict:
     """R18 for a work order page: the current or next window, whether it is open and
     already invoiced, and the invoices the actor may see."""
-    today = today or business_today()
+    today = today or work_order_today(work_order)
     window = shortfall_window(work_order=work_order, today=today)
     invoices = list(shortfall_invoice_list(actor=actor, work_order=work_order))
     return {
@@ -208,9 +208,7 @@ def credits_forecast(*, work_order, today: dt.date | None = None) -> dict:
     the end date gives the balance left then, which is what would expire unused
     (`at_risk`). Hour lines get the same treatment from their `used` counters.
     """
-    today = today or timezone.localdate(
-        timezone=timezone.get_default_timezone()
-    )  # the default zone (cf. core.times.business_today)
+    today = today or work_order_today(work_order)  # its location's zone
     start, end = work_order.start_date, work_order.end_date
     as_of = min(max(today, start), end)
     elapsed_days = max((as_of - start).days, 1)

@@ -17,6 +17,7 @@ from accounts.permissions import (
     staff_required,
 )
 from contracts.models import Customer, WorkOrder
+from contracts.times import work_order_today
 from core import formatting
 from core.forms import errors_onto
 from core.times import business_today
@@ -37,7 +38,7 @@ from services.choices import Package
 
 def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> dict:
     """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
-    today = business_today()
+    today = work_order_today(work_order)
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
     cost = services.redemption_cost(rate=rate, quantity=quantity) if rate else None
     free_until = scheduled_for - dt.timedelta(days=FREE_CANCELLATION_DAYS)
@@ -136,7 +137,7 @@ def cancel(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    today = business_today()
+    today = work_order_today(work_order)
     days_before = (redemption.scheduled_for - today).days
     late = days_before < FREE_CANCELLATION_DAYS
     fee = (
@@ -189,7 +190,7 @@ def reschedule(request, pk):
         pk=pk,
     )
     work_order = redemption.work_order
-    days_before = (redemption.scheduled_for - business_today()).days
+    days_before = (redemption.scheduled_for - work_order_today(work_order)).days
     # The service's own computation: what the page shows is what the move charges.
     fee = services.reschedule_fee(redemption=redemption)
     form = RescheduleForm(request.POST or None)
@@ -242,7 +243,7 @@ def deliver(request, pk):
     )
     work_order = redemption.work_order
     # Bound on any POST: the overview's button posts no fields at all (today).
-    form = DeliverForm(request.POST if request.method == "POST" else None)
+    form = DeliverForm(request.POST if request.method == "POST" else None, work_order=work_order)
     if request.method == "POST" and form.is_valid():
         with errors_onto(form):
             done = services.redemption_mark_delivered(
@@ -328,7 +329,7 @@ def shortfall(request, pk):
     work_order = get_object_or_404(
         WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
     )
-    form = ShortfallInvoiceForm(request.POST or None, prefix="shortfall")
+    form = ShortfallInvoiceForm(request.POST or None, prefix="shortfall", work_order=work_order)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with errors_onto(form):
@@ -406,7 +407,7 @@ def shortfall_void(request, pk):
     return _shortfall_page(
         request,
         work_order,
-        form=ShortfallInvoiceForm(prefix="shortfall"),
+        form=ShortfallInvoiceForm(prefix="shortfall", work_order=work_order),
         void_form=form,
         void_invoice=invoice,
     )

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit, staff_editor_required, staff_required
 from contracts.models import WorkOrder
+from contracts.times import work_order_today
 from core.errors import DomainError
 from core.forms import errors_onto
 from credits import selectors, services
@@ -235,7 +235,9 @@ def exchange(request, pk):
 
         def exchange_effect(data):
             rate = selectors.rate_for(
-                service=data["service"], customer=work_order.customer, on=timezone.localdate()
+                service=data["service"],
+                customer=work_order.customer,
+                on=work_order_today(work_order),
             )
             if rate is None:
                 form.add_error("service", _("There is no rate for this service yet."))

@@ -310,7 +310,10 @@ def queue_bulk(request):
     visible = selectors.incident_list(actor=request.user)
     form = BulkForm(request.POST, incidents=visible)
     back = request.POST.get("next") or reverse("incidents:list")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # A path on this site only: redirect() would try any other string as a view name.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("incidents:list")
     if not form.is_valid():
         for error in form.non_field_errors() or [_("Select incidents first.")]:

@@ -21,7 +21,6 @@ from contracts.models import NamedContact, WorkOrder
 from contracts.views import put_error
 from core import formatting
 from core.errors import DomainError, StaleVersion
-from core.times import business_today
 from incidents import selectors, services
 from incidents.choices import (
     DEFAULT_LANGUAGE,
@@ -57,8 +56,8 @@ def viewer_zone(user) -> str:
 
 
 def _filing_work_orders(user):
-    today = business_today()
-    work_orders = WorkOrder.objects.visible_to(user).covering(today).select_related("customer")
+    # Current on each work order's own today (contracts.times).
+    work_orders = WorkOrder.objects.visible_to(user).current().select_related("customer")
     if not is_staff(user):
         # R2: named contacts file incidents; a customer user files through their contact rows.
         work_orders = work_orders.filter(contacts__user=user, contacts__active=True).distinct()

@@ -227,8 +227,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
-# The zone "today" is counted in for terms, cut-offs and fee windows (core.times.business_today):
-# the support location's.
+# A work order's "today" (terms, cut-offs, fee windows) is counted in its support location's
+# zone (contracts.times.work_order_today); this zone when it has none, and for dates that
+# belong to no work order (core.times.business_today).
 BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

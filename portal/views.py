@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db.models import Count, DateField, ExpressionWrapper, F, Prefetch, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_act_for_customer, can_edit, is_staff
 from contracts.models import NamedContact, WorkOrder, WorkOrderLine
+from contracts.times import work_order_today
 from core.forms import PortalForm
 from core.times import business_today
 from credits import selectors as credit_selectors
@@ -151,33 +152,30 @@ def dashboard(request):
         .order_by("-response_due_at")[:20]
     )
     work_orders = WorkOrder.objects.visible_to(request.user).select_related(
-        "customer", "account_manager"
+        "customer", "account_manager", "support_location"
     )
-    active = work_orders.filter(
-        terminated_at__isnull=True, start_date__lte=today, end_date__gte=today
-    )
+    # Current, and every window below, on each work order's own today (contracts.times).
+    active = work_orders.current()
+
+    def days_on(days: int):
+        return ExpressionWrapper(F("local_today") + dt.timedelta(days=days), DateField())
+
     # R15: the cut-off is 60 days before the end; show those reaching it within 30 days.
     near_cutoff = list(
         active.filter(
             package__in=[Package.ADVANCED, Package.PERFORMANCE],
-            end_date__gte=today + dt.timedelta(days=CUTOFF_DAYS),
-            end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS + 30),
+            end_date__gte=days_on(CUTOFF_DAYS),
+            end_date__lte=days_on(CUTOFF_DAYS + 30),
         ).order_by("end_date")[:20]
     )
     for wo in near_cutoff:
         wo.cutoff_date = wo.end_date - dt.timedelta(days=CUTOFF_DAYS)
-    ending = list(
-        active.filter(end_date__lte=today + dt.timedelta(days=CUTOFF_DAYS)).order_by("end_date")[
-            :20
-        ]
-    )
+    ending = list(active.filter(end_date__lte=days_on(CUTOFF_DAYS)).order_by("end_date")[:20])
     # R14: unused credits expire at the end: forecast the balance left then.
     at_risk = []
-    candidates = active.filter(
-        credit_account__balance__gt=0, end_date__lte=today + dt.timedelta(days=180)
-    )
+    candidates = active.filter(credit_account__balance__gt=0, end_date__lte=days_on(180))
     for wo in candidates.order_by("end_date")[:10]:
-        forecast = credit_selectors.credits_forecast(work_order=wo, today=today)
+        forecast = credit_selectors.credits_forecast(work_order=wo)
         if forecast["at_risk"] > 0:
             at_risk.append((wo, forecast))
     context = {
@@ -217,7 +215,7 @@ def customer_home(request):
     """A customer contact's start page: their work orders and open incidents."""
     work_orders = (
         WorkOrder.objects.visible_to(request.user)
-        .select_related("customer", "credit_account")
+        .select_related("customer", "credit_account", "support_location")
         .prefetch_related(
             Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service"))
         )
@@ -262,7 +260,7 @@ def work_order_overview(request, pk):
         ),
         pk=pk,
     )
-    today = business_today()
+    today = work_order_today(work_order)
     lines = list(work_order.lines.select_related("service").order_by("service__name"))
     hour_lines = [line for line in lines if line.service.is_hour_block or line.unit == "hours"]
     entries = list(credit_selectors.ledger(work_order=work_order, actor=request.user))
@@ -300,7 +298,7 @@ def work_order_overview(request, pk):
         "forecast": forecast,
         "redemptions": redemptions,
         "shortfall": shortfall,
-        "shortfall_form": ShortfallInvoiceForm(prefix="shortfall")
+        "shortfall_form": ShortfallInvoiceForm(prefix="shortfall", work_order=work_order)
         if can_edit(request.user) and work_order.terminated_at is None
         else None,
         "incidents": incidents,

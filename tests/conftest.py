@@ -9,9 +9,11 @@
 - `api_staff`, `api_a`, `api_b`, `api_anon`: DRF API clients with the keys' bearer headers
 """
 
+import datetime as dt
 import os
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -29,6 +31,47 @@ def pytest_configure(config):
             raise pytest.UsageError(
                 f"PORTAL_REQUIRE_POSTGRES=1 but the database engine is {engine}"
             )
+
+
+# --- "today" on both sides of midnight (#22) ------------------------------------------------
+# A test marked `@pytest.mark.midnight` runs once per moment below: at 23:58 and 00:02 UTC
+# (the last day of a month and the first of the next), with every factory location (and
+# BUSINESS_TIME_ZONE) in Amsterdam (already the next day at 23:58 UTC), Los Angeles (still
+# the day before at 00:02 UTC) or Tokyo (the next day at both). A date rule that asks the
+# active zone, the server's clock or UTC instead of contracts.times.work_order_today
+# fails in at least one of them. Only rule-level tests are marked: six runs each.
+MIDNIGHT_INSTANTS = ("2026-06-30T23:58:00+00:00", "2026-07-01T00:02:00+00:00")
+MIDNIGHT_ZONES = ("Europe/Amsterdam", "America/Los_Angeles", "Asia/Tokyo")
+MIDNIGHT_MOMENTS = [(i, z) for i in MIDNIGHT_INSTANTS for z in MIDNIGHT_ZONES]
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("midnight") is not None:
+        if "midnight" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("midnight")
+        metafunc.parametrize(
+            "midnight",
+            MIDNIGHT_MOMENTS,
+            ids=[f"{z.split('/')[-1]}@{i[11:16]}Z" for i, z in MIDNIGHT_MOMENTS],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def midnight(request, settings):
+    """(instant, zone) of a `midnight`-marked test: the clock is moved there (and ticks
+    on), BUSINESS_TIME_ZONE and so every factory location's zone set to the zone."""
+    instant, zone = request.param
+    settings.BUSINESS_TIME_ZONE = zone
+    with time_machine.travel(dt.datetime.fromisoformat(instant), tick=True):
+        yield instant, zone
+
+
+@pytest.fixture(autouse=True)
+def _midnight_first(request):
+    # Before any other fixture: work orders and dates made by fixtures belong to the moment.
+    if request.node.get_closest_marker("midnight") is not None:
+        request.getfixturevalue("midnight")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
+from core.times import business_today, business_zone_name
 from credits.models import (
     CreditAccount,
     CreditEntry,
@@ -32,7 +33,14 @@ from services.models import Service
 
 
 def today():
-    return timezone.localdate()
+    """The business date (core.times.business_today); a factory location's zone is the
+    same (default_location_zone), so it is also every factory work order's own today."""
+    return business_today()
+
+
+def default_location_zone() -> str:
+    """BUSINESS_TIME_ZONE: the `midnight` fixture (tests/conftest.py) moves both."""
+    return business_zone_name()
 
 
 class ServiceFactory(factory.django.DjangoModelFactory):
@@ -71,7 +79,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"cust{n}")
     name = factory.LazyAttribute(lambda o: f"Customer {o.code.upper()}")
     country = "NL"
-    timezone = "Europe/Amsterdam"
+    timezone = factory.LazyFunction(default_location_zone)
     language = "nl"
 
 
@@ -82,7 +90,7 @@ class SupportLocationFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     name = "Headquarters"
     country = "NL"
-    timezone = "Europe/Amsterdam"
+    timezone = factory.LazyFunction(default_location_zone)
 
 
 class ClosureDayFactory(factory.django.DjangoModelFactory):

@@ -128,7 +128,8 @@ class WorkOrderSerializer(InputLimitsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=WorkOrderStatus.choices))
     def get_status(self, obj) -> str:
-        return obj.status
+        # Lists annotate it per row (with_status); one work order asks contracts.times.
+        return getattr(obj, "status_code", None) or obj.status
 
     def to_representation(self, obj):
         data = super().to_representation(obj)

@@ -33,6 +33,7 @@ from contracts.rules import (
 from contracts.rules import (
     stamp as _stamp,
 )
+from contracts.times import work_order_today
 from core import formatting
 from core.actors import author
 from core.errors import Conflict, RuleViolation, StaleVersion
@@ -307,11 +308,9 @@ def work_order_terminate(*, work_order: WorkOrder, by=None) -> WorkOrder:
     work_order.version = new_version
     _stamp(work_order, by, "terminated").save()
     # R13: "if the agreement expires or is terminated, DSE ends on the same date". The
-    # business date in the portal's zone (like every term date), never after the term.
-    last_day = min(
-        djtz.localdate(work_order.terminated_at, timezone=djtz.get_default_timezone()),
-        work_order.end_date,
-    )
+    # day it was terminated in the work order's own zone (like every term date,
+    # contracts.times), never after the term.
+    last_day = min(work_order_today(work_order, now=work_order.terminated_at), work_order.end_date)
     for line in work_order.lines.filter(service__code=DSE).exclude(ends_on__lte=last_day):
         line.ends_on = last_day
         _stamp(line, by, "R13: ends with the terminated work order").save(update_fields=["ends_on"])

@@ -117,7 +117,8 @@ class RateViewSet(mixins.ListModelMixin, IdempotentCreateMixin, PortalViewSet):
 def visible_work_order(request, pk) -> WorkOrder:
     """A work order through the one door; 404 for another customer's (never its data)."""
     return get_object_or_404(
-        WorkOrder.objects.visible_to(request.user).select_related("customer"), pk=pk
+        WorkOrder.objects.visible_to(request.user).select_related("customer", "support_location"),
+        pk=pk,
     )
 
 

@@ -7,9 +7,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.times import work_order_today
 from core.actors import author
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits import ledger
 from credits.choices import RedemptionStatus
 from credits.models import Redemption
@@ -25,7 +25,7 @@ def redemption_mark_delivered(*, redemption, delivered_on: dt.date | None = None
     scheduled one is delivered, so of two clicks the second gets a Conflict.
     """
     require_editor(by, rule="R14", what=_("mark a redemption delivered"))
-    today = business_today()
+    today = work_order_today(redemption.work_order)
     delivered_on = delivered_on or today
     work_order = redemption.work_order
     if delivered_on > today:

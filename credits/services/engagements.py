@@ -7,9 +7,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts.times import work_order_today
 from core.actors import author
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import ConsultingEngagement, EngagementMilestone
@@ -91,7 +91,7 @@ def consulting_engagement_create(
         if price_hours <= 0:
             raise RuleViolation(_("The price in hours must be positive."), field="price_hours")
     if work_order.terminated_at is not None or not (
-        work_order.start_date <= business_today() <= work_order.end_date
+        work_order.start_date <= work_order_today(work_order) <= work_order.end_date
     ):
         raise RuleViolation(_("R14: engagements are recorded during the term."), rule="R14")
     planned = _milestones(milestones, work_order)
@@ -134,7 +134,7 @@ def consulting_engagement_create(
             engagement.time_entry = time_entry_record(
                 line=line,
                 hours=price_hours,
-                worked_on=business_today(),
+                worked_on=work_order_today(work_order),
                 description=f"SOW {sow_reference}: {title}"[:300],
                 reference=f"sow:{sow_reference}",
                 by=by,
@@ -149,8 +149,9 @@ def consulting_engagement_create(
 def milestone_complete(*, milestone, done_on: dt.date | None = None, by) -> EngagementMilestone:
     """Mark a milestone of a statement of work done (staff), once."""
     require_editor(by, rule="R27", what=_("complete a milestone"))
-    done_on = done_on or business_today()
-    if done_on > business_today():
+    today = work_order_today(milestone.engagement.work_order)
+    done_on = done_on or today
+    if done_on > today:
         raise RuleViolation(_("A milestone is done on a past or current day."), field="done_on")
     updated = EngagementMilestone.objects.filter(pk=milestone.pk, done_on__isnull=True).update(
         done_on=done_on

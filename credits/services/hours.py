@@ -8,10 +8,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.times import local_today_expression, work_order_today
 from core import formatting
 from core.actors import author
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits import ledger
 from credits.choices import EntryKind
 from credits.models import CreditEntry, TimeEntry
@@ -54,7 +54,7 @@ def time_entry_record(
                 field="description",
                 code="reason_required",
             )
-    if worked_on > business_today():
+    if worked_on > work_order_today(work_order):
         raise RuleViolation(
             _("R11: hours are recorded once worked, not in advance."),
             rule="R11",
@@ -135,9 +135,8 @@ def _dse_last_day(line) -> dt.date:
     if line.ends_on is not None:
         days.append(line.ends_on)
     if work_order.terminated_at is not None:
-        days.append(
-            timezone.localdate(work_order.terminated_at, timezone=timezone.get_default_timezone())
-        )
+        # The day it was terminated, in the work order's own zone (contracts.times).
+        days.append(work_order_today(work_order, now=work_order.terminated_at))
     return min(days)
 
 
@@ -153,7 +152,7 @@ def credits_expire(*, work_order, by=None) -> dict:
     redemption still scheduled lapses without a refund (redemptions_lapse). Refused
     before the term ended unless the work order was terminated. Returns a summary.
     """
-    if work_order.terminated_at is None and business_today() <= work_order.end_date:
+    if work_order.terminated_at is None and work_order_today(work_order) <= work_order.end_date:
         raise RuleViolation(
             _("R14: the term runs until %(date)s; nothing expires yet.")
             % {"date": work_order.end_date},
@@ -210,7 +209,7 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
         raise RuleViolation(
             _("R14: %(day)s is no anniversary of this term.") % {"day": anniversary}, rule="R14"
         )
-    if business_today() < anniversary:
+    if work_order_today(work_order) < anniversary:
         raise RuleViolation(
             _("R14: the anniversary %(day)s has not come yet.") % {"day": anniversary}, rule="R14"
         )
@@ -266,14 +265,18 @@ def anniversaries_due(*, today: dt.date | None = None, by=None) -> int:
     """Run every anniversary lapse that is due (the entitlement sweep calls it daily)."""
     from contracts.models import WorkOrder
 
-    today = today or business_today()
+    given = today
+    # Each work order's own today (its location's zone) unless a date is given.
+    rows = WorkOrder.objects.filter(yearly_entitlements=True, terminated_at__isnull=True)
+    if given is not None:
+        rows = rows.filter(start_date__lt=given, end_date__gte=given)
+    else:
+        rows = rows.annotate(local_today=local_today_expression()).filter(
+            start_date__lt=F("local_today"), end_date__gte=F("local_today")
+        )
     done = 0
-    for work_order in WorkOrder.objects.filter(
-        yearly_entitlements=True,
-        start_date__lt=today,
-        end_date__gte=today,
-        terminated_at__isnull=True,
-    ):
+    for work_order in rows.select_related("support_location"):
+        today = given or work_order_today(work_order)
         for day in anniversaries(work_order):
             if (
                 day <= today

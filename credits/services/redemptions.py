@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
 from contracts.choices import WorkOrderStatus
+from contracts.times import work_order_today
 from core import formatting
 from core.actors import author
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits import ledger
 from credits.choices import (
     ASSESSMENT_ENGINEER_MAX_DAYS,
@@ -233,7 +233,7 @@ def _checked_cost(
     *, work_order, service, quantity: Decimal, scheduled_for: dt.date, delivery_mode: str, no_rate
 ) -> tuple:
     """(rate, cost) of a request that meets every rule, at today's rate (R10); `no_rate` names the service."""
-    today = business_today()
+    today = work_order_today(work_order)
     check_redemption_request(
         work_order=work_order,
         service=service,
@@ -464,7 +464,7 @@ def redemption_cancel(
     shows a `refund` of the full credits and then a `cancellation_fee` entry. Staff may
     cancel a workshop that missed its minimum enrolment with a full refund whenever (R20).
     """
-    today = business_today()
+    today = work_order_today(redemption.work_order)
     if minimum_enrolment_not_reached:
         require_editor(
             by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from contracts.times import work_order_today
 from core import formatting
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits import ledger
 from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
 from credits.models import Redemption
@@ -21,7 +21,7 @@ def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:
     """What moving `redemption` today costs (R16): nothing 14 days or more before its
     delivery day, else the work order's cancellation-fee percentage of its credits
     (rounded half up). Shared with the confirm page, so what it shows is what is charged."""
-    today = today or business_today()
+    today = today or work_order_today(redemption.work_order)
     if (redemption.scheduled_for - today).days >= FREE_CANCELLATION_DAYS:
         return 0
     return round_credits(
@@ -41,7 +41,7 @@ def redemption_reschedule(
     says it is a move; a balance short of that fee is a Conflict (R16). Nothing is
     written on a refusal. Bumps the redemption's version.
     """
-    today = business_today()
+    today = work_order_today(redemption.work_order)
     reason = (reason or "").strip()
     with transaction.atomic():
         account, current = lock_scheduled(redemption)

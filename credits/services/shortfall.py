@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import WorkOrder
+from contracts.times import work_order_today
 from core import formatting
 from core.actors import author
 from core.errors import Conflict, RuleViolation
-from core.times import business_today
 from credits.choices import SHORTFALL_DEFAULT_CURRENCY, SHORTFALL_WINDOW_DAYS
 from credits.models import ShortfallInvoice
 from credits.services.common import require_editor
@@ -86,7 +86,7 @@ def shortfall_invoice_record(
     (an invoice sent before it was recorded), never a later one.
     """
     require_editor(by, rule="R18", what=_("record a shortfall invoice"))
-    today = business_today()
+    today = work_order_today(work_order)
     on = on or today
     if on > today:
         raise RuleViolation(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from contracts.choices import WorkOrderStatus
 from contracts.models import NamedContact, WorkOrder
+from contracts.times import work_order_today
 from core.actors import actor_label, author, person
 from core.batch import InsertBatch
 from core.errors import Conflict, RuleViolation
@@ -226,8 +226,8 @@ def _refuse_unknown_contact(by, work_order: WorkOrder | int) -> NoReturn:
 
 
 def _check_term_covers(work_order: WorkOrder, opened_at: dt.datetime) -> None:
-    """R2: the term must cover the opening day, in the support location's own zone."""
-    local_day = opened_at.astimezone(ZoneInfo(targets.local_zone_name(work_order))).date()
+    """R2: the term must cover the opening day, the work order's own (contracts.times)."""
+    local_day = work_order_today(work_order, now=opened_at)
     if not work_order.covers(local_day):
         raise RuleViolation(
             _("Work order %(number)s does not cover %(day)s (status %(status)s).")

@@ -5,8 +5,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from core.times import business_today
 from credits import services as credit_services
 from tests import factories as f
 
@@ -75,7 +75,7 @@ def redemption_a(credits_a, rate_workshops, staff):
         work_order=credits_a,
         service=f.service("workshops"),
         quantity=Decimal("2"),
-        scheduled_for=timezone.localdate() + dt.timedelta(days=30),
+        scheduled_for=business_today() + dt.timedelta(days=30),
         delivery_mode="per_participant",
         by=staff,
     )

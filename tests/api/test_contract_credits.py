@@ -5,6 +5,7 @@ cancellation refunds as R16 says."""
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from credits import services as credit_services
@@ -57,6 +58,7 @@ def test_a_redemption_returns_the_credits_charged_at_the_customer_s_rate(
     assert balance["entries"][-1]["amount"] == -22
 
 
+@pytest.mark.midnight
 def test_cancelling_early_refunds_in_full(api_a, redemption_a):  # R16
     response = api_a.post(f"/api/v1/redemptions/{redemption_a.pk}/cancel/", {}, format="json")
     assert response.status_code == 200, response.content
@@ -66,6 +68,7 @@ def test_cancelling_early_refunds_in_full(api_a, redemption_a):  # R16
     assert credits["entries"][-1]["kind"] == "refund"
 
 
+@pytest.mark.midnight
 def test_cancelling_late_costs_the_work_order_s_fee(api_a, credits_a, rate_workshops):  # R16
     credits_a.cancellation_fee_percent = 50
     credits_a.save()

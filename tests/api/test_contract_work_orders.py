@@ -4,6 +4,7 @@ every write (400 or 409 naming the rule, and nothing written)."""
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from contracts.models import WorkOrder
@@ -96,6 +97,7 @@ def test_r12_is_checked_when_the_package_is_patched(api_staff, work_order_a, sta
     assert WorkOrder.objects.get(pk=work_order_a.pk).package == "advanced"
 
 
+@pytest.mark.midnight
 def test_r13_dse_is_refused_on_a_work_order_that_is_not_current(api_staff, customer_a):  # R13
     today = business_today()
     ended = f.WorkOrderFactory(

@@ -1,4 +1,5 @@
-"""Fuzz (#22): hostile input on the API's write endpoints and the pages' forms.
+"""Fuzz (#22): hostile input on the API's write endpoints (the pages' forms:
+tests/web/test_fuzz_forms.py).
 
 Hypothesis puts NUL, control characters, 10,000-character words, RTL marks, deeply
 nested JSON, extreme dates and numbers into one field at a time (or the whole body)
@@ -143,48 +144,7 @@ def test_api_patch_of_a_work_order_survives_hostile_fields(api_staff, work_order
     one()
 
 
-WEB_FORMS = [
-    (
-        "/customers/new/",
-        {
-            "code": "initech",
-            "name": "Initech",
-            "country": "US",
-            "timezone": "America/Chicago",
-            "language": "en",
-            "location_name": "Austin",
-        },
-    ),
-    (
-        "/work-orders/new/",
-        {
-            "customer": "{customer}",
-            "number": "WO-FUZZ",
-            "package": "core",
-            "start_date": "2026-01-01",
-            "end_date": "2026-12-31",
-        },
-    ),
-]
-
-
-@pytest.mark.parametrize(("path", "form"), WEB_FORMS, ids=[p for p, _ in WEB_FORMS])
-def test_web_forms_survive_hostile_fields(client_staff, customer_a, path, form):
-    base = {k: (str(customer_a.pk) if v == "{customer}" else v) for k, v in form.items()}
-
-    @FUZZ
-    @given(field=st.sampled_from(sorted(base)), value=HOSTILE_TEXT)
-    def one(field, value):
-        if "\ud800" <= max(value, default="a") and any("\ud800" <= c <= "\udfff" for c in value):
-            return  # cannot be form-encoded at all
-        FUZZ_CASES["count"] += 1
-        before = counts()
-        response = client_staff.post(path, {**base, field: value})
-        assert response.status_code < 500
-        if response.status_code != 302:  # re-rendered with errors, or a 400: nothing written
-            assert counts() == before
-
-    one()
+# The pages' forms: tests/web/test_fuzz_forms.py (every form that writes, discovered).
 
 
 def test_zz_report_the_case_count():

@@ -5,9 +5,9 @@ import datetime as dt
 import json
 
 import pytest
-from django.utils import timezone
 
 from accounts.choices import Role
+from core.times import business_today
 from credits.models import Redemption
 from tests import factories as f
 
@@ -30,13 +30,14 @@ def api_reader(db):
     return client
 
 
+@pytest.mark.midnight
 def test_a_staff_key_delivers_today_by_default_and_a_second_time_is_409(
     api_staff, redemption_a
 ):  # R14
     response = api_staff.post(url(redemption_a), {}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
-    today = timezone.localdate().isoformat()
+    today = business_today().isoformat()
     assert (body["status"], body["delivered_on"], body["version"]) == ("delivered", today, 2)
     again = api_staff.post(url(redemption_a), {}, format="json")
     assert again.status_code == 409
@@ -45,16 +46,17 @@ def test_a_staff_key_delivers_today_by_default_and_a_second_time_is_409(
 
 
 def test_a_past_day_in_the_term_is_recorded(api_staff, redemption_a):  # R14
-    day = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    day = (business_today() - dt.timedelta(days=2)).isoformat()
     response = api_staff.post(url(redemption_a), {"delivered_on": day}, format="json")
     assert response.status_code == 200 and response.json()["delivered_on"] == day
 
 
+@pytest.mark.midnight
 @pytest.mark.parametrize("offset", [1, 5000, -5000])
 def test_a_future_or_out_of_term_day_is_400_naming_r14_and_nothing_changes(
     api_staff, redemption_a, offset
 ):  # R14
-    day = (timezone.localdate() + dt.timedelta(days=offset)).isoformat()
+    day = (business_today() + dt.timedelta(days=offset)).isoformat()
     before = state(redemption_a)
     response = api_staff.post(url(redemption_a), {"delivered_on": day}, format="json")
     assert response.status_code == 400
@@ -93,7 +95,7 @@ def test_the_customer_reads_delivered_and_lapsed(api_a, api_staff, redemption_a)
     body = api_a.get(f"/api/v1/redemptions/{redemption_a.pk}/").json()
     assert (body["status"], body["delivered_on"]) == (
         "delivered",
-        timezone.localdate().isoformat(),
+        business_today().isoformat(),
     )
     Redemption.objects.filter(pk=redemption_a.pk).update(status="lapsed")
     listed = api_a.get(f"/api/v1/work-orders/{redemption_a.work_order_id}/redemptions/").json()

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from credits import services as credit_services
@@ -26,6 +27,7 @@ def late_redemption(work_order):
     )
 
 
+@pytest.mark.midnight
 def test_customer_a_moves_its_redemption_and_a_late_move_costs_the_fee(
     api_a, credits_a, rate_workshops
 ):  # R16
@@ -72,6 +74,7 @@ def test_customer_b_gets_404_for_a_redemption_of_a_and_nothing_moves(
     assert CreditEntry.objects.filter(work_order=credits_a).count() == 2  # grant, redemption
 
 
+@pytest.mark.midnight
 def test_bad_dates_are_400_and_a_short_balance_for_the_fee_is_409_naming_r16(
     api_a, credits_a, rate_workshops
 ):  # R14, R16

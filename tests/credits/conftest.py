@@ -4,8 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from core.times import business_today
 from credits.models import CreditAccount, CreditEntry, Redemption, TimeEntry
 from credits.services import credits_grant, credits_redeem
 from tests import factories as f
@@ -64,8 +64,9 @@ def snapshot(work_order) -> tuple:
 
 
 def today() -> dt.date:
-    """The business date credits.services uses (the portal's zone, not the active one)."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+    """The business date credits.services uses for a factory work order (its location's
+    zone, which the factories set to BUSINESS_TIME_ZONE), not the active zone."""
+    return business_today()
 
 
 def days(n: int) -> dt.date:

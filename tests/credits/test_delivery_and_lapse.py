@@ -47,6 +47,7 @@ def _ended(work_order):
 # --- redemption_mark_delivered -----------------------------------------------------------------
 
 
+@pytest.mark.midnight
 def test_staff_mark_a_scheduled_redemption_delivered_today_by_default(talk, staff):  # R14
     done = redemption_mark_delivered(redemption=talk, by=staff)
     assert (done.status, done.delivered_on, done.delivered_by, done.version) == (
@@ -57,6 +58,7 @@ def test_staff_mark_a_scheduled_redemption_delivered_today_by_default(talk, staf
     )
 
 
+@pytest.mark.midnight
 def test_a_past_day_within_the_term_is_accepted(talk, staff):  # R14
     done = redemption_mark_delivered(redemption=talk, delivered_on=days(-3), by=staff)
     assert done.delivered_on == days(-3)
@@ -72,6 +74,7 @@ def test_delivering_twice_is_a_conflict_the_second_time_and_writes_nothing(talk,
     assert Redemption.objects.get(pk=talk.pk).delivered_on == today()
 
 
+@pytest.mark.midnight
 def test_a_future_delivery_day_is_refused(talk, staff):  # R14
     before = snapshot(talk.work_order)
     with pytest.raises(RuleViolation) as exc:
@@ -81,6 +84,7 @@ def test_a_future_delivery_day_is_refused(talk, staff):  # R14
     assert snapshot(talk.work_order) == before
 
 
+@pytest.mark.midnight
 def test_a_delivery_day_outside_the_term_is_refused(talk, staff):  # R14
     before = snapshot(talk.work_order)
     start = talk.work_order.start_date
@@ -164,6 +168,7 @@ def test_a_lapsed_redemption_is_not_delivered_afterwards(funded, staff):  # R14
     assert exc.value.rule == "R14" and "lapsed" in exc.value.message
 
 
+@pytest.mark.midnight
 def test_nothing_lapses_while_the_term_runs(funded, staff):  # R14
     talk = spend_on_chalk_talks(funded, 1, by=staff)
     with pytest.raises(RuleViolation):

@@ -4,11 +4,13 @@ crossing; reruns send nothing twice."""
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
+from core.times import business_zone_name
 from credits.entitlements import run_entitlement_sweep
 from credits.models import CreditAccount, CreditEntry
 from credits.services import credits_adjust, credits_grant
@@ -46,7 +48,10 @@ def core(customer_a, staff):
 
 
 def sweep(day: dt.date):
-    with time_machine.travel(dt.datetime.combine(day, dt.time(4, 5), tzinfo=dt.UTC), tick=False):
+    # 04:05 on `day` where the work orders are (the factories' locations are in
+    # BUSINESS_TIME_ZONE), so `day` is each one's own today (contracts.times).
+    at = dt.datetime.combine(day, dt.time(4, 5), tzinfo=ZoneInfo(business_zone_name()))
+    with time_machine.travel(at, tick=False):
         return run_entitlement_sweep(today=day)
 
 
@@ -58,6 +63,7 @@ def rows(wo, event):
     return OutboxMessage.objects.filter(event=event, payload__data__id=wo.pk)
 
 
+@pytest.mark.midnight
 def test_r15_reminders_90_75_and_60_days_before_the_end_to_the_manager_and_lead(
     advanced, staff
 ):  # R15
@@ -84,6 +90,7 @@ def test_core_work_orders_get_no_r15_reminders_but_do_get_expiry_notices(core): 
     )
 
 
+@pytest.mark.midnight
 def test_expiry_notices_30_and_7_days_before_the_end(advanced):
     sweep(END - dt.timedelta(days=30))
     sweep(END - dt.timedelta(days=7))
@@ -118,6 +125,7 @@ def test_reminders_wait_for_the_recipients_business_hours(advanced, staff):
     assert lead.deliver_after == dt.datetime(2026, 10, 2, 7, 0, tzinfo=dt.UTC)
 
 
+@pytest.mark.midnight
 def test_at_the_end_credits_and_hours_expire_through_the_ledger_and_dse_ends(
     advanced, staff
 ):  # R13, R14
@@ -143,6 +151,7 @@ def test_at_the_end_credits_and_hours_expire_through_the_ledger_and_dse_ends(
     assert OutboxMessage.objects.count() == count
 
 
+@pytest.mark.midnight
 def test_low_credit_warning_once_per_crossing(advanced, staff):
     advanced.low_credit_threshold = 50
     advanced.save()

@@ -67,6 +67,7 @@ def test_lines_that_are_not_hour_blocks_take_no_time(work_order_a, staff):  # R1
     assert not TimeEntry.objects.exists()
 
 
+@pytest.mark.midnight
 def test_dse_hours_count_only_within_the_term(work_order_a, staff):  # R13
     line = hour_line(work_order_a, "dse")
     before = snapshot(work_order_a)
@@ -79,6 +80,7 @@ def test_dse_hours_count_only_within_the_term(work_order_a, staff):  # R13
     time_entry_record(line=line, hours=1, worked_on=work_order_a.start_date, by=staff)
 
 
+@pytest.mark.midnight
 def test_terminating_the_work_order_ends_its_dse_on_that_day(work_order_a, staff):  # R13
     from contracts.services import work_order_terminate
 
@@ -91,6 +93,7 @@ def test_terminating_the_work_order_ends_its_dse_on_that_day(work_order_a, staff
     assert line.history.first().history_user == staff
 
 
+@pytest.mark.midnight
 def test_dse_hours_count_up_to_the_termination_and_not_after(work_order_a, staff):  # R13
     line = hour_line(work_order_a, "dse")
     work_order_a.terminated_at = timezone.now() - dt.timedelta(days=5)
@@ -104,6 +107,7 @@ def test_dse_hours_count_up_to_the_termination_and_not_after(work_order_a, staff
     assert line.used == 2
 
 
+@pytest.mark.midnight
 def test_future_hours_and_customer_corrections_are_refused(work_order_a, staff, user_a):  # R11
     line = hour_line(work_order_a, "rsm-add-on")
     time_entry_record(line=line, hours=2, worked_on=today(), by=staff)
@@ -165,6 +169,7 @@ def _ended(work_order):
     return work_order
 
 
+@pytest.mark.midnight
 def test_nothing_expires_before_the_term_ends(funded):  # R14
     before = snapshot(funded)
     with pytest.raises(RuleViolation) as exc:
@@ -203,6 +208,7 @@ def test_expiry_takes_the_balance_to_zero_once_and_lapses_unused_hours(funded, s
     assert exc.value.rule == "R14"
 
 
+@pytest.mark.midnight
 def test_a_terminated_work_order_expires_early(funded):  # R14
     funded.terminated_at = timezone.now()
     funded.save()

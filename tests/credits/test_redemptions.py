@@ -162,12 +162,14 @@ def test_a_service_unavailable_in_the_package_is_refused(work_order_a, staff):  
     refused(core, RuleViolation, "R10", code="developer-advanced", quantity=400)
 
 
+@pytest.mark.midnight
 def test_the_delivery_date_must_be_in_the_term_and_not_past(funded):  # R14
     refused(funded, RuleViolation, "R10", when=days(-1))
     refused(funded, RuleViolation, "R14", when=funded.end_date + dt.timedelta(days=1))
     assert redeem(funded, when=today()).scheduled_for == today()
 
 
+@pytest.mark.midnight
 def test_an_inactive_work_order_cannot_redeem(funded):  # R14
     from django.utils import timezone
 
@@ -182,16 +184,19 @@ def _ending_in(work_order, n_days):
     return work_order
 
 
+@pytest.mark.midnight
 def test_advanced_refuses_proactive_requests_59_days_before_the_end(funded):  # R15
     _ending_in(funded, 59)
     refused(funded, RuleViolation, "R15", when=days(10))
 
 
+@pytest.mark.midnight
 def test_advanced_accepts_proactive_requests_60_days_before_the_end(funded):  # R15
     _ending_in(funded, 60)
     assert redeem(funded, when=days(10)).credits == 50
 
 
+@pytest.mark.midnight
 def test_performance_has_the_cutoff_too_for_enhanced_solutions(work_order_a, rates):  # R15
     wo = f.WorkOrderFactory(
         customer=work_order_a.customer, package="performance", end_date=days(30)
@@ -200,6 +205,7 @@ def test_performance_has_the_cutoff_too_for_enhanced_solutions(work_order_a, rat
     refused(wo, RuleViolation, "R15", code="rapid-response", when=days(10))
 
 
+@pytest.mark.midnight
 def test_core_is_exempt_from_the_cutoff(work_order_a, rates):  # R15
     core = f.WorkOrderFactory(customer=work_order_a.customer, package="core", end_date=days(20))
     fund(core, 1000)
@@ -342,6 +348,7 @@ def test_a_retry_is_answered_even_after_the_rules_would_refuse_it(funded):
 # --- cancelling -------------------------------------------------------------------------------
 
 
+@pytest.mark.midnight
 def test_cancelling_14_days_before_delivery_refunds_everything(funded, user_a):  # R16
     r = redeem(funded, "chalk-talks", 2, when=days(14))
     cancelled = redemption_cancel(redemption=r, by=user_a, reason="Moved internally")
@@ -357,6 +364,7 @@ def test_cancelling_14_days_before_delivery_refunds_everything(funded, user_a): 
     assert balance(work_order=funded) == 1000
 
 
+@pytest.mark.midnight
 def test_cancelling_13_days_before_delivery_costs_the_full_fee_by_default(funded, user_a):  # R16
     r = redeem(funded, "chalk-talks", 2, when=days(13))
     redemption_cancel(redemption=r, by=user_a)
@@ -480,6 +488,7 @@ def test_read_only_staff_cannot_approve_an_exchange(funded, user_a):  # R17
     assert snapshot(funded) == before
 
 
+@pytest.mark.midnight
 def test_an_exchange_after_the_cutoff_is_refused(funded, staff):  # R15, R17
     r = redeem(funded, "chalk-talks", 2, when=days(10))
     _ending_in(funded, 59)

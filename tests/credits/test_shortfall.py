@@ -108,6 +108,7 @@ class TestRecording:
         invoice = record(wo, staff, on=first_anniversary)
         assert (invoice.term_year, invoice.window_opens_on) == (1, first_anniversary)
 
+    @pytest.mark.midnight
     def test_day_30_after_an_anniversary_is_in_and_day_31_is_out(self, customer_a, staff):  # R18
         wo = term(customer_a, started_days_ago=420)
         opened = anniversary(wo.start_date, 1)
@@ -214,6 +215,7 @@ class TestRecording:
         assert (refused.value.rule, refused.value.field) == ("R18", field)
         assert not ShortfallInvoice.objects.exists()
 
+    @pytest.mark.midnight
     def test_an_invoice_dated_in_the_future_is_refused(self, customer_a, staff):  # R18
         wo = term(customer_a, started_days_ago=0)
         with pytest.raises(RuleViolation, match="future"):
