@@ -88,6 +88,34 @@ class CreditAccount(models.Model):
         return f"{self.work_order.number}: {self.balance} credits"
 
 
+class VendorConsent(models.Model):
+    """The vendor's written consent to schedule a service on a work order (seed §4.2.1: workshops).
+
+    Recorded by staff (who, when, and a reference to the written consent: a mail, a letter,
+    a ticket); every redemption of that service on the work order points at it."""
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="vendor_consents"
+    )
+    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(
+        max_length=300, help_text=_("Where the vendor's written consent is: mail, letter, ticket.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["work_order", "service"], name="vendor_consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number}: {self.service.code} ({self.reference})"
+
+
 class Redemption(models.Model):
     """Credits redeemed for an add-on service on a scheduled delivery date (R10, R15, R16)."""
 
@@ -117,7 +145,13 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Seed §4.2.1: a workshop is scheduled only with the vendor's written consent.
-    vendor_consent = models.CharField(max_length=300, blank=True)
+    consent = models.ForeignKey(
+        "credits.VendorConsent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+    )
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(

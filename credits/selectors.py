@@ -139,6 +139,7 @@ def redemption_list(*, actor, work_order=None):
         "approved_by",
         "cancelled_by",
         "exchanged_for__service",
+        "consent__recorded_by",
     )
     if work_order is not None:
         qs = qs.filter(work_order=work_order)

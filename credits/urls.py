@@ -22,5 +22,10 @@ urlpatterns = [
         "work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"
     ),
     path("work-orders/<int:pk>/engagements/", views_corrections.engagements, name="engagements"),
+    path(
+        "work-orders/<int:pk>/vendor-consent/",
+        views_corrections.vendor_consent,
+        name="vendor_consent",
+    ),
     path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
 ]

@@ -225,36 +225,6 @@ def test_dse_bought_without_a_location_is_refused_with_the_reason(funded):  # R1
     assert exc.value.rule == "R13" and snapshot(funded) == before
 
 
-def test_a_service_needing_the_vendors_consent_is_booked_by_staff_with_it(funded, staff, user_a):
-    workshops = f.service("workshops")
-    workshops.needs_vendor_consent = True
-    workshops.save()
-    with pytest.raises(RuleViolation) as exc:
-        credits_redeem(
-            work_order=funded, service=workshops, quantity=5, scheduled_for=days(30), by=user_a
-        )
-    assert exc.value.code == "vendor_consent_required"
-    with pytest.raises(NotAllowed):  # a customer cannot claim the consent
-        credits_redeem(
-            work_order=funded,
-            service=workshops,
-            quantity=5,
-            scheduled_for=days(30),
-            vendor_consent="mail",
-            by=user_a,
-        )
-    r = credits_redeem(
-        work_order=funded,
-        service=workshops,
-        quantity=5,
-        scheduled_for=days(30),
-        delivery_mode="per_participant",
-        vendor_consent="Vendor mail 2026-11-30",
-        by=staff,
-    )
-    assert Redemption.objects.get(pk=r.pk).vendor_consent == "Vendor mail 2026-11-30"
-
-
 def test_a_service_not_offered_in_the_country_is_not_redeemed(funded):
     chalk = f.service("chalk-talks")
     chalk.countries = "US"
