@@ -278,6 +278,33 @@ class TimeEntry(models.Model):
         return f"{self.line}: {self.hours} h on {self.worked_on}"
 
 
+class HourBlockLapse(models.Model):
+    """Hours of an hour block left unused at an anniversary of a multi-year term, lapsed
+    (R14 per year, seed §4.4): shown on the block's burn-down like a credit expiry entry."""
+
+    line = models.ForeignKey(
+        "contracts.WorkOrderLine", on_delete=models.PROTECT, related_name="lapses"
+    )
+    hours = models.DecimalField(max_digits=10, decimal_places=2)
+    anniversary = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("line__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-anniversary", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "anniversary"], name="hour_lapse_once"),
+            models.CheckConstraint(condition=Q(hours__gt=0), name="hour_lapse_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.hours} h lapsed on {self.anniversary}"
+
+
 class ShortfallInvoice(models.Model):
     """A Software Assurance shortfall invoiced within 30 days of the start or an anniversary (R18).
 

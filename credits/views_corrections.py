@@ -72,6 +72,8 @@ def block_burndown(work_order) -> list[dict]:
                 "used_pct": used_pct,
                 "expired": line.expired_at is not None,
                 "entries": list(line.time_entries.order_by("-worked_on", "-id")[:20]),
+                # R14 per year: the hours left unused at each anniversary, lapsed.
+                "lapses": list(line.lapses.order_by("-anniversary", "-id")),
             }
         )
     return rows

@@ -12,7 +12,7 @@ from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
-from credits.models import CreditEntry, TimeEntry
+from credits.models import CreditEntry, HourBlockLapse, TimeEntry
 from credits.services.common import _require_editor, _today
 from credits.services.delivery import redemptions_lapse
 from services.choices import DSE, PROACTIVE_CREDITS
@@ -197,7 +197,8 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
     """Seed §4.4 (R14 per year): on each anniversary of a multi-year term with yearly
     entitlements, the year's unused credits and hours lapse and the next year's are
     granted again: credits as a `grant` of the lines' yearly quantity, hour blocks back
-    to their full quantity (the lapsed hours stay in the line's history). Once per
+    to their full quantity, their unused hours recorded as an HourBlockLapse (shown on
+    the block's burn-down and the work order's page). Once per
     anniversary (the expiry's reference); refused before the day."""
     if not work_order.yearly_entitlements:
         raise RuleViolation(
@@ -240,14 +241,22 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
         ):
             if line.service.code == PROACTIVE_CREDITS:
                 yearly_credits += int(line.quantity)
-            elif line.service.is_hour_block and line.used:
-                hours_expired += line.remaining
-                line.used = Decimal(0)
-                stamp(line, by, f"R14: year to {anniversary}: {line.remaining} h lapsed").save(
-                    update_fields=["used"]
-                )
             elif line.service.is_hour_block:
-                hours_expired += line.remaining
+                lapsed = line.remaining
+                if lapsed > 0:
+                    # A visible entry on the block's burn-down (like the credits' expiry).
+                    HourBlockLapse.objects.create(
+                        line=line,
+                        hours=lapsed,
+                        anniversary=anniversary,
+                        created_by=ledger.audit_user(by),
+                    )
+                    hours_expired += lapsed
+                if line.used:
+                    line.used = Decimal(0)
+                    stamp(line, by, f"R14: year to {anniversary}: {lapsed} h lapsed").save(
+                        update_fields=["used"]
+                    )
         if yearly_credits:
             ledger.post(
                 account,

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from contracts.models import Customer
 from core.api.limits import InputLimitsMixin
-from notifications.choices import DeliveryState, Event
+from notifications.choices import EMAIL_ONLY_EVENTS, DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
 
@@ -17,9 +17,11 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
 
     url = serializers.URLField(max_length=500)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=Event.choices),
+        child=serializers.ChoiceField(
+            choices=[c for c in Event.choices if c[0] not in EMAIL_ONLY_EVENTS]
+        ),
         min_length=1,
-        max_length=len(Event.values),
+        max_length=len(Event.values) - len(EMAIL_ONLY_EVENTS),
     )
     secret = serializers.CharField(
         min_length=16,

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from contracts.models import WorkOrderLine
 from core.errors import Conflict, NotAllowed, RuleViolation
-from credits.models import CreditEntry, EngagementMilestone, Redemption, TimeEntry
+from credits.models import CreditEntry, EngagementMilestone, TimeEntry
 from credits.selectors import balance
 from credits.services import (
     anniversaries_due,
@@ -328,6 +328,33 @@ def test_yearly_entitlements_lapse_at_each_anniversary(customer_a, staff, rates)
     dse.refresh_from_db()
     assert dse.used == 0
     assert anniversaries_due(by=staff) == 0  # once per anniversary
+
+
+def test_lapsed_hours_are_a_visible_entry_on_the_burn_down_and_the_work_order(
+    customer_a, staff, rates, client_staff, client_a, user_a
+):  # R14
+    from credits.models import HourBlockLapse
+
+    wo = f.WorkOrderFactory(
+        customer=customer_a, start_date=days(-400), end_date=days(700), yearly_entitlements=True
+    )
+    f.NamedContactFactory(work_order=wo, user=user_a)
+    dse = dse_line(wo, quantity=100)
+    WorkOrderLine.objects.filter(pk=dse.pk).update(used=30)
+    assert anniversaries_due(by=staff) == 1
+    lapse = HourBlockLapse.objects.get(line=dse)
+    assert lapse.hours == 70 and lapse.anniversary == days(-35) and lapse.created_by == staff
+    assert anniversaries_due(by=staff) == 0 and HourBlockLapse.objects.count() == 1  # once
+    when = lapse.anniversary.strftime("%-d %b %Y")
+    burn_down = client_staff.get(reverse("credits:hours", args=[wo.pk])).content.decode()
+    assert f"70 hours lapsed at the anniversary on {when}" in burn_down
+    # The customer's work order page says it too, in plain words.
+    page = client_a.get(reverse("work_order_overview", args=[wo.pk])).content.decode()
+    assert 'id="hour-lapses"' in page and "hours of Designated Support Engineering" in page
+    assert (
+        "lapsed at the anniversary on" in page
+        and "R14" not in page.split('id="hour-lapses"')[1][:300]
+    )
 
 
 def test_an_anniversary_is_refused_for_whole_term_entitlements(funded, staff):  # R14
