@@ -278,6 +278,35 @@ class TimeEntry(models.Model):
         return f"{self.line}: {self.hours} h on {self.worked_on}"
 
 
+class EntitlementAnniversary(models.Model):
+    """An anniversary of a multi-year term that was run (R14 per year, seed §4.4): the
+    unique row makes a re-run harmless even when nothing lapsed or was granted."""
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="anniversaries_run"
+    )
+    anniversary = models.DateField()
+    credits_expired = models.PositiveIntegerField(default=0)
+    hours_expired = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-anniversary"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "anniversary"], name="entitlement_anniversary_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number}: anniversary {self.anniversary}"
+
+
 class HourBlockLapse(models.Model):
     """Hours of an hour block left unused at an anniversary of a multi-year term, lapsed
     (R14 per year, seed §4.4): shown on the block's burn-down like a credit expiry entry."""

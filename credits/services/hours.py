@@ -12,7 +12,7 @@ from core import formatting
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
-from credits.models import CreditEntry, HourBlockLapse, TimeEntry
+from credits.models import CreditEntry, EntitlementAnniversary, HourBlockLapse, TimeEntry
 from credits.services.common import _require_editor, _today
 from credits.services.delivery import redemptions_lapse
 from services.choices import DSE, PROACTIVE_CREDITS
@@ -216,9 +216,19 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
     reference = f"work_order:{work_order.number}:anniversary:{anniversary}"
     with transaction.atomic():
         account = ledger.lock_account(work_order)
-        if CreditEntry.objects.filter(
-            work_order=work_order, kind__in=(EntryKind.EXPIRY, EntryKind.GRANT), reference=reference
-        ).exists():
+        # Once per anniversary, under the account's lock: the marker row, or (for runs from
+        # before it) the credit entries. Without the marker a work order with hours but no
+        # credits would reset its blocks again on every sweep after the anniversary.
+        if (
+            EntitlementAnniversary.objects.filter(
+                work_order=work_order, anniversary=anniversary
+            ).exists()
+            or CreditEntry.objects.filter(
+                work_order=work_order,
+                kind__in=(EntryKind.EXPIRY, EntryKind.GRANT),
+                reference=reference,
+            ).exists()
+        ):
             return {"already": True, "credits_expired": 0, "hours_expired": Decimal(0)}
         credits_expired = max(account.balance, 0)
         if credits_expired:
@@ -266,6 +276,13 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
                 reason=f"Proactive credits of the year from {anniversary}",
                 reference=reference,
             )
+        EntitlementAnniversary.objects.create(
+            work_order=work_order,
+            anniversary=anniversary,
+            credits_expired=credits_expired,
+            hours_expired=hours_expired,
+            created_by=ledger.audit_user(by),
+        )
     return {"already": False, "credits_expired": credits_expired, "hours_expired": hours_expired}
 
 

@@ -17,11 +17,9 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
 
     url = serializers.URLField(max_length=500)
     events = serializers.ListField(
-        child=serializers.ChoiceField(
-            choices=[c for c in Event.choices if c[0] not in EMAIL_ONLY_EVENTS]
-        ),
+        child=serializers.ChoiceField(choices=Event.choices),
         min_length=1,
-        max_length=len(Event.values) - len(EMAIL_ONLY_EVENTS),
+        max_length=len(Event.values),
     )
     secret = serializers.CharField(
         min_length=16,
@@ -59,6 +57,12 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
         return value
 
     def validate_events(self, value):
+        # E-mail-only events (a contact change, R25) are never sent to a webhook.
+        email_only = sorted(set(value) & EMAIL_ONLY_EVENTS)
+        if email_only:
+            raise serializers.ValidationError(
+                f"{', '.join(email_only)}: e-mail only, never sent to a webhook."
+            )
         return list(dict.fromkeys(value))
 
 

@@ -192,6 +192,15 @@ def test_an_accepted_proposal_tells_the_lead_contact_so(
     assert "Bob (phone: +31 6 1)" in decided.body
 
 
+def test_contact_change_events_are_e_mail_only(api_staff):  # R25
+    r = api_staff.post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example.com/x", "events": ["contact_change.proposed"]},
+        format="json",
+    )
+    assert r.status_code == 400 and "e-mail only" in r.content.decode()
+
+
 def test_only_the_lead_contact_proposes_and_only_staff_decide(
     work_order_a, contact_a, customer_a
 ):  # R25
