@@ -345,7 +345,9 @@ def test_lapsed_hours_are_a_visible_entry_on_the_burn_down_and_the_work_order(
     lapse = HourBlockLapse.objects.get(line=dse)
     assert lapse.hours == 70 and lapse.anniversary == days(-35) and lapse.created_by == staff
     assert anniversaries_due(by=staff) == 0 and HourBlockLapse.objects.count() == 1  # once
-    when = lapse.anniversary.strftime("%-d %b %Y")
+    from core.formatting import fmt_date
+
+    when = fmt_date(lapse.anniversary, "day")
     burn_down = client_staff.get(reverse("credits:hours", args=[wo.pk])).content.decode()
     assert f"70 hours lapsed at the anniversary on {when}" in burn_down
     # The customer's work order page says it too, in plain words.
