@@ -90,7 +90,13 @@ class SupportLocationForm(forms.ModelForm):
             "opens_at",
             "closes_at",
             "weekdays",
+            "weekday_hours",
         ]
+        help_texts = {
+            "weekday_hours": 'Per weekday (0=Monday), e.g. {"0": ["08:30", "17:30"], '
+            '"4": ["08:30", "16:00"]}; a weekday left out is closed. Empty: the same '
+            "hours on each of the weekdays above."
+        }
 
     def clean(self):
         data = super().clean()
@@ -99,13 +105,17 @@ class SupportLocationForm(forms.ModelForm):
                 rules.check_country(data["country"])
             if data.get("timezone"):
                 rules.check_timezone(data["timezone"])
-            contract_services.check_opening_hours(
-                {
-                    k: data.get(k)
-                    for k in ("opens_at", "closes_at", "weekdays")
-                    if data.get(k) is not None
-                }
-            )
+            if data.get("weekday_hours"):
+                data["weekday_hours"] = contract_services.weekday_hours_from(data["weekday_hours"])
+            else:
+                data["weekday_hours"] = None
+                contract_services.check_opening_hours(
+                    {
+                        k: data.get(k)
+                        for k in ("opens_at", "closes_at", "weekdays")
+                        if data.get(k) is not None
+                    }
+                )
         except DomainError as exc:
             add_domain_error(self, exc)
         return data

@@ -254,25 +254,70 @@ class ContactForm(PortalForm):
 
 
 class SupportLocationForm(PortalForm):
+    """A support location and its business hours per weekday (R5): each weekday its own
+    opening and closing time (e.g. Friday until 16:00); both empty is closed."""
+
     name = forms.CharField(label=_("Name"), max_length=120)
     country = forms.CharField(
         label=_("Country"), max_length=2, help_text=_("Public holidays come from it.")
     )
     subdivision = forms.CharField(label=_("Subdivision"), max_length=16, required=False)
     timezone = forms.CharField(label=_("Time zone"), max_length=64)
-    opens_at = forms.TimeField(label=_("Opens at"), widget=TimeInput())
-    closes_at = forms.TimeField(label=_("Closes at"), widget=TimeInput())
-    weekdays = forms.MultipleChoiceField(
-        label=_("Open on"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for value, day in WEEKDAY_CHOICES:
+            self.fields[f"opens_{value}"] = forms.TimeField(
+                label=_("%(day)s opens") % {"day": day}, widget=TimeInput(), required=False
+            )
+            self.fields[f"closes_{value}"] = forms.TimeField(
+                label=_("%(day)s closes") % {"day": day},
+                widget=TimeInput(),
+                required=False,
+                help_text=_("Leave both empty when closed.") if value == "6" else "",
+            )
+
+    @staticmethod
+    def hours_initial(location) -> dict:
+        """Initial values of the per-weekday fields from a location's hours."""
+        out = {}
+        for day, (opens, closes) in location.hours_by_weekday().items():
+            out[f"opens_{day}"], out[f"closes_{day}"] = opens, closes
+        return out
 
     def clean_timezone(self):
         return _check_zone(self.cleaned_data["timezone"])
 
-    def service_kwargs(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["weekdays"] = ",".join(sorted(data["weekdays"]))
+    def clean(self):
+        data = super().clean()
+        hours = {}
+        for value, day in WEEKDAY_CHOICES:
+            opens, closes = data.get(f"opens_{value}"), data.get(f"closes_{value}")
+            if (opens is None) != (closes is None):
+                self.add_error(
+                    f"closes_{value}" if closes is None else f"opens_{value}",
+                    _("Give both times for %(day)s, or neither when it is closed.") % {"day": day},
+                )
+            elif opens is not None and closes <= opens:
+                self.add_error(
+                    f"closes_{value}",
+                    _("On %(day)s the location must close after it opens.") % {"day": day},
+                )
+            elif opens is not None:
+                hours[int(value)] = (opens, closes)
+        if not hours and not self.errors:
+            raise forms.ValidationError(_("Give the hours of at least one open weekday."))
+        data["weekday_hours"] = hours
         return data
+
+    def service_kwargs(self) -> dict:
+        return {
+            "name": self.cleaned_data["name"],
+            "country": self.cleaned_data["country"],
+            "subdivision": self.cleaned_data.get("subdivision", ""),
+            "timezone": self.cleaned_data["timezone"],
+            "weekday_hours": self.cleaned_data["weekday_hours"],
+        }
 
 
 class ClosureDayForm(PortalForm):

@@ -17,6 +17,27 @@ from services.choices import Package
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
+def weekday_hours_text(per_day: dict) -> str:
+    """R5: "Mon–Thu 08:30–17:30, Fri 08:30–16:00": consecutive weekdays sharing hours
+    together, day names in the active language."""
+    from django.utils.dates import WEEKDAYS_ABBR
+
+    def days_text(days: list[int]) -> str:
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            return f"{WEEKDAYS_ABBR[days[0]]}–{WEEKDAYS_ABBR[days[-1]]}"
+        return ", ".join(str(WEEKDAYS_ABBR[d]) for d in days)
+
+    groups: list[tuple[tuple, list[int]]] = []
+    for day in sorted(per_day):
+        if groups and groups[-1][0] == per_day[day] and groups[-1][1][-1] == day - 1:
+            groups[-1][1].append(day)
+        else:
+            groups.append((per_day[day], [day]))
+    return ", ".join(
+        f"{days_text(days)} {opens:%H:%M}–{closes:%H:%M}" for (opens, closes), days in groups
+    )
+
+
 class Customer(models.Model):
     """An enterprise customer holding one or more work orders."""
 
@@ -60,6 +81,12 @@ class SupportLocation(models.Model):
     closes_at = models.TimeField(default=dt.time(17, 30))
     # Weekdays open, Monday=0 ... Sunday=6, as a comma-separated list ("0,1,2,3,4").
     weekdays = models.CharField(max_length=13, default="0,1,2,3,4")
+    # The hours of each open weekday, {"0": ["08:30", "17:30"], ..., "4": ["08:30", "16:00"]};
+    # a weekday not in it is closed. The truth wherever it is set (every write through
+    # contracts.services sets it); opens_at/closes_at/weekdays then summarise it (earliest
+    # opening, latest closing, open days) for readers of the simple shape. Null: a row
+    # from before per-weekday hours, open opens_at–closes_at on each of `weekdays`.
+    weekday_hours = models.JSONField(null=True, blank=True, default=None)
     # Bumped whenever hours or closed days change, so open incidents can be recomputed.
     calendar_version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -75,14 +102,29 @@ class SupportLocation(models.Model):
 
     @property
     def weekday_numbers(self) -> list[int]:
-        return [int(d) for d in self.weekdays.split(",") if d.strip() != ""]
+        return sorted(self.hours_by_weekday())
+
+    def hours_by_weekday(self) -> dict[int, tuple[dt.time, dt.time]]:
+        """Opening and closing time of each open weekday (Monday=0), local time (R5)."""
+        if self.weekday_hours:
+            return {
+                int(day): (dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))
+                for day, span in self.weekday_hours.items()
+            }
+        days = [int(d) for d in self.weekdays.split(",") if d.strip() != ""]
+        return {day: (self.opens_at, self.closes_at) for day in days}
+
+    @property
+    def hours_text(self) -> str:
+        """The business hours as people read them: "Mon–Thu 08:30–17:30, Fri 08:30–16:00"."""
+        return weekday_hours_text(self.hours_by_weekday())
 
     def calendar(self):
         """The business-hours calendar of this location (contracts.clock.BusinessCalendar)."""
         from contracts.clock import BusinessCalendar
 
         closed = [d.date for d in self.closure_days.all() if d.is_closed]
-        hours = {wd: [(self.opens_at, self.closes_at)] for wd in self.weekday_numbers}
+        hours = {wd: [span] for wd, span in self.hours_by_weekday().items()}
         return BusinessCalendar(self.timezone, hours, closed)
 
 

@@ -14,3 +14,7 @@ line_changed = Signal()
 calendar_changed = Signal()
 #: A term is extended and its unused entitlements expire now (R14): kwargs work_order, by.
 term_extended = Signal()
+#: The customer's lead contact proposed a contact change (R25): kwargs request, by.
+contact_change_proposed = Signal()
+#: Staff accepted or declined a proposed contact change (R25): kwargs request, by.
+contact_change_decided = Signal()

@@ -17,6 +17,7 @@ from credits.models import (
     Redemption,
     ShortfallInvoice,
     TimeEntry,
+    VendorConsent,
 )
 
 
@@ -106,6 +107,49 @@ class RateAdmin(admin.ModelAdmin):
         obj.pk, obj.created_at = created.pk, created.created_at
 
 
+class VendorConsentAdminForm(forms.ModelForm):
+    class Meta:
+        model = VendorConsent
+        fields = ["work_order", "service", "reference"]
+
+    def clean(self):
+        data = super().clean()
+        # The service's own checks, on the form: a plain error, nothing half-written.
+        if data.get("service") is not None and not data["service"].needs_vendor_consent:
+            self.add_error(
+                "service", f"{data['service'].name} is booked without the vendor's consent."
+            )
+        return data
+
+
+@admin.register(VendorConsent)
+class VendorConsentAdmin(admin.ModelAdmin):
+    """Seed §4.2.1: record the vendor's written consent (who and when are the admin user, now)."""
+
+    form = VendorConsentAdminForm
+    list_display = ["work_order", "service", "reference", "recorded_by", "recorded_at"]
+    list_select_related = ["work_order", "service", "recorded_by"]
+    search_fields = ["work_order__number", "work_order__customer__code", "reference"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+    raw_id_fields = ["work_order"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.vendor_consent_record(
+            work_order=obj.work_order, service=obj.service, reference=obj.reference, by=request.user
+        )
+        obj.pk, obj.recorded_by, obj.recorded_at = (
+            created.pk,
+            created.recorded_by,
+            created.recorded_at,
+        )
+
+
 @admin.register(Redemption)
 class RedemptionAdmin(ReadOnlyAdmin):
     list_display = [
@@ -118,9 +162,10 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "status",
         "delivered_on",
         "travel_expenses_billable",
+        "consent",
     ]
     list_filter = ["status", "delivery_mode", "travel_expenses_billable"]
-    list_select_related = ["work_order", "service"]
+    list_select_related = ["work_order", "service", "consent"]
     search_fields = [
         "work_order__number",
         "work_order__customer__code",

@@ -46,7 +46,10 @@ class RedeemForm(PortalForm):
         label=_("Vendor's written consent (staff)"),
         max_length=300,
         required=False,
-        help_text=_("Needed for services booked only with the vendor's consent."),
+        help_text=_(
+            "Workshops are scheduled only with the vendor's written consent: say where it "
+            "is (a mail, a letter, a ticket). Not needed once one is recorded for this work order."
+        ),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -182,6 +185,19 @@ class AdjustForm(forms.Form):
         label=_("Credits (+ adds, − takes away)"), min_value=-1_000_000, max_value=1_000_000
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class VendorConsentForm(forms.Form):
+    """Seed §4.2.1: where the vendor's written consent to schedule a service is."""
+
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=Service.objects.filter(needs_vendor_consent=True)
+    )
+    reference = forms.CharField(
+        label=_("Vendor's written consent"),
+        max_length=300,
+        help_text=_("Where it is: the vendor's mail, letter or ticket, with its date."),
+    )
 
 
 class SaConversionForm(forms.Form):

@@ -88,6 +88,34 @@ class CreditAccount(models.Model):
         return f"{self.work_order.number}: {self.balance} credits"
 
 
+class VendorConsent(models.Model):
+    """The vendor's written consent to schedule a service on a work order (seed §4.2.1: workshops).
+
+    Recorded by staff (who, when, and a reference to the written consent: a mail, a letter,
+    a ticket); every redemption of that service on the work order points at it."""
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="vendor_consents"
+    )
+    service = models.ForeignKey("services.Service", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(
+        max_length=300, help_text=_("Where the vendor's written consent is: mail, letter, ticket.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["work_order", "service"], name="vendor_consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number}: {self.service.code} ({self.reference})"
+
+
 class Redemption(models.Model):
     """Credits redeemed for an add-on service on a scheduled delivery date (R10, R15, R16)."""
 
@@ -117,7 +145,13 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Seed §4.2.1: a workshop is scheduled only with the vendor's written consent.
-    vendor_consent = models.CharField(max_length=300, blank=True)
+    consent = models.ForeignKey(
+        "credits.VendorConsent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+    )
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
@@ -242,6 +276,62 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.hours} h on {self.worked_on}"
+
+
+class EntitlementAnniversary(models.Model):
+    """An anniversary of a multi-year term that was run (R14 per year, seed §4.4): the
+    unique row makes a re-run harmless even when nothing lapsed or was granted."""
+
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.PROTECT, related_name="anniversaries_run"
+    )
+    anniversary = models.DateField()
+    credits_expired = models.PositiveIntegerField(default=0)
+    hours_expired = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-anniversary"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "anniversary"], name="entitlement_anniversary_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order.number}: anniversary {self.anniversary}"
+
+
+class HourBlockLapse(models.Model):
+    """Hours of an hour block left unused at an anniversary of a multi-year term, lapsed
+    (R14 per year, seed §4.4): shown on the block's burn-down like a credit expiry entry."""
+
+    line = models.ForeignKey(
+        "contracts.WorkOrderLine", on_delete=models.PROTECT, related_name="lapses"
+    )
+    hours = models.DecimalField(max_digits=10, decimal_places=2)
+    anniversary = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped_queryset("line__work_order__customer").as_manager()
+
+    class Meta:
+        ordering = ["-anniversary", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "anniversary"], name="hour_lapse_once"),
+            models.CheckConstraint(condition=Q(hours__gt=0), name="hour_lapse_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.hours} h lapsed on {self.anniversary}"
 
 
 class ShortfallInvoice(models.Model):

@@ -12,6 +12,7 @@ from credits.choices import EntryKind
 from credits.models import (
     CreditAccount,
     CreditEntry,
+    HourBlockLapse,
     Rate,
     Redemption,
     ShortfallInvoice,
@@ -139,6 +140,7 @@ def redemption_list(*, actor, work_order=None):
         "approved_by",
         "cancelled_by",
         "exchanged_for__service",
+        "consent__recorded_by",
     )
     if work_order is not None:
         qs = qs.filter(work_order=work_order)
@@ -153,6 +155,17 @@ def time_entry_list(*, actor, line=None):
     if line is not None:
         qs = qs.filter(line=line)
     return qs
+
+
+def hour_lapse_list(*, actor, work_order):
+    """Hours of the work order's hour blocks lapsed at anniversaries (R14 per year),
+    newest first, with the block's service pre-joined."""
+    return (
+        HourBlockLapse.objects.visible_to(actor)
+        .filter(line__work_order=work_order)
+        .select_related("line__service")
+        .order_by("-anniversary", "-id")
+    )
 
 
 def shortfall_invoice_list(*, actor, work_order=None):

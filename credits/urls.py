@@ -22,6 +22,11 @@ urlpatterns = [
         "work-orders/<int:pk>/sa-conversion/", views_corrections.sa_conversion, name="sa_conversion"
     ),
     path("work-orders/<int:pk>/engagements/", views_corrections.engagements, name="engagements"),
+    path(
+        "work-orders/<int:pk>/vendor-consent/",
+        views_corrections.vendor_consent,
+        name="vendor_consent",
+    ),
     path("redemptions/<int:pk>/exchange/", views_corrections.exchange, name="exchange"),
     path("work-orders/<int:pk>/extend/", views_term.work_order_extend, name="work_order_extend"),
     path(

@@ -36,8 +36,11 @@ from credits.models import Redemption, ShortfallInvoice
 from services.choices import Package
 
 
-def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> dict:
-    """What the redemption would cost and what cancelling it would cost (R10, R15, R16)."""
+def _quote(
+    *, work_order, service, quantity, scheduled_for, delivery_mode, vendor_consent=""
+) -> dict:
+    """What the redemption would cost and what cancelling it would cost (R10, R15, R16),
+    and the vendor's written consent it is booked under (seed §4.2.1)."""
     today = work_order_today(work_order)
     rate = selectors.rate_for(service=service, customer=work_order.customer, on=today)
     cost = services.redemption_cost(rate=rate, quantity=quantity) if rate else None
@@ -53,9 +56,18 @@ def _quote(*, work_order, service, quantity, scheduled_for, delivery_mode) -> di
         quantity=quantity,
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
+        vendor_consent=vendor_consent,
+    )
+    consent = (
+        services.vendor_consent_for(work_order=work_order, service=service)
+        if service.needs_vendor_consent
+        else None
     )
     return {
         "refusal": refusal.message if refusal else "",
+        "needs_consent": service.needs_vendor_consent,
+        "consent": consent,
+        "consent_typed": (vendor_consent or "").strip() if service.needs_vendor_consent else "",
         "rate": rate,
         "cost": cost,
         "balance": balance,
@@ -83,6 +95,9 @@ def redeem(request, pk):
     if request.method == "POST" and not can_act_for_customer(request.user):
         return redirect("work_order_overview", pk=pk)
     form = RedeemForm(request.POST or None, work_order=work_order)
+    if not can_edit(request.user):
+        # Only staff record the vendor's consent; a customer books under one recorded.
+        del form.fields["vendor_consent"]
     quote = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -92,6 +107,7 @@ def redeem(request, pk):
             quantity=data["quantity"],
             scheduled_for=data["scheduled_for"],
             delivery_mode=data["delivery_mode"],
+            vendor_consent=data.get("vendor_consent", ""),
         )
         if request.POST.get("action") == "confirm":
             with errors_onto(form):

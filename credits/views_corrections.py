@@ -16,8 +16,14 @@ from core.errors import DomainError
 from core.forms import errors_onto
 from credits import selectors, services
 from credits.choices import RedemptionStatus
-from credits.forms import AdjustForm, ExchangeForm, SaConversionForm, TimeEntryForm
-from credits.models import Redemption
+from credits.forms import (
+    AdjustForm,
+    ExchangeForm,
+    SaConversionForm,
+    TimeEntryForm,
+    VendorConsentForm,
+)
+from credits.models import Redemption, VendorConsent
 
 
 def _n(value) -> str:
@@ -83,6 +89,8 @@ def block_burndown(work_order) -> list[dict]:
                 "used_pct": used_pct,
                 "expired": line.expired_at is not None,
                 "entries": list(line.time_entries.order_by("-worked_on", "-id")[:20]),
+                # R14 per year: the hours left unused at each anniversary, lapsed.
+                "lapses": list(line.lapses.order_by("-anniversary", "-id")),
             }
         )
     return rows
@@ -333,4 +341,47 @@ def engagements(request, pk):
         effect=effect,
         confirm_label=_("Record the engagement"),
         extra={"engagements": rows},
+    )
+
+
+@staff_required
+def vendor_consent(request, pk):
+    """Seed §4.2.1: the vendor's written consents recorded on the work order and, for
+    editors, recording one; afterwards workshops can be booked (by the customer too)."""
+    work_order = _work_order(request, pk)
+    form = VendorConsentForm(request.POST or None) if can_edit(request.user) else None
+    effect = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        effect = [
+            (_("Service"), data["service"].name),
+            (_("Vendor's written consent"), data["reference"]),
+            (_("Recorded by"), request.user.get_username()),
+            (_("Then"), _("Workshops on this work order can be scheduled.")),
+        ]
+        if _confirming(request):
+            with errors_onto(form):
+                services.vendor_consent_record(
+                    work_order=work_order,
+                    service=data["service"],
+                    reference=data["reference"],
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    _("The vendor's consent for %(service)s is recorded.")
+                    % {"service": data["service"].name},
+                )
+                return redirect("credits:vendor_consent", pk=work_order.pk)
+    consents = VendorConsent.objects.filter(work_order=work_order).select_related(
+        "service", "recorded_by"
+    )
+    return _page(
+        request,
+        work_order,
+        title=_("Vendor's consent"),
+        form=form,
+        effect=effect,
+        confirm_label=_("Record the consent"),
+        extra={"consents": list(consents)},
     )

@@ -111,6 +111,7 @@ def location_calendar(location, build: Callable[[], tuple]) -> tuple:
         location.opens_at,
         location.closes_at,
         location.weekdays,
+        repr(location.weekday_hours),
     )
     now = time.monotonic()
     hit = _calendars.get(key)

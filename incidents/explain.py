@@ -15,6 +15,7 @@ from django.utils import dateformat
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
+from contracts.models import weekday_hours_text
 from core.errors import Conflict
 from core.formatting import localize_pattern
 from incidents import targets
@@ -79,7 +80,10 @@ def describe_hours(work_order) -> dict:
     """The business-hours clock of a work order: location name, zone, days and hours."""
     location = work_order.support_location
     if location is not None:
-        days, opens, closes = location.weekday_numbers, location.opens_at, location.closes_at
+        per_day = location.hours_by_weekday()
+        days = sorted(per_day)
+        opens = min(o for o, _c in per_day.values())
+        closes = max(c for _o, c in per_day.values())
         name, zone, country = location.name, location.timezone, location.country
         standard = False
     else:
@@ -89,6 +93,7 @@ def describe_hours(work_order) -> dict:
             targets.STANDARD_OPENS,
             targets.STANDARD_CLOSES,
         )
+        per_day = dict.fromkeys(days, (opens, closes))
         name = _("standard business hours of %(customer)s") % {"customer": customer.name}
         zone, country, standard = customer.timezone, customer.country, True
     return {
@@ -99,7 +104,7 @@ def describe_hours(work_order) -> dict:
         "weekdays": sorted(days),
         "opens_at": opens.strftime("%H:%M"),
         "closes_at": closes.strftime("%H:%M"),
-        "text": f"{_weekday_text(days)} {opens:%H:%M}–{closes:%H:%M} ({zone})",
+        "text": f"{weekday_hours_text(per_day)} ({zone})",
     }
 
 

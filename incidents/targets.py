@@ -268,7 +268,8 @@ def business_calendar(
 def _location_calendar(location) -> tuple[BusinessCalendar, dict]:
     days = list(location.closure_days.all())
     names = {d.date: d.name for d in days if d.is_closed}
-    hours = {wd: [(location.opens_at, location.closes_at)] for wd in location.weekday_numbers}
+    # R5: each weekday its own hours (e.g. Friday closing at 16:00).
+    hours = {wd: [span] for wd, span in location.hours_by_weekday().items()}
     return BusinessCalendar(location.timezone, hours, names.keys()), names
 
 

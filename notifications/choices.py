@@ -19,6 +19,13 @@ class Event(models.TextChoices):
     ENTITLEMENT_EXPIRED = "entitlement.expired", "entitlement.expired"
     # Issue #21: a finished month's service review is stored and ready to read.
     REVIEW_READY = "review.ready", "review.ready"
+    # Issue #18, e-mail only: a lead contact's proposed contact change (R25) and its decision.
+    CONTACT_CHANGE_PROPOSED = "contact_change.proposed", "contact_change.proposed"
+    CONTACT_CHANGE_DECIDED = "contact_change.decided", "contact_change.decided"
+
+
+#: Events that are e-mails only: no webhook subscription takes them.
+EMAIL_ONLY_EVENTS = frozenset({Event.CONTACT_CHANGE_PROPOSED, Event.CONTACT_CHANGE_DECIDED})
 
 
 class Channel(models.TextChoices):

@@ -315,6 +315,12 @@ def work_order_overview(request, pk):
         )
         if entries
         else None,
+        # R14 per year: "N hours lapsed at the anniversary on <date>", as on the burn-down.
+        "hour_lapses": list(
+            credit_selectors.hour_lapse_list(actor=request.user, work_order=work_order)
+        )
+        if hour_lines
+        else [],
         "hours_chart": charts.hours_used(
             [(line.service.name, line.quantity, line.used) for line in hour_lines]
         )

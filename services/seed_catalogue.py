@@ -97,6 +97,9 @@ ROWS = [
 ]
 # fmt: on
 
+#: Seed §4.2.1: scheduled only with the vendor's written consent (services 0005).
+NEEDS_VENDOR_CONSENT = frozenset({"workshops"})
+
 
 def catalogue_rows() -> list[dict]:
     """The seed rows as model field dictionaries."""
@@ -115,6 +118,7 @@ def catalogue_rows() -> list[dict]:
                 "max_quantity": hi,
                 "is_hour_block": hour_block,
                 "notes": note,
+                "needs_vendor_consent": code in NEEDS_VENDOR_CONSENT,
             }
         )
     return out

@@ -25,6 +25,7 @@ from credits.models import (
     Redemption,
     ShortfallInvoice,
     TimeEntry,
+    VendorConsent,
 )
 from incidents.models import DeadlineEvent, Incident, IncidentEvent, ResponseTarget
 from notifications.models import OutboxMessage, SweepRun, WebhookDelivery, WebhookSubscription
@@ -124,6 +125,7 @@ class StaffFactory(UserFactory):
 class WorkOrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = WorkOrder
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"WO-{n:05d}")
     customer = factory.SubFactory(CustomerFactory)
@@ -134,6 +136,13 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
         lambda o: {"core": 10, "advanced": 50, "performance": None}[o.package]
     )
     support_location = factory.LazyAttribute(lambda o: SupportLocationFactory(customer=o.customer))
+
+    @factory.post_generation
+    def workshop_consent(obj, create, extracted, **kwargs):
+        """Seed §4.2.1: the vendor's written consent for workshops, recorded as staff would
+        before one is booked. `WorkOrderFactory(workshop_consent=False)`: none recorded."""
+        if create and extracted is not False:
+            VendorConsentFactory(work_order=obj)
 
 
 class WorkOrderLineFactory(factory.django.DjangoModelFactory):
@@ -195,6 +204,17 @@ class CreditEntryFactory(factory.django.DjangoModelFactory):
     balance_after = 100
 
 
+class VendorConsentFactory(factory.django.DjangoModelFactory):
+    """Seed §4.2.1: the vendor's written consent to schedule workshops on a work order."""
+
+    class Meta:
+        model = VendorConsent
+
+    work_order = factory.SubFactory(WorkOrderFactory, workshop_consent=False)
+    service = factory.LazyFunction(lambda: service("workshops"))
+    reference = "Vendor's mail of consent (test)"
+
+
 class RedemptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Redemption
@@ -205,6 +225,9 @@ class RedemptionFactory(factory.django.DjangoModelFactory):
     scheduled_for = factory.LazyFunction(lambda: today() + dt.timedelta(days=30))
     credits_per_unit = Decimal("10")
     credits = 10
+    consent = factory.LazyAttribute(
+        lambda o: o.work_order.vendor_consents.filter(service=o.service).first()
+    )
 
 
 class TimeEntryFactory(factory.django.DjangoModelFactory):

@@ -38,8 +38,8 @@ class SupportLocationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     business_hours = serializers.DictField(
         child=HoursSpan(),
         required=False,
-        help_text="Open weekdays (mon..sun) with `open`/`close`, local time. The portal keeps "
-        "one span for all open days: the days given must share it.",
+        help_text="Open weekdays (mon..sun), each with its own `open`/`close`, local time "
+        "(e.g. Friday closing earlier); a weekday left out is closed.",
     )
     closures = serializers.ListField(
         child=serializers.DateField(),
@@ -70,11 +70,8 @@ class SupportLocationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def to_representation(self, obj):
         data = super().to_representation(obj)
         data["business_hours"] = {
-            WEEKDAY_KEYS[d]: {
-                "open": obj.opens_at.strftime("%H:%M"),
-                "close": obj.closes_at.strftime("%H:%M"),
-            }
-            for d in obj.weekday_numbers
+            WEEKDAY_KEYS[d]: {"open": opens.strftime("%H:%M"), "close": closes.strftime("%H:%M")}
+            for d, (opens, closes) in sorted(obj.hours_by_weekday().items())
         }
         data["closures"] = [
             d.isoformat()
@@ -94,14 +91,11 @@ class SupportLocationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             )
         if not value:
             raise serializers.ValidationError("At least one open weekday.")
-        spans = {(v["open"], v["close"]) for v in value.values()}
-        if len(spans) != 1:
+        late = [k for k in WEEKDAY_KEYS if k in value and value[k]["close"] <= value[k]["open"]]
+        if late:
             raise serializers.ValidationError(
-                "Every open weekday has the same hours at this portal; send one span."
+                f"R5: a location must close after it opens ({', '.join(late)})."
             )
-        opens, closes = spans.pop()
-        if closes <= opens:
-            raise serializers.ValidationError("R5: a location must close after it opens.")
         return value
 
     def service_kwargs(self) -> dict:
@@ -110,12 +104,11 @@ class SupportLocationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         data.pop("closures", None)
         hours = data.pop("business_hours", None)
         if hours is not None:
-            span = next(iter(hours.values()))
-            data["opens_at"] = span["open"]
-            data["closes_at"] = span["close"]
-            data["weekdays"] = ",".join(
-                str(WEEKDAY_KEYS.index(k)) for k in WEEKDAY_KEYS if k in hours
-            )
+            # R5: one span per open weekday (the older one-span-for-all body is the
+            # same thing with equal spans).
+            data["weekday_hours"] = {
+                WEEKDAY_KEYS.index(k): (span["open"], span["close"]) for k, span in hours.items()
+            }
         return data
 
 

@@ -37,6 +37,7 @@ from contracts.services.locations import (
     support_location_sync_holidays,
     support_location_update,
     timezone_now_year,
+    weekday_hours_from,
 )
 from contracts.services.work_orders import (
     CONTACT_FIELDS,
@@ -81,6 +82,7 @@ __all__ = [
     "support_location_create",
     "support_location_sync_holidays",
     "support_location_update",
+    "weekday_hours_from",
     "timezone_now_year",
     "work_order_create",
     "work_order_line_add",

@@ -315,13 +315,16 @@ def contact_change_propose(
         raise RuleViolation(_("That contact belongs to another work order."), field="contact")
     if not proposed:
         raise RuleViolation(_("Propose at least one change."), rule="R25")
-    return ContactChangeRequest.objects.create(
+    request = ContactChangeRequest.objects.create(
         work_order=work_order,
         contact=contact,
         proposed=proposed,
         note=(note or "")[:300],
         proposed_by=author(by),
     )
+    # notifications e-mails the account manager, in this transaction (the outbox).
+    signals.contact_change_proposed.send(sender=ContactChangeRequest, request=request, by=by)
+    return request
 
 
 @transaction.atomic
@@ -346,6 +349,8 @@ def contact_change_decide(
     request.decided_by = author(by)
     request.decided_at = djtz.now()
     request.save(update_fields=["state", "decided_by", "decided_at"])
+    # notifications e-mails the lead contact who proposed it, in this transaction.
+    signals.contact_change_decided.send(sender=ContactChangeRequest, request=request, by=by)
     return request
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from contracts import clock, signals
 from contracts.choices import ClosureSource
 from contracts.models import (
+    WEEKDAY_NAMES,
     ClosureDay,
     Customer,
     SupportLocation,
@@ -76,6 +77,66 @@ def check_opening_hours(fields: dict) -> None:
             )
 
 
+def _as_time(value) -> dt.time:
+    return value if isinstance(value, dt.time) else dt.time.fromisoformat(str(value))
+
+
+def weekday_hours_from(value) -> dict[str, list[str]]:
+    """R5: per-weekday hours, normalised for SupportLocation.weekday_hours.
+
+    `value` maps a weekday (0=Monday ... 6=Sunday, int or digit string) to an (opens,
+    closes) pair of times or "HH:MM" strings; None or a missing weekday is closed.
+    Refused in plain words: an unknown weekday, a closing not after the opening, or
+    no open weekday at all.
+    """
+    out: dict[str, list[str]] = {}
+    for day, span in dict(value or {}).items():
+        if not str(day).isdigit() or not 0 <= int(day) <= 6:
+            raise RuleViolation(
+                _("R5: weekdays are 0 (Monday) to 6 (Sunday)."), rule="R5", field="weekday_hours"
+            )
+        if span is None:
+            continue
+        try:
+            opens, closes = (_as_time(t) for t in span)
+        except (TypeError, ValueError):
+            raise RuleViolation(
+                _(
+                    "R5: give each open weekday an opening and a closing time, e.g. 08:30 and 17:30."
+                ),
+                rule="R5",
+                field="weekday_hours",
+            ) from None
+        if closes <= opens:
+            raise RuleViolation(
+                _("R5: on %(day)s the location must close after it opens.")
+                % {"day": WEEKDAY_NAMES[int(day)]},
+                rule="R5",
+                field="weekday_hours",
+            )
+        out[str(int(day))] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+    if not out:
+        raise RuleViolation(
+            _("R5: a location is open on at least one weekday."), rule="R5", field="weekday_hours"
+        )
+    return dict(sorted(out.items()))
+
+
+def _summary(hours: dict[str, list[str]]) -> dict:
+    """The simple shape that summarises per-weekday hours (for its older readers)."""
+    return {
+        "opens_at": min(dt.time.fromisoformat(o) for o, _c in hours.values()),
+        "closes_at": max(dt.time.fromisoformat(c) for _o, c in hours.values()),
+        "weekdays": ",".join(sorted(hours)),
+    }
+
+
+def _simple_to_weekday_hours(opens_at, closes_at, weekdays) -> dict[str, list[str]]:
+    check_opening_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
+    days = [int(p) for p in str(weekdays).split(",") if p.strip()]
+    return weekday_hours_from({d: (opens_at, closes_at) for d in days})
+
+
 @transaction.atomic
 def support_location_create(
     *,
@@ -87,21 +148,28 @@ def support_location_create(
     opens_at: dt.time = dt.time(9, 0),
     closes_at: dt.time = dt.time(17, 30),
     weekdays: str = "0,1,2,3,4",
+    weekday_hours: dict | None = None,
     by=None,
 ) -> SupportLocation:
-    """Create a location and copy its public holidays for this year and the next two (R5)."""
+    """Create a location and copy its public holidays for this year and the next two (R5).
+
+    Hours: `weekday_hours` (one span per open weekday, e.g. Friday closing earlier), or
+    the simple shape, the same `opens_at`-`closes_at` on each of `weekdays`."""
     check_country(country)
     check_timezone(timezone)
-    check_opening_hours({"opens_at": opens_at, "closes_at": closes_at, "weekdays": weekdays})
+    hours = (
+        weekday_hours_from(weekday_hours)
+        if weekday_hours is not None
+        else _simple_to_weekday_hours(opens_at, closes_at, weekdays)
+    )
     location = SupportLocation(
         customer=customer,
         name=name,
         country=country,
         subdivision=subdivision or "",
         timezone=timezone,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        weekdays=weekdays,
+        weekday_hours=hours,
+        **_summary(hours),
     )
     check_fields(location)
     _stamp(location, by).save()
@@ -125,8 +193,10 @@ LOCATION_FIELDS = {
     "opens_at",
     "closes_at",
     "weekdays",
+    "weekday_hours",
 }
 CALENDAR_FIELDS = LOCATION_FIELDS - {"name"}
+SIMPLE_HOURS = ("opens_at", "closes_at", "weekdays")
 
 
 def _bump_calendar(location: SupportLocation, by) -> None:
@@ -149,6 +219,18 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
         )
     # Lock the row: two staff edits of one calendar must not interleave.
     location = SupportLocation.objects.select_for_update().get(pk=location.pk)
+    # Hours arrive per weekday or in the simple shape; either way they are stored per
+    # weekday with the simple shape as its summary (SupportLocation.weekday_hours).
+    if fields.get("weekday_hours") is not None:
+        fields["weekday_hours"] = weekday_hours_from(fields["weekday_hours"])
+        fields.update(_summary(fields["weekday_hours"]))
+    elif set(SIMPLE_HOURS) & set(fields):
+        fields.pop("weekday_hours", None)
+        simple = {f: fields.get(f, getattr(location, f)) for f in SIMPLE_HOURS}
+        fields["weekday_hours"] = _simple_to_weekday_hours(**simple)
+        fields.update(_summary(fields["weekday_hours"]))
+    else:
+        fields.pop("weekday_hours", None)
     changed = {k: v for k, v in fields.items() if getattr(location, k) != v}
     if not changed:
         return location
@@ -157,7 +239,6 @@ def support_location_update(*, location: SupportLocation, by=None, **fields) -> 
         check_country(merged["country"])
     if "timezone" in changed:
         check_timezone(merged["timezone"])
-    check_opening_hours(merged)
     for key, value in changed.items():
         setattr(location, key, value)
     check_fields(location)

@@ -118,9 +118,7 @@ def editor_context(
                 "country": location.country,
                 "subdivision": location.subdivision,
                 "timezone": location.timezone,
-                "opens_at": location.opens_at,
-                "closes_at": location.closes_at,
-                "weekdays": [str(d) for d in location.weekday_numbers],
+                **SupportLocationForm.hours_initial(location),
             },
         )
     return {

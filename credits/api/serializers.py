@@ -48,7 +48,23 @@ class CreditsSerializer(InputLimitsMixin, serializers.Serializer):
 
 
 #: What a client sends to redeem; every other field of a redemption is the server's.
-REDEMPTION_REQUEST_FIELDS = ("service", "quantity", "scheduled_for", "delivery_mode")
+REDEMPTION_REQUEST_FIELDS = (
+    "service",
+    "quantity",
+    "scheduled_for",
+    "delivery_mode",
+    "vendor_consent",
+)
+
+
+class VendorConsentSerializer(serializers.Serializer):
+    """Seed §4.2.1: the vendor's written consent a redemption was scheduled under."""
+
+    reference = serializers.CharField(read_only=True)
+    recorded_by = serializers.CharField(
+        source="recorded_by.username", read_only=True, allow_null=True, default=None
+    )
+    recorded_at = serializers.DateTimeField(read_only=True)
 
 
 class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
@@ -61,6 +77,19 @@ class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
         "(quantity = participants), On-demand Assessment to remote, others to standard.",
     )
     status = serializers.ChoiceField(choices=RedemptionStatus.choices, read_only=True)
+    vendor_consent = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Staff: where the vendor's written consent is (a mail, a letter, a ticket). "
+        "Workshops are scheduled only with it, unless one is recorded for the work order.",
+    )
+    consent = VendorConsentSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The vendor's written consent it was scheduled under (workshops), or null.",
+    )
 
     class Meta:
         model = Redemption
@@ -75,6 +104,8 @@ class RedemptionSerializer(InputLimitsMixin, serializers.ModelSerializer):
             "credits",
             "status",
             "travel_expenses_billable",
+            "vendor_consent",
+            "consent",
             "created_at",
             "cancelled_at",
             "cancellation_reason",

@@ -8,6 +8,7 @@ and concurrent writers on one balance are serialised.
 
 from credits.services.balance import credits_adjust, credits_grant, credits_sa_conversion
 from credits.services.common import round_credits
+from credits.services.consent import vendor_consent_for, vendor_consent_record
 from credits.services.delivery import redemption_mark_delivered, redemptions_lapse
 from credits.services.engagements import consulting_engagement_create, milestone_complete
 from credits.services.hours import (
@@ -54,4 +55,6 @@ __all__ = [
     "shortfall_invoice_record",
     "shortfall_invoice_void",
     "time_entry_record",
+    "vendor_consent_for",
+    "vendor_consent_record",
 ]

@@ -14,7 +14,7 @@ from core.actors import author
 from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import EntryKind
-from credits.models import CreditEntry, TimeEntry
+from credits.models import CreditEntry, EntitlementAnniversary, HourBlockLapse, TimeEntry
 from credits.services.common import require_editor
 from credits.services.delivery import redemptions_lapse
 from services.choices import DSE, PROACTIVE_CREDITS
@@ -198,7 +198,8 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
     """Seed §4.4 (R14 per year): on each anniversary of a multi-year term with yearly
     entitlements, the year's unused credits and hours lapse and the next year's are
     granted again: credits as a `grant` of the lines' yearly quantity, hour blocks back
-    to their full quantity (the lapsed hours stay in the line's history). Once per
+    to their full quantity, their unused hours recorded as an HourBlockLapse (shown on
+    the block's burn-down and the work order's page). Once per
     anniversary (the expiry's reference); refused before the day."""
     if not work_order.yearly_entitlements:
         raise RuleViolation(
@@ -216,9 +217,19 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
     reference = f"work_order:{work_order.number}:anniversary:{anniversary}"
     with transaction.atomic():
         account = ledger.lock_account(work_order)
-        if CreditEntry.objects.filter(
-            work_order=work_order, kind__in=(EntryKind.EXPIRY, EntryKind.GRANT), reference=reference
-        ).exists():
+        # Once per anniversary, under the account's lock: the marker row, or (for runs from
+        # before it) the credit entries. Without the marker a work order with hours but no
+        # credits would reset its blocks again on every sweep after the anniversary.
+        if (
+            EntitlementAnniversary.objects.filter(
+                work_order=work_order, anniversary=anniversary
+            ).exists()
+            or CreditEntry.objects.filter(
+                work_order=work_order,
+                kind__in=(EntryKind.EXPIRY, EntryKind.GRANT),
+                reference=reference,
+            ).exists()
+        ):
             return {"already": True, "credits_expired": 0, "hours_expired": Decimal(0)}
         credits_expired = max(account.balance, 0)
         if credits_expired:
@@ -241,14 +252,22 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
         ):
             if line.service.code == PROACTIVE_CREDITS:
                 yearly_credits += int(line.quantity)
-            elif line.service.is_hour_block and line.used:
-                hours_expired += line.remaining
-                line.used = Decimal(0)
-                stamp(line, by, f"R14: year to {anniversary}: {line.remaining} h lapsed").save(
-                    update_fields=["used"]
-                )
             elif line.service.is_hour_block:
-                hours_expired += line.remaining
+                lapsed = line.remaining
+                if lapsed > 0:
+                    # A visible entry on the block's burn-down (like the credits' expiry).
+                    HourBlockLapse.objects.create(
+                        line=line,
+                        hours=lapsed,
+                        anniversary=anniversary,
+                        created_by=ledger.audit_user(by),
+                    )
+                    hours_expired += lapsed
+                if line.used:
+                    line.used = Decimal(0)
+                    stamp(line, by, f"R14: year to {anniversary}: {lapsed} h lapsed").save(
+                        update_fields=["used"]
+                    )
         if yearly_credits:
             ledger.post(
                 account,
@@ -258,6 +277,13 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
                 reason=f"Proactive credits of the year from {anniversary}",
                 reference=reference,
             )
+        EntitlementAnniversary.objects.create(
+            work_order=work_order,
+            anniversary=anniversary,
+            credits_expired=credits_expired,
+            hours_expired=hours_expired,
+            created_by=ledger.audit_user(by),
+        )
     return {"already": False, "credits_expired": credits_expired, "hours_expired": hours_expired}
 
 

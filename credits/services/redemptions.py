@@ -31,6 +31,7 @@ from credits.models import Redemption
 from credits.selectors import balance as ledger_balance
 from credits.selectors import rate_for
 from credits.services.common import require_editor, round_credits
+from credits.services.consent import consent_refusal, vendor_consent_for, vendor_consent_record
 from credits.services.rates import redemption_cost
 from services.choices import (
     MISSION_CRITICAL,
@@ -286,10 +287,18 @@ def delivery_modes_for(service) -> list[str]:
 
 
 def credits_redeem_check(
-    *, work_order, service, quantity, scheduled_for: dt.date, delivery_mode: str | None
+    *,
+    work_order,
+    service,
+    quantity,
+    scheduled_for: dt.date,
+    delivery_mode: str | None,
+    vendor_consent: str = "",
 ) -> RuleViolation | Conflict | None:
     """The refusal `credits_redeem` would give this request now, or None: the quote runs the
     confirmation's own checks (the same `_checked_cost` and balance test), writing nothing."""
+    if refusal := consent_refusal(work_order=work_order, service=service, reference=vendor_consent):
+        return refusal
     delivery_mode = delivery_mode or default_delivery_mode(service)
     try:
         quantity = Decimal(quantity)
@@ -328,7 +337,9 @@ def credits_redeem(
     """Redeem credits for an add-on service delivered on `scheduled_for` (R10, R12, R15, R19-R21).
 
     A service the catalogue marks as needing the vendor's written consent (workshops,
-    seed §4.2.1) is booked by staff who record that consent. An enhanced solution
+    seed §4.2.1) is scheduled only with that consent: one staff recorded for the work
+    order before (then the customer may book too), or a reference staff give with this
+    booking (`vendor_consent`, recorded who/when/where). An enhanced solution
     (Rapid Response, DSE, Developer Support) bought with credits becomes a line of the
     work order, so it takes effect (R9: the next critical cloud incident gets its
     target); the line's own rules (R12, R13) are checked first and refuse with reason.
@@ -358,18 +369,11 @@ def credits_redeem(
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
     )
-    vendor_consent = (vendor_consent or "").strip()
-    if service.needs_vendor_consent and not vendor_consent:
-        raise RuleViolation(
-            _(
-                "%(service)s is scheduled only with the vendor's written consent; your "
-                "account manager books it and records that consent."
-            )
-            % {"service": service.name},
-            field="vendor_consent",
-            code="vendor_consent_required",
-        )
-    if vendor_consent:
+    # Seed §4.2.1: a consent typed with the booking (staff) or one recorded before.
+    reference = (vendor_consent or "").strip() if service.needs_vendor_consent else ""
+    if refusal := consent_refusal(work_order=work_order, service=service, reference=reference):
+        raise refusal
+    if reference:
         require_editor(by, rule="R10", what=_("record the vendor's consent"))
     rate, cost = _checked_cost(
         **request, no_rate=_("R10: there is no rate for %(service)s yet; ask your account manager.")
@@ -397,7 +401,13 @@ def credits_redeem(
             by=by,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
-            vendor_consent=vendor_consent[:300],
+            consent=(
+                vendor_consent_record(
+                    work_order=work_order, service=service, reference=reference, by=by
+                )
+                if reference
+                else vendor_consent_for(work_order=work_order, service=service)
+            ),
         )
         if service.category == Category.ENHANCED:
             _activate_enhanced(work_order=work_order, service=service, quantity=quantity, by=by)
@@ -569,6 +579,9 @@ def redemption_exchange(
         scheduled_for=scheduled_for,
         delivery_mode=delivery_mode,
     )
+    # Seed §4.2.1: exchanging into a workshop needs the vendor's consent recorded first.
+    if refusal := consent_refusal(work_order=work_order, service=service):
+        raise refusal
     rate, cost = _checked_cost(**request, no_rate=_("R10: there is no rate for %(service)s yet."))
     with transaction.atomic():
         account, current = lock_scheduled(redemption)
@@ -593,6 +606,7 @@ def redemption_exchange(
             cost=cost,
             by=by,
             approved_by=approved_by,
+            consent=vendor_consent_for(work_order=work_order, service=service),
         )
         ledger.post(
             account,

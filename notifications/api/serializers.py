@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from contracts.models import Customer
 from core.api.limits import InputLimitsMixin
-from notifications.choices import DeliveryState, Event
+from notifications.choices import EMAIL_ONLY_EVENTS, DeliveryState, Event
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.targets import url_target_error
 
@@ -74,6 +74,12 @@ class WebhookSubscriptionSerializer(InputLimitsMixin, serializers.ModelSerialize
         return value
 
     def validate_events(self, value):
+        # E-mail-only events (a contact change, R25) are never sent to a webhook.
+        email_only = sorted(set(value) & EMAIL_ONLY_EVENTS)
+        if email_only:
+            raise serializers.ValidationError(
+                f"{', '.join(email_only)}: e-mail only, never sent to a webhook."
+            )
         return list(dict.fromkeys(value))
 
 

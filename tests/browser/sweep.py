@@ -71,6 +71,22 @@ PAGES: list[Page] = [
     Page("contact_edit", "/contacts/{named_contact}/", EDITORS),
     Page("ops", "/ops/", STAFF),
     Page("not_found", "/no-such-page/", ALL),
+    # Issue #18: the contract's whole life.
+    Page("customer_edit", "/customers/{customer}/edit/", EDITORS),
+    Page("contact_deactivate", "/contacts/{named_contact}/deactivate/", EDITORS),
+    Page("contacts_import", "/work-orders/{work_order}/contacts/import/", EDITORS),
+    Page("contact_proposals", "/work-orders/{work_order}/contacts/proposals/", EDITORS),
+    Page("contact_propose", "/work-orders/{work_order}/contacts/propose/", (CONTACT,)),
+    Page("work_order_renew", "/work-orders/{work_order}/renew/", EDITORS),
+    Page("work_order_extend", "/work-orders/{work_order}/extend/", EDITORS),
+    Page("terminate_confirm", "/work-orders/{work_order}/terminate/confirm/", EDITORS),
+    Page("line_remove_confirm", "/lines/{line}/remove/confirm/", EDITORS),
+    Page("hours", "/credits/work-orders/{work_order}/hours/", STAFF),
+    Page("adjust", "/credits/work-orders/{work_order}/adjust/", EDITORS),
+    Page("sa_conversion", "/credits/work-orders/{work_order}/sa-conversion/", EDITORS),
+    Page("engagements", "/credits/work-orders/{work_order}/engagements/", STAFF),
+    Page("exchange", "/credits/redemptions/{redemption}/exchange/", EDITORS),
+    Page("vendor_consent", "/credits/work-orders/{work_order}/vendor-consent/", STAFF),
 ]
 
 
@@ -90,6 +106,7 @@ def demo_refs() -> dict:
         "incident": Incident.objects.filter(work_order=wo).order_by("-pk").first().pk,
         "redemption": Redemption.objects.filter(work_order=wo, status="scheduled").first().pk,
         "named_contact": NamedContact.objects.filter(work_order=wo).order_by("pk").first().pk,
+        "line": wo.lines.order_by("pk").first().pk,
     }
 
 

@@ -145,6 +145,62 @@ def test_the_lead_contact_proposes_and_staff_accept(work_order_a, contact_a, use
         s.contact_change_decide(request=proposal, accept=False, by=staff)
 
 
+def test_a_proposal_mails_the_account_manager_and_the_decision_the_lead_contact(
+    work_order_a, contact_a, user_a, staff
+):  # R25
+    from notifications.models import OutboxMessage
+
+    staff.language = "nl"
+    staff.save()
+    proposal = s.contact_change_propose(
+        work_order=work_order_a,
+        proposed={"name": "Fay", "email": "fay@acme.example"},
+        note="new DBA",
+        by=user_a,
+    )
+    told = OutboxMessage.objects.get(event="contact_change.proposed")
+    assert told.recipient == staff.email and told.channel == "email"
+    # In the account manager's language (Dutch here).
+    assert told.subject == "WO-A-1: wijziging van contactpersonen voorgesteld door bob"
+    assert "Fay" in told.body and "new DBA" in told.body
+    assert not OutboxMessage.objects.filter(event="contact_change.decided").exists()
+    s.contact_change_decide(request=proposal, accept=False, by=staff)
+    decided = OutboxMessage.objects.get(event="contact_change.decided")
+    # The lead contact reads the customer's language (Acme: Dutch), in plain words.
+    assert decided.recipient == contact_a.email
+    assert decided.subject == "WO-A-1: uw voorgestelde wijziging van contactpersonen is afgewezen"
+    assert "R25" not in decided.body
+    assert not OutboxMessage.objects.filter(channel="webhook").exists()
+
+
+def test_an_accepted_proposal_tells_the_lead_contact_so(
+    work_order_a, contact_a, user_a, staff
+):  # R25
+    from django.utils import translation
+
+    from notifications.models import OutboxMessage
+
+    work_order_a.customer.language = "en"
+    work_order_a.customer.save()
+    proposal = s.contact_change_propose(
+        work_order=work_order_a, proposed={"phone": "+31 6 1"}, contact=contact_a, by=user_a
+    )
+    with translation.override("nl"):  # the decider's language does not leak into the mail
+        s.contact_change_decide(request=proposal, accept=True, by=staff)
+    decided = OutboxMessage.objects.get(event="contact_change.decided")
+    assert decided.subject == "WO-A-1: your contact change was accepted"
+    assert "Bob (phone: +31 6 1)" in decided.body
+
+
+def test_contact_change_events_are_e_mail_only(api_staff):  # R25
+    r = api_staff.post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example.com/x", "events": ["contact_change.proposed"]},
+        format="json",
+    )
+    assert r.status_code == 400 and "e-mail only" in r.content.decode()
+
+
 def test_only_the_lead_contact_proposes_and_only_staff_decide(
     work_order_a, contact_a, customer_a
 ):  # R25

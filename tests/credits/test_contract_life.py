@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from contracts.models import WorkOrderLine
 from core.errors import Conflict, NotAllowed, RuleViolation
-from credits.models import CreditEntry, EngagementMilestone, Redemption, TimeEntry
+from credits.models import CreditEntry, EngagementMilestone, TimeEntry
 from credits.selectors import balance
 from credits.services import (
     anniversaries_due,
@@ -225,36 +225,6 @@ def test_dse_bought_without_a_location_is_refused_with_the_reason(funded):  # R1
     assert exc.value.rule == "R13" and snapshot(funded) == before
 
 
-def test_a_service_needing_the_vendors_consent_is_booked_by_staff_with_it(funded, staff, user_a):
-    workshops = f.service("workshops")
-    workshops.needs_vendor_consent = True
-    workshops.save()
-    with pytest.raises(RuleViolation) as exc:
-        credits_redeem(
-            work_order=funded, service=workshops, quantity=5, scheduled_for=days(30), by=user_a
-        )
-    assert exc.value.code == "vendor_consent_required"
-    with pytest.raises(NotAllowed):  # a customer cannot claim the consent
-        credits_redeem(
-            work_order=funded,
-            service=workshops,
-            quantity=5,
-            scheduled_for=days(30),
-            vendor_consent="mail",
-            by=user_a,
-        )
-    r = credits_redeem(
-        work_order=funded,
-        service=workshops,
-        quantity=5,
-        scheduled_for=days(30),
-        delivery_mode="per_participant",
-        vendor_consent="Vendor mail 2026-11-30",
-        by=staff,
-    )
-    assert Redemption.objects.get(pk=r.pk).vendor_consent == "Vendor mail 2026-11-30"
-
-
 def test_a_service_not_offered_in_the_country_is_not_redeemed(funded):
     chalk = f.service("chalk-talks")
     chalk.countries = "US"
@@ -358,6 +328,35 @@ def test_yearly_entitlements_lapse_at_each_anniversary(customer_a, staff, rates)
     dse.refresh_from_db()
     assert dse.used == 0
     assert anniversaries_due(by=staff) == 0  # once per anniversary
+
+
+def test_lapsed_hours_are_a_visible_entry_on_the_burn_down_and_the_work_order(
+    customer_a, staff, rates, client_staff, client_a, user_a
+):  # R14
+    from credits.models import HourBlockLapse
+
+    wo = f.WorkOrderFactory(
+        customer=customer_a, start_date=days(-400), end_date=days(700), yearly_entitlements=True
+    )
+    f.NamedContactFactory(work_order=wo, user=user_a)
+    dse = dse_line(wo, quantity=100)
+    WorkOrderLine.objects.filter(pk=dse.pk).update(used=30)
+    assert anniversaries_due(by=staff) == 1
+    lapse = HourBlockLapse.objects.get(line=dse)
+    assert lapse.hours == 70 and lapse.anniversary == days(-35) and lapse.created_by == staff
+    assert anniversaries_due(by=staff) == 0 and HourBlockLapse.objects.count() == 1  # once
+    from core.formatting import fmt_date
+
+    when = fmt_date(lapse.anniversary, "day")
+    burn_down = client_staff.get(reverse("credits:hours", args=[wo.pk])).content.decode()
+    assert f"70 hours lapsed at the anniversary on {when}" in burn_down
+    # The customer's work order page says it too, in plain words.
+    page = client_a.get(reverse("work_order_overview", args=[wo.pk])).content.decode()
+    assert 'id="hour-lapses"' in page and "hours of Designated Support Engineering" in page
+    assert (
+        "lapsed at the anniversary on" in page
+        and "R14" not in page.split('id="hour-lapses"')[1][:300]
+    )
 
 
 def test_an_anniversary_is_refused_for_whole_term_entitlements(funded, staff):  # R14

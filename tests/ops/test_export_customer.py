@@ -60,6 +60,9 @@ def test_it_exports_every_part_of_one_customer(acme_data, globex_data, work_orde
     assert data["credit_accounts"][0]["balance"] == 90
     assert [r["idempotency_key"] for r in data["redemptions"]] == ["acme-r1"]
     assert [s["reference"] for s in data["shortfall_invoices"]] == ["INV-ACME"]
+    # Seed §4.2.1: the factory's workshop consent for WO-A-1 (tests/factories.py).
+    assert [c["reference"] for c in data["vendor_consents"]] == ["Vendor's mail of consent (test)"]
+    assert data["hour_block_lapses"] == [] and data["anniversaries"] == []
     (incident,) = data["incidents"]
     assert incident["title"] == "Acme mail is down"
     assert [e["body"] for e in incident["events"]] == ["Looking into it"]

@@ -26,7 +26,16 @@ from contracts.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from credits.models import CreditAccount, CreditEntry, Redemption, ShortfallInvoice, TimeEntry
+from credits.models import (
+    CreditAccount,
+    CreditEntry,
+    EntitlementAnniversary,
+    HourBlockLapse,
+    Redemption,
+    ShortfallInvoice,
+    TimeEntry,
+    VendorConsent,
+)
 from incidents.models import DeadlineEvent, Incident, IncidentEvent
 
 FORMAT_VERSION = 1
@@ -115,6 +124,22 @@ def export_customer(code: str) -> dict:
         "time_entries": [
             _row(x)
             for x in TimeEntry.objects.filter(line__work_order__customer=customer).order_by("id")
+        ],
+        "hour_block_lapses": [
+            _row(x)
+            for x in HourBlockLapse.objects.filter(line__work_order__customer=customer).order_by(
+                "id"
+            )
+        ],
+        "anniversaries": [
+            _row(x)
+            for x in EntitlementAnniversary.objects.filter(work_order__customer=customer).order_by(
+                "id"
+            )
+        ],
+        "vendor_consents": [
+            _row(x)
+            for x in VendorConsent.objects.filter(work_order__customer=customer).order_by("id")
         ],
         "shortfall_invoices": [
             _row(x)

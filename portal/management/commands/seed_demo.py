@@ -204,6 +204,8 @@ class Command(BaseCommand):
             quantity=Decimal(8),
             scheduled_for=today + dt.timedelta(days=30),
             delivery_mode="per_participant",
+            # Seed §4.2.1: booked by the account manager with the vendor's written consent.
+            vendor_consent=f"Vendor's mail of consent for {customer.name} workshops",
             by=manager,
         )
         now = timezone.now()
