@@ -52,7 +52,7 @@ PAGE_SIZE = 25
 #: The queue's sortable columns: ?sort=<key> or ?sort=-<key>.
 SORTS = {
     "number": ("number",),
-    "customer": ("work_order__customer__name", "number"),
+    "customer": ("customer__name", "number"),
     "severity": ("severity", "number"),
     "status": ("status", "number"),
     "due": ("response_due_at", "number"),
@@ -364,14 +364,14 @@ def ratings(request):
     rows = selectors.satisfaction_ratings(actor=request.user)
     code = request.GET.get("customer", "").strip()
     if code:
-        rows = rows.filter(incident__work_order__customer__code=code)
+        rows = rows.filter(incident__customer__code=code)
     from django.db.models import Avg
 
     per_customer = (
         selectors.satisfaction_ratings(actor=request.user)
-        .values("incident__work_order__customer__code", "incident__work_order__customer__name")
+        .values("incident__customer__code", "incident__customer__name")
         .annotate(count=Count("pk"), average=Avg("score"))
-        .order_by("incident__work_order__customer__name")
+        .order_by("incident__customer__name")
     )
     return render(
         request,

@@ -24,6 +24,16 @@ from services.choices import Package
 #: incident_queue_idx indexes it (the same expression, so the planner matches them).
 ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
 
+#: What the queue's and the API's `?q=` search reads (issue #20): number, title, external
+#: reference and product in one upper-cased text, which incident_queue_search_idx (a
+#: pg_trgm GIN index of the same expression, migration 0012) answers for LIKE '%TERM%'.
+#: The separator is a line break, which a one-line search term cannot contain. Written in
+#: SQL (as the index is), the columns qualified for queries that join other tables.
+SEARCH_SQL = (
+    "upper({t}number || E'\\n' || {t}title || E'\\n' || {t}external_reference"
+    " || E'\\n' || {t}product)"
+)
+
 
 def _attachment_storage():
     from django.core.files.storage import storages
@@ -68,6 +78,17 @@ class Incident(models.Model):
     # No index of its own: incident_wo_opened_idx leads with it.
     work_order = models.ForeignKey(
         "contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
+    # Issue #20: the work order's customer, stored on the incident so that every
+    # customer-scoped list reads its page through an index of its own instead of
+    # walking every customer's incidents through a join. Kept right by every writer:
+    # save() and the create service set it, and the database trigger
+    # incidents_incident_set_customer (migration 0011) sets it on every INSERT and on
+    # every UPDATE of work_order_id/customer_id, whoever writes (raw SQL included);
+    # contracts_workorder_move_incidents follows a work order moved to another customer.
+    # No index of its own: the customer indexes below lead with it.
+    customer = models.ForeignKey(
+        "contracts.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     contact = models.ForeignKey(
         "contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents"
@@ -151,12 +172,13 @@ class Incident(models.Model):
     # The live pages' change marker (incidents.views.incident_marker) and API sync.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    objects = scoped_queryset("work_order__customer").as_manager()
+    objects = scoped_queryset("customer").as_manager()
     # Audit rows are read per incident (by id) and by date: the indexes simple-history
     # would copy from the foreign keys and the reference only slow every write.
     history = HistoricalRecords(
         no_db_index=[
             "work_order",
+            "customer",
             "contact",
             "opened_by",
             "responded_by",
@@ -189,11 +211,30 @@ class Incident(models.Model):
                 name="incident_queue_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            # A customer's queue and the work-order page's open incidents.
+            # The work-order page's open incidents.
             models.Index(
                 fields=["work_order", "response_due_at"],
                 name="incident_customer_queue_idx",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # Issue #20, on the stored customer: the customer's web queue and the staff
+            # queue's ?customer= filter (open incidents in the queue's order) ...
+            models.Index(
+                F("customer"),
+                ANSWERED,
+                F("response_due_at"),
+                F("opened_at").desc(),
+                name="incident_cust_web_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # ... and every list of one customer's incidents of any status, newest first:
+            # the API lists with a customer's key, the customer's "all incidents" page,
+            # the staff ?customer=&all=1 list.
+            models.Index(
+                F("customer"),
+                F("opened_at").desc(),
+                F("id").desc(),
+                name="incident_cust_api_list_idx",
             ),
             # The dashboard's "due soon" (open, unanswered, by due time).
             models.Index(
@@ -201,12 +242,24 @@ class Incident(models.Model):
                 name="incident_due_soon_idx",
                 condition=Q(status__in=OPEN_STATUSES, responded_at__isnull=True),
             ),
+            # (incident_queue_search_idx, the search's, is migration 0012's: SEARCH_SQL.)
             # The API list (newest first), lists reaching closed incidents, `opened_after`.
             models.Index(fields=["-opened_at", "-id"], name="incident_list_opened_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # The stored customer follows the work order (the trigger enforces it in the
+        # database as well; this keeps the instance in memory right without a reload).
+        # No query for it: from the cached work order, or (rare) a fetch when unset.
+        if self.work_order_id is not None:
+            if Incident.work_order.is_cached(self):
+                self.customer_id = self.work_order.customer_id
+            elif self.customer_id is None:
+                self.customer_id = self.work_order.customer_id
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -231,7 +284,7 @@ class IncidentEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -253,7 +306,7 @@ class DeadlineEvent(models.Model):
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["occurred_at"]
@@ -354,7 +407,7 @@ class IncidentAttachment(models.Model):
     author_label = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -387,7 +440,7 @@ class SeverityRequest(models.Model):
     decision_reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -423,7 +476,7 @@ class SatisfactionRating(models.Model):
     )
     rated_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["-rated_at"]

@@ -32,7 +32,7 @@ def attainment_refresh(*, months: int = 6, today: dt.date | None = None, now=Non
     rows = (
         Incident.objects.filter(opened_at__gte=since)
         .annotate(month=TruncMonth("opened_at"))
-        .values("month", "work_order__customer_id")
+        .values("month", "customer_id")
         .annotate(
             met=Count(
                 "id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))
@@ -47,7 +47,7 @@ def attainment_refresh(*, months: int = 6, today: dt.date | None = None, now=Non
     )
     objs = [
         AttainmentMonth(
-            customer_id=r["work_order__customer_id"],
+            customer_id=r["customer_id"],
             month=r["month"].date() if hasattr(r["month"], "date") else r["month"],
             met=r["met"],
             missed=r["missed"],
