@@ -353,11 +353,15 @@ class DeadlineRecomputation(models.Model):
 
 
 class AttainmentMonth(models.Model):
-    """First-response attainment of one customer in one month (met, missed), precomputed by
-    the worker (incidents.tasks.refresh_attainment) so the dashboards never aggregate
-    millions of incidents per request (issue #20)."""
+    """First-response attainment of one work order in one month (met, missed), precomputed
+    by the worker (incidents.tasks.refresh_attainment) so the dashboards and the work-order
+    overview never aggregate millions of incidents per request (issue #20). A customer's
+    figures are the sum over its work orders."""
 
     customer = models.ForeignKey("contracts.Customer", on_delete=models.CASCADE, related_name="+")
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     month = models.DateField(help_text=_("First day of the month (settings.TIME_ZONE)."))
     met = models.PositiveIntegerField(default=0)
     missed = models.PositiveIntegerField(default=0)
@@ -367,11 +371,16 @@ class AttainmentMonth(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "customer"], name="attainment_month_once")
+            # Also the work-order overview's read (work_order, month >= ...).
+            models.UniqueConstraint(
+                fields=["work_order", "month"], name="attainment_month_once_per_work_order"
+            )
         ]
+        # The dashboard's and the reviews' read: months of all (or one customer's).
+        indexes = [models.Index(fields=["month", "customer"], name="attainment_dashboard_idx")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
+        return f"{self.work_order_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
 
 
 def attachment_path(instance, filename: str) -> str:
