@@ -169,10 +169,18 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="incident",
             index=models.Index(
-                models.F("customer"),
-                models.OrderBy(models.F("opened_at"), descending=True),
-                models.OrderBy(models.F("id"), descending=True),
+                fields=["customer", "-opened_at", "-id"],
                 name="incident_cust_api_list_idx",
+                include=incidents.models.CUSTOMER_LIST_COVERS,
             ),
+        ),
+        # A work order has one customer: tell the planner, or it multiplies the two
+        # filters' selectivities (`?work_order=` with a customer's key: 450 rows expected,
+        # 32,000 found, and a sort of them all instead of the work order's index in order).
+        migrations.RunSQL(
+            "CREATE STATISTICS IF NOT EXISTS incident_work_order_customer_stats (dependencies)"
+            " ON work_order_id, customer_id FROM incidents_incident;"
+            " ANALYZE incidents_incident;",
+            reverse_sql="DROP STATISTICS IF EXISTS incident_work_order_customer_stats;",
         ),
     ]

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.db import models as django_models
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -244,3 +245,39 @@ def test_a_capped_count_falls_back_to_the_estimate(incidents):
     assert count >= 4
     count, exact = capped_count(Incident.objects.all(), cap=100)
     assert (count, exact) == (Incident.objects.count(), True)
+
+
+def test_the_dashboards_breaches_today_read_their_partial_index(incidents):
+    # Issue #20: late or unanswered incidents by due time, not the last weeks of openings.
+    now = timezone.now()
+    qs = (
+        Incident.objects.filter(response_due_at__gte=now - dt.timedelta(hours=3))
+        .filter(response_due_at__lte=now)
+        .filter(
+            django_models.Q(responded_at__isnull=True)
+            | django_models.Q(responded_at__gt=django_models.F("response_due_at"))
+        )
+        .order_by("-response_due_at")[:20]
+    )
+    assert_reads(qs, "incident_breaches_today_idx", ordered=True)
+
+
+def test_a_customers_filtered_count_reads_the_covering_index(incidents, key_a, user_a):
+    # The capped count of a customer's list by a column the index INCLUDEs: no join, no
+    # sequential scan, the customer's index (at scale: an index-only scan).
+    for params in ("severity=critical", "is_cloud=true", "language=nl", "status=closed"):
+        qs = IncidentFilterSet(
+            QueryDict(params), queryset=Incident.objects.visible_to(user_a)
+        ).qs.order_by()[:10_001]
+        plan = plan_of(qs.values("pk"))
+        assert "incident_cust_api_list_idx" in plan, (params, plan)
+        assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_planner_knows_a_work_order_has_one_customer(incidents):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxkind FROM pg_statistic_ext WHERE stxname = %s",
+            ["incident_work_order_customer_stats"],
+        )
+        assert cursor.fetchone() is not None
