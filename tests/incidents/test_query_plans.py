@@ -281,3 +281,17 @@ def test_the_planner_knows_a_work_order_has_one_customer(incidents):
             ["incident_work_order_customer_stats"],
         )
         assert cursor.fetchone() is not None
+
+
+def test_the_capped_count_reads_keys_only(incidents, staff):
+    # Issue #20: the queue's annotation (open severity requests, a correlated subquery)
+    # is not computed for every counted row.
+    from django.test.utils import CaptureQueriesContext
+
+    qs = queue(staff).annotate(
+        open_requests=django_models.Count("severity_requests", distinct=True)
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        count, exact = capped_count(qs)
+    assert exact and count == sum(1 for i in incidents if i.status in OPEN_STATUSES)
+    assert "severityrequest" not in ctx.captured_queries[-1]["sql"]
