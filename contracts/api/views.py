@@ -147,7 +147,7 @@ class SupportLocationViewSet(mixins.RetrieveModelMixin, PortalViewSet):
 
 
 def work_order_queryset():
-    return WorkOrder.objects.select_related("customer").prefetch_related(
+    return WorkOrder.objects.select_related("customer", "account_manager").prefetch_related(
         Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service"))
     )
 
