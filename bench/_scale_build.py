@@ -49,7 +49,7 @@ def build(factor: float, log=print) -> dict:
     from accounts.models import User
     from bench._scale_incidents import incident_rows
     from bench._scale_ledger import ledger_rows, webhook_rows
-    from bench._scale_rows import BIG_TABLES, Load, sizes_for
+    from bench._scale_rows import BIG_TABLES, Load, release_missing, sizes_for
     from contracts.models import Customer
     from incidents.models import ResponseTarget
     from services.models import Service
@@ -92,6 +92,7 @@ def build(factor: float, log=print) -> dict:
         ledger_rows(load, all_wos=all_wos, services=services)
         webhook_rows(load, customers=customers)
 
+        release_missing(cur)
         for _name, definition in dropped:
             cur.execute(definition)
         load.step(f"rebuilt {len(dropped)} indexes")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 
-from bench._scale_rows import Copier, ts
+from bench._scale_rows import Copier, has_column, ts
 
 
 def incident_rows(load, *, customers, wos, contact_base, per_wo, targets, manager) -> None:
@@ -34,6 +34,11 @@ def incident_rows(load, *, customers, wos, contact_base, per_wo, targets, manage
         "next_deadline_at version created_at updated_at contact_id opened_by_id responded_by_id "
         "work_order_id target_id language"
     ).split()
+    # Issue #20's stored customer (incidents 0011), when the schema has it yet: a
+    # database built before that migration gets it from the migration's backfill.
+    with_customer = has_column(cur, "incidents_incident", "customer_id")
+    if with_customer:
+        inc_cols.append("customer_id")
     cp = Copier(cur, "incidents_incident", inc_cols)
     products = ["Exchange Online", "SQL Server", "Intune", "Azure", "Windows Server", "Teams"]
     titles = [
@@ -121,6 +126,7 @@ def incident_rows(load, *, customers, wos, contact_base, per_wo, targets, manage
             wo_id,
             t.pk,
             lang,
+            *([c_id] if with_customer else []),
         )
     cp.flush()
     step(f"{n_inc:,} incidents ({open_count:,} open)")

@@ -205,7 +205,7 @@ def _next_link(body: bytes, path: str) -> str | None:
     return href if href.startswith("/") else base + href
 
 
-def measure(port: int, ids: dict, repeat: int, log) -> dict:
+def measure(port: int, ids: dict, repeat: int, log, match: str = "") -> dict:
     headers = {
         "manager": {"Cookie": f"sessionid={ids['manager']}"},
         "contact": {"Cookie": f"sessionid={ids['contact']}"},
@@ -214,6 +214,8 @@ def measure(port: int, ids: dict, repeat: int, log) -> dict:
     }
     results = {}
     for label, who, path in requests_for(ids):
+        if match and not any(m.strip() in label for m in match.split(",")):
+            continue
         h = headers[who]
         if path.startswith("CURSOR:"):
             # Follow `next` 20 times (a deep page by cursor); time the 20th.
@@ -250,7 +252,9 @@ def measure(port: int, ids: dict, repeat: int, log) -> dict:
     return results
 
 
-def serve_and_measure(db: str, port: int, repeat: int, server_url: str, log) -> dict:
+def serve_and_measure(
+    db: str, port: int, repeat: int, server_url: str, log, match: str = ""
+) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=f"{server_url}/{db}",
@@ -270,10 +274,17 @@ def serve_and_measure(db: str, port: int, repeat: int, server_url: str, log) -> 
     server = Server(db, port, env)
     server.start()
     try:
-        log(f"  {db} on port {port}:")
-        return measure(port, ids, repeat, log)
+        log(f"  {db} on port {port} (load average {_load()}):")
+        results = measure(port, ids, repeat, log, match)
+        log(f"  done (load average {_load()})")
+        return results
     finally:
         server.stop()
+
+
+def _load() -> str:
+    """The machine's 1/5/15-minute load average (it is shared: every figure comes with it)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def sweep_nothing_due(db: str, server_url: str) -> float:
@@ -308,8 +319,9 @@ def run(db: str, demo_db: str, args) -> int:
         print(msg, flush=True)
 
     log(f"measuring (each request once cold, then {args.repeat} times warm; server time in ms)")
-    scale = serve_and_measure(db, args.port, args.repeat, SERVER, log)
-    demo = serve_and_measure(demo_db, args.port + 1, args.repeat, SERVER, log)
+    match = getattr(args, "match", "") or ""
+    scale = serve_and_measure(db, args.port, args.repeat, SERVER, log, match)
+    demo = serve_and_measure(demo_db, args.port + 1, args.repeat, SERVER, log, match)
     log("")
     log(f"{'request':<46}{'scale p50':>10}{'p95':>8}{'cold':>9}{'demo p95':>10}{'ratio':>7}  aims")
     failed = []
@@ -328,6 +340,7 @@ def run(db: str, demo_db: str, args) -> int:
     sweep = sweep_nothing_due(db, SERVER)
     log("")
     log(f"deadline sweep, nothing due, on {db}: {sweep:.1f} ms (aim < 20 ms)")
+    log(f"load average at the end: {_load()} (2 cores, shared)")
     log(
         f"requests over an aim (p95 >= 150 ms or > 2x demo or not 200): {len(failed)} of {len(scale)}"
     )

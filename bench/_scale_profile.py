@@ -77,7 +77,8 @@ def main():
             f"{(time.perf_counter() - t) * 1000:8.1f} ms {r.status_code} {label} {path}", flush=True
         )
         for ms, sql in slow:
-            print(f"      {ms:8.1f} ms  {sql[:600]}")
+            shown = sql if len(sql) <= 900 else sql[:300] + " ... " + sql[-600:]
+            print(f"      {ms:8.1f} ms  {shown}")
 
 
 if __name__ == "__main__":

@@ -47,9 +47,58 @@ def ts(value: dt.datetime) -> str:
     return value.isoformat()
 
 
+#: A placeholder per type for NOT NULL columns a Copier does not name (columns added by
+#: later issues: updated_at, version, ...), so the build keeps up with the schema.
+PLACEHOLDER = {
+    "timestamp with time zone": "now()",
+    "integer": "1",
+    "bigint": "1",
+    "smallint": "1",
+    "boolean": "false",
+    "character varying": "''",
+    "text": "''",
+    "jsonb": "'{}'::jsonb",
+    "date": "current_date",
+}
+_placeheld: list[tuple[str, str]] = []
+
+
+def hold_missing(cursor, table: str, columns: list[str]) -> None:
+    """Give the NOT NULL columns of `table` that `columns` leave out, and that have no
+    default, a placeholder default for the load (dropped again by release_missing)."""
+    cursor.execute(
+        """SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL
+              AND is_identity = 'NO' AND NOT (column_name = ANY(%s))""",
+        [table, columns],
+    )
+    for column, data_type in cursor.fetchall():
+        if column == "id" or data_type not in PLACEHOLDER:
+            continue
+        cursor.execute(
+            f'ALTER TABLE {table} ALTER COLUMN "{column}" SET DEFAULT {PLACEHOLDER[data_type]}'
+        )
+        _placeheld.append((table, column))
+
+
+def release_missing(cursor) -> None:
+    while _placeheld:
+        table, column = _placeheld.pop()
+        cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def has_column(cursor, table: str, column: str) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+        [table, column],
+    )
+    return cursor.fetchone() is not None
+
+
 class Copier:
     def __init__(self, cursor, table: str, columns: list[str]):
         self.cursor, self.table, self.columns = cursor, table, columns
+        hold_missing(cursor, table, columns)
         self.buf = io.StringIO()
         self.rows = 0
 

@@ -143,6 +143,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--port", type=int, default=8720)
     parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument(
+        "--match", default="", help="only the requests whose label holds one of these (a,b,c)"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.factor, args.repeat = 0.001, 3

@@ -24,7 +24,10 @@ COUNT_CAP = 10_000
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """(count, exact): exact up to `cap`, else the planner's estimate (at least cap + 1)."""
-    exact = queryset.order_by()[: cap + 1].count()
+    # values("pk"): the count reads keys only; an annotation the list shows (a correlated
+    # subquery per row, e.g. the queue's open severity requests) is not computed for the
+    # 10,001 rows counted (issue #20).
+    exact = queryset.order_by().values("pk")[: cap + 1].count()
     if exact <= cap:
         return exact, True
     return max(cap + 1, estimated_count(queryset)), False
@@ -32,7 +35,7 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
 
 def estimated_count(queryset) -> int:
     """The planner's row estimate for a queryset (EXPLAIN, nothing executed)."""
-    sql, params = queryset.order_by().query.sql_with_params()
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import F, Q, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from contracts.times import work_order_today
@@ -106,6 +106,18 @@ def balance_history(entries) -> list[tuple[dt.date, int]]:
     for entry in entries:
         by_day[timezone.localdate(entry.created_at)] = entry.balance_after
     return sorted(by_day.items())
+
+
+def daily_balances(*, work_order) -> list[tuple[dt.date, int]]:
+    """balance_history read by the database: the last balance of each day with entries,
+    oldest first (one row per day, never the whole ledger; issue #20)."""
+    return list(
+        CreditEntry.objects.filter(work_order=work_order)
+        .annotate(day=TruncDate("created_at"))
+        .order_by("day", "-created_at", "-id")
+        .distinct("day")
+        .values_list("day", "balance_after")
+    )
 
 
 def ledger(*, work_order, actor=None):

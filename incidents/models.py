@@ -24,6 +24,29 @@ from services.choices import Package
 #: incident_queue_idx indexes it (the same expression, so the planner matches them).
 ANSWERED = ExpressionWrapper(Q(responded_at__isnull=False), output_field=models.BooleanField())
 
+#: What the queue's and the API's `?q=` search reads (issue #20): number, title, external
+#: reference and product in one upper-cased text, which incident_queue_search_idx (a
+#: pg_trgm GIN index of the same expression, migration 0012) answers for LIKE '%TERM%'.
+#: The separator is a line break, which a one-line search term cannot contain. Written in
+#: SQL (as the index is), the columns qualified for queries that join other tables.
+SEARCH_SQL = (
+    "upper({t}number || E'\\n' || {t}title || E'\\n' || {t}external_reference"
+    " || E'\\n' || {t}product)"
+)
+
+
+#: The columns the customer's list filters read (incident_cust_api_list_idx INCLUDEs them).
+CUSTOMER_LIST_COVERS = [
+    "work_order",
+    "status",
+    "severity",
+    "is_cloud",
+    "language",
+    "response_breached",
+    "responded_at",
+    "response_due_at",
+]
+
 
 def _attachment_storage():
     from django.core.files.storage import storages
@@ -68,6 +91,17 @@ class Incident(models.Model):
     # No index of its own: incident_wo_opened_idx leads with it.
     work_order = models.ForeignKey(
         "contracts.WorkOrder", on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
+    # Issue #20: the work order's customer, stored on the incident so that every
+    # customer-scoped list reads its page through an index of its own instead of
+    # walking every customer's incidents through a join. Kept right by every writer:
+    # save() and the create service set it, and the database trigger
+    # incidents_incident_set_customer (migration 0011) sets it on every INSERT and on
+    # every UPDATE of work_order_id/customer_id, whoever writes (raw SQL included);
+    # contracts_workorder_move_incidents follows a work order moved to another customer.
+    # No index of its own: the customer indexes below lead with it.
+    customer = models.ForeignKey(
+        "contracts.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     contact = models.ForeignKey(
         "contracts.NamedContact", on_delete=models.PROTECT, related_name="incidents"
@@ -151,12 +185,13 @@ class Incident(models.Model):
     # The live pages' change marker (incidents.views.incident_marker) and API sync.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    objects = scoped_queryset("work_order__customer").as_manager()
+    objects = scoped_queryset("customer").as_manager()
     # Audit rows are read per incident (by id) and by date: the indexes simple-history
     # would copy from the foreign keys and the reference only slow every write.
     history = HistoricalRecords(
         no_db_index=[
             "work_order",
+            "customer",
             "contact",
             "opened_by",
             "responded_by",
@@ -189,11 +224,32 @@ class Incident(models.Model):
                 name="incident_queue_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            # A customer's queue and the work-order page's open incidents.
+            # The work-order page's open incidents.
             models.Index(
                 fields=["work_order", "response_due_at"],
                 name="incident_customer_queue_idx",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # Issue #20, on the stored customer: the customer's web queue and the staff
+            # queue's ?customer= filter (open incidents in the queue's order) ...
+            models.Index(
+                F("customer"),
+                ANSWERED,
+                F("response_due_at"),
+                F("opened_at").desc(),
+                name="incident_cust_web_queue_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # ... and every list of one customer's incidents of any status, newest first:
+            # the API lists with a customer's key, the customer's "all incidents" page,
+            # the staff ?customer=&all=1 list.
+            # Covering the API's filters (INCLUDE): a capped count of one customer's
+            # incidents by severity, status, work order, cloud, language or breach reads
+            # the index alone (a customer's rows lie one per heap page across years).
+            models.Index(
+                fields=["customer", "-opened_at", "-id"],
+                name="incident_cust_api_list_idx",
+                include=CUSTOMER_LIST_COVERS,
             ),
             # The dashboard's "due soon" (open, unanswered, by due time).
             models.Index(
@@ -201,12 +257,31 @@ class Incident(models.Model):
                 name="incident_due_soon_idx",
                 condition=Q(status__in=OPEN_STATUSES, responded_at__isnull=True),
             ),
+            # (incident_queue_search_idx, the search's, is migration 0012's: SEARCH_SQL.)
+            # The dashboard's "breaches today": late or unanswered incidents by due time
+            # (a small part of all; the same condition as the page's query).
+            models.Index(
+                fields=["-response_due_at"],
+                name="incident_breaches_today_idx",
+                condition=Q(responded_at__isnull=True) | Q(responded_at__gt=F("response_due_at")),
+            ),
             # The API list (newest first), lists reaching closed incidents, `opened_after`.
             models.Index(fields=["-opened_at", "-id"], name="incident_list_opened_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # The stored customer follows the work order (the trigger enforces it in the
+        # database as well; this keeps the instance in memory right without a reload).
+        # No query for it: from the cached work order, or (rare) a fetch when unset.
+        if self.work_order_id is not None:
+            if Incident.work_order.is_cached(self):
+                self.customer_id = self.work_order.customer_id
+            elif self.customer_id is None:
+                self.customer_id = self.work_order.customer_id
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -231,7 +306,7 @@ class IncidentEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -253,7 +328,7 @@ class DeadlineEvent(models.Model):
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["occurred_at"]
@@ -300,11 +375,15 @@ class DeadlineRecomputation(models.Model):
 
 
 class AttainmentMonth(models.Model):
-    """First-response attainment of one customer in one month (met, missed), precomputed by
-    the worker (incidents.tasks.refresh_attainment) so the dashboards never aggregate
-    millions of incidents per request (issue #20)."""
+    """First-response attainment of one work order in one month (met, missed), precomputed
+    by the worker (incidents.tasks.refresh_attainment) so the dashboards and the work-order
+    overview never aggregate millions of incidents per request (issue #20). A customer's
+    figures are the sum over its work orders."""
 
     customer = models.ForeignKey("contracts.Customer", on_delete=models.CASCADE, related_name="+")
+    work_order = models.ForeignKey(
+        "contracts.WorkOrder", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     month = models.DateField(help_text=_("First day of the month (settings.TIME_ZONE)."))
     met = models.PositiveIntegerField(default=0)
     missed = models.PositiveIntegerField(default=0)
@@ -314,11 +393,16 @@ class AttainmentMonth(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "customer"], name="attainment_month_once")
+            # Also the work-order overview's read (work_order, month >= ...).
+            models.UniqueConstraint(
+                fields=["work_order", "month"], name="attainment_month_once_per_work_order"
+            )
         ]
+        # The dashboard's and the reviews' read: months of all (or one customer's).
+        indexes = [models.Index(fields=["month", "customer"], name="attainment_dashboard_idx")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
+        return f"{self.work_order_id} {self.month:%Y-%m}: {self.met} met, {self.missed} missed"
 
 
 def attachment_path(instance, filename: str) -> str:
@@ -354,7 +438,7 @@ class IncidentAttachment(models.Model):
     author_label = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -387,7 +471,7 @@ class SeverityRequest(models.Model):
     decision_reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -423,7 +507,7 @@ class SatisfactionRating(models.Model):
     )
     rated_at = models.DateTimeField(default=timezone.now)
 
-    objects = scoped_queryset("incident__work_order__customer").as_manager()
+    objects = scoped_queryset("incident__customer").as_manager()
 
     class Meta:
         ordering = ["-rated_at"]

@@ -148,7 +148,7 @@ def satisfaction_ratings(*, actor, customer=None) -> QuerySet[SatisfactionRating
         "incident__work_order__customer"
     )
     if customer is not None:
-        ratings = ratings.filter(incident__work_order__customer=customer)
+        ratings = ratings.filter(incident__customer=customer)
     return ratings.order_by("-rated_at")
 
 

@@ -151,9 +151,9 @@ class SupportLocationViewSet(mixins.RetrieveModelMixin, PortalViewSet):
 
 
 def work_order_queryset():
-    return WorkOrder.objects.select_related("customer", "support_location").prefetch_related(
-        Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service"))
-    )
+    return WorkOrder.objects.select_related(
+        "customer", "support_location", "account_manager"
+    ).prefetch_related(Prefetch("lines", queryset=WorkOrderLine.objects.select_related("service")))
 
 
 class WorkOrderViewSet(

@@ -1,4 +1,4 @@
-"""The precomputed first-response attainment per customer and month (issue #20)."""
+"""The precomputed first-response attainment per work order and month (issue #20)."""
 
 import datetime as dt
 
@@ -21,7 +21,7 @@ def month_starts(months: int, today: dt.date) -> list[dt.date]:
 
 
 def attainment_refresh(*, months: int = 6, today: dt.date | None = None, now=None) -> int:
-    """Recompute met/missed per customer for the last `months` months (one grouped query
+    """Recompute met/missed per work order for the last `months` months (one grouped query
     over those months' incidents through incident_list_opened_idx) and replace the rows.
     Met: answered by the due time; missed: flagged breached, answered late, or unanswered
     past the due time (as of `now`). Returns the rows written."""
@@ -32,7 +32,7 @@ def attainment_refresh(*, months: int = 6, today: dt.date | None = None, now=Non
     rows = (
         Incident.objects.filter(opened_at__gte=since)
         .annotate(month=TruncMonth("opened_at"))
-        .values("month", "work_order__customer_id")
+        .values("month", "customer_id", "work_order_id")
         .annotate(
             met=Count(
                 "id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due_at"))
@@ -47,7 +47,8 @@ def attainment_refresh(*, months: int = 6, today: dt.date | None = None, now=Non
     )
     objs = [
         AttainmentMonth(
-            customer_id=r["work_order__customer_id"],
+            customer_id=r["customer_id"],
+            work_order_id=r["work_order_id"],
             month=r["month"].date() if hasattr(r["month"], "date") else r["month"],
             met=r["met"],
             missed=r["missed"],

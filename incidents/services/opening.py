@@ -145,6 +145,7 @@ def incident_open(
         incident = Incident(
             number=reads.number,
             work_order=work_order,
+            customer_id=work_order.customer_id,
             contact=contact,
             title=title[:200],
             description=description,

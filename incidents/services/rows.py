@@ -77,7 +77,7 @@ def check_external_reference(
             [f"incident-external-reference:{customer_id}:{reference}"],
         )
     existing = (
-        Incident.objects.filter(work_order__customer_id=customer_id, external_reference=reference)
+        Incident.objects.filter(customer_id=customer_id, external_reference=reference)
         .exclude(pk=exclude_id)
         .values_list("pk", "number")
         .first()

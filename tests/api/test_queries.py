@@ -35,7 +35,13 @@ def many(customer_a, work_order_a, contact_a, staff, credits_a, rate_workshops):
             valid_from=timezone.localdate() - dt.timedelta(days=i),
         )
     for i in range(12):
-        wo = f.WorkOrderFactory(customer=customer_a, number=f"WO-MANY-{i}")
+        # Each with its own account manager: the list names them (issue #20 found one
+        # query per work order for it at scale).
+        wo = f.WorkOrderFactory(
+            customer=customer_a,
+            number=f"WO-MANY-{i}",
+            account_manager=f.StaffFactory(username=f"am-many-{i}"),
+        )
         contract_services.work_order_line_add(
             work_order=wo, service=f.service("dse"), quantity=Decimal("10"), by=staff
         )

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.db import models as django_models
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -86,10 +87,77 @@ def test_the_staff_queue_reads_its_partial_index_in_order(incidents, staff):
     assert "Unique" not in plan and "DISTINCT" not in plan.upper(), plan
 
 
-def test_a_customers_queue_reads_its_work_orders_open_incidents(incidents, user_a):
-    plan = plan_of(queue(user_a)[:25], ordered=True)
-    assert "incident_customer_queue_idx" in plan or "incident_queue_idx" in plan, plan
-    assert "Seq Scan on incidents_incident" not in plan, plan
+def test_a_customers_queue_reads_its_own_index_in_order(incidents, user_a):
+    # Issue #20: the stored customer (incidents.customer_id), no join to work orders.
+    qs = queue(user_a)[:25]
+    assert {i.pk for i in qs} == {i.pk for i in incidents if i.status in OPEN_STATUSES}
+    plan = assert_reads(qs, "incident_cust_web_queue_idx", ordered=True)
+    assert "Sort" not in plan, plan
+    assert "Index Cond: (customer_id = " in plan, plan
+
+
+def test_the_staff_queues_customer_filter_reads_the_customers_index(incidents, staff):
+    qs = queue(staff, customer=incidents[0].work_order.customer.code)[:25]
+    assert {i.pk for i in qs} == {i.pk for i in incidents if i.status in OPEN_STATUSES}
+    plan = assert_reads(qs, "incident_cust_web_queue_idx", ordered=True)
+    assert "Sort" not in plan, plan
+    assert "Index Cond: (customer_id = " in plan, plan
+
+
+def test_a_customers_list_of_every_status_reads_its_index_newest_first(incidents, user_a):
+    qs = selectors.incident_list(actor=user_a).order_by("-opened_at", "-id")[:50]
+    assert [i.pk for i in qs] == [i.pk for i in incidents]
+    plan = assert_reads(qs, "incident_cust_api_list_idx", ordered=True)
+    assert "Sort" not in plan, plan
+
+
+def test_the_staff_all_statuses_customer_filter_reads_the_customers_index(incidents, staff):
+    data = QueryDict("customer=" + incidents[0].work_order.customer.code)
+    qs = IncidentFilterSet(data, queryset=selectors.incident_list(actor=staff)).qs
+    qs = qs.order_by("-opened_at", "-id")[:50]
+    assert [i.pk for i in qs] == [i.pk for i in incidents]
+    plan = assert_reads(qs, "incident_cust_api_list_idx", ordered=True)
+    assert "Sort" not in plan, plan
+
+
+def test_an_unknown_customer_code_finds_nothing(incidents, staff):
+    data = QueryDict("customer=nosuchcustomer")
+    assert not IncidentFilterSet(data, queryset=selectors.incident_list(actor=staff)).qs.exists()
+
+
+def test_the_search_reads_its_trigram_index(incidents, staff):
+    # Issue #20: `?q=` over number, title, external reference and product, through
+    # incident_queue_search_idx (pg_trgm) instead of a scan of every incident.
+    data = QueryDict("q=tt-3")
+    qs = IncidentFilterSet(data, queryset=Incident.objects.all()).qs
+    assert [i.pk for i in qs] == [incidents[3].pk]
+    # Unordered: on this small table a btree walked in order looks as cheap as any.
+    plan = assert_reads(qs.order_by(), "incident_queue_search_idx")
+    assert "Bitmap Index Scan" in plan, plan
+
+
+def test_the_search_matches_like_icontains_on_each_field(incidents, staff):
+    from django.db.models import Q
+
+    inc = incidents[0]
+    Incident.objects.filter(pk=inc.pk).update(product="Exchange 50%_Online")
+    for term in ["broken", "BROKEN", inc.number.lower(), "tt-0", "50%_on", "exchange"]:
+        got = set(
+            IncidentFilterSet(
+                QueryDict(mutable=True) | {"q": term}, queryset=Incident.objects.all()
+            ).qs.values_list("pk", flat=True)
+        )
+        want = set(
+            Incident.objects.filter(
+                Q(number__icontains=term)
+                | Q(title__icontains=term)
+                | Q(external_reference__icontains=term)
+                | Q(product__icontains=term)
+            ).values_list("pk", flat=True)
+        )
+        assert got == want, term
+    # LIKE's wildcards in the term are plain characters.
+    assert not IncidentFilterSet(QueryDict("q=50%25x"), queryset=Incident.objects.all()).qs.exists()
 
 
 def test_the_queue_count_is_capped_and_reads_the_index(incidents, staff):
@@ -177,3 +245,57 @@ def test_a_capped_count_falls_back_to_the_estimate(incidents):
     assert count >= 4
     count, exact = capped_count(Incident.objects.all(), cap=100)
     assert (count, exact) == (Incident.objects.count(), True)
+
+
+def test_the_dashboards_breaches_today_read_their_partial_index(incidents):
+    # Issue #20: late or unanswered incidents by due time, not the last weeks of openings.
+    now = timezone.now()
+    qs = (
+        Incident.objects.filter(response_due_at__gte=now - dt.timedelta(hours=3))
+        .filter(response_due_at__lte=now)
+        .filter(
+            django_models.Q(responded_at__isnull=True)
+            | django_models.Q(responded_at__gt=django_models.F("response_due_at"))
+        )
+        .order_by("-response_due_at")[:20]
+    )
+    assert_reads(qs, "incident_breaches_today_idx", ordered=True)
+
+
+def test_a_customers_filtered_count_reads_the_covering_index(incidents, key_a, user_a):
+    # The capped count of a customer's list by a column the index INCLUDEs: no join, no
+    # sequential scan, the customer's index (at scale: an index-only scan).
+    for params in ("severity=critical", "is_cloud=true", "language=nl", "status=closed"):
+        qs = IncidentFilterSet(
+            QueryDict(params), queryset=Incident.objects.visible_to(user_a)
+        ).qs.order_by()[:10_001]
+        plan = plan_of(qs.values("pk"))
+        assert "incident_cust_api_list_idx" in plan, (params, plan)
+        assert "Seq Scan on incidents_incident" not in plan, plan
+
+
+def test_the_planner_knows_a_work_order_has_one_customer(incidents):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxkind FROM pg_statistic_ext WHERE stxname = %s",
+            ["incident_work_order_customer_stats"],
+        )
+        assert cursor.fetchone() is not None
+
+
+def test_the_capped_count_reads_keys_only(incidents, staff):
+    # Issue #20: the queue's annotation (open severity requests, a correlated subquery)
+    # is not computed for every counted row.
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.models import SeverityRequest
+
+    qs = queue(staff).annotate(
+        open_requests=django_models.Subquery(
+            SeverityRequest.objects.filter(incident=django_models.OuterRef("pk")).values("pk")[:1]
+        )
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        count, exact = capped_count(qs)
+    assert exact and count == sum(1 for i in incidents if i.status in OPEN_STATUSES)
+    assert "severityrequest" not in ctx.captured_queries[-1]["sql"]

@@ -68,14 +68,14 @@ def export_customer(code: str) -> dict:
     except Customer.DoesNotExist:
         raise CommandError(f"No customer with code {code!r}.") from None
     work_orders = WorkOrder.objects.filter(customer=customer).order_by("start_date", "number")
-    incidents = Incident.objects.filter(work_order__customer=customer).order_by("opened_at", "id")
+    incidents = Incident.objects.filter(customer=customer).order_by("opened_at", "id")
     events_by_incident: dict[int, list] = {}
-    for event in IncidentEvent.objects.filter(incident__work_order__customer=customer).order_by(
+    for event in IncidentEvent.objects.filter(incident__customer=customer).order_by(
         "created_at", "id"
     ):
         events_by_incident.setdefault(event.incident_id, []).append(_row(event))
     deadlines_by_incident: dict[int, list] = {}
-    for event in DeadlineEvent.objects.filter(incident__work_order__customer=customer).order_by(
+    for event in DeadlineEvent.objects.filter(incident__customer=customer).order_by(
         "occurred_at", "id"
     ):
         deadlines_by_incident.setdefault(event.incident_id, []).append(_row(event))

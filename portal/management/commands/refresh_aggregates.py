@@ -11,4 +11,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = attainment_refresh()
-        self.stdout.write(f"attainment: {rows} customer-month rows")
+        self.stdout.write(f"attainment: {rows} work-order-month rows")
