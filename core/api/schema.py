@@ -138,4 +138,13 @@ def allow_empty_query_values(result, generator, request, public):
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
+                schema = parameter.get("schema", {})
+                if parameter.get("in") in ("query", "path") and schema.get("type") == "string":
+                    if not ({"pattern", "enum", "format"} & set(schema)):
+                        # A NUL byte in a query or path is refused (400), as in any text
+                        # field (portal.middleware, issue #22): the document says so.
+                        schema["pattern"] = NO_NUL
     return result
+
+
+NO_NUL = "^[^\\x00]*$"
