@@ -198,3 +198,22 @@ def test_the_management_command_runs_the_sweep(advanced, capsys):
     call_command("run_entitlement_sweep", "--today", (END - dt.timedelta(days=7)).isoformat())
     assert "expiring_7" in kinds(advanced)
     assert "expiring_7" in capsys.readouterr().out
+
+
+def test_an_expiry_moves_updated_at_so_a_sync_sees_it(advanced, staff, api_staff):
+    """API.md Revision 2: `updated_at` moves on every change, whoever makes it; here the
+    worker's R14 expiry of a DSE line at the end of the term, seen by a ticketing tool's
+    `?updated_after=` on the work order's lines."""  # R14
+    dse = f.WorkOrderLineFactory(
+        work_order=advanced, service=f.service("dse"), quantity=Decimal("40")
+    )
+    dse.refresh_from_db()
+    before = dse.updated_at
+    url = f"/api/v1/work-orders/{advanced.pk}/lines/"
+    since = {"updated_after": before.isoformat()}
+    assert dse.pk not in [row["id"] for row in api_staff.get(url, since).json()["results"]]
+    sweep(END + dt.timedelta(days=1))
+    dse.refresh_from_db()
+    assert dse.expired_at is not None and dse.updated_at > before
+    synced = api_staff.get(url, since).json()["results"]
+    assert dse.pk in [row["id"] for row in synced]
