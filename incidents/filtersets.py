@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from core.api.filters import StrictBooleanFilter
+from core.api.filters import IdFilter, StrictBooleanFilter
 from incidents.choices import OPEN_STATUSES, IncidentStatus, Severity, SeverityRequestState
 from incidents.models import Incident, SeverityRequest
 
@@ -117,7 +117,7 @@ class SeverityRequestFilterSet(django_filters.FilterSet):
     nothing is an empty list, as on every list, not a 400)."""
 
     state = django_filters.ChoiceFilter(choices=SeverityRequestState.choices)
-    incident = django_filters.NumberFilter(field_name="incident_id")
+    incident = IdFilter(field_name="incident_id")
 
     class Meta:
         model = SeverityRequest

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError as FormValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 
@@ -71,3 +72,21 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     silently ignored), where django-filter's BooleanFilter would read it as "any"."""
 
     field_class = StrictNullBooleanField
+
+
+ID_MAX = 2_147_483_647  # PostgreSQL's integer: a larger id matches nothing and is refused
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """`?incident=<id>` and the like: a whole number from 1 to 2,147,483,647, so the
+    schema says integer (not django-filter's decimal) and out of range is a 400."""
+
+    field_class = IdField

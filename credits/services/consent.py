@@ -4,8 +4,8 @@ for the work order: who recorded it, when, and where the written consent is."""
 
 from django.utils.translation import gettext as _
 
+from core.actors import author
 from core.errors import RuleViolation
-from credits import ledger
 from credits.models import VendorConsent
 from credits.services.common import require_editor
 
@@ -61,5 +61,5 @@ def vendor_consent_record(*, work_order, service, reference: str, by) -> VendorC
         work_order=work_order,
         service=service,
         reference=reference[:300],
-        recorded_by=ledger.audit_user(by),
+        recorded_by=author(by),
     )

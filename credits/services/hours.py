@@ -260,7 +260,7 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
                         line=line,
                         hours=lapsed,
                         anniversary=anniversary,
-                        created_by=ledger.audit_user(by),
+                        created_by=author(by),
                     )
                     hours_expired += lapsed
                 if line.used:
@@ -282,7 +282,7 @@ def entitlements_anniversary_lapse(*, work_order, anniversary: dt.date, by=None)
             anniversary=anniversary,
             credits_expired=credits_expired,
             hours_expired=hours_expired,
-            created_by=ledger.audit_user(by),
+            created_by=author(by),
         )
     return {"already": False, "credits_expired": credits_expired, "hours_expired": hours_expired}
 
