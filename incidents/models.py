@@ -81,6 +81,10 @@ class ResponseTarget(models.Model):
         return f"{self.get_package_display()} {self.get_severity_display()}{rr}: {self.minutes} min {self.get_clock_display()}"
 
 
+#: The unique index of (external_reference, customer) (Meta.constraints).
+EXTERNAL_REFERENCE_UNIQUE = "incident_customer_ext_ref_uniq"
+
+
 class Incident(models.Model):
     """A support incident filed by a named contact (or entered by staff) on a work order."""
 
@@ -203,10 +207,20 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        constraints = [models.UniqueConstraint(fields=["number"], name="incident_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="incident_number_unique"),
+            # API.md Revision 2: a ticketing tool's reference is unique per customer. The
+            # create inserts and turns this index's refusal into a Conflict naming the
+            # incident that has it (incidents.services.opening; issue #20: no lock and no
+            # read before the INSERT). Leading with the reference, it also serves the
+            # API's and the staff list's `external_reference` filter (exact match).
+            models.UniqueConstraint(
+                fields=["external_reference", "customer"],
+                condition=~Q(external_reference=""),
+                name=EXTERNAL_REFERENCE_UNIQUE,
+            ),
+        ]
         indexes = [
-            # The API's and the staff list's `external_reference` filter (exact match).
-            models.Index(fields=["external_reference"], name="incident_external_ref_idx"),
             models.Index(
                 fields=["next_deadline_at"],
                 name="incident_next_deadline_idx",

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import NoReturn
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.deadlines import first_deadline, refresh_next_deadline
-from incidents.models import Incident, IncidentEvent
+from incidents.models import EXTERNAL_REFERENCE_UNIQUE, Incident, IncidentEvent
 from incidents.services.access import require_party, require_staff
 from incidents.services.deadline_rules import (
     announce_escalation,
@@ -38,11 +38,12 @@ from incidents.services.deadline_rules import (
 )
 from incidents.services.events import event_row, manager_email, notify_incident, record_event
 from incidents.services.rows import (
-    check_external_reference,
     lock_incident,
     opening_reads,
+    refuse_taken_external_reference,
     save_incident,
     sync_instance,
+    violates,
 )
 
 # --- opening --------------------------------------------------------------------
@@ -111,89 +112,148 @@ def incident_open(
             )
         if channel in (Channel.WEB, Channel.API):
             channel = Channel.IMPORT
-    with transaction.atomic():
-        reads = opening_reads(by, work_order, contact)
-        if reads.contact is None:
-            _refuse_unknown_contact(by, work_order)
-        contact = reads.contact
-        work_order = contact.work_order
-        if not contact.active:
-            raise RuleViolation(
-                _("The contact is no longer an active named contact."), rule="R2", field="contact"
+    external_reference = external_reference.strip()
+    try:
+        with transaction.atomic():
+            return _open_in_transaction(
+                by=by,
+                work_order=work_order,
+                contact=contact,
+                title=title,
+                description=description,
+                severity=severity,
+                product=product,
+                is_cloud=is_cloud,
+                around_the_clock=around_the_clock,
+                is_advisory=is_advisory,
+                external_reference=external_reference,
+                language=language,
+                channel=channel,
+                opened_at=opened_at,
+                now=now,
             )
-        _check_term_covers(work_order, opened_at)
-        # The target table and the location's calendar through this process's caches
-        # (incidents.caches: current with every committed edit; issue #6).
-        choice = targets.select_target(
-            work_order=work_order,
-            severity=severity,
-            is_cloud=is_cloud,
-            around_the_clock=around_the_clock,
-            product=product,
-            language=language,
-            table_version=reads.targets_version,
+    except ReferenceTaken as taken:
+        # API.md Revision 2: the ticketing tool's reference is unique per customer. The
+        # unique index refused a second one (a concurrent create waits for the first to
+        # commit); the refusal names the incident that has it, read after the rollback
+        # (issue #20: no lock and no read before the INSERT). The number drawn is a gap.
+        refuse_taken_external_reference(
+            customer_id=taken.customer_id, external_reference=external_reference
         )
-        calendar = targets.business_calendar(work_order, opened_at, cached=True)[0]
-        due, warning = targets.response_deadlines(
-            opened_at=opened_at,
-            minutes=choice.minutes,
-            clock=targets.clock_for(choice.clock, calendar),
+        raise
+
+
+class ReferenceTaken(Exception):
+    """The unique index refused the incident's external reference (see incident_open)."""
+
+    def __init__(self, customer_id: int):
+        super().__init__(customer_id)
+        self.customer_id = customer_id
+
+
+def _open_in_transaction(
+    *,
+    by,
+    work_order: WorkOrder | int,
+    contact: NamedContact | str,
+    title: str,
+    description: str,
+    severity: str,
+    product: str,
+    is_cloud: bool,
+    around_the_clock: bool,
+    is_advisory: bool,
+    external_reference: str,
+    language: str,
+    channel: str,
+    opened_at: dt.datetime,
+    now: dt.datetime,
+) -> Incident:
+    """incident_open's reads and writes, inside its transaction."""
+    reads = opening_reads(by, work_order, contact)
+    if reads.contact is None:
+        _refuse_unknown_contact(by, work_order)
+    contact = reads.contact
+    work_order = contact.work_order
+    if not contact.active:
+        raise RuleViolation(
+            _("The contact is no longer an active named contact."), rule="R2", field="contact"
         )
-        check_external_reference(
-            customer_id=work_order.customer_id, external_reference=external_reference
-        )
-        incident = Incident(
-            number=reads.number,
-            work_order=work_order,
-            customer_id=work_order.customer_id,
-            contact=contact,
-            title=title[:200],
-            description=description,
-            severity=severity,
-            product=product.strip(),
-            is_cloud=is_cloud,
-            around_the_clock=around_the_clock,
-            is_advisory=is_advisory,
-            external_reference=external_reference.strip(),
-            language=language,
-            channel=channel,
-            opened_at=opened_at,
-            opened_by=person(by),
-            target=choice.target,
-            target_minutes=choice.minutes,
-            target_clock=choice.clock,
-            target_rule=choice.rule,
-            response_due_at=due,
-            response_warning_at=warning,
-        )
-        escalated = apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
-        # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
-        incident.next_deadline_at = first_deadline(incident)
-        # The incident, its history row, its timeline entry and its notices in one
-        # round trip (core.batch; issue #6), the incident's id drawn by the read.
-        incident.pk = reads.incident_id
-        batch = InsertBatch()
-        batch.add(incident)
-        batch.add(history_row(incident, user=author(by), reason=actor_reason(by, "opened")))
-        batch.add(
-            event_row(
-                incident,
-                EventKind.CREATED,
-                by,
-                body=choice.rule,
-                data={"channel": channel, **deadline_snapshot(incident)},
-            )
-        )
-        notify_incident(
+    _check_term_covers(work_order, opened_at)
+    # The target table and the location's calendar through this process's caches
+    # (incidents.caches: current with every committed edit; issue #6).
+    choice = targets.select_target(
+        work_order=work_order,
+        severity=severity,
+        is_cloud=is_cloud,
+        around_the_clock=around_the_clock,
+        product=product,
+        language=language,
+        table_version=reads.targets_version,
+    )
+    calendar = targets.business_calendar(work_order, opened_at, cached=True)[0]
+    due, warning = targets.response_deadlines(
+        opened_at=opened_at,
+        minutes=choice.minutes,
+        clock=targets.clock_for(choice.clock, calendar),
+    )
+    incident = Incident(
+        number=reads.number,
+        work_order=work_order,
+        customer_id=work_order.customer_id,
+        contact=contact,
+        title=title[:200],
+        description=description,
+        severity=severity,
+        product=product.strip(),
+        is_cloud=is_cloud,
+        around_the_clock=around_the_clock,
+        is_advisory=is_advisory,
+        external_reference=external_reference,
+        language=language,
+        channel=channel,
+        opened_at=opened_at,
+        opened_by=person(by),
+        target=choice.target,
+        target_minutes=choice.minutes,
+        target_clock=choice.clock,
+        target_rule=choice.rule,
+        response_due_at=due,
+        response_warning_at=warning,
+    )
+    escalated = apply_escalation(incident, since=opened_at, now=now, calendar=calendar)
+    # Known before the INSERT (nothing is recorded yet): no UPDATE after it.
+    incident.next_deadline_at = first_deadline(incident)
+    # The incident, its history row, its timeline entry and its notices in one
+    # round trip (core.batch; issue #6), the incident's id drawn by the read.
+    incident.pk = reads.incident_id
+    batch = InsertBatch()
+    batch.add(incident)
+    batch.add(history_row(incident, user=author(by), reason=actor_reason(by, "opened")))
+    batch.add(
+        event_row(
             incident,
-            "incident.created",
-            f"incident:{incident.pk}:created",
-            emails=[manager_email(incident), contact.email],
-            batch=batch,
+            EventKind.CREATED,
+            by,
+            body=choice.rule,
+            data={"channel": channel, **deadline_snapshot(incident)},
         )
+    )
+    notify_incident(
+        incident,
+        "incident.created",
+        f"incident:{incident.pk}:created",
+        emails=[manager_email(incident), contact.email],
+        batch=batch,
+    )
+    try:
         batch.flush()
-        if escalated:
-            announce_escalation(incident)
+    except IntegrityError as error:
+        if external_reference and violates(error, EXTERNAL_REFERENCE_UNIQUE):
+            raise ReferenceTaken(work_order.customer_id) from error
+        raise
+    if escalated:
+        announce_escalation(incident)
     return incident
 
 

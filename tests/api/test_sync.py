@@ -278,6 +278,77 @@ def test_external_reference_is_unique_per_customer(
     assert api_a.get(f"/api/v1/incidents/{second['id']}/").json()["external_reference"] == "TT-8"
 
 
+def test_a_taken_reference_under_an_idempotency_key_is_409_and_writes_nothing(
+    api_a, work_order_a, contact_a
+):
+    # The refusal comes from the unique index inside the Idempotency-Key's transaction
+    # (a savepoint then): the claim, the incident and its outbox rows all roll back.
+    from notifications.models import OutboxMessage as Outbox
+
+    body = {
+        "work_order": work_order_a.pk,
+        "contact": contact_a.email,
+        "title": "t",
+        "severity": "normal",
+        "external_reference": "TT-9",
+    }
+    assert api_a.post("/api/v1/incidents/", body).status_code == 201
+    before = (Incident.objects.count(), Outbox.objects.count())
+    again = api_a.post("/api/v1/incidents/", body, HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert again.status_code == 409 and again.json()["field"] == "external_reference"
+    assert (Incident.objects.count(), Outbox.objects.count()) == before
+    # The key was not spent on the refusal: with a free reference it creates.
+    fresh = api_a.post(
+        "/api/v1/incidents/",
+        {**body, "external_reference": "TT-10"},
+        HTTP_IDEMPOTENCY_KEY="retry-1",
+    )
+    assert fresh.status_code == 201
+
+
+def test_two_concurrent_creates_with_one_reference_make_one_incident(
+    transactional_db, work_order_a, contact_a
+):
+    # API.md Revision 2 under a race: the second INSERT waits on the unique index for
+    # the first transaction, then is refused and names the first incident.
+    import threading
+
+    from django.db import connection
+
+    from core.errors import Conflict
+    from incidents import services
+
+    barrier, results = threading.Barrier(2), []
+
+    def create():
+        try:
+            barrier.wait(timeout=10)
+            results.append(
+                services.incident_open(
+                    work_order=work_order_a.pk,
+                    contact=contact_a.email,
+                    title="race",
+                    severity="normal",
+                    external_reference="RACE-1",
+                )
+            )
+        except Conflict as conflict:
+            results.append(conflict)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    made = [r for r in results if isinstance(r, Incident)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert made[0].number in str(refused[0])
+    assert Incident.objects.filter(external_reference="RACE-1").count() == 1
+
+
 # --- property: interleaved creates, updates and page fetches -------------------------
 
 

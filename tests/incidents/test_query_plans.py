@@ -203,7 +203,7 @@ def test_the_number_filter_reads_the_unique_index(incidents, staff):
 
 def test_the_external_reference_filter_reads_its_index(incidents):
     qs = IncidentFilterSet(QueryDict("external_reference=TT-3"), queryset=Incident.objects.all()).qs
-    assert_reads(qs, "incident_external_ref_idx")
+    assert_reads(qs, "incident_customer_ext_ref_uniq")
 
 
 def test_the_dashboards_due_soon_reads_its_partial_index(incidents):
