@@ -259,9 +259,16 @@ def exchange(request, pk):
         initial={"approved_by": request.user.pk, "scheduled_for": redemption.scheduled_for},
     )
     if redemption.status != RedemptionStatus.SCHEDULED:
-        # An error before validation: the form never validates, so nothing is previewed
-        # or written.
-        form.add_error(None, _("Only a scheduled service can be exchanged."))
+        refusal = _("Only a scheduled service can be exchanged.")
+        if form.is_bound:
+            # An error before validation: the form never validates, so nothing is
+            # previewed or written.
+            form.add_error(None, refusal)
+        else:
+            # An unbound form takes no errors (it has no cleaned_data): the page says why,
+            # without a form.
+            messages.error(request, refusal)
+            form = None
 
     def effect(data):
         rate = selectors.rate_for(

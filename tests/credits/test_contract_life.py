@@ -166,6 +166,9 @@ def test_only_a_scheduled_service_can_be_exchanged_by_web(client_staff, funded, 
     )
     redemption_cancel(redemption=chalk, by=staff)
     url = reverse("credits:exchange", args=[chalk.pk])
+    page = client_staff.get(url)
+    assert page.status_code == 200 and page.context["form"] is None
+    assert "Only a scheduled service can be exchanged." in page.content.decode()
     before = balance(work_order=funded)
     data = {
         "service": f.service("workshops").pk,
