@@ -37,16 +37,17 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402  (bench/load.py: the shared pieces)
+import _load_stack as stack  # noqa: E402  (the processes: redis-server, gunicorn, the database)
+import load  # noqa: E402  (bench/load.py: seed, the load and its invariants)
 
-ROOT = load.ROOT
-HOST = load.HOST
+ROOT = stack.ROOT
+HOST = stack.HOST
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
 # Free ports picked at start: fixed ones clashed with processes other runs had left on
 # the machine (a stray Redis answers our ping; a stray gunicorn answers our load).
-FAULT_REDIS_PORT = load.free_port()
-FAULT_PG_PORT = load.free_port()
-WEB_PORT = load.free_port()
+FAULT_REDIS_PORT = stack.free_port()
+FAULT_PG_PORT = stack.free_port()
+WEB_PORT = stack.free_port()
 RECEIVER_PORT = 0  # the receiver binds port 0 itself
 INCIDENT_OPS = ("file_incident", "file_incident", "list_incidents", "credits")
 MIXED_OPS = ("file_incident", "file_incident", "list_incidents", "redeem", "redeem", "credits")
@@ -186,7 +187,7 @@ print(json.dumps({
 }))
 """
     out = subprocess.run(
-        [load.PY, "manage.py", "shell", "-c", code],
+        [stack.PY, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -211,10 +212,10 @@ def redis_fault(args) -> bool:
         f"\n##### Redis fault: own redis-server on {HOST}:{FAULT_REDIS_PORT}, stopped for {args.outage:.0f} s during load"
     )
     work = Path(tempfile.mkdtemp(prefix="portal-fault-redis-"))
-    redis_server = load.RedisServer(FAULT_REDIS_PORT)
+    redis_server = stack.RedisServer(FAULT_REDIS_PORT)
     redis_server.start()
-    env = load.app_env(
-        db_url=load.database_url("portal_bench_faults"),
+    env = stack.app_env(
+        db_url=stack.database_url("portal_bench_faults"),
         redis_url=redis_server.url,
         extra={
             "PORTAL_VAR_DIR": str(work),
@@ -225,10 +226,10 @@ def redis_fault(args) -> bool:
     receiver = Receiver(RECEIVER_PORT)
     web = celery = None
     try:
-        load.recreate_database("portal_bench_faults")
-        load.migrate(env)
+        stack.recreate_database("portal_bench_faults")
+        stack.migrate(env)
         seed_data = load.run_seed(env)
-        web = load.Gunicorn(env, WEB_PORT, args.workers, work / "gunicorn.log")
+        web = stack.Gunicorn(env, WEB_PORT, args.workers, work / "gunicorn.log")
         web.start()
         subscribe_webhooks(web.base, seed_data, receiver.url)
         celery = Celery(env, work)
@@ -391,20 +392,20 @@ def postgres_fault(args) -> bool:
         f"\n##### PostgreSQL fault: own cluster on {HOST}:{FAULT_PG_PORT}, stopped for {args.pg_outage:.0f} s during load"
     )
     pg = OwnPostgres(FAULT_PG_PORT)
-    redis_server = load.RedisServer(FAULT_REDIS_PORT)
+    redis_server = stack.RedisServer(FAULT_REDIS_PORT)
     web = None
     try:
         pg.init()
         pg.start()
         redis_server.start()
-        env = load.app_env(
-            db_url=load.database_url("portal_bench_faults", FAULT_PG_PORT),
+        env = stack.app_env(
+            db_url=stack.database_url("portal_bench_faults", FAULT_PG_PORT),
             redis_url=redis_server.url,
         )
-        load.recreate_database("portal_bench_faults", FAULT_PG_PORT)
-        load.migrate(env)
+        stack.recreate_database("portal_bench_faults", FAULT_PG_PORT)
+        stack.migrate(env)
         seed_data = load.run_seed(env)
-        web = load.Gunicorn(env, WEB_PORT, args.workers, pg.dir / "gunicorn.log")
+        web = stack.Gunicorn(env, WEB_PORT, args.workers, pg.dir / "gunicorn.log")
         web.start()
         total = args.before + args.pg_outage + args.after
         t0 = time.monotonic()

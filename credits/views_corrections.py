@@ -75,6 +75,23 @@ def _preview_then_confirm(request, form, *, effect, write):
     return facts, None
 
 
+def _preview_page(request, work_order, form, *, effect, write, title, confirm_label, extra=None):
+    """_preview_then_confirm, then the page: the redirect after a confirmed write, else
+    the page with the form and the facts of what would change."""
+    facts, done = _preview_then_confirm(request, form, effect=effect, write=write)
+    if done is not None:
+        return done
+    return _page(
+        request,
+        work_order,
+        title=title,
+        form=form,
+        effect=facts,
+        confirm_label=confirm_label,
+        extra=extra,
+    )
+
+
 def block_burndown(work_order) -> list[dict]:
     """Per hour block: bought, used, left and the share used (for the burn-down bars)."""
     rows = []
@@ -138,15 +155,13 @@ def hours(request, pk):
         )
         return redirect("credits:hours", pk=work_order.pk)
 
-    effect, done = _preview_then_confirm(request, form, effect=effect, write=write)
-    if done is not None:
-        return done
-    return _page(
+    return _preview_page(
         request,
         work_order,
-        title=_("Hour blocks"),
-        form=form,
+        form,
         effect=effect,
+        write=write,
+        title=_("Hour blocks"),
         confirm_label=_("Record the hours"),
         extra={"blocks": block_burndown(work_order)},
     )
@@ -161,6 +176,25 @@ def _ledger_effect(work_order, amount: int) -> list:
     ]
 
 
+def _ledger_page(request, work_order, form, *, write, title, confirm_label):
+    """A page that moves the credit balance by the form's `amount`: the ledger before and
+    after as its preview; after `write(data)`, back to the work order's overview."""
+
+    def write_then_overview(data):
+        write(data)
+        return redirect("work_order_overview", pk=work_order.pk)
+
+    return _preview_page(
+        request,
+        work_order,
+        form,
+        effect=lambda data: _ledger_effect(work_order, data["amount"]),
+        write=write_then_overview,
+        title=title,
+        confirm_label=confirm_label,
+    )
+
+
 @staff_editor_required
 def adjust(request, pk):
     """A correction of the credit balance with a mandatory reason; never below zero."""
@@ -172,19 +206,13 @@ def adjust(request, pk):
             work_order=work_order, amount=data["amount"], reason=data["reason"], by=request.user
         )
         messages.success(request, _("The balance was corrected."))
-        return redirect("work_order_overview", pk=work_order.pk)
 
-    effect, done = _preview_then_confirm(
-        request, form, effect=lambda data: _ledger_effect(work_order, data["amount"]), write=write
-    )
-    if done is not None:
-        return done
-    return _page(
+    return _ledger_page(
         request,
         work_order,
+        form,
+        write=write,
         title=_("Correct the credit balance"),
-        form=form,
-        effect=effect,
         confirm_label=_("Correct the balance"),
     )
 
@@ -206,19 +234,13 @@ def sa_conversion(request, pk):
             request,
             _("%(n)s credits from Software Assurance were added.") % {"n": data["amount"]},
         )
-        return redirect("work_order_overview", pk=work_order.pk)
 
-    effect, done = _preview_then_confirm(
-        request, form, effect=lambda data: _ledger_effect(work_order, data["amount"]), write=write
-    )
-    if done is not None:
-        return done
-    return _page(
+    return _ledger_page(
         request,
         work_order,
+        form,
+        write=write,
         title=_("Convert Software Assurance benefits"),
-        form=form,
-        effect=effect,
         confirm_label=_("Add the credits"),
     )
 
@@ -236,52 +258,57 @@ def exchange(request, pk):
         work_order=work_order,
         initial={"approved_by": request.user.pk, "scheduled_for": redemption.scheduled_for},
     )
-    effect = None
     if redemption.status != RedemptionStatus.SCHEDULED:
-        form.add_error(None, _("Only a scheduled service can be exchanged."))
-    else:
+        refusal = _("Only a scheduled service can be exchanged.")
+        if form.is_bound:
+            # An error before validation: the form never validates, so nothing is
+            # previewed or written.
+            form.add_error(None, refusal)
+        else:
+            # An unbound form takes no errors (it has no cleaned_data): the page says why,
+            # without a form.
+            messages.error(request, refusal)
+            form = None
 
-        def exchange_effect(data):
-            rate = selectors.rate_for(
-                service=data["service"],
-                customer=work_order.customer,
-                on=work_order_today(work_order),
-            )
-            if rate is None:
-                form.add_error("service", _("There is no rate for this service yet."))
-                return None
-            cost = services.redemption_cost(rate=rate, quantity=data["quantity"])
-            difference = cost - redemption.credits
-            balance = selectors.balance(work_order=work_order)
-            return [
-                (_("Exchanged"), f"{redemption.service.name}: {redemption.credits}"),
-                (_("For"), f"{data['service'].name}: {cost}"),
-                (_("Balance now"), balance),
-                (_("Change"), f"{-difference:+d}"),
-                (_("Balance after"), balance - difference),
-            ]
+    def effect(data):
+        rate = selectors.rate_for(
+            service=data["service"],
+            customer=work_order.customer,
+            on=work_order_today(work_order),
+        )
+        if rate is None:
+            form.add_error("service", _("There is no rate for this service yet."))
+            return None
+        cost = services.redemption_cost(rate=rate, quantity=data["quantity"])
+        difference = cost - redemption.credits
+        balance = selectors.balance(work_order=work_order)
+        return [
+            (_("Exchanged"), f"{redemption.service.name}: {redemption.credits}"),
+            (_("For"), f"{data['service'].name}: {cost}"),
+            (_("Balance now"), balance),
+            (_("Change"), f"{-difference:+d}"),
+            (_("Balance after"), balance - difference),
+        ]
 
-        def write(data):
-            services.redemption_exchange(
-                redemption=redemption,
-                service=data["service"],
-                quantity=Decimal(data["quantity"]),
-                scheduled_for=data["scheduled_for"],
-                approved_by=data["approved_by"],
-                by=request.user,
-            )
-            messages.success(request, _("The service was exchanged."))
-            return redirect("work_order_overview", pk=work_order.pk)
+    def write(data):
+        services.redemption_exchange(
+            redemption=redemption,
+            service=data["service"],
+            quantity=Decimal(data["quantity"]),
+            scheduled_for=data["scheduled_for"],
+            approved_by=data["approved_by"],
+            by=request.user,
+        )
+        messages.success(request, _("The service was exchanged."))
+        return redirect("work_order_overview", pk=work_order.pk)
 
-        effect, done = _preview_then_confirm(request, form, effect=exchange_effect, write=write)
-        if done is not None:
-            return done
-    return _page(
+    return _preview_page(
         request,
         work_order,
-        title=_("Exchange %(service)s") % {"service": redemption.service.name},
-        form=form,
+        form,
         effect=effect,
+        write=write,
+        title=_("Exchange %(service)s") % {"service": redemption.service.name},
         confirm_label=_("Exchange"),
     )
 
@@ -350,38 +377,39 @@ def vendor_consent(request, pk):
     editors, recording one; afterwards workshops can be booked (by the customer too)."""
     work_order = _work_order(request, pk)
     form = VendorConsentForm(request.POST or None) if can_edit(request.user) else None
-    effect = None
-    if form is not None and request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        effect = [
+
+    def effect(data):
+        return [
             (_("Service"), data["service"].name),
             (_("Vendor's written consent"), data["reference"]),
             (_("Recorded by"), request.user.get_username()),
             (_("Then"), _("Workshops on this work order can be scheduled.")),
         ]
-        if _confirming(request):
-            with errors_onto(form):
-                services.vendor_consent_record(
-                    work_order=work_order,
-                    service=data["service"],
-                    reference=data["reference"],
-                    by=request.user,
-                )
-                messages.success(
-                    request,
-                    _("The vendor's consent for %(service)s is recorded.")
-                    % {"service": data["service"].name},
-                )
-                return redirect("credits:vendor_consent", pk=work_order.pk)
+
+    def write(data):
+        services.vendor_consent_record(
+            work_order=work_order,
+            service=data["service"],
+            reference=data["reference"],
+            by=request.user,
+        )
+        messages.success(
+            request,
+            _("The vendor's consent for %(service)s is recorded.")
+            % {"service": data["service"].name},
+        )
+        return redirect("credits:vendor_consent", pk=work_order.pk)
+
     consents = VendorConsent.objects.filter(work_order=work_order).select_related(
         "service", "recorded_by"
     )
-    return _page(
+    return _preview_page(
         request,
         work_order,
-        title=_("Vendor's consent"),
-        form=form,
+        form,
         effect=effect,
+        write=write,
+        title=_("Vendor's consent"),
         confirm_label=_("Record the consent"),
         extra={"consents": list(consents)},
     )

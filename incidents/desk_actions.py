@@ -12,7 +12,6 @@ import hashlib
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,12 @@ from incidents.forms import (
     RatingForm,
 )
 from incidents.models import SeverityRequest
-from incidents.views import incident_form_action, incident_or_404, submit_incident_form
+from incidents.views import (
+    incident_form_action,
+    incident_or_403,
+    incident_or_404,
+    submit_incident_form,
+)
 
 
 def incident_marker_value(incident) -> str:
@@ -52,9 +56,7 @@ def incident_marker(request, pk):
 @require_POST
 def incident_comment(request, pk):
     """A public reply or an internal note (staff), with files."""
-    incident = incident_or_404(request, pk)
-    if not can_act_for_customer(request.user):
-        raise PermissionDenied
+    incident = incident_or_403(request, pk, can_act_for_customer)
     staff = is_staff(request.user)
     form = CommentForm(request.POST, request.FILES, staff=staff)
 
@@ -101,9 +103,7 @@ def attachment_download(request, pk, attachment_id):
 @editor_writes
 @require_POST
 def incident_assign(request, pk):
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
+    incident = incident_or_403(request, pk, can_edit)
     form = AssignForm(request.POST)
     if request.POST.get("me"):
         form = AssignForm({"assignee": request.user.pk})
@@ -123,9 +123,7 @@ def incident_assign(request, pk):
 @require_POST
 def severity_request_decide(request, pk, request_id):
     """R3: accept or decline a customer's severity request, with the reason."""
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
+    incident = incident_or_403(request, pk, can_edit)
     item = SeverityRequest.objects.filter(incident=incident, pk=request_id).first()
     if item is None:
         raise Http404

@@ -188,6 +188,15 @@ def incident_or_404(request, pk) -> Incident:
         raise Http404 from exc
 
 
+def incident_or_403(request, pk, may) -> Incident:
+    """The incident an action is posted to: through the one door (another customer's is a
+    404), then `may(user)` or 403."""
+    incident = incident_or_404(request, pk)
+    if not may(request.user):
+        raise PermissionDenied
+    return incident
+
+
 def _statuses_to_offer(incident) -> frozenset:
     """Where the status form may move the incident: 'responded' comes from the first
     response (R4), never from the form."""
@@ -299,9 +308,7 @@ def incident_form_action(*, form_name, form_class, may, call, success, doc=""):
     @editor_writes
     @require_POST
     def view(request, pk):
-        incident = incident_or_404(request, pk)
-        if not may(request.user):
-            raise PermissionDenied
+        incident = incident_or_403(request, pk, may)
         return submit_incident_form(
             request,
             incident,
@@ -350,9 +357,7 @@ def incident_severity(request, pk):
 @editor_writes
 @require_POST
 def incident_status(request, pk):
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
+    incident = incident_or_403(request, pk, can_edit)
     allowed = _statuses_to_offer(incident)
     form = StatusForm(request.POST, allowed=allowed)
     if not form.is_valid():
@@ -375,9 +380,7 @@ def incident_status(request, pk):
 @editor_writes
 @require_POST
 def incident_respond(request, pk):
-    incident = incident_or_404(request, pk)
-    if not can_edit(request.user):
-        raise PermissionDenied
+    incident = incident_or_403(request, pk, can_edit)
     form = CommentForm()
     return _after(
         request,

@@ -6,6 +6,32 @@ import django.utils.timezone
 # writer that does not set it itself (core.api.sync).
 from django.db import migrations, models
 
+from core.migration_sql import touch_updated_at, untouch_updated_at
+
+TOUCHED = (
+    "contracts_customer",
+    "contracts_supportlocation",
+    "contracts_workorderline",
+    "contracts_namedcontact",
+    "contracts_workorder",
+)
+
+LINE_TOUCHES_WORK_ORDER = """CREATE OR REPLACE FUNCTION contracts_line_touch_work_order() RETURNS trigger AS $$
+BEGIN
+    -- A line is part of its work order's representation (lines, used, remaining):
+    -- any change to one is a change to the work order (API.md Revision 2, sync).
+    UPDATE contracts_workorder SET updated_at = clock_timestamp()
+     WHERE id = COALESCE(NEW.work_order_id, OLD.work_order_id);
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER contracts_workorderline_touch_work_order
+AFTER INSERT OR UPDATE OR DELETE ON contracts_workorderline
+FOR EACH ROW EXECUTE FUNCTION contracts_line_touch_work_order();"""
+
+LINE_TOUCHES_WORK_ORDER_REVERSE = """DROP TRIGGER IF EXISTS contracts_workorderline_touch_work_order ON contracts_workorderline;
+DROP FUNCTION IF EXISTS contracts_line_touch_work_order();"""
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -66,7 +92,11 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunSQL(
-            sql="CREATE OR REPLACE FUNCTION portal_touch_updated_at() RETURNS trigger AS $$\nBEGIN\n    -- A writer that did not move updated_at itself (a queryset UPDATE, raw SQL, the\n    -- deadline sweep, an admin bulk action): the row changed now. auto_now saves set it.\n    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at AND NEW IS DISTINCT FROM OLD THEN\n        NEW.updated_at := clock_timestamp();\n    END IF;\n    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER contracts_customer_touch_updated_at BEFORE UPDATE ON contracts_customer FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER contracts_supportlocation_touch_updated_at BEFORE UPDATE ON contracts_supportlocation FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER contracts_workorderline_touch_updated_at BEFORE UPDATE ON contracts_workorderline FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER contracts_namedcontact_touch_updated_at BEFORE UPDATE ON contracts_namedcontact FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER contracts_workorder_touch_updated_at BEFORE UPDATE ON contracts_workorder FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE OR REPLACE FUNCTION contracts_line_touch_work_order() RETURNS trigger AS $$\nBEGIN\n    -- A line is part of its work order's representation (lines, used, remaining):\n    -- any change to one is a change to the work order (API.md Revision 2, sync).\n    UPDATE contracts_workorder SET updated_at = clock_timestamp()\n     WHERE id = COALESCE(NEW.work_order_id, OLD.work_order_id);\n    RETURN NULL;\nEND\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER contracts_workorderline_touch_work_order\nAFTER INSERT OR UPDATE OR DELETE ON contracts_workorderline\nFOR EACH ROW EXECUTE FUNCTION contracts_line_touch_work_order();",
-            reverse_sql="DROP TRIGGER IF EXISTS contracts_workorderline_touch_work_order ON contracts_workorderline;\nDROP FUNCTION IF EXISTS contracts_line_touch_work_order();\nDROP TRIGGER IF EXISTS contracts_customer_touch_updated_at ON contracts_customer;\nDROP TRIGGER IF EXISTS contracts_supportlocation_touch_updated_at ON contracts_supportlocation;\nDROP TRIGGER IF EXISTS contracts_workorderline_touch_updated_at ON contracts_workorderline;\nDROP TRIGGER IF EXISTS contracts_namedcontact_touch_updated_at ON contracts_namedcontact;\nDROP TRIGGER IF EXISTS contracts_workorder_touch_updated_at ON contracts_workorder;",
+            sql=touch_updated_at(*TOUCHED)
+            + "\n"
+            + LINE_TOUCHES_WORK_ORDER,
+            reverse_sql=LINE_TOUCHES_WORK_ORDER_REVERSE
+            + "\n"
+            + untouch_updated_at(*TOUCHED),
         ),
     ]

@@ -4,6 +4,10 @@
 # writer that does not set it itself (core.api.sync).
 from django.db import migrations, models
 
+from core.migration_sql import touch_updated_at, untouch_updated_at
+
+TOUCHED = ("credits_rate", "credits_redemption", "credits_creditaccount")
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -22,7 +26,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunSQL(
-            sql="CREATE OR REPLACE FUNCTION portal_touch_updated_at() RETURNS trigger AS $$\nBEGIN\n    -- A writer that did not move updated_at itself (a queryset UPDATE, raw SQL, the\n    -- deadline sweep, an admin bulk action): the row changed now. auto_now saves set it.\n    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at AND NEW IS DISTINCT FROM OLD THEN\n        NEW.updated_at := clock_timestamp();\n    END IF;\n    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER credits_rate_touch_updated_at BEFORE UPDATE ON credits_rate FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER credits_redemption_touch_updated_at BEFORE UPDATE ON credits_redemption FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();\nCREATE TRIGGER credits_creditaccount_touch_updated_at BEFORE UPDATE ON credits_creditaccount FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();",
-            reverse_sql="DROP TRIGGER IF EXISTS credits_rate_touch_updated_at ON credits_rate;\nDROP TRIGGER IF EXISTS credits_redemption_touch_updated_at ON credits_redemption;\nDROP TRIGGER IF EXISTS credits_creditaccount_touch_updated_at ON credits_creditaccount;",
+            sql=touch_updated_at(*TOUCHED),
+            reverse_sql=untouch_updated_at(*TOUCHED),
         ),
     ]

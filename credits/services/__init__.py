@@ -7,6 +7,7 @@ and concurrent writers on one balance are serialised.
 """
 
 from credits.services.balance import credits_adjust, credits_grant, credits_sa_conversion
+from credits.services.cancellation import redemption_cancel
 from credits.services.common import round_credits
 from credits.services.consent import vendor_consent_for, vendor_consent_record
 from credits.services.delivery import redemption_mark_delivered, redemptions_lapse
@@ -23,7 +24,6 @@ from credits.services.redemptions import (
     credits_redeem,
     credits_redeem_check,
     delivery_modes_for,
-    redemption_cancel,
     redemption_exchange,
 )
 from credits.services.reschedule import redemption_reschedule, reschedule_fee

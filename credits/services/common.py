@@ -3,8 +3,10 @@
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
-from core.errors import NotAllowed
+from core.errors import Conflict, NotAllowed
 from credits import ledger
+from credits.choices import RedemptionStatus
+from credits.models import Redemption
 
 #: Re-exported: the R10 rounding (halves up) is part of the services' contract.
 round_credits = ledger.round_credits
@@ -31,3 +33,16 @@ def require_editor(by, *, rule: str, what: str) -> None:
             rule=rule,
             code="staff_only",
         )
+
+
+def lock_scheduled(redemption) -> tuple:
+    """Lock the account, then re-read the redemption: only a scheduled one may change."""
+    account = ledger.lock_account(redemption.work_order)
+    current = Redemption.objects.select_for_update().select_related("service").get(pk=redemption.pk)
+    if current.status != RedemptionStatus.SCHEDULED:
+        raise Conflict(
+            _("This redemption is already %(status)s.")
+            % {"status": current.get_status_display().lower()},
+            code="redemption_not_scheduled",
+        )
+    return account, current

@@ -1,4 +1,5 @@
-"""Redeeming, cancelling and exchanging credits (R10, R12, R14-R17, R19-R21)."""
+"""Redeeming credits and exchanging a redemption (R10, R12, R14, R15, R17, R19-R21);
+cancelling is credits.services.cancellation."""
 
 import datetime as dt
 import hashlib
@@ -6,7 +7,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_edit
@@ -20,7 +20,6 @@ from credits.choices import (
     ASSESSMENT_ENGINEER_MAX_DAYS,
     CUTOFF_DAYS,
     EXCHANGE_TOLERANCE_PERCENT,
-    FREE_CANCELLATION_DAYS,
     ONSITE_SERVICES,
     WORKSHOP_MODES,
     DeliveryMode,
@@ -30,7 +29,7 @@ from credits.choices import (
 from credits.models import Redemption
 from credits.selectors import balance as ledger_balance
 from credits.selectors import rate_for
-from credits.services.common import require_editor, round_credits
+from credits.services.common import lock_scheduled, require_editor
 from credits.services.consent import consent_refusal, vendor_consent_for, vendor_consent_record
 from credits.services.rates import redemption_cost
 from services.choices import (
@@ -449,95 +448,6 @@ def _activate_enhanced(*, work_order, service, quantity, by) -> None:
         contract_services.work_order_line_update(
             line=line, quantity=line.quantity + quantity, by=by
         )
-
-
-def lock_scheduled(redemption) -> tuple:
-    """Lock the account, then re-read the redemption: only a scheduled one may change."""
-    account = ledger.lock_account(redemption.work_order)
-    current = Redemption.objects.select_for_update().select_related("service").get(pk=redemption.pk)
-    if current.status != RedemptionStatus.SCHEDULED:
-        raise Conflict(
-            _("This redemption is already %(status)s.")
-            % {"status": current.get_status_display().lower()},
-            code="redemption_not_scheduled",
-        )
-    return account, current
-
-
-def redemption_cancel(
-    *, redemption, by, reason: str = "", minimum_enrolment_not_reached: bool = False
-) -> Redemption:
-    """Cancel a scheduled redemption (R16, R20).
-
-    At least 14 days before delivery everything is refunded. Later, the work order's
-    cancellation-fee percentage of the credits (rounded half up) is kept: the ledger
-    shows a `refund` of the full credits and then a `cancellation_fee` entry. Staff may
-    cancel a workshop that missed its minimum enrolment with a full refund whenever (R20).
-    """
-    today = work_order_today(redemption.work_order)
-    if minimum_enrolment_not_reached:
-        require_editor(
-            by, rule="R20", what=_("cancel a workshop for missing its minimum enrolment")
-        )
-        if redemption.service.code != WORKSHOPS:
-            raise RuleViolation(
-                _("R20: only workshops are cancelled for missing a minimum enrolment."),
-                rule="R20",
-            )
-    with transaction.atomic():
-        account, current = lock_scheduled(redemption)
-        if current.scheduled_for < today and not minimum_enrolment_not_reached:
-            raise Conflict(
-                _("R16: the delivery date has passed; it can no longer be cancelled."),
-                rule="R16",
-            )
-        days_before = (current.scheduled_for - today).days
-        if minimum_enrolment_not_reached or days_before >= FREE_CANCELLATION_DAYS:
-            fee = 0
-        else:
-            fee = round_credits(
-                Decimal(current.credits) * redemption.work_order.cancellation_fee_percent / 100
-            )
-        why = reason.strip() or "Cancelled"
-        if minimum_enrolment_not_reached:
-            why = f"R20: minimum enrolment not reached. {reason}".strip()
-        ref = f"redemption:{current.pk}"
-        ledger.post(
-            account,
-            kind=EntryKind.REFUND,
-            amount=current.credits,
-            by=by,
-            reason=why,
-            reference=ref,
-            redemption=current,
-        )
-        if fee:
-            ledger.post(
-                account,
-                kind=EntryKind.CANCELLATION_FEE,
-                amount=-fee,
-                by=by,
-                reason=f"R16: cancelled {days_before} day(s) before delivery: "
-                f"{formatting.plain_decimal(redemption.work_order.cancellation_fee_percent)}% kept",
-                reference=ref,
-                redemption=current,
-            )
-        current.status = RedemptionStatus.CANCELLED
-        current.cancelled_at = timezone.now()
-        current.cancelled_by = author(by)
-        current.cancellation_reason = why[:300]
-        current.version = F("version") + 1
-        current.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancellation_reason",
-                "version",
-            ]
-        )
-        current.refresh_from_db()
-    return current
 
 
 def redemption_exchange(

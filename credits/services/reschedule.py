@@ -13,8 +13,8 @@ from core.errors import Conflict, RuleViolation
 from credits import ledger
 from credits.choices import FREE_CANCELLATION_DAYS, EntryKind
 from credits.models import Redemption
-from credits.services.common import round_credits
-from credits.services.redemptions import check_redemption_request, lock_scheduled
+from credits.services.common import lock_scheduled, round_credits
+from credits.services.redemptions import check_redemption_request
 
 
 def reschedule_fee(*, redemption, today: dt.date | None = None) -> int:

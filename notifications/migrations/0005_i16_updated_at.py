@@ -4,6 +4,8 @@
 # writer that does not set it itself (core.api.sync).
 from django.db import migrations, models
 
+from core.migration_sql import touch_updated_at, untouch_updated_at
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -17,7 +19,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunSQL(
-            sql="CREATE OR REPLACE FUNCTION portal_touch_updated_at() RETURNS trigger AS $$\nBEGIN\n    -- A writer that did not move updated_at itself (a queryset UPDATE, raw SQL, the\n    -- deadline sweep, an admin bulk action): the row changed now. auto_now saves set it.\n    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at AND NEW IS DISTINCT FROM OLD THEN\n        NEW.updated_at := clock_timestamp();\n    END IF;\n    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER notifications_webhooksubscription_touch_updated_at BEFORE UPDATE ON notifications_webhooksubscription FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();",
-            reverse_sql="DROP TRIGGER IF EXISTS notifications_webhooksubscription_touch_updated_at ON notifications_webhooksubscription;",
+            sql=touch_updated_at("notifications_webhooksubscription"),
+            reverse_sql=untouch_updated_at("notifications_webhooksubscription"),
         ),
     ]

@@ -6,6 +6,8 @@ import django.utils.timezone
 # writer that does not set it itself (core.api.sync).
 from django.db import migrations, models
 
+from core.migration_sql import touch_updated_at, untouch_updated_at
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -27,7 +29,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunSQL(
-            sql="CREATE OR REPLACE FUNCTION portal_touch_updated_at() RETURNS trigger AS $$\nBEGIN\n    -- A writer that did not move updated_at itself (a queryset UPDATE, raw SQL, the\n    -- deadline sweep, an admin bulk action): the row changed now. auto_now saves set it.\n    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at AND NEW IS DISTINCT FROM OLD THEN\n        NEW.updated_at := clock_timestamp();\n    END IF;\n    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql;\nCREATE TRIGGER services_service_touch_updated_at BEFORE UPDATE ON services_service FOR EACH ROW EXECUTE FUNCTION portal_touch_updated_at();",
-            reverse_sql="DROP TRIGGER IF EXISTS services_service_touch_updated_at ON services_service;",
+            sql=touch_updated_at("services_service"),
+            reverse_sql=untouch_updated_at("services_service"),
         ),
     ]

@@ -19,6 +19,7 @@ from credits.services import (
     credits_redeem,
     entitlements_anniversary_lapse,
     milestone_complete,
+    redemption_cancel,
 )
 from tests import factories as f
 from tests.credits.conftest import days, snapshot
@@ -157,6 +158,32 @@ def test_exchange_by_web_with_the_managers_approval(client_staff, funded, staff)
     assert r.status_code == 302
     chalk.refresh_from_db()
     assert chalk.status == "exchanged" and chalk.exchanged_for.approved_by == staff
+
+
+def test_only_a_scheduled_service_can_be_exchanged_by_web(client_staff, funded, staff):  # R17
+    chalk = credits_redeem(
+        work_order=funded, service=f.service("chalk-talks"), quantity=2, scheduled_for=days(40)
+    )
+    redemption_cancel(redemption=chalk, by=staff)
+    url = reverse("credits:exchange", args=[chalk.pk])
+    page = client_staff.get(url)
+    assert page.status_code == 200 and page.context["form"] is None
+    assert "Only a scheduled service can be exchanged." in page.content.decode()
+    before = balance(work_order=funded)
+    data = {
+        "service": f.service("workshops").pk,
+        "quantity": "10",
+        "scheduled_for": days(40).isoformat(),
+        "approved_by": staff.pk,
+    }
+    for action in ("preview", "confirm"):
+        r = client_staff.post(url, {**data, "action": action})
+        assert r.status_code == 200 and r.context["effect"] is None
+        assert r.context["form"].non_field_errors() == [
+            "Only a scheduled service can be exchanged."
+        ]
+    chalk.refresh_from_db()
+    assert chalk.status == "cancelled" and balance(work_order=funded) == before
 
 
 def test_correction_pages_are_staff_only_and_scoped(client_a, client_b, funded):
