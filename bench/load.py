@@ -65,11 +65,18 @@ def seed() -> dict:
 
     from accounts.services import api_key_create
     from contracts import services as contracts
-    from credits.services import rate_create
+    from django.contrib.auth import get_user_model
+
+    from credits.services import rate_create, vendor_consent_record
     from services.models import Service
 
     today = timezone.localdate()
     workshops = Service.objects.get(code="workshops")
+    # Workshops are booked with the vendor's written consent (#18): recorded per work
+    # order by an account manager, or every redemption of the run is refused (400).
+    manager = get_user_model().objects.create_user(
+        username="bench-manager", is_staff=True, is_superuser=True
+    )
     rate_create(
         service=workshops, credits_per_unit=Decimal(RATE), valid_from=today - dt.timedelta(days=1)
     )
@@ -94,6 +101,9 @@ def seed() -> dict:
                     "quantity": Decimal(SEED_CREDITS),
                 }
             ],
+        )
+        vendor_consent_record(
+            work_order=work_order, service=workshops, reference="bench consent", by=manager
         )
         contacts = [
             contracts.named_contact_add(
@@ -371,6 +381,12 @@ def run_check(env: dict) -> dict:
 def print_invariants(inv: dict, rec: Recorder) -> bool:
     filed, redeemed = rec.created["file_incident"], rec.created["redeem"]
     ok = inv["ok"] and inv["incidents"] == filed and inv["redemptions"] == redeemed
+    # A write that never succeeds measures nothing: the run fails (a seed that a rule
+    # change broke, e.g. workshops needing the vendor's consent, shows here).
+    for op in ("file_incident", "redeem"):
+        if rec.samples.get(op) and not rec.created[op]:
+            print(f"  PROBLEM: no {op} answered 201 (statuses {dict(rec.statuses[op])})")
+            ok = False
     print("invariants:")
     print(
         f"  incidents in database {inv['incidents']} = incidents answered 201 {filed}: {inv['incidents'] == filed}"
