@@ -55,6 +55,16 @@ def number(value, decimals: int | None = None) -> str:
     return formats.number_format(d, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
+def approximately(value) -> str:
+    """An estimated count, localized, to two significant figures (48,022 -> 48,000):
+    the planner's estimate is no more exact than that (core.pagination)."""
+    n = int(value or 0)
+    if n >= 100:
+        magnitude = 10 ** (len(str(n)) - 2)
+        n = round(n / magnitude) * magnitude
+    return number(n)
+
+
 def _count_for_plural(d: Decimal) -> int:
     # ngettext needs an int: 1 is singular, anything else (0, 2, 1.5) plural.
     return 1 if d == 1 else 2

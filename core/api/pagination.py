@@ -22,7 +22,7 @@ class PagePagination(PageNumberPagination):
     (updated_at, id) and `next` carries an opaque signed `cursor` (core.api.sync);
     `previous` is then null (sync moves forward only).
 
-    `count` is exact up to 10,000 rows and the planner's estimate above (issue #20: a
+    `count` is exact up to 1,000 rows and the planner's estimate above (issue #20: a
     COUNT(*) over millions of rows cost more than the page); the header
     `X-Count-Is-Exact: false` says when it is an estimate. Page numbers reach the
     10,000th row; deeper, page by the cursor."""

@@ -34,6 +34,12 @@ def num(value, decimals=None):
 
 
 @register.filter
+def about(value):
+    """An estimated count to two figures, localized (48022 -> 48,000 / 48.000)."""
+    return formatting.approximately(value)
+
+
+@register.filter
 def qty(value, unit):
     """A quantity with its unit in singular or plural: {{ line.quantity|qty:line.unit }}."""
     return formatting.quantity(value, unit)

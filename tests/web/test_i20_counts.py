@@ -1,0 +1,35 @@
+"""Issue #20: a list longer than the exact-count cap says "about" and a rounded,
+localized estimate; below the cap the count is exact."""
+
+import pytest
+
+from core.pagination import CappedPaginator
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "about"), ("nl", "ongeveer")])
+def test_a_list_past_the_cap_shows_an_estimate(client_staff, monkeypatch, lang, word):
+    for n in range(6):
+        f.CustomerFactory(code=f"c{n}", name=f"Customer {n}")
+    client_staff.cookies["django_language"] = lang
+    exact = client_staff.get("/customers/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert word not in exact.split("<h1>", 1)[1].split("</p>", 1)[0]
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    page = client_staff.get("/customers/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    heading = page.split("<h1>", 1)[1].split("</p>", 1)[0]
+    assert f"{word} " in heading, heading
+
+
+def test_an_estimate_is_rounded_to_two_figures():
+    from django.utils import translation
+
+    from core.formatting import approximately
+
+    with translation.override("en"):
+        assert approximately(48_022) == "48,000"
+        assert approximately(7) == "7"
+        assert approximately(1_250_000) == "1,200,000"
+    with translation.override("nl"):
+        assert approximately(48_022) == "48.000"
