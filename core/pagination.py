@@ -25,8 +25,18 @@ from django.utils.functional import cached_property
 
 #: Exact counts up to this many rows; above, the planner's estimate ("about").
 COUNT_CAP = 1_000
+#: Exact counts of a search (`?q=`) up to this many rows: a common term matches
+#: thousands, and the only way to count a thousand of them exactly is to build the whole
+#: bitmap of the trigram index (330 ms for one customer's "mail" at 3 M incidents,
+#: against 3 ms for the first hundred read in the list's own order).
+SEARCH_COUNT_CAP = 100
 #: The deepest page number reaches this row.
 PAGE_DEPTH = 10_000
+
+
+def count_cap_for(params) -> int:
+    """The exact-count cap of a list requested with these query parameters."""
+    return SEARCH_COUNT_CAP if (params.get("q") or "").strip() else COUNT_CAP
 
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
@@ -56,6 +66,11 @@ class CappedPaginator(Paginator):
 
     cap = COUNT_CAP
     depth = PAGE_DEPTH
+
+    def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if cap is not None:
+            self.cap = cap
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import can_edit, editor_writes, is_staff
 from core.errors import DomainError
-from core.pagination import CappedPaginator
+from core.pagination import CappedPaginator, count_cap_for
 from incidents import selectors, services
 from incidents.choices import OPEN_STATUSES, IncidentStatus, SeverityRequestState
 from incidents.display import sla_label, sla_state
@@ -158,7 +158,9 @@ def incident_list(request):
     if request.GET.get("format") == "csv":
         return _queue_csv(incidents, staff)
     _label_form(filterset.form, staff)
-    page_obj = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(incidents, PAGE_SIZE, cap=count_cap_for(request.GET)).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     csv_query = query.copy()

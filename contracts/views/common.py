@@ -4,13 +4,15 @@ from django.shortcuts import get_object_or_404, render
 
 from contracts.models import WorkOrder
 from core.forms import put_error  # noqa: F401  (re-exported: contracts.views.put_error)
-from core.pagination import CappedPaginator
+from core.pagination import CappedPaginator, count_cap_for
 
 PAGE_SIZE = 25
 
 
 def page_of(request, queryset):
-    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, PAGE_SIZE, cap=count_cap_for(request.GET)).get_page(
+        request.GET.get("page")
+    )
 
 
 def editable_work_order(request, pk) -> WorkOrder:

@@ -1,4 +1,5 @@
 import re
+from functools import partial
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -12,7 +13,7 @@ from core.api.sync import (
     is_cursor_ordering,
     requested_ordering,
 )
-from core.pagination import CappedPaginator, capped_count
+from core.pagination import CappedPaginator, capped_count, count_cap_for
 
 
 class PagePagination(PageNumberPagination):
@@ -22,7 +23,8 @@ class PagePagination(PageNumberPagination):
     (updated_at, id) and `next` carries an opaque signed `cursor` (core.api.sync);
     `previous` is then null (sync moves forward only).
 
-    `count` is exact up to 1,000 rows and the planner's estimate above (issue #20: a
+    `count` is exact up to 1,000 rows (100 for a `?q=` search) and the planner's
+    estimate above (issue #20: a
     COUNT(*) over millions of rows cost more than the page); the header
     `X-Count-Is-Exact: false` says when it is an estimate. Page numbers reach the
     10,000th row; deeper, page by the cursor."""
@@ -59,6 +61,8 @@ class PagePagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self._cursor_mode = False
+        cap = count_cap_for(request.query_params)
+        self.django_paginator_class = partial(CappedPaginator, cap=cap)
         fields = requested_ordering(request, view, queryset.model)
         if not is_cursor_ordering(fields):
             return super().paginate_queryset(queryset, request, view)
@@ -67,7 +71,7 @@ class PagePagination(PageNumberPagination):
         self._ordering = fields[0]
         tie = "-id" if self._ordering.startswith("-") else "id"
         queryset = queryset.order_by(self._ordering, tie)
-        self._count, self._count_is_exact = capped_count(queryset)
+        self._count, self._count_is_exact = capped_count(queryset, cap)
         cursor = decode_cursor(request)
         if cursor is not None:
             if cursor["o"] != self._ordering:

@@ -3,7 +3,7 @@ localized estimate; below the cap the count is exact."""
 
 import pytest
 
-from core.pagination import CappedPaginator
+from core import pagination
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_a_list_past_the_cap_shows_an_estimate(client_staff, monkeypatch, lang, 
     client_staff.cookies["django_language"] = lang
     exact = client_staff.get("/customers/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
     assert word not in exact.split("<h1>", 1)[1].split("</p>", 1)[0]
-    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     page = client_staff.get("/customers/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
     heading = page.split("<h1>", 1)[1].split("</p>", 1)[0]
     assert f"{word} " in heading, heading
@@ -33,3 +33,19 @@ def test_an_estimate_is_rounded_to_two_figures():
         assert approximately(1_250_000) == "1,200,000"
     with translation.override("nl"):
         assert approximately(48_022) == "48.000"
+
+
+def test_a_search_counts_exactly_up_to_its_own_cap(
+    api_staff, client_staff, monkeypatch, work_order_a, contact_a, staff
+):
+    for n in range(4):
+        f.open_incident(work_order=work_order_a, contact=contact_a, by=staff, title=f"Mail {n}")
+    f.open_incident(work_order=work_order_a, contact=contact_a, by=staff, title="Printer")
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 3)
+    searched = api_staff.get("/api/v1/incidents/?q=mail")
+    assert searched.status_code == 200 and searched["X-Count-Is-Exact"] == "false"
+    assert len(searched.json()["results"]) == 4  # the rows are all there; only the count is estimated
+    listed = api_staff.get("/api/v1/incidents/")
+    assert listed["X-Count-Is-Exact"] == "true" and listed.json()["count"] == 5
+    page = client_staff.get("/incidents/?q=mail").content.decode()
+    assert "about " in page.split('id="live-count"', 1)[1].split("</p>", 1)[0]
