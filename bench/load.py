@@ -61,12 +61,11 @@ def seed() -> dict:
     import datetime as dt
     from decimal import Decimal
 
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from accounts.services import api_key_create
     from contracts import services as contracts
-    from django.contrib.auth import get_user_model
-
     from credits.services import rate_create, vendor_consent_record
     from services.models import Service
 
