@@ -264,6 +264,12 @@ class WorkOrder(models.Model):
         indexes = [
             # Entitlement sweep: work orders ending soon.
             models.Index(fields=["end_date"], name="work_order_end_date_idx"),
+            # The staff work-order list's order (ending soonest last, then number): with
+            # 5,000 work orders ending on one day, the end-date index alone left a sort of
+            # all of them (issue #20).
+            models.Index(fields=["-end_date", "number"], name="work_order_list_idx"),
+            # The API's list order (Meta.ordering).
+            models.Index(fields=["-start_date", "number"], name="work_order_api_list_idx"),
         ]
 
     def __str__(self) -> str:

@@ -44,8 +44,26 @@ def test_a_search_counts_exactly_up_to_its_own_cap(
     monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 3)
     searched = api_staff.get("/api/v1/incidents/?q=mail")
     assert searched.status_code == 200 and searched["X-Count-Is-Exact"] == "false"
-    assert len(searched.json()["results"]) == 4  # the rows are all there; only the count is estimated
+    assert (
+        len(searched.json()["results"]) == 4
+    )  # the rows are all there; only the count is estimated
     listed = api_staff.get("/api/v1/incidents/")
     assert listed["X-Count-Is-Exact"] == "true" and listed.json()["count"] == 5
     page = client_staff.get("/incidents/?q=mail").content.decode()
     assert "about " in page.split('id="live-count"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_deep_page_reads_its_keys_first_and_gets_the_same_rows(
+    monkeypatch, django_assert_num_queries
+):
+    from contracts.models import Customer
+
+    for n in range(7):
+        f.CustomerFactory(code=f"d{n}", name=f"Deep {n % 3}")  # ties: the order needs its tie-break
+    queryset = Customer.objects.order_by("name", "code")
+    monkeypatch.setattr(pagination, "DEFERRED_JOIN_FROM", 2)
+    for number in (1, 2, 3, 4):
+        page = pagination.CappedPaginator(queryset, 2).page(number)
+        assert list(page.object_list) == list(queryset[(number - 1) * 2 : number * 2]), number
+    with django_assert_num_queries(3):  # count, keys, rows
+        list(pagination.CappedPaginator(queryset, 2).page(3).object_list)
