@@ -3,8 +3,9 @@
 A copy of the tree, `./scripts/run` with DATABASE_URL and REDIS_URL unset (so the
 embedded PostgreSQL server and the filesystem broker), `manage.py create_api_key`, a
 webhook to a local receiver, a critical incident opened two hours ago, and the signed
-`incident.response_breached` delivery arriving within two sweep intervals. Then
-SIGTERM, and nothing of it may be left running.
+`incident.response_breached` delivery arriving within two sweep intervals, its links on
+the port the portal was given. Then SIGTERM: the worker stops its own pool, and nothing
+of it may be left running.
 
 Also: beat started from a tree without var/ ticks (it used to lose its schedule file).
 """
@@ -190,6 +191,8 @@ def test_the_readme_path_detects_a_breach_and_delivers_the_signed_webhook(tmp_pa
                 ):
                     signature = headers.get("X-Portal-Signature", "")
                     assert verify(secret, signature, body), "a delivery with a bad signature"
+                    # Links point at this server, on the port it was given (not 8000).
+                    assert event["detail"]["url"].startswith(f"{base}/incidents/"), event
                     return True
             return False
 
@@ -223,6 +226,10 @@ def test_the_readme_path_detects_a_breach_and_delivers_the_signed_webhook(tmp_pa
     stopped = time.monotonic() - stopping
     assert not left, f"still running after 15 s: {[p.info['cmdline'] for p in left]}"
     print(f"stopped everything in {stopped:.1f} s")
+    # Celery stopped its own pool (a warm shutdown), no child killed from outside.
+    worker_log = (tree / "var" / "worker.log").read_text(errors="replace")
+    assert "exited with 'signal" not in worker_log, worker_log[-3000:]
+    assert "No hostname was supplied" not in (tmp_path / "run.log").read_text(errors="replace")
     # Data survives: the embedded database's files stay for the next start.
     assert (tree / "var" / "postgres" / "PG_VERSION").exists()
 
