@@ -204,12 +204,13 @@ def customer_home(request):
         )
         .order_by("-end_date")
     )
-    incidents = (
+    # In the queue's order (unanswered first, soonest deadline on top), which the
+    # customer's queue index answers: no sort of every open incident (issue #20).
+    incidents = selectors.queue_order(
         Incident.objects.visible_to(request.user)
         .filter(status__in=OPEN_STATUSES)
         .select_related("work_order", "contact")
-        .order_by("response_due_at")[:10]
-    )
+    )[:10]
     return render(
         request,
         "portal/customer_home.html",

@@ -187,10 +187,11 @@ def test_the_api_list_reads_newest_first_from_its_index(incidents, key_staff):
 def test_the_api_cursor_reads_its_sync_index(incidents):
     since = timezone.now() - dt.timedelta(days=1)
     qs = Incident.objects.filter(updated_at__gt=since).order_by("updated_at", "id")[:51]
-    # The updated_at index (i16s: db_index on updated_at) gives the cursor's order; ties
-    # on updated_at are put in id order by an incremental sort of the few equal rows.
+    # incident_updated_idx (updated_at, id; migration 0008) gives the cursor's whole order:
+    # no sort, not even of the ties.
     plan = plan_of(qs, ordered=True)
-    assert "Index Scan using incidents_incident_updated_at" in plan, plan
+    assert "Index Scan using incident_updated_idx" in plan, plan
+    assert "Sort" not in plan, plan
     assert "Seq Scan on incidents_incident" not in plan, plan
 
 
