@@ -63,6 +63,7 @@ def incidents(work_order_a, contact_a, work_order_b, contact_b):
             contact=contact_a,
             opened_at=now - dt.timedelta(hours=i),
             status=OPEN_STATUSES[i % 4] if i % 3 else "closed",
+            severity="critical" if i % 2 else "normal",
             external_reference=f"TT-{i}",
         )
         for i in range(8)
@@ -85,6 +86,17 @@ def test_the_staff_queue_reads_its_partial_index_in_order(incidents, staff):
     plan = assert_reads(queue(staff)[:25], "incident_queue_idx", ordered=True)
     assert "Sort" not in plan, plan  # the index gives the order
     assert "Unique" not in plan and "DISTINCT" not in plan.upper(), plan
+
+
+def test_the_staff_queues_severity_filter_reads_its_index_in_order(incidents, staff):
+    qs = queue(staff, severity="critical")
+    assert {i.pk for i in qs} == {
+        i.pk for i in incidents if i.status in OPEN_STATUSES and i.severity == "critical"
+    }
+    plan = assert_reads(
+        queue(staff, severity="critical")[:200], "incident_queue_severity_idx", ordered=True
+    )
+    assert "Sort" not in plan, plan
 
 
 def test_a_customers_queue_reads_its_own_index_in_order(incidents, user_a):
