@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import services as account_services
 from accounts.models import ApiKey, User
@@ -46,7 +48,7 @@ class ApiKeyForm(forms.ModelForm):
         model = ApiKey
         fields = ["name", "customer"]
         help_texts = {
-            "customer": "Empty: the key acts as staff. The key is shown once, after saving."
+            "customer": _("Empty: the key acts as staff. The key is shown once, after saving.")
         }
 
 
@@ -93,11 +95,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
             setattr(obj, field.attname, getattr(key, field.attname))
         obj._state.adding = False
         messages.success(
-            request, f"New API key {key.name}: {raw} — copy it now; it will not be shown again."
+            request,
+            _("New API key %(name)s: %(key)s — copy it now; it will not be shown again.")
+            % {"name": key.name, "key": raw},
         )
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request, queryset):
         for key in queryset:
             account_services.api_key_revoke(key=key, by=request.user)
-        self.message_user(request, f"{queryset.count()} key(s) revoked.")
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(count)s key revoked.", "%(count)s keys revoked.", count) % {"count": count},
+        )

@@ -52,9 +52,10 @@ class User(AbstractUser):
 class ApiKey(models.Model):
     """A bearer key for a ticketing tool: staff-wide, or confined to one customer."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     customer = models.ForeignKey(
         "contracts.Customer",
+        verbose_name=_("customer"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -65,14 +66,21 @@ class ApiKey(models.Model):
     # microseconds per request (a password hash such as PBKDF2 would cost ~0.5 s).
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(
-        max_length=12, editable=False, help_text=_("First characters, to recognise a key.")
+        _("prefix"),
+        max_length=12,
+        editable=False,
+        help_text=_("First characters, to recognise a key."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     objects = scoped_queryset("customer").as_manager()
 

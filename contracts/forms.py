@@ -393,7 +393,8 @@ class RenewForm(forms.Form):
                 min_value=0,
                 max_digits=10,
                 decimal_places=2,
-                initial=line.quantity.normalize(),
+                # Plain digits: normalize() alone gives "2E+2" for 200 (issue #19).
+                initial=formatting.plain_decimal(line.quantity),
                 help_text=_("0 leaves it out of the new term."),
             )
             self.line_fields.append(name)

@@ -9,20 +9,22 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from core import charts
+from core import charts, formatting
 from core.charts import GRID, HEIGHT, INK, MUTED, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT, PAD_TOP, WIDTH
 
 
 def sla_attainment(months: Sequence[tuple[dt.date, int, int]]) -> SafeString:
     """Per month: the share of first responses met and missed (core.charts), the months
-    written short ("Jul 2025")."""
+    written short ("Jul 2025", Dutch "jul 2025": core.formatting, issue #19)."""
     return charts.sla_attainment(
-        months, percent=lambda v: f"{v:g}%", month_label=lambda month: date_format(month, "M Y")
+        months,
+        percent=lambda v: f"{v:g}%",
+        month_label=lambda month: formatting.fmt_date(month, "month"),
     )
 
 
@@ -83,7 +85,7 @@ def burndown(
     for day, anchor in ((start, "start"), (end, "end")):
         body.append(
             f'<text x="{x(day):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" fill="{MUTED}">'
-            f"{escape(date_format(day, 'j M Y'))}</text>"
+            f"{escape(formatting.fmt_date(day, 'day'))}</text>"
         )
     text = _("Hours left per hour block at each month end: %(rows)s.") % {
         "rows": "; ".join(desc) or "-"

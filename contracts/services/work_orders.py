@@ -291,7 +291,8 @@ def _check_extension(work_order: WorkOrder, end_date) -> None:
                 "R14: extending the term to %(end)s would keep %(hours)s unused hours and "
                 "the unused credits; extend it with a choice: expire them now or keep them."
             )
-            % {"end": end_date, "hours": unused["hours"].normalize()},
+            # Localized: normalize() alone showed 10 hours as "1E+1" (issue #19).
+            % {"end": formatting.fmt_date(end_date), "hours": formatting.number(unused["hours"])},
             rule="R14",
             field="end_date",
             code="extension_choice_required",

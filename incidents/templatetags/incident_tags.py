@@ -1,10 +1,27 @@
 """Template helpers of incident pages: the timeline's text in the viewer's language."""
 
 from django import template
+from django.utils.translation import gettext as _
 
 from incidents.timeline import describe as _describe
 
 register = template.Library()
+
+#: The labels core.actors stores for who is not a person, as the reader's words.
+_ACTOR_WORDS = {
+    "system": lambda: _("system"),
+    "staff": lambda: _("staff"),
+    "customer": lambda: _("customer"),
+}
+
+
+@register.filter
+def author(event) -> str:
+    """Who wrote a timeline entry, in the reader's language: a person's or a key's name as
+    stored, the stored word "system" (or no author at all) translated."""
+    label = event.author_label or (str(event.author) if event.author_id else "system")
+    word = _ACTOR_WORDS.get(label)
+    return word() if word else label
 
 
 @register.filter

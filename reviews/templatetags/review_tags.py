@@ -4,8 +4,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import formats
 
+from core import formatting
 from reviews.tables import Month
 
 register = template.Library()
@@ -18,10 +19,12 @@ def cell(value):
         return "–"
     if isinstance(value, Month):
         return formats.date_format(value, "F Y")
+    # The portal's one format per kind (core.formatting): Dutch months in lower case, where
+    # Django's "M" wrote "Mei" (issue #19).
     if isinstance(value, dt.datetime):
-        return formats.date_format(timezone.localtime(value), "j M Y H:i")
+        return formatting.fmt_date(value, "moment")
     if isinstance(value, dt.date):
-        return formats.date_format(value, "j M Y")
+        return formatting.fmt_date(value, "day")
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return formats.number_format(value, use_l10n=True, force_grouping=True)
     return value

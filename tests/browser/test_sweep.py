@@ -1,12 +1,13 @@
 """The page sweep (issue #19): every page, as every persona, at 1440x900 and 390x844, in
 English and Dutch, must show no horizontal overflow, no E-notation or raw Decimal, no English
 left on a Dutch page, no rule numbers to a customer, no capitalised Dutch month, and no axe-core
-violation of impact serious or critical (axe on each viewport and each language once: desktop
-in English, phone in Dutch).
+violation of impact serious or critical (axe on every viewport in every language).
 
 The pages are `tests/browser/sweep.py::PAGES` (one line per page: add yours there). The data is
-the demo data set (`seed_demo`), the same the README's screenshots show. One browser context per
-persona, viewport and language logs in once and walks its pages.
+the demo data set (`seed_demo`), the same the README's screenshots show, plus what a page needs
+to show all of itself (a solved and a rated incident, an attachment, a saved view, an
+invitation, an API key). One browser context per persona logs in once and walks its pages at
+each viewport in each language; "anonymous" walks the pages of nobody logged in.
 """
 
 import os
@@ -27,7 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 TIMES = []
-AXE_RUNS = {("desktop", "en"), ("phone", "nl")}
+# axe-core on every viewport in every language (issue #19). It was on two of the four once
+# (desktop in English, phone in Dutch) to save time; the figures of both are in the notes.
+AXE_RUNS = {(viewport, lang) for viewport in sweep.VIEWPORTS for lang in sweep.LANGUAGES}
 SHOTS = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     if os.environ.get("SAVE_SCREENSHOTS") == "1"
@@ -74,12 +77,75 @@ def demo(transactional_db):
     from incidents import services as incident_services
     from incidents.models import Incident
 
+    manager = User.objects.get(username="manager")
     incident_services.incident_comment(
         incident=Incident.objects.get(pk=refs["incident"]),
         body="See " + "x" * 400 + " and https://example.com/" + "a/" * 80,
-        by=User.objects.get(username="manager"),
+        by=manager,
     )
+    refs.update(_more_to_show(refs, manager))
     return refs
+
+
+def _more_to_show(refs, manager) -> dict:
+    """Rows the demo lacks that pages show: an attachment, a solved and a rated incident, a
+    saved queue view per staff member, an open invitation, an API key, a redeemable service."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from accounts.services import api_key_create
+    from contracts.models import NamedContact, WorkOrder
+    from contracts.services import named_contact_invite
+    from credits.forms import RedeemForm
+    from incidents import services as incident_services
+    from incidents.choices import IncidentStatus
+    from incidents.models import Incident, SavedQueueView
+
+    contact = User.objects.get(username="contact@acme.example")
+    critical = Incident.objects.get(pk=refs["incident_critical"])
+    incident_services.incident_attach(
+        incident=critical,
+        file=SimpleUploadedFile("cluster-log.txt", b"quorum lost\n", "text/plain"),
+        by=contact,
+    )
+    work_order = WorkOrder.objects.get(pk=refs["work_order"])
+    lead = NamedContact.objects.get(work_order=work_order, user=contact)
+    solved = []
+    for title in ("Teams meetings drop after ten minutes", "OneDrive sync stalls"):
+        incident = incident_services.incident_open(
+            work_order=work_order, contact=lead, title=title, severity="normal", by=contact
+        )
+        incident_services.incident_set_status(
+            incident=incident, status=IncidentStatus.RESOLVED, by=contact
+        )
+        solved.append(incident)
+    incident_services.incident_rate(
+        incident=solved[1], score=4, comment="Quick and clear, thank you.", by=contact
+    )
+    for username in ("manager", "auditor"):
+        SavedQueueView.objects.create(
+            user=User.objects.get(username=username),
+            name="Critical, open",
+            query="severity=critical&status=new&status=responded",
+        )
+    invitee = NamedContact.objects.filter(work_order=work_order, user__isnull=True).first()
+    _, link = named_contact_invite(contact=invitee, by=manager)
+    key, _ = api_key_create(name="Ticketing tool", customer=work_order.customer, by=manager)
+    service = (
+        RedeemForm(work_order=work_order)
+        .fields["service"]
+        .queryset.filter(needs_vendor_consent=False)
+        .order_by("pk")
+        .first()
+    )
+    return {
+        "incident_solved": solved[0].pk,
+        "incident_rated": solved[1].pk,
+        "saved_view": "severity=critical&status=new&status=responded",
+        "invitation": link.rstrip("/").rsplit("/", 1)[-1],
+        "api_key": key.pk,
+        "redeem_service": str(service.pk),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -96,27 +162,16 @@ def browser():
         b.close()
 
 
-def _context(browser, live_server, viewport, lang):
-    # bypass_csp: axe-core is injected by the test; the pages' own CSP stays as served.
-    ctx = browser.new_context(viewport=sweep.VIEWPORTS[viewport], bypass_csp=True)
-    ctx.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    return ctx
-
-
 def _walk(pg, live_server, refs, persona, viewport, lang):
     found = []
     for page in sweep.PAGES:
         if persona not in page.who:
             continue
-        response = pg.goto(live_server.url + page.url(refs))
-        expected = 404 if page.name == "not_found" else 200
-        if response.status != expected:
-            found.append(f"{page.name}: status {response.status}, expected {expected}")
+        wrong = sweep.visit(pg, live_server.url, refs, page)
+        if wrong:
+            found.append(f"{page.name} ({persona}, {viewport}, {lang}): {wrong}")
             continue
         t0 = time.monotonic()
-        # axe-core is most of the sweep's time; it runs on each viewport once and on each
-        # language once (desktop in English, phone in Dutch). The text and overflow checks
-        # run on all four.
         axe = (viewport, lang) in AXE_RUNS
         for problem in sweep.problems(pg, lang=lang, persona=persona, axe=axe):
             found.append(f"{page.name} ({persona}, {viewport}, {lang}): {problem}")
@@ -128,20 +183,23 @@ def _walk(pg, live_server, refs, persona, viewport, lang):
     return found
 
 
-@pytest.mark.parametrize("persona", [sweep.MANAGER, sweep.AUDITOR, sweep.CONTACT])
+@pytest.mark.parametrize("persona", [sweep.MANAGER, sweep.AUDITOR, sweep.CONTACT, sweep.ANONYMOUS])
 def test_every_page_is_right(browser, live_server, demo, persona):
     """One login per persona (the demo data is seeded once per test); the same session then
-    walks every page at each viewport in each language."""
+    walks every page at each viewport in each language. Nobody logged in walks the login,
+    password-reset and invitation pages."""
+    # bypass_csp: axe-core is injected by the test; the pages' own CSP stays as served.
     ctx = browser.new_context(viewport=sweep.VIEWPORTS["desktop"], bypass_csp=True)
     found = []
     try:
         pg = ctx.new_page()
-        pg.goto(f"{live_server.url}/accounts/login/")
-        username, password = CREDENTIALS[persona]
-        pg.fill("#id_username", username)
-        pg.fill("#id_password", password)
-        pg.click("main button[type=submit]")
-        pg.wait_for_url(f"{live_server.url}/")
+        if persona != sweep.ANONYMOUS:
+            pg.goto(f"{live_server.url}/accounts/login/")
+            username, password = CREDENTIALS[persona]
+            pg.fill("#id_username", username)
+            pg.fill("#id_password", password)
+            pg.click("main button[type=submit]")
+            pg.wait_for_url(f"{live_server.url}/")
         for viewport, size in sweep.VIEWPORTS.items():
             pg.set_viewport_size(size)
             for lang in sweep.LANGUAGES:
@@ -149,19 +207,6 @@ def test_every_page_is_right(browser, live_server, demo, persona):
                     [{"name": "django_language", "value": lang, "url": live_server.url}]
                 )
                 found += _walk(pg, live_server, demo, persona, viewport, lang)
-    finally:
-        ctx.close()
-    assert not found, "\n".join(found)
-
-
-@pytest.mark.parametrize("lang", sweep.LANGUAGES)
-@pytest.mark.parametrize("viewport", list(sweep.VIEWPORTS))
-def test_the_login_page_is_right(browser, live_server, viewport, lang):
-    ctx = _context(browser, live_server, viewport, lang)
-    try:
-        pg = ctx.new_page()
-        pg.goto(f"{live_server.url}/accounts/login/")
-        found = sweep.problems(pg, lang=lang, persona="anonymous")
     finally:
         ctx.close()
     assert not found, "\n".join(found)

@@ -78,3 +78,21 @@ def test_an_old_row_without_data_falls_back_to_its_stored_body(breached):
     )
     assert describe(old) == "Legacy breach text"
     assert describe(comment) == "Free text"
+
+
+def test_the_sweeps_entries_name_the_system_in_the_readers_language(
+    client_staff, staff, breached
+):  # issue #19: "Escalatie · system" on a Dutch page
+    assert IncidentEvent.objects.filter(incident=breached, author_label="system").exists()
+    dutch = page(client_staff, staff, breached, "nl")
+    assert " · systeem · " in dutch
+    assert " · system · " not in dutch
+    assert " · system · " in page(client_staff, staff, breached, "en")
+
+
+def test_the_conversation_and_description_carry_the_incidents_language(
+    client_staff, staff, breached
+):  # R22: people's words are marked as their language, not the page's
+    s.incident_comment(incident=breached, body="Logs attached.", by=staff)
+    body = page(client_staff, staff, breached, "nl")
+    assert f'<div class="body message" lang="{breached.language}">' in body
