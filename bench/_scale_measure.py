@@ -350,8 +350,27 @@ def run(db: str, demo_db: str, args) -> int:
         Path(args.json).write_text(
             json.dumps({"scale": scale, "demo": demo, "sweep_ms": sweep}, indent=1)
         )
+    plans_ok = query_plans(db, SERVER, log)
     bad_status = [k for k, v in {**scale, **demo}.items() if v["status"] != 200]
-    return 1 if bad_status else 0
+    return 1 if bad_status or not plans_ok else 0
+
+
+def query_plans(db: str, server_url: str, log) -> bool:
+    """The hot queries' plans on this database (bench/_scale_plans.py): each reads its index."""
+    env = dict(os.environ, DATABASE_URL=f"{server_url}/{db}", LOG_LEVEL="ERROR", LOG_FORMAT="plain")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
+    out = subprocess.run(
+        [PY, str(ROOT / "bench" / "_scale_plans.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    log("")
+    log(f"query plans on {db} (sequential scans off, as on a big table):")
+    for line in (out.stdout + out.stderr).strip().splitlines():
+        log(line)
+    return out.returncode == 0
 
 
 if __name__ == "__main__":
