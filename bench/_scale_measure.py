@@ -368,7 +368,7 @@ def query_plans(db: str, server_url: str, log) -> bool:
     )
     log("")
     log(f"query plans on {db} (sequential scans off, as on a big table):")
-    for line in (out.stdout + out.stderr).strip().splitlines():
+    for line in (out.stdout + out.stderr).strip("\n").splitlines():
         log(line)
     return out.returncode == 0
 

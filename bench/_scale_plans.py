@@ -117,6 +117,14 @@ def plans() -> list[tuple[str, object, str]]:
             "incident_updated_idx",
         ),
         (
+            "one customer's sync cursor",
+            # The first page of a sync: everything of the customer's, in the cursor's order.
+            Incident.objects.filter(customer_id=small).order_by("updated_at", "id")[:51]
+            if selective
+            else None,
+            "incident_cust_sync_idx",
+        ),
+        (
             "staff work-order list",
             WorkOrder.objects.order_by("-end_date", "number")[:25],
             "work_order_list_idx",

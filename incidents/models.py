@@ -288,6 +288,11 @@ class Incident(models.Model):
                 name="incident_open_breached_idx",
                 condition=Q(status__in=OPEN_STATUSES, response_breached=True),
             ),
+            # A customer's sync (API.md Revision 2: `?ordering=updated_at` with a
+            # customer's key, the cursor (updated_at, id)): without it the cursor walked
+            # every customer's changes to find one customer's (issue #20: Acme's 20th
+            # page 36 ms at 3 M incidents, against 7 ms on the demo data).
+            models.Index(fields=["customer", "updated_at", "id"], name="incident_cust_sync_idx"),
             # The dashboard's "due soon" (open, unanswered, by due time).
             models.Index(
                 fields=["response_due_at"],
