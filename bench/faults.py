@@ -79,40 +79,66 @@ class Receiver:
 
 
 class Celery:
+    """Worker and beat, each restarted when it exits on its own, as production runs them
+    (docker-compose.yml: `restart: unless-stopped`). kombu 5.7's Redis transport can end
+    the worker with an "Unrecoverable error" (AttributeError in `_connparams` while it
+    closes a channel whose connection is gone) when Redis drops mid-acknowledgement; the
+    outbox in PostgreSQL keeps what was not delivered, and the restarted worker delivers
+    it. `restarts` counts them, and the run prints it."""
+
+    COMMANDS = (
+        (["worker", "-c", "2", "--without-gossip", "--without-mingle", "-l", "WARNING"], "worker"),
+        (["beat", "-l", "WARNING"], "beat"),
+    )
+
     def __init__(self, env: dict, workdir: Path):
-        self.env, self.workdir, self.procs = env, workdir, []
+        self.env, self.workdir = env, workdir
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict = {}
+        self.restarts = {"worker": 0, "beat": 0}
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
+        if name == "beat":
+            args = [*args, "-s", str(self.workdir / "beat-schedule")]
+        return subprocess.Popen(
+            [CELERY, "-A", "portal", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.logs[name],
+            stderr=subprocess.STDOUT,
+        )
+
+    def _supervise(self, args: list[str], name: str) -> None:
+        while not self.stopping.is_set():
+            if self.procs[name].poll() is not None and not self.stopping.is_set():
+                self.restarts[name] += 1
+                self.logs[name].write(f"\n--- bench: {name} exited, restarted ---\n")
+                self.logs[name].flush()
+                self.procs[name] = self._spawn(args, name)
+            self.stopping.wait(1.0)
 
     def start(self):
-        for args, name in (
-            (
-                ["worker", "-c", "2", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-                "worker",
-            ),
-            (["beat", "-s", str(self.workdir / "beat-schedule"), "-l", "WARNING"], "beat"),
-        ):
-            log = open(self.workdir / f"celery-{name}.log", "w")  # noqa: SIM115
-            self.procs.append(
-                (
-                    subprocess.Popen(
-                        [CELERY, "-A", "portal", *args],
-                        cwd=ROOT,
-                        env=self.env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    ),
-                    log,
-                )
-            )
+        for args, name in self.COMMANDS:
+            self.logs[name] = open(self.workdir / f"celery-{name}.log", "w")  # noqa: SIM115
+            self.procs[name] = self._spawn(args, name)
+            thread = threading.Thread(target=self._supervise, args=(args, name), daemon=True)
+            thread.start()
+            self.threads.append(thread)
 
     def stop(self):
-        for proc, log in self.procs:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(5)
+        for name, proc in self.procs.items():
             if proc.poll() is None:
                 proc.terminate()
                 try:
                     proc.wait(20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            log.close()
+            self.logs[name].close()
 
 
 def start_load(base: str, seed_data: dict, **kwargs) -> tuple[threading.Thread, dict]:
@@ -302,6 +328,10 @@ def redis_fault(args) -> bool:
     doubled_hooks = [d for d, n in receiver.received.items() if n > 1]
     print(
         f"  outbox after recovery (waited {drained_in:.0f} s for delivery): {state['outbox']}; webhook deliveries: {state['deliveries']}"
+    )
+    print(
+        f"  worker restarts after it exited on its own: {celery.restarts['worker']}, beat: {celery.restarts['beat']}"
+        " (production restarts them too: docker-compose.yml, restart: unless-stopped)"
     )
     print(
         f"  e-mails: {len(email_keys)} outbox rows, {sum(mails.values())} sent, lost {len(lost_mail)}, doubled {len(doubled_mail)}"

@@ -224,3 +224,41 @@ def test_the_sweep_catches_what_it_promises():
         assert what in kinds
     assert "rule number shown to a customer" in kinds
     assert not sweep.text_problems("14,61 uur · 20 mei 2026", lang="nl", persona=sweep.CONTACT)
+
+
+def test_the_api_reference_is_right(browser, live_server):
+    """The browsable API reference (Redoc, /api/v1/docs/): served from this host only,
+    English and saying so, no overflow and no serious axe finding at either viewport. It is
+    developer documentation, so rule numbers may appear (checked as staff read it)."""
+    url = f"{live_server.url}/api/v1/docs/"
+    for viewport in sweep.VIEWPORTS:
+        # As served (the page's CSP on): what it fetches. Redoc's own "redocly" logo from its
+        # CDN is blocked by img-src 'self' and hides itself; the schema worker is a blob:.
+        ctx = browser.new_context(viewport=sweep.VIEWPORTS[viewport])
+        try:
+            pg = ctx.new_page()
+            elsewhere = []
+            pg.on(
+                "requestfinished",
+                lambda r, elsewhere=elsewhere: (
+                    None
+                    if r.url.startswith((live_server.url, "blob:", "data:"))
+                    else elsewhere.append(r.url)
+                ),
+            )
+            assert pg.goto(url).status == 200
+            pg.wait_for_selector("h1", timeout=30_000)  # Redoc has rendered the schema
+            assert pg.evaluate("document.documentElement.lang") == "en"
+            assert not elsewhere, elsewhere
+        finally:
+            ctx.close()
+        # axe-core injected by the test, as in the sweep (bypass_csp).
+        ctx = browser.new_context(viewport=sweep.VIEWPORTS[viewport], bypass_csp=True)
+        try:
+            pg = ctx.new_page()
+            pg.goto(url)
+            pg.wait_for_selector("h1", timeout=30_000)
+            found = sweep.problems(pg, lang="en", persona=sweep.MANAGER)
+            assert not found, (viewport, found)
+        finally:
+            ctx.close()
