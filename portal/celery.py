@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
+from portal import kombu_fix
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+kombu_fix.install()  # the worker survives a Redis restart (see portal/kombu_fix.py)
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
