@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -200,8 +201,24 @@ def test_the_readme_path_detects_a_breach_and_delivers_the_signed_webhook(tmp_pa
         _wait(breached, 2 * SWEEP_SECONDS + 20, "the signed response_breached webhook", logs)
         print(f"breach delivered {time.monotonic() - filed:.1f} s after filing")
 
-        health = json.loads(urllib.request.urlopen(f"{base}/healthz", timeout=10).read())
-        assert health["checks"]["database"]["vendor"] == "postgresql"
+        # Healthy on the embedded database. Under CI's load (two test workers and browsers
+        # beside this portal) a check can be behind for a moment, e.g. the sweep that just
+        # ran long: /healthz must come back to 200, and its body says which check was not.
+        seen = {}
+
+        def healthy() -> bool:
+            try:
+                answer = urllib.request.urlopen(f"{base}/healthz", timeout=10)
+            except urllib.error.HTTPError as error:
+                seen["last"] = f"{error.code} {error.read().decode(errors='replace')}"
+                return False
+            seen["health"] = json.loads(answer.read())
+            return True
+
+        _wait(healthy, 60, "/healthz 200", lambda: f"last answer: {seen.get('last')}\n{logs()}")
+        if seen.get("last"):
+            print(f"/healthz was {seen['last']} once before 200")
+        assert seen["health"]["checks"]["database"]["vendor"] == "postgresql"
     finally:
         receiver.shutdown()
         if run.poll() is None:
