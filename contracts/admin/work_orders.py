@@ -32,21 +32,12 @@ class WorkOrderForm(forms.ModelForm):
 
     class Meta:
         model = WorkOrder
+        # The service's editable fields in their order, with the customer after the number
+        # (set once, at creation) and the version the change form carries.
         fields = [
-            "number",
+            contract_services.WORK_ORDER_FIELDS[0],
             "customer",
-            "package",
-            "start_date",
-            "end_date",
-            "named_contact_limit",
-            "support_location",
-            "account_manager",
-            "cancellation_fee_percent",
-            "low_credit_threshold",
-            "deployment_docs_on_file",
-            "cloud_subscription_active",
-            "products",
-            "notes",
+            *contract_services.WORK_ORDER_FIELDS[1:],
             "version",
         ]
         help_texts = {

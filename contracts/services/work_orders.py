@@ -60,7 +60,8 @@ def _check_not_terminated(work_order: WorkOrder) -> None:
 
 # --- Work orders -------------------------------------------------------------------------
 
-WORK_ORDER_FIELDS = {
+#: The fields work_order_update changes, in the order forms show them (the admin's too).
+WORK_ORDER_FIELDS = (
     "number",
     "package",
     "start_date",
@@ -74,7 +75,7 @@ WORK_ORDER_FIELDS = {
     "cloud_subscription_active",
     "products",
     "notes",
-}
+)
 
 
 @transaction.atomic
@@ -190,7 +191,7 @@ def work_order_update(
     A later end date with unused credits or hours is refused (R14): work_order_extend
     asks what happens to them."""
     extension = fields.pop("_extension", False)
-    unknown = set(fields) - WORK_ORDER_FIELDS
+    unknown = set(fields) - set(WORK_ORDER_FIELDS)
     if unknown:
         raise RuleViolation(
             _("These fields cannot be changed: %(fields)s.")
