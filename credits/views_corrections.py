@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import can_edit, staff_editor_required, staff_required
 from contracts.models import WorkOrder
 from contracts.times import work_order_today
+from core import formatting
 from core.errors import DomainError
 from core.forms import errors_onto
 from credits import selectors, services
@@ -24,11 +25,6 @@ from credits.forms import (
     VendorConsentForm,
 )
 from credits.models import Redemption, VendorConsent
-
-
-def _n(value) -> str:
-    """A decimal as people write it: 10, 2.5 (never 1E+1)."""
-    return f"{value.normalize():f}"
 
 
 def _work_order(request, pk) -> WorkOrder:
@@ -100,9 +96,9 @@ def block_burndown(work_order) -> list[dict]:
         rows.append(
             {
                 "line": line,
-                "quantity": _n(line.quantity),
-                "used": _n(line.used),
-                "remaining": _n(line.remaining),
+                "quantity": formatting.number(line.quantity),
+                "used": formatting.number(line.used),
+                "remaining": formatting.number(line.remaining),
                 "used_pct": used_pct,
                 "expired": line.expired_at is not None,
                 "entries": list(line.time_entries.order_by("-worked_on", "-id")[:20]),
@@ -129,14 +125,17 @@ def hours(request, pk):
             form.add_error(
                 "hours",
                 _("Only %(remaining)s of %(quantity)s hours remain on this block.")
-                % {"remaining": _n(line.remaining), "quantity": _n(line.quantity)},
+                % {
+                    "remaining": formatting.number(line.remaining),
+                    "quantity": formatting.number(line.quantity),
+                },
             )
             return None
         return [
             (_("Hour block"), line.service.name),
-            (_("Hours left now"), _n(line.remaining)),
-            (_("Hours recorded"), _n(data["hours"])),
-            (_("Hours left after"), _n(line.remaining - data["hours"])),
+            (_("Hours left now"), formatting.number(line.remaining)),
+            (_("Hours recorded"), formatting.number(data["hours"])),
+            (_("Hours left after"), formatting.number(line.remaining - data["hours"])),
         ]
 
     def write(data):
@@ -151,7 +150,7 @@ def hours(request, pk):
         messages.success(
             request,
             _("%(hours)s hours were recorded on %(service)s.")
-            % {"hours": _n(data["hours"]), "service": line.service.name},
+            % {"hours": formatting.number(data["hours"]), "service": line.service.name},
         )
         return redirect("credits:hours", pk=work_order.pk)
 
@@ -232,7 +231,8 @@ def sa_conversion(request, pk):
         )
         messages.success(
             request,
-            _("%(n)s credits from Software Assurance were added.") % {"n": data["amount"]},
+            _("%(n)s credits from Software Assurance were added.")
+            % {"n": formatting.number(data["amount"])},
         )
 
     return _ledger_page(
@@ -340,7 +340,7 @@ def engagements(request, pk):
         if data["price_credits"]:
             effect = _ledger_effect(work_order, -data["price_credits"])
         elif data["price_hours"]:
-            effect = [(_("Hours taken from the block"), _n(data["price_hours"]))]
+            effect = [(_("Hours taken from the block"), formatting.number(data["price_hours"]))]
         if _confirming(request):
             with errors_onto(form):
                 services.consulting_engagement_create(
